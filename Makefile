@@ -1,0 +1,85 @@
+# shiplog build.
+#
+#   make            debug build with sanitizers (build/debug)
+#   make release    optimised build (build/release)
+#   make run        set up, build, and start shiplogd on 127.0.0.1:8080
+#   make test       set up, build with ASan+UBSan, run every test
+#   make format     clang-format every source file
+
+MODE ?= debug
+BUILD := build/$(MODE)
+
+PKGS := libmicrohttpd jansson sqlite3 libsodium libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC ?= cc
+WARN := -std=c17 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 \
+	-Wno-format-truncation
+ifeq ($(MODE),release)
+OPT := -O2 -g -DNDEBUG
+SAN :=
+else
+OPT := -O1 -g -fno-omit-frame-pointer
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+endif
+CPPFLAGS := -D_GNU_SOURCE -Isrc -include src/core/banned.h
+CFLAGS := $(WARN) $(OPT) $(SAN) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS := $(SAN)
+LIBS := $(PKG_LIBS) -lpthread -lm
+
+CORE_SRC := $(wildcard src/core/*.c)
+STORE_SRC := $(wildcard src/store/*.c)
+HTTP_SRC := $(filter-out src/http/main.c,$(wildcard src/http/*.c))
+CLI_SRC := $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIB_OBJ := $(call obj,$(CORE_SRC) $(STORE_SRC) $(HTTP_SRC))
+DAEMON := $(BUILD)/shiplogd
+CLI := $(BUILD)/shiplog
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all release run test unit format setup clean bench
+all: $(DAEMON) $(CLI) $(UNIT_BIN)
+
+release:
+	$(MAKE) MODE=release all
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libshiplog.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(DAEMON): $(call obj,src/http/main.c) $(BUILD)/libshiplog.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(CLI): $(call obj,$(CLI_SRC)) $(call obj,src/core/error.c)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libshiplog.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+setup:
+	@scripts/setup
+
+run: setup
+	$(MAKE) MODE=release all
+	build/release/shiplogd --listen 127.0.0.1:8080 --db ./shiplog.db
+
+test: setup
+	$(MAKE) MODE=debug all
+	tests/run
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

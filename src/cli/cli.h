@@ -1,0 +1,159 @@
+/* cli.h - the shiplog command-line client, shared between its files.
+ *
+ * Reading order: main.c (global options, the command table, the parser),
+ * commands.c (what each command sends and prints), http.c (the one libcurl
+ * call), table.c (human output: aligned tables and key: value lines).
+ *
+ * The CLI speaks only HTTP to shiplogd; it never opens a database. Every
+ * handler returns one of the exit codes below, and that is what the
+ * process exits with. */
+#ifndef SL_CLI_H
+#define SL_CLI_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Exit codes, documented in "shiplog --help". */
+enum sl_cli_exit {
+	SL_CLI_OK = 0,	    /* done */
+	SL_CLI_REFUSED = 1, /* the server answered 4xx */
+	SL_CLI_USAGE = 2,   /* bad command line; nothing was sent */
+	SL_CLI_FAILED = 3,  /* 5xx, network error, timeout, unreadable answer */
+};
+
+/* What the global options (--url, --token, --json) decided. */
+struct sl_cli {
+	const char *url;   /* base URL without a trailing slash */
+	const char *token; /* NULL when none was given */
+	int json;	   /* print the server's JSON instead of tables */
+};
+
+/* How an option's value is read and where it goes in the request. */
+enum sl_cli_opt_type {
+	SL_OPT_FLAG,	 /* no value; sets the field to true */
+	SL_OPT_FALSE,	 /* no value; sets the field to false */
+	SL_OPT_STR,	 /* a string */
+	SL_OPT_INT,	 /* a decimal integer, checked locally */
+	SL_OPT_TAG,	 /* k=v; merged into the "tags" object */
+	SL_OPT_LIST,	 /* a string appended to an array; repeatable */
+	SL_OPT_ARTIFACT, /* NAME=URI@SHA256 appended to "artifacts" */
+};
+
+/* One command-line option of one command. field is the JSON body field
+ * (a dotted path such as "build.url" for nested objects) or the query
+ * parameter; NULL when the handler reads the option itself. */
+struct sl_cli_opt {
+	const char *name; /* without the leading "--" */
+	enum sl_cli_opt_type type;
+	const char *field;
+	const char *help; /* e.g. "--owner O   the owning team" */
+};
+
+/* One option as it appeared on the command line. */
+struct sl_cli_optval {
+	const struct sl_cli_opt *opt;
+	const char *value; /* NULL for flags */
+};
+
+/* A parsed command line: the positional arguments and the options, in the
+ * order given. The strings point into argv. */
+struct sl_cli_args {
+	const char **pos;
+	int npos;
+	struct sl_cli_optval *opts;
+	int nopts;
+};
+
+/* How one column of a human table is computed from one item. */
+struct sl_cli_column {
+	const char *header;
+	const char *path; /* dotted path into the item, e.g. "running.since" */
+	/* When set, renders the cell instead of path; returns a string the
+	 * caller frees with free(). */
+	char *(*render)(json_t *item);
+};
+
+struct sl_cli_cmd;
+typedef int sl_cli_handler(const struct sl_cli *cli,
+			   const struct sl_cli_cmd *cmd,
+			   const struct sl_cli_args *args);
+
+/* One row of the command table. */
+struct sl_cli_cmd {
+	const char *group; /* "service" */
+	const char *sub;   /* "create"; NULL for the group's default command */
+	sl_cli_handler *run;
+	const char *path;     /* the collection, e.g. "/v1/services" */
+	int nargs;	      /* positional arguments required */
+	const char *argfield; /* body field the first positional fills */
+	const struct sl_cli_opt *opts; /* ends with a row whose name is NULL */
+	const struct sl_cli_column *columns; /* for lists; header NULL ends */
+	const char *synopsis;		     /* "service get NAME" */
+	const char *summary;		     /* one line for group help */
+};
+
+/* main.c */
+extern const struct sl_cli_cmd sl_cli_cmds[];
+
+/* commands.c: the handlers named in the table. */
+sl_cli_handler sl_cli_run_create, sl_cli_run_list, sl_cli_run_get,
+	sl_cli_run_update, sl_cli_run_delete, sl_cli_run_release_create,
+	sl_cli_run_release_status, sl_cli_run_deploy, sl_cli_run_deploy_get,
+	sl_cli_run_deploy_event, sl_cli_run_deploy_rollback, sl_cli_run_status,
+	sl_cli_run_token_create;
+
+/* Prints "shiplog: <message>" and a hint to --help on stderr, and returns
+ * SL_CLI_USAGE so callers can "return sl_cli_usage(...)". */
+int sl_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* http.c */
+
+/* A server's answer. */
+struct sl_cli_response {
+	long status;
+	json_t *json;  /* the parsed body, NULL when empty; json_decref() */
+	char etag[64]; /* the ETag header, "" when none */
+};
+
+/* Sends one request to cli->url + path (path already escaped, with its
+ * query) with body (borrowed, may be NULL) and, for extra_header (may be
+ * NULL), one more header line such as "If-Match: \"3\"". On a 2xx answer
+ * fills *res and returns SL_CLI_OK; the caller frees res->json with
+ * json_decref(). On anything else prints the problem to stderr (and, with
+ * --json, the problem document to stdout), leaves res->json NULL and
+ * returns SL_CLI_REFUSED or SL_CLI_FAILED. */
+int sl_cli_request(const struct sl_cli *cli, const char *method,
+		   const char *path, json_t *body, const char *extra_header,
+		   struct sl_cli_response *res);
+
+/* Returns s escaped for one URL path segment ("@" and "+" kept, since a
+ * release is named service@version). Free with free(). */
+char *sl_cli_escape_segment(const char *s);
+
+/* Returns s percent-encoded for a query value. Free with free(). */
+char *sl_cli_escape_query(const char *s);
+
+/* table.c */
+
+/* Returns the value at a dotted path ("running.version") in obj, or NULL.
+ * The reference is borrowed from obj. */
+json_t *sl_cli_json_path(json_t *obj, const char *path);
+
+/* Returns a human rendering of one JSON value: "-" for null or missing,
+ * strings as they are, numbers and booleans in JSON, tags as "k=v,k=v",
+ * arrays of strings comma-joined. Free with free(). */
+char *sl_cli_format(json_t *v);
+
+/* Prints items (a JSON array of objects) as an aligned table with the
+ * given columns, headers first, to stdout. */
+void sl_cli_print_table(json_t *items, const struct sl_cli_column *cols);
+
+/* Prints obj as "key: value" lines on stdout; nested objects become
+ * "parent.key: value", arrays of objects one indented line per element.
+ * Keys listed in skip (NULL-terminated, may be NULL) are left out. */
+void sl_cli_print_object(json_t *obj, const char *const *skip);
+
+/* Prints v as pretty JSON followed by a newline on stdout. */
+void sl_cli_print_json(json_t *v);
+
+#endif

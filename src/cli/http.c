@@ -1,0 +1,291 @@
+/* http.c - the CLI's one way to talk to shiplogd: a libcurl request.
+ *
+ * Each request carries the bearer token, JSON bodies are labelled
+ * application/json, and every POST gets a fresh random Idempotency-Key so
+ * that a retried request cannot write twice. Answers are read into a
+ * growable buffer with a hard cap, then parsed as JSON. */
+#include "cli/cli.h"
+#include "core/error.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Answers larger than this are treated as a broken server. */
+#define BODY_CAP (64u << 20)
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	int overflow;
+};
+
+struct call {
+	struct buf body;
+	char etag[64];
+};
+
+/* Appends a chunk of the answer; returns the bytes taken, which is less
+ * than offered (making libcurl fail) when the cap would be passed. */
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct buf *b = userdata;
+	size_t n = size * nmemb;
+
+	if (n > BODY_CAP - b->len) {
+		b->overflow = 1;
+		return 0;
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->data = sl_xrealloc(b->data, cap);
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, ptr, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+/* Keeps the ETag header of the answer; returns the bytes taken. */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct call *c = userdata;
+	size_t n = size * nmemb;
+	static const char name[] = "etag:";
+	size_t len;
+
+	if (n > sizeof(name) - 1 && !strncasecmp(ptr, name, sizeof(name) - 1)) {
+		const char *v = ptr + sizeof(name) - 1;
+		const char *end = ptr + n;
+
+		while (v < end && isspace((unsigned char)*v))
+			v++;
+		while (end > v && isspace((unsigned char)end[-1]))
+			end--;
+		len = (size_t)(end - v);
+		if (len < sizeof(c->etag)) {
+			memcpy(c->etag, v, len);
+			c->etag[len] = '\0';
+		}
+	}
+	return n;
+}
+
+/* Fills out (33 bytes) with 128 random bits in hex. Returns 0, or -1
+ * when /dev/urandom cannot be read. */
+static int idempotency_key(char out[33])
+{
+	unsigned char raw[16];
+	FILE *f = fopen("/dev/urandom", "rb");
+	size_t got;
+
+	if (!f)
+		return -1;
+	got = fread(raw, 1, sizeof(raw), f);
+	fclose(f);
+	if (got != sizeof(raw))
+		return -1;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+/* Prints a problem document (or whatever the server said) to stderr as
+ * "shiplog: title: detail" and one "shiplog: field: message" per error. */
+static void print_problem(long status, json_t *doc, const char *raw)
+{
+	const char *title = json_string_value(json_object_get(doc, "title"));
+	const char *detail = json_string_value(json_object_get(doc, "detail"));
+	json_t *errors = json_object_get(doc, "errors");
+	size_t i;
+	json_t *e;
+
+	if (title && detail)
+		fprintf(stderr, "shiplog: %s: %s\n", title, detail);
+	else if (title || detail)
+		fprintf(stderr, "shiplog: %s\n", title ? title : detail);
+	else if (raw && *raw)
+		fprintf(stderr, "shiplog: HTTP %ld: %.200s\n", status, raw);
+	else
+		fprintf(stderr, "shiplog: HTTP %ld\n", status);
+	json_array_foreach(errors, i, e)
+	{
+		const char *field =
+			json_string_value(json_object_get(e, "field"));
+		const char *msg =
+			json_string_value(json_object_get(e, "message"));
+
+		fprintf(stderr, "shiplog: %s: %s\n", field ? field : "-",
+			msg ? msg : "invalid");
+	}
+}
+
+int sl_cli_request(const struct sl_cli *cli, const char *method,
+		   const char *path, json_t *body, const char *extra_header,
+		   struct sl_cli_response *res)
+{
+	CURL *curl = NULL;
+	struct curl_slist *headers = NULL;
+	struct call c = {0};
+	char *url = NULL, *auth = NULL, *payload = NULL;
+	char line[128], errbuf[CURL_ERROR_SIZE] = "";
+	size_t urllen;
+	CURLcode rc;
+	json_error_t jerr;
+	int result = SL_CLI_FAILED;
+
+	res->status = 0;
+	res->json = NULL;
+	res->etag[0] = '\0';
+
+	curl = curl_easy_init();
+	if (!curl) {
+		fprintf(stderr, "shiplog: cannot start libcurl\n");
+		goto out;
+	}
+	urllen = strlen(cli->url) + strlen(path) + 1;
+	url = sl_xmalloc(urllen);
+	snprintf(url, urllen, "%s%s", cli->url, path);
+
+	if (cli->token) {
+		size_t n =
+			strlen(cli->token) + sizeof("Authorization: Bearer ");
+
+		auth = sl_xmalloc(n);
+		snprintf(auth, n, "Authorization: Bearer %s", cli->token);
+		headers = curl_slist_append(headers, auth);
+	}
+	headers = curl_slist_append(headers, "Accept: application/json");
+	if (body) {
+		payload = json_dumps(body, JSON_COMPACT);
+		if (!payload)
+			sl_die("cannot encode the request body");
+		headers = curl_slist_append(headers,
+					    "Content-Type: application/json");
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+				 (long)strlen(payload));
+	}
+	if (!strcmp(method, "POST")) {
+		char key[33];
+
+		if (idempotency_key(key) < 0) {
+			fprintf(stderr, "shiplog: cannot read /dev/urandom\n");
+			goto out;
+		}
+		snprintf(line, sizeof(line), "Idempotency-Key: %s", key);
+		headers = curl_slist_append(headers, line);
+		if (!body) {
+			curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+			curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+		}
+	}
+	if (extra_header)
+		headers = curl_slist_append(headers, extra_header);
+	/* Drop libcurl's "Expect: 100-continue" round trip. */
+	headers = curl_slist_append(headers, "Expect:");
+	if (!headers)
+		sl_die("out of memory building request headers");
+
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (!strcmp(method, "GET"))
+		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "shiplog-cli/0.1");
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &c.body);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &c);
+
+	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK) {
+		if (c.body.overflow)
+			fprintf(stderr,
+				"shiplog: answer larger than %u bytes\n",
+				BODY_CAP);
+		else
+			fprintf(stderr, "shiplog: %s: %s\n", url,
+				*errbuf ? errbuf : curl_easy_strerror(rc));
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);
+	memcpy(res->etag, c.etag, sizeof(res->etag));
+
+	if (c.body.len > 0) {
+		res->json = json_loadb(c.body.data, c.body.len, 0, &jerr);
+		if (!res->json && res->status >= 200 && res->status < 300) {
+			fprintf(stderr,
+				"shiplog: unreadable answer (HTTP %ld): %s\n",
+				res->status, jerr.text);
+			goto out;
+		}
+	}
+	if (res->status >= 200 && res->status < 300) {
+		result = SL_CLI_OK;
+		goto out;
+	}
+
+	if (cli->json && res->json)
+		sl_cli_print_json(res->json);
+	print_problem(res->status, res->json, c.body.data);
+	if (res->status == 401 && !cli->token)
+		fprintf(stderr, "shiplog: hint: set SHIPLOG_TOKEN or pass "
+				"--token\n");
+	result = res->status >= 400 && res->status < 500 ? SL_CLI_REFUSED
+							 : SL_CLI_FAILED;
+	json_decref(res->json);
+	res->json = NULL;
+out:
+	curl_slist_free_all(headers);
+	if (curl)
+		curl_easy_cleanup(curl);
+	free(payload);
+	free(auth);
+	free(url);
+	free(c.body.data);
+	return result;
+}
+
+/* Returns s with every byte outside keep (and outside [A-Za-z0-9]) as
+ * %XX. Free with free(). */
+static char *escape(const char *s, const char *keep)
+{
+	size_t n = strlen(s);
+	char *out = sl_xmalloc(3 * n + 1), *p = out;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (isalnum(ch) || strchr(keep, ch)) {
+			*p++ = (char)ch;
+		} else {
+			snprintf(p, 4, "%%%02X", ch);
+			p += 3;
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+char *sl_cli_escape_segment(const char *s)
+{
+	return escape(s, "-._~@+");
+}
+
+char *sl_cli_escape_query(const char *s)
+{
+	return escape(s, "-._~");
+}

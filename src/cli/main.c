@@ -1,0 +1,752 @@
+/* main.c - shiplog, the command-line client of shiplogd.
+ *
+ * The commands are one table (sl_cli_cmds): each row names the command,
+ * its handler, the collection it talks to, its options and where each
+ * option goes in the request, the columns of its human table, and its
+ * help. main() finds the row, parses the options against it (global
+ * options may come before or after the command), and runs the handler. */
+#include "cli/cli.h"
+#include "core/error.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHIPLOG_VERSION "0.1.0"
+#define DEFAULT_URL	"http://127.0.0.1:8080"
+
+/* Options every command accepts. */
+static const struct sl_cli_opt global_opts[] = {
+	{"url", SL_OPT_STR, NULL,
+	 "--url U        server (default $SHIPLOG_URL, else " DEFAULT_URL ")"},
+	{"token", SL_OPT_STR, NULL,
+	 "--token T      bearer token (default $SHIPLOG_TOKEN)"},
+	{"json", SL_OPT_FLAG, NULL,
+	 "--json         print the server's JSON answer instead of tables"},
+	{"help", SL_OPT_FLAG, NULL, "--help, -h     show help and exit"},
+	{"version", SL_OPT_FLAG, NULL, "--version      show the version"},
+	{NULL, 0, NULL, NULL},
+};
+
+#define LIST_OPTS                                                              \
+	{"limit", SL_OPT_INT, "limit",                                         \
+	 "--limit N      items per page (1-500)"},                             \
+		{"cursor", SL_OPT_STR, "cursor",                               \
+		 "--cursor C     continue from a previous page"},              \
+		{"all", SL_OPT_FLAG, NULL,                                     \
+		 "--all          follow next_cursor to the end"},              \
+	{                                                                      \
+		NULL, 0, NULL, NULL                                            \
+	}
+
+static const struct sl_cli_opt service_opts[] = {
+	{"owner", SL_OPT_STR, "owner",
+	 "--owner O               owning team (required on create)"},
+	{"tier", SL_OPT_INT, "tier",
+	 "--tier N                1 (most critical) to 4; default 3"},
+	{"repo", SL_OPT_STR, "repo", "--repo URL              repository URL"},
+	{"tag", SL_OPT_TAG, "tags",
+	 "--tag k=v               a tag; repeatable (merged on update)"},
+	{"naming-template", SL_OPT_STR, "naming_template",
+	 "--naming-template T     release names, e.g. {service}-{version}"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt service_list_opts[] = {
+	{"tag", SL_OPT_TAG, "tag",
+	 "--tag k=v      only services with this tag"},
+	LIST_OPTS,
+};
+
+static const struct sl_cli_opt env_opts[] = {
+	{"rank", SL_OPT_INT, "rank",
+	 "--rank N               promotion order, 0-1000 (required on create)"},
+	{"protected", SL_OPT_FLAG, "protected",
+	 "--protected            a governed environment"},
+	{"no-protected", SL_OPT_FALSE, "protected",
+	 "--no-protected         not governed"},
+	{"target", SL_OPT_LIST, "targets",
+	 "--target T             a region, cluster or tenant; repeatable "
+	 "(replaces the list on update)"},
+	{"timezone", SL_OPT_STR, "timezone",
+	 "--timezone TZ          IANA time zone; default UTC"},
+	{"max-concurrent", SL_OPT_INT, "max_concurrent",
+	 "--max-concurrent N     concurrent deployments, 0 = unlimited"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt plain_list_opts[] = {LIST_OPTS};
+
+static const struct sl_cli_opt release_opts[] = {
+	{"type", SL_OPT_STR, "type",
+	 "--type T                 major|minor|patch|hotfix|emergency"},
+	{"status", SL_OPT_STR, "status",
+	 "--status S               draft (default) or planned"},
+	{"commit", SL_OPT_STR, "commit", "--commit SHA             git commit"},
+	{"git-tag", SL_OPT_STR, "git_tag", "--git-tag TAG            git tag"},
+	{"build-url", SL_OPT_STR, "build.url",
+	 "--build-url URL          CI job URL"},
+	{"builder", SL_OPT_STR, "build.builder",
+	 "--builder B              CI system or person that built it"},
+	{"artifact", SL_OPT_ARTIFACT, "artifacts",
+	 "--artifact N=URI@SHA256  an artifact; repeatable"},
+	{"change-request", SL_OPT_STR, "change_request",
+	 "--change-request KEY     ITSM change, e.g. CHG0031337"},
+	{"rollback-target", SL_OPT_STR, "rollback.target_version",
+	 "--rollback-target V      version to roll back to"},
+	{"notes", SL_OPT_STR, "notes",
+	 "--notes TEXT             release notes"},
+	{"known-issues", SL_OPT_STR, "known_issues",
+	 "--known-issues TEXT      known issues"},
+	{"tag", SL_OPT_TAG, "tags",
+	 "--tag k=v                a tag; repeatable (merged on update)"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt release_list_opts[] = {
+	{"service", SL_OPT_STR, "service", "--service S    of this service"},
+	{"status", SL_OPT_STR, "status", "--status S     in this status"},
+	{"type", SL_OPT_STR, "type", "--type T       of this type"},
+	{"tag", SL_OPT_TAG, "tag", "--tag k=v      with this tag"},
+	{"since", SL_OPT_STR, "since", "--since T      created at or after T"},
+	{"until", SL_OPT_STR, "until", "--until T      created before T"},
+	LIST_OPTS,
+};
+
+static const struct sl_cli_opt deploy_opts[] = {
+	{"target", SL_OPT_STR, "target",
+	 "--target T           one of the environment's targets"},
+	{"strategy", SL_OPT_STR, "strategy",
+	 "--strategy S         rolling (default)|blue_green|canary|recreate"},
+	{"status", SL_OPT_STR, "status",
+	 "--status S           queued (default) or in_progress"},
+	{"deployer", SL_OPT_STR, "deployer",
+	 "--deployer D         who deploys; default the token's name"},
+	{"pipeline-url", SL_OPT_STR, "pipeline_url",
+	 "--pipeline-url URL   the pipeline run"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt deploy_list_opts[] = {
+	{"service", SL_OPT_STR, "service", "--service S    of this service"},
+	{"env", SL_OPT_STR, "environment",
+	 "--env E        to this environment"},
+	{"status", SL_OPT_STR, "status", "--status S     in this status"},
+	{"release", SL_OPT_STR, "release", "--release R    of this release"},
+	{"since", SL_OPT_STR, "since", "--since T      created at or after T"},
+	{"until", SL_OPT_STR, "until", "--until T      created before T"},
+	LIST_OPTS,
+};
+
+static const struct sl_cli_opt event_opts[] = {
+	{"status", SL_OPT_STR, "status",
+	 "--status S      new status (succeeded, failed, ...)"},
+	{"traffic", SL_OPT_INT, "traffic_percent",
+	 "--traffic N     traffic percent, 0-100 (canary, blue_green)"},
+	{"message", SL_OPT_STR, "message", "--message M     a note"},
+	{"at", SL_OPT_STR, "at",
+	 "--at T          when (RFC 3339); default now"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt rollback_opts[] = {
+	{"reason", SL_OPT_STR, "reason", "--reason R     why"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt status_opts[] = {
+	{"service", SL_OPT_STR, "service", "--service S    only this service"},
+	{"env", SL_OPT_STR, "environment",
+	 "--env E        only this environment"},
+	{"tag", SL_OPT_TAG, "tag",
+	 "--tag k=v      only services with this tag"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt audit_opts[] = {
+	{"after", SL_OPT_INT, "after", "--after N      entries after seq N"},
+	LIST_OPTS,
+};
+
+static const struct sl_cli_opt token_opts[] = {
+	{"name", SL_OPT_STR, "name", "--name N       who or what uses it"},
+	{"role", SL_OPT_STR, "role",
+	 "--role R       admin|release_manager|approver|deployer|developer|"
+	 "auditor"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt no_opts[] = {{NULL, 0, NULL, NULL}};
+
+static const struct sl_cli_column service_cols[] = {
+	{"NAME", "name", NULL}, {"OWNER", "owner", NULL},
+	{"TIER", "tier", NULL}, {"REPO", "repo", NULL},
+	{"TAGS", "tags", NULL}, {NULL, NULL, NULL},
+};
+
+static const struct sl_cli_column env_cols[] = {
+	{"NAME", "name", NULL},
+	{"RANK", "rank", NULL},
+	{"PROTECTED", "protected", NULL},
+	{"TARGETS", "targets", NULL},
+	{"TIMEZONE", "timezone", NULL},
+	{"MAX_CONCURRENT", "max_concurrent", NULL},
+	{NULL, NULL, NULL},
+};
+
+static const struct sl_cli_column release_cols[] = {
+	{"ID", "id", NULL},
+	{"SERVICE", "service", NULL},
+	{"VERSION", "version", NULL},
+	{"TYPE", "type", NULL},
+	{"STATUS", "status", NULL},
+	{"NAME", "name", NULL},
+	{"CREATED", "created_at", NULL},
+	{NULL, NULL, NULL},
+};
+
+static const struct sl_cli_column deploy_cols[] = {
+	{"ID", "id", NULL},
+	{"SERVICE", "service", NULL},
+	{"VERSION", "version", NULL},
+	{"ENVIRONMENT", "environment", NULL},
+	{"TARGET", "target", NULL},
+	{"STRATEGY", "strategy", NULL},
+	{"STATUS", "status", NULL},
+	{"TRAFFIC", "traffic_percent", NULL},
+	{"DEPLOYER", "deployer", NULL},
+	{"CREATED", "created_at", NULL},
+	{NULL, NULL, NULL},
+};
+
+/* Returns the LATEST cell of the status matrix, "version (status)".
+ * Free with free(). */
+static char *render_latest(json_t *item)
+{
+	json_t *latest = json_object_get(item, "latest");
+	char *v = sl_cli_format(json_object_get(latest, "version"));
+	char *s = sl_cli_format(json_object_get(latest, "status"));
+	size_t n = strlen(v) + strlen(s) + 4;
+	char *out = sl_xmalloc(n);
+
+	if (!json_is_object(latest))
+		snprintf(out, n, "-");
+	else
+		snprintf(out, n, "%s (%s)", v, s);
+	free(v);
+	free(s);
+	return out;
+}
+
+static const struct sl_cli_column status_cols[] = {
+	{"SERVICE", "service", NULL},	  {"ENVIRONMENT", "environment", NULL},
+	{"TARGET", "target", NULL},	  {"RUNNING", "running.version", NULL},
+	{"SINCE", "running.since", NULL}, {"LATEST", NULL, render_latest},
+	{"BY", "latest.deployer", NULL},  {NULL, NULL, NULL},
+};
+
+/* Returns the OBJECT cell of the audit list, "type/id". Free with free(). */
+static char *render_object(json_t *item)
+{
+	char *t = sl_cli_format(json_object_get(item, "object_type"));
+	char *id = sl_cli_format(json_object_get(item, "object_id"));
+	size_t n = strlen(t) + strlen(id) + 2;
+	char *out = sl_xmalloc(n);
+
+	snprintf(out, n, "%s/%s", t, id);
+	free(t);
+	free(id);
+	return out;
+}
+
+static const struct sl_cli_column audit_cols[] = {
+	{"SEQ", "seq", NULL},
+	{"AT", "at", NULL},
+	{"ACTOR", "actor", NULL},
+	{"ACTION", "action", NULL},
+	{"OBJECT", NULL, render_object},
+	{"REQUEST", "request_id", NULL},
+	{NULL, NULL, NULL},
+};
+
+static const struct sl_cli_column token_cols[] = {
+	{"ID", "id", NULL},	{"NAME", "name", NULL},
+	{"ROLE", "role", NULL}, {"CREATED", "created_at", NULL},
+	{NULL, NULL, NULL},
+};
+
+/* The command table. A row whose sub is NULL is its group's default
+ * command ("shiplog deploy api@1.0.0 prod"). */
+const struct sl_cli_cmd sl_cli_cmds[] = {
+	{"service", "create", sl_cli_run_create, "/v1/services", 1, "name",
+	 service_opts, NULL,
+	 "service create NAME --owner O [--tier N] [--repo URL] [--tag k=v]... "
+	 "[--naming-template T]",
+	 "register a service"},
+	{"service", "list", sl_cli_run_list, "/v1/services", 0, NULL,
+	 service_list_opts, service_cols,
+	 "service list [--tag k=v] [--limit N] [--all]", "list services"},
+	{"service", "get", sl_cli_run_get, "/v1/services", 1, NULL, no_opts,
+	 NULL, "service get NAME", "show one service"},
+	{"service", "update", sl_cli_run_update, "/v1/services", 1, NULL,
+	 service_opts, NULL,
+	 "service update NAME [--owner O] [--tier N] [--repo URL] "
+	 "[--tag k=v]... [--naming-template T]",
+	 "change a service"},
+	{"service", "delete", sl_cli_run_delete, "/v1/services", 1, NULL,
+	 no_opts, NULL, "service delete NAME",
+	 "delete a service that has no releases"},
+
+	{"env", "create", sl_cli_run_create, "/v1/environments", 1, "name",
+	 env_opts, NULL,
+	 "env create NAME --rank N [--protected] [--target T]... "
+	 "[--timezone TZ] [--max-concurrent N]",
+	 "create an environment"},
+	{"env", "list", sl_cli_run_list, "/v1/environments", 0, NULL,
+	 plain_list_opts, env_cols, "env list [--limit N] [--all]",
+	 "list environments by rank"},
+	{"env", "get", sl_cli_run_get, "/v1/environments", 1, NULL, no_opts,
+	 NULL, "env get NAME", "show one environment"},
+	{"env", "update", sl_cli_run_update, "/v1/environments", 1, NULL,
+	 env_opts, NULL,
+	 "env update NAME [--rank N] [--protected|--no-protected] "
+	 "[--target T]... [--timezone TZ] [--max-concurrent N]",
+	 "change an environment"},
+	{"env", "delete", sl_cli_run_delete, "/v1/environments", 1, NULL,
+	 no_opts, NULL, "env delete NAME",
+	 "delete an environment that has no deployments"},
+
+	{"release", "create", sl_cli_run_release_create, "/v1/releases", 1,
+	 NULL, release_opts, NULL,
+	 "release create SERVICE@VERSION --type T [--status draft|planned] "
+	 "[--commit SHA] [--git-tag TAG] [--build-url URL] [--builder B] "
+	 "[--artifact NAME=URI@SHA256]... [--change-request KEY] "
+	 "[--rollback-target V] [--notes TEXT] [--known-issues TEXT] "
+	 "[--tag k=v]...",
+	 "register a release"},
+	{"release", "list", sl_cli_run_list, "/v1/releases", 0, NULL,
+	 release_list_opts, release_cols,
+	 "release list [--service S] [--status S] [--type T] [--tag k=v] "
+	 "[--since T] [--until T] [--limit N] [--all]",
+	 "list releases, newest first"},
+	{"release", "get", sl_cli_run_get, "/v1/releases", 1, NULL, no_opts,
+	 NULL, "release get ID|SERVICE@VERSION", "show one release"},
+	{"release", "status", sl_cli_run_release_status, "/v1/releases", 2,
+	 NULL, no_opts, NULL, "release status ID|SERVICE@VERSION STATUS",
+	 "move a release to another status"},
+	{"release", "update", sl_cli_run_update, "/v1/releases", 1, NULL,
+	 release_opts, NULL,
+	 "release update ID|SERVICE@VERSION [--notes TEXT] [--tag k=v]... "
+	 "[other create options]",
+	 "change a release"},
+
+	{"deploy", NULL, sl_cli_run_deploy, "/v1/deployments", 2, NULL,
+	 deploy_opts, NULL,
+	 "deploy SERVICE@VERSION ENV [--target T] [--strategy S] "
+	 "[--status queued|in_progress] [--deployer D] [--pipeline-url URL]",
+	 "start (or queue) a deployment"},
+	{"deploy", "list", sl_cli_run_list, "/v1/deployments", 0, NULL,
+	 deploy_list_opts, deploy_cols,
+	 "deploy list [--service S] [--env E] [--status S] [--limit N] "
+	 "[--all]",
+	 "list deployments, newest first"},
+	{"deploy", "get", sl_cli_run_deploy_get, "/v1/deployments", 1, NULL,
+	 no_opts, NULL, "deploy get ID",
+	 "show one deployment and its timeline"},
+	{"deploy", "event", sl_cli_run_deploy_event, "/v1/deployments", 1, NULL,
+	 event_opts, NULL,
+	 "deploy event ID [--status S] [--traffic N] [--message M] "
+	 "[--at RFC3339]",
+	 "report progress of a deployment"},
+	{"deploy", "rollback", sl_cli_run_deploy_rollback, "/v1/deployments", 1,
+	 NULL, rollback_opts, NULL, "deploy rollback ID [--reason R]",
+	 "roll a deployment back to what ran before"},
+
+	{"status", NULL, sl_cli_run_status, "/v1/status", 0, NULL, status_opts,
+	 status_cols, "status [--service S] [--env E] [--tag k=v]",
+	 "what runs where: the environment matrix"},
+
+	{"audit", "list", sl_cli_run_list, "/v1/audit", 0, NULL, audit_opts,
+	 audit_cols, "audit list [--after N] [--limit N] [--all]",
+	 "read the audit log"},
+
+	{"token", "create", sl_cli_run_token_create, "/v1/tokens", 0, NULL,
+	 token_opts, NULL, "token create --name N --role R",
+	 "create an API token (shown once)"},
+	{"token", "list", sl_cli_run_list, "/v1/tokens", 0, NULL,
+	 plain_list_opts, token_cols, "token list [--all]", "list tokens"},
+	{"token", "revoke", sl_cli_run_delete, "/v1/tokens", 1, NULL, no_opts,
+	 NULL, "token revoke ID", "revoke a token"},
+
+	{NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
+};
+
+static const char exit_help[] =
+	"exit codes:\n"
+	"  0  done\n"
+	"  1  the server refused the request (4xx: invalid, unauthorized,\n"
+	"     forbidden, not found, conflict, stale revision, ...)\n"
+	"  2  usage error (unknown command or option, missing argument,\n"
+	"     bad number); nothing was sent\n"
+	"  3  server or network error (5xx, connection refused, timeout,\n"
+	"     unreadable answer)\n";
+
+/* What the global options said, wherever they appeared. */
+/* The command named in the hint of a usage error, e.g. "release create". */
+static char hint_cmd[64] = "";
+
+struct globals {
+	const char *url;
+	const char *token;
+	int json;
+	int help;
+	int version;
+};
+
+int sl_cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("shiplog: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nshiplog: see 'shiplog %s%s--help'\n", hint_cmd,
+		hint_cmd[0] ? " " : "");
+	return SL_CLI_USAGE;
+}
+
+static void print_global_help(void)
+{
+	puts("\nglobal options (before or after the command):");
+	for (const struct sl_cli_opt *o = global_opts; o->name; o++)
+		printf("  %s\n", o->help);
+}
+
+static void print_top_help(void)
+{
+	puts("usage: shiplog [global options] COMMAND [arguments] [options]\n"
+	     "\nA client of the shiplogd HTTP API: services, environments, "
+	     "releases,\ndeployments, the status matrix, audit and tokens.\n"
+	     "\ncommands:");
+	for (const struct sl_cli_cmd *c = sl_cli_cmds; c->group; c++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s%s%s", c->group,
+			 c->sub ? " " : "", c->sub ? c->sub : "");
+		printf("  %-18s %s\n", name, c->summary);
+	}
+	print_global_help();
+	puts("\nenvironment:\n"
+	     "  SHIPLOG_URL    server URL\n"
+	     "  SHIPLOG_TOKEN  bearer token\n");
+	fputs(exit_help, stdout);
+	puts("\n'shiplog COMMAND --help' shows a command's options.");
+}
+
+static void print_group_help(const char *group)
+{
+	printf("usage: shiplog %s ...\n\ncommands:\n", group);
+	for (const struct sl_cli_cmd *c = sl_cli_cmds; c->group; c++)
+		if (!strcmp(c->group, group))
+			printf("  shiplog %s\n      %s\n", c->synopsis,
+			       c->summary);
+	print_global_help();
+	printf("\n'shiplog %s COMMAND --help' shows a command's options.\n",
+	       group);
+}
+
+static void print_cmd_help(const struct sl_cli_cmd *cmd)
+{
+	printf("usage: shiplog %s\n\n%s.\n", cmd->synopsis, cmd->summary);
+	if (cmd->opts[0].name) {
+		puts("\noptions:");
+		for (const struct sl_cli_opt *o = cmd->opts; o->name; o++)
+			printf("  %s\n", o->help);
+	}
+	print_global_help();
+	putchar('\n');
+	fputs(exit_help, stdout);
+}
+
+/* Returns the option named name (of length len) in opts, or NULL. */
+static const struct sl_cli_opt *find_opt(const struct sl_cli_opt *opts,
+					 const char *name, size_t len)
+{
+	for (; opts && opts->name; opts++)
+		if (strlen(opts->name) == len &&
+		    !strncmp(opts->name, name, len))
+			return opts;
+	return NULL;
+}
+
+/* Returns 0 when s is a whole decimal integer that fits a long. */
+static int check_int(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	(void)v;
+	return (!*s || *end || errno) ? -1 : 0;
+}
+
+/* Reads the option at argv[*i] (which starts with "-") against the
+ * global options and cmd_opts (may be NULL). Records it in g or, for a
+ * command option, in args (when not NULL); advances *i past its value.
+ * Returns 0, or SL_CLI_USAGE after printing why. */
+static int parse_opt(int argc, char **argv, int *i,
+		     const struct sl_cli_opt *cmd_opts, struct globals *g,
+		     struct sl_cli_args *args)
+{
+	const char *arg = argv[*i], *name, *eq, *value = NULL;
+	const struct sl_cli_opt *o;
+	size_t len;
+	int global = 0;
+
+	if (!strcmp(arg, "-h")) {
+		g->help = 1;
+		return 0;
+	}
+	if (strncmp(arg, "--", 2) || !arg[2])
+		return sl_cli_usage("unknown option '%s'", arg);
+	name = arg + 2;
+	eq = strchr(name, '=');
+	len = eq ? (size_t)(eq - name) : strlen(name);
+	o = find_opt(cmd_opts, name, len);
+	if (!o) {
+		o = find_opt(global_opts, name, len);
+		global = 1;
+	}
+	if (!o)
+		return sl_cli_usage("unknown option '--%.*s'", (int)len, name);
+
+	if (o->type == SL_OPT_FLAG || o->type == SL_OPT_FALSE) {
+		if (eq)
+			return sl_cli_usage("option '--%s' takes no value",
+					    o->name);
+	} else if (eq) {
+		value = eq + 1;
+	} else if (*i + 1 < argc) {
+		value = argv[++*i];
+	} else {
+		return sl_cli_usage("option '--%s' needs a value", o->name);
+	}
+	if (o->type == SL_OPT_INT && check_int(value))
+		return sl_cli_usage("option '--%s' needs a whole number, not "
+				    "'%s'",
+				    o->name, value);
+	if (o->type == SL_OPT_TAG && (!strchr(value, '=') || value[0] == '='))
+		return sl_cli_usage("option '--%s' needs key=value, not '%s'",
+				    o->name, value);
+
+	if (global) {
+		if (!strcmp(o->name, "url"))
+			g->url = value;
+		else if (!strcmp(o->name, "token"))
+			g->token = value;
+		else if (!strcmp(o->name, "json"))
+			g->json = 1;
+		else if (!strcmp(o->name, "help"))
+			g->help = 1;
+		else if (!strcmp(o->name, "version"))
+			g->version = 1;
+		return 0;
+	}
+	if (args) {
+		args->opts[args->nopts].opt = o;
+		args->opts[args->nopts].value = value;
+		args->nopts++;
+	}
+	return 0;
+}
+
+/* Returns the first row of group, or NULL when there is none. */
+static const struct sl_cli_cmd *find_group(const char *group)
+{
+	for (const struct sl_cli_cmd *c = sl_cli_cmds; c->group; c++)
+		if (!strcmp(c->group, group))
+			return c;
+	return NULL;
+}
+
+/* Returns the row group/sub (sub NULL for the default), or NULL. */
+static const struct sl_cli_cmd *find_cmd(const char *group, const char *sub)
+{
+	for (const struct sl_cli_cmd *c = sl_cli_cmds; c->group; c++)
+		if (!strcmp(c->group, group) &&
+		    (sub ? c->sub && !strcmp(c->sub, sub) : !c->sub))
+			return c;
+	return NULL;
+}
+
+/* Returns 1 when group has more than one row. */
+static int group_has_subs(const char *group)
+{
+	int n = 0;
+
+	for (const struct sl_cli_cmd *c = sl_cli_cmds; c->group; c++)
+		n += !strcmp(c->group, group);
+	return n > 1;
+}
+
+/* Returns 1 when arg is a global option ("--json", "--url=U", "-h"). */
+static int is_global(const char *arg)
+{
+	if (!strcmp(arg, "-h"))
+		return 1;
+	if (strncmp(arg, "--", 2))
+		return 0;
+	arg += 2;
+	return find_opt(global_opts, arg, strcspn(arg, "=")) != NULL;
+}
+
+/* Reads the global options from argv[*i] on, up to the first word or
+ * command option; returns 0 or SL_CLI_USAGE. */
+static int skip_globals(int argc, char **argv, int *i, struct globals *g)
+{
+	for (; *i < argc && is_global(argv[*i]); (*i)++)
+		if (parse_opt(argc, argv, i, NULL, g, NULL))
+			return SL_CLI_USAGE;
+	return 0;
+}
+
+/* Finds the command, parses its arguments and runs it. Returns the exit
+ * code. */
+static int run(int argc, char **argv)
+{
+	struct globals g = {0};
+	struct sl_cli cli = {0};
+	struct sl_cli_args args = {0};
+	const struct sl_cli_cmd *cmd;
+	const char *group;
+	char *url = NULL;
+	int i = 1, explicit_sub = 0, only_pos = 0, result;
+
+	if (skip_globals(argc, argv, &i, &g))
+		return SL_CLI_USAGE;
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	if (i < argc && argv[i][0] == '-' && argv[i][1])
+		return sl_cli_usage("unknown option '%s'", argv[i]);
+	if (i >= argc) {
+		if (g.version) {
+			puts("shiplog " SHIPLOG_VERSION);
+			return SL_CLI_OK;
+		}
+		if (g.help) {
+			print_top_help();
+			return SL_CLI_OK;
+		}
+		return sl_cli_usage("missing command");
+	}
+	group = argv[i++];
+	if (!find_group(group))
+		return sl_cli_usage("unknown command '%s'", group);
+	snprintf(hint_cmd, sizeof(hint_cmd), "%s", group);
+
+	if (skip_globals(argc, argv, &i, &g))
+		return SL_CLI_USAGE;
+	cmd = NULL;
+	if (i < argc)
+		cmd = find_cmd(group, argv[i]);
+	if (cmd) {
+		explicit_sub = 1;
+		i++;
+		snprintf(hint_cmd, sizeof(hint_cmd), "%s %s", group, cmd->sub);
+	} else {
+		cmd = find_cmd(group, NULL);
+	}
+	if (!cmd) {
+		if (g.help) {
+			print_group_help(group);
+			return SL_CLI_OK;
+		}
+		if (i < argc)
+			return sl_cli_usage("unknown command '%s %s'", group,
+					    argv[i]);
+		return sl_cli_usage("'%s' needs a subcommand", group);
+	}
+
+	args.pos = sl_xcalloc((size_t)argc, sizeof(*args.pos));
+	args.opts = sl_xcalloc((size_t)argc, sizeof(*args.opts));
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!only_pos && !strcmp(a, "--")) {
+			only_pos = 1;
+		} else if (!only_pos && a[0] == '-' && a[1]) {
+			if (parse_opt(argc, argv, &i, cmd->opts, &g, &args)) {
+				result = SL_CLI_USAGE;
+				goto out;
+			}
+		} else {
+			args.pos[args.npos++] = a;
+		}
+	}
+
+	if (g.help) {
+		if (explicit_sub || !group_has_subs(group))
+			print_cmd_help(cmd);
+		else
+			print_group_help(group);
+		result = SL_CLI_OK;
+		goto out;
+	}
+	if (g.version) {
+		puts("shiplog " SHIPLOG_VERSION);
+		result = SL_CLI_OK;
+		goto out;
+	}
+	if (args.npos < cmd->nargs) {
+		result = sl_cli_usage("missing argument: shiplog %s",
+				      cmd->synopsis);
+		goto out;
+	}
+	if (args.npos > cmd->nargs) {
+		result = sl_cli_usage("unexpected argument '%s'",
+				      args.pos[cmd->nargs]);
+		goto out;
+	}
+
+	if (!g.url)
+		g.url = getenv("SHIPLOG_URL");
+	if (!g.url || !*g.url)
+		g.url = DEFAULT_URL;
+	url = sl_xstrdup(g.url);
+	for (size_t n = strlen(url); n > 0 && url[n - 1] == '/'; n--)
+		url[n - 1] = '\0';
+	if (!g.token)
+		g.token = getenv("SHIPLOG_TOKEN");
+	cli.url = url;
+	cli.token = g.token && *g.token ? g.token : NULL;
+	cli.json = g.json;
+	result = cmd->run(&cli, cmd, &args);
+out:
+	free(url);
+	free(args.pos);
+	free(args.opts);
+	return result;
+}
+
+int main(int argc, char **argv)
+{
+	int result;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		fprintf(stderr, "shiplog: cannot start libcurl\n");
+		return SL_CLI_FAILED;
+	}
+	result = run(argc, argv);
+	curl_global_cleanup();
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "shiplog: cannot write the output\n");
+		if (result == SL_CLI_OK)
+			result = SL_CLI_FAILED;
+	}
+	return result;
+}

@@ -1,0 +1,98 @@
+/* error.c - error filling, allocation wrappers. */
+#include "core/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum sl_err sl_error_set(struct sl_error *err, enum sl_err code,
+			 const char *field, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+
+		err->code = code;
+		snprintf(err->field, sizeof(err->field), "%s",
+			 field ? field : "");
+		va_start(ap, fmt);
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static const char *const names[] = {
+	[SL_OK] = "ok",
+	[SL_EMALFORMED] = "malformed",
+	[SL_EAUTH] = "unauthorized",
+	[SL_EFORBIDDEN] = "forbidden",
+	[SL_ENOTFOUND] = "not-found",
+	[SL_ECONFLICT] = "conflict",
+	[SL_EPRECOND] = "precondition-failed",
+	[SL_ETOOLARGE] = "too-large",
+	[SL_EMEDIA] = "unsupported-media-type",
+	[SL_EINVAL] = "invalid",
+	[SL_EUNAVAIL] = "unavailable",
+	[SL_EINTERNAL] = "internal",
+};
+
+const char *sl_error_name(enum sl_err code)
+{
+	if ((size_t)code < sizeof(names) / sizeof(names[0]) && names[code])
+		return names[code];
+	return "internal";
+}
+
+_Noreturn void sl_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("shiplog: fatal: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	abort();
+}
+
+void *sl_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		sl_die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *sl_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		sl_die("out of memory (%zu x %zu bytes)", n, size);
+	return p;
+}
+
+void *sl_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		sl_die("out of memory (%zu bytes)", n);
+	return q;
+}
+
+char *sl_xstrdup(const char *s)
+{
+	return sl_xstrndup(s, strlen(s));
+}
+
+char *sl_xstrndup(const char *s, size_t n)
+{
+	char *p = sl_xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}

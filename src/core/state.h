@@ -1,0 +1,104 @@
+/* state.h - the status machines of releases and deployments, and the small
+ * closed vocabularies (release types, strategies, sources, roles).
+ *
+ * Every machine is one static table of allowed {from, to} pairs; every
+ * vocabulary is one static array of names. Names are the wire and storage
+ * spelling. */
+#ifndef SL_CORE_STATE_H
+#define SL_CORE_STATE_H
+
+enum sl_release_status {
+	SL_REL_DRAFT,
+	SL_REL_PLANNED,
+	SL_REL_IN_PROGRESS,
+	SL_REL_RELEASED,
+	SL_REL_CANCELLED,
+	SL_REL__COUNT
+};
+
+enum sl_deploy_status {
+	SL_DEP_QUEUED,
+	SL_DEP_IN_PROGRESS,
+	SL_DEP_SUCCEEDED,
+	SL_DEP_VERIFIED,
+	SL_DEP_FAILED,
+	SL_DEP_ROLLED_BACK,
+	SL_DEP_CANCELLED,
+	SL_DEP_STALLED,
+	SL_DEP__COUNT
+};
+
+enum sl_release_type {
+	SL_TYPE_MAJOR,
+	SL_TYPE_MINOR,
+	SL_TYPE_PATCH,
+	SL_TYPE_HOTFIX,
+	SL_TYPE_EMERGENCY,
+	SL_TYPE__COUNT
+};
+
+enum sl_strategy {
+	SL_STRAT_ROLLING,
+	SL_STRAT_BLUE_GREEN,
+	SL_STRAT_CANARY,
+	SL_STRAT_RECREATE,
+	SL_STRAT__COUNT
+};
+
+enum sl_source {
+	SL_SRC_API,
+	SL_SRC_CLI,
+	SL_SRC_WEBHOOK,
+	SL_SRC_HEALTH_CHECK,
+	SL_SRC__COUNT
+};
+
+enum sl_role {
+	SL_ROLE_ADMIN,
+	SL_ROLE_RELEASE_MANAGER,
+	SL_ROLE_APPROVER,
+	SL_ROLE_DEPLOYER,
+	SL_ROLE_DEVELOPER,
+	SL_ROLE_AUDITOR,
+	SL_ROLE__COUNT
+};
+
+/* Each _name function returns a static string (do not free), or NULL for a
+ * value out of range. Each _parse function stores the value named by s in
+ * *out and returns 0, or returns -1 (leaving *out alone) when s is NULL or
+ * not one of the names; matching is exact and case-sensitive. */
+
+const char *sl_release_status_name(enum sl_release_status s);
+int sl_release_status_parse(const char *s, enum sl_release_status *out);
+/* Returns 1 when a release may move from `from` to `to`, else 0; a status
+ * to itself is not a transition. */
+int sl_release_can_transition(enum sl_release_status from,
+			      enum sl_release_status to);
+
+const char *sl_deploy_status_name(enum sl_deploy_status s);
+int sl_deploy_status_parse(const char *s, enum sl_deploy_status *out);
+/* Returns 1 when a deployment may move from `from` to `to`, else 0; a
+ * status to itself is not a transition. */
+int sl_deploy_can_transition(enum sl_deploy_status from,
+			     enum sl_deploy_status to);
+/* Returns 1 for statuses no transition leaves (rolled_back, cancelled). */
+int sl_deploy_status_is_terminal(enum sl_deploy_status s);
+/* Returns 1 when the deployed version is running in its environment
+ * (succeeded or verified). */
+int sl_deploy_status_is_running_version(enum sl_deploy_status s);
+
+const char *sl_release_type_name(enum sl_release_type t);
+int sl_release_type_parse(const char *s, enum sl_release_type *out);
+
+const char *sl_strategy_name(enum sl_strategy s);
+int sl_strategy_parse(const char *s, enum sl_strategy *out);
+/* Returns 1 for strategies that shift traffic (canary, blue_green). */
+int sl_strategy_has_traffic(enum sl_strategy s);
+
+const char *sl_source_name(enum sl_source s);
+int sl_source_parse(const char *s, enum sl_source *out);
+
+const char *sl_role_name(enum sl_role r);
+int sl_role_parse(const char *s, enum sl_role *out);
+
+#endif

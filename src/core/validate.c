@@ -1,0 +1,487 @@
+/* validate.c - field validators and RFC 3339 time, without locale or libc
+ * time functions so results never depend on the host. */
+#include "core/validate.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+static int is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Fills err with SL_EINVAL for field and returns -1; the message is the
+ * field name followed by the formatted reason. */
+__attribute__((format(printf, 3, 4))) static int
+invalid(struct sl_error *err, const char *field, const char *fmt, ...)
+{
+	char reason[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	sl_error_set(err, SL_EINVAL, field, "%s %s", field ? field : "value",
+		     reason);
+	return -1;
+}
+
+int sl_valid_slug(const char *s, const char *field, struct sl_error *err)
+{
+	size_t len;
+
+	if (!s)
+		return invalid(err, field, "is required");
+	len = strlen(s);
+	if (len == 0)
+		return invalid(err, field, "must not be empty");
+	if (len > 63)
+		return invalid(err, field, "is longer than 63 characters");
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '-' && i > 0 && i < len - 1)
+			continue;
+		if (s[i] == '-')
+			return invalid(err, field,
+				       "must start and end with a lowercase "
+				       "letter or digit, not '-'");
+		if (!is_lower_alnum(s[i]))
+			return invalid(err, field,
+				       "may contain only lowercase letters, "
+				       "digits and '-' (found byte 0x%02X at "
+				       "position %zu)",
+				       (unsigned char)s[i], i + 1);
+	}
+	return 0;
+}
+
+int sl_valid_utf8(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t n;
+		uint32_t cp, min;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xC2 && c <= 0xDF) {
+			n = 1, cp = c & 0x1F, min = 0x80;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 2, cp = c & 0x0F, min = 0x800;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 3, cp = c & 0x07, min = 0x10000;
+		} else {
+			return 0; /* continuation byte, C0/C1, or F5..FF */
+		}
+		if (len - i - 1 < n)
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + k] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+int sl_valid_text(const char *s, size_t max, int allow_newlines,
+		  const char *field, struct sl_error *err)
+{
+	size_t len;
+
+	if (!s)
+		return invalid(err, field, "is required");
+	len = strlen(s);
+	if (len > max)
+		return invalid(err, field, "is longer than %zu bytes", max);
+	if (!sl_valid_utf8(s, len))
+		return invalid(err, field, "is not valid UTF-8");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (allow_newlines && (c == '\n' || c == '\t'))
+			continue;
+		if (c < 0x20 || c == 0x7F)
+			return invalid(err, field,
+				       "contains control character 0x%02X at "
+				       "byte %zu",
+				       c, i + 1);
+	}
+	return 0;
+}
+
+/* Checks that s is between min and max hex digits; what names the value
+ * in messages. Returns 0 or -1 with err filled. */
+static int check_hex(const char *s, size_t min, size_t max, const char *what,
+		     const char *field, struct sl_error *err)
+{
+	size_t len;
+
+	if (!s)
+		return invalid(err, field, "is required");
+	len = strlen(s);
+	for (size_t i = 0; i < len; i++)
+		if (!is_hex(s[i]))
+			return invalid(err, field,
+				       "must be %s of hex digits; byte %zu is "
+				       "not a hex digit",
+				       what, i + 1);
+	if (len < min || len > max)
+		return invalid(err, field, "must be %s of hex digits, not %zu",
+			       what, len);
+	return 0;
+}
+
+int sl_valid_sha256_hex(const char *s, const char *field, struct sl_error *err)
+{
+	return check_hex(s, 64, 64, "exactly 64", field, err);
+}
+
+int sl_valid_commit(const char *s, const char *field, struct sl_error *err)
+{
+	return check_hex(s, 7, 64, "7 to 64", field, err);
+}
+
+/* Returns 1 when s starts with prefix, ignoring ASCII case. */
+static int has_prefix_nocase(const char *s, const char *prefix)
+{
+	for (; *prefix; s++, prefix++) {
+		char c = *s;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != *prefix)
+			return 0;
+	}
+	return 1;
+}
+
+int sl_valid_url(const char *s, const char *field, struct sl_error *err)
+{
+	const char *auth, *host, *end;
+	size_t len;
+
+	if (!s)
+		return invalid(err, field, "is required");
+	len = strlen(s);
+	if (len > 2048)
+		return invalid(err, field, "is longer than 2048 bytes");
+	if (has_prefix_nocase(s, "http://"))
+		auth = s + 7;
+	else if (has_prefix_nocase(s, "https://"))
+		auth = s + 8;
+	else
+		return invalid(err, field,
+			       "must start with http:// or https://");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c == 0x7F)
+			return invalid(err, field,
+				       "contains a space or control character "
+				       "at byte %zu",
+				       i + 1);
+	}
+	if (!sl_valid_utf8(s, len))
+		return invalid(err, field, "is not valid UTF-8");
+
+	/* The host is the authority without "userinfo@" and ":port". */
+	end = auth + strcspn(auth, "/?#");
+	host = auth;
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			host = p + 1;
+	if (host < end && *host == '[') {
+		const char *close = memchr(host, ']', (size_t)(end - host));
+
+		if (!close || close == host + 1)
+			return invalid(err, field,
+				       "has an empty or "
+				       "unterminated IPv6 host");
+		return 0;
+	}
+	if (host == end || *host == ':')
+		return invalid(err, field, "has no host after the scheme");
+	return 0;
+}
+
+int sl_valid_tag_key(const char *s, const char *field, struct sl_error *err)
+{
+	size_t len;
+
+	if (!s)
+		return invalid(err, field, "is required");
+	len = strlen(s);
+	if (len == 0)
+		return invalid(err, field, "must not be empty");
+	if (len > 63)
+		return invalid(err, field, "is longer than 63 characters");
+	if (!is_lower_alnum(s[0]))
+		return invalid(err, field,
+			       "must start with a lowercase letter or digit");
+	for (size_t i = 1; i < len; i++) {
+		char c = s[i];
+
+		if (!is_lower_alnum(c) && c != '_' && c != '.' && c != '/' &&
+		    c != '-')
+			return invalid(err, field,
+				       "may contain only lowercase letters, "
+				       "digits, '_', '.', '/' and '-' (found "
+				       "byte 0x%02X at position %zu)",
+				       (unsigned char)c, i + 1);
+	}
+	return 0;
+}
+
+int sl_valid_tag_value(const char *s, const char *field, struct sl_error *err)
+{
+	return sl_valid_text(s, 256, 0, field, err);
+}
+
+int sl_valid_timezone_name(const char *s, const char *field,
+			   struct sl_error *err)
+{
+	size_t len;
+	int components = 1;
+
+	if (!s)
+		return invalid(err, field, "is required");
+	len = strlen(s);
+	if (strcmp(s, "UTC") == 0)
+		return 0;
+	if (len == 0)
+		return invalid(err, field, "must not be empty");
+	if (len > 64)
+		return invalid(err, field, "is longer than 64 characters");
+	if (strstr(s, ".."))
+		return invalid(err, field, "must not contain \"..\"");
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		int starts = i == 0 || s[i - 1] == '/';
+
+		if (c == '/') {
+			if (starts || i == len - 1)
+				return invalid(err, field,
+					       "has an empty component");
+			components++;
+			continue;
+		}
+		if (starts && !is_alpha(c))
+			return invalid(err, field,
+				       "has a component that does not start "
+				       "with a letter");
+		if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '+' &&
+		    c != '-')
+			return invalid(err, field,
+				       "may contain only letters, digits, '_', "
+				       "'+', '-' and '/' (found byte 0x%02X)",
+				       (unsigned char)c);
+	}
+	if (components < 2)
+		return invalid(err, field,
+			       "must be \"UTC\" or an Area/Location name such "
+			       "as \"Europe/Paris\"");
+	return 0;
+}
+
+/* Returns the number of days from 1970-01-01 to y-m-d in the proleptic
+ * Gregorian calendar (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* Converts days since 1970-01-01 into *y, *m, *d (civil_from_days). */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int days_in_month(int64_t y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30,
+				   31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Reads exactly n digits at *pp into *out and advances *pp. Returns 0, or
+ * -1 when a byte is not a digit. */
+static int read_digits(const char **pp, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!is_digit((*pp)[i]))
+			return -1;
+		v = v * 10 + ((*pp)[i] - '0');
+	}
+	*pp += n;
+	*out = v;
+	return 0;
+}
+
+/* Returns 1 when *p is c and advances past it, else 0. */
+static int expect(const char **pp, char c)
+{
+	if (**pp != c)
+		return 0;
+	(*pp)++;
+	return 1;
+}
+
+int sl_time_parse(const char *s, int64_t *us_out, const char *field,
+		  struct sl_error *err)
+{
+	const char *p = s;
+	int year, mon, day, hour, min, sec, oh = 0, om = 0, sign = 0;
+	int64_t frac = 0, secs;
+	int ndigits = 0;
+
+	if (!s)
+		return invalid(err, field, "is required");
+	if (read_digits(&p, 4, &year) || !expect(&p, '-') ||
+	    read_digits(&p, 2, &mon) || !expect(&p, '-') ||
+	    read_digits(&p, 2, &day))
+		return invalid(err, field,
+			       "must be an RFC 3339 date-time such as "
+			       "2026-11-22T10:00:00Z (date part is malformed)");
+	if (!expect(&p, 'T') && !expect(&p, 't'))
+		return invalid(err, field,
+			       "must be an RFC 3339 date-time such as "
+			       "2026-11-22T10:00:00Z ('T' expected after the "
+			       "date)");
+	if (read_digits(&p, 2, &hour) || !expect(&p, ':') ||
+	    read_digits(&p, 2, &min) || !expect(&p, ':') ||
+	    read_digits(&p, 2, &sec))
+		return invalid(err, field,
+			       "must be an RFC 3339 date-time such as "
+			       "2026-11-22T10:00:00Z (time part is malformed)");
+	if (expect(&p, '.')) {
+		for (; is_digit(*p); p++, ndigits++) {
+			if (ndigits >= 9)
+				return invalid(err, field,
+					       "has more than 9 fractional "
+					       "second digits");
+			if (ndigits < 6)
+				frac = frac * 10 + (*p - '0');
+		}
+		if (ndigits == 0)
+			return invalid(err, field,
+				       "has a '.' without fractional digits");
+		for (int i = ndigits; i < 6; i++)
+			frac *= 10;
+	}
+	if (expect(&p, 'Z') || expect(&p, 'z')) {
+		sign = 0;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '+' ? 1 : -1;
+		if (read_digits(&p, 2, &oh) || !expect(&p, ':') ||
+		    read_digits(&p, 2, &om))
+			return invalid(err, field,
+				       "has a malformed UTC offset (expected "
+				       "+HH:MM or -HH:MM)");
+		if (oh > 23 || om > 59)
+			return invalid(err, field,
+				       "has a UTC offset out of range");
+	} else {
+		return invalid(err, field,
+			       "must end with 'Z' or a UTC offset such as "
+			       "+02:00");
+	}
+	if (*p)
+		return invalid(err, field,
+			       "has unexpected characters after the date-time");
+	if (mon < 1 || mon > 12)
+		return invalid(err, field, "has month %d; expected 01-12", mon);
+	if (day < 1 || day > days_in_month(year, mon))
+		return invalid(err, field,
+			       "has day %d, which %04d-%02d does not have", day,
+			       year, mon);
+	if (hour > 23)
+		return invalid(err, field, "has hour %d; expected 00-23", hour);
+	if (min > 59)
+		return invalid(err, field, "has minute %d; expected 00-59",
+			       min);
+	if (sec > 60)
+		return invalid(err, field, "has second %d; expected 00-60",
+			       sec);
+
+	secs = days_from_civil(year, mon, day) * 86400 + hour * 3600 +
+	       min * 60 + sec;
+	secs -= (int64_t)sign * (oh * 3600 + om * 60);
+	*us_out = secs * 1000000 + frac;
+	return 0;
+}
+
+char *sl_time_format(int64_t us, char *buf)
+{
+	/* Floor division, so times before 1970 get a positive fraction. */
+	int64_t secs = us / 1000000, frac = us % 1000000, days, rem, y;
+	int m, d;
+
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	days = secs / 86400;
+	rem = secs % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (frac)
+		snprintf(buf, SL_TIME_BUF,
+			 "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d.%06dZ", y, m,
+			 d, (int)(rem / 3600), (int)(rem / 60 % 60),
+			 (int)(rem % 60), (int)frac);
+	else
+		snprintf(buf, SL_TIME_BUF,
+			 "%04" PRId64 "-%02d-%02dT%02d:%02d:%02dZ", y, m, d,
+			 (int)(rem / 3600), (int)(rem / 60 % 60),
+			 (int)(rem % 60));
+	return buf;
+}

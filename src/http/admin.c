@@ -1,0 +1,281 @@
+/* admin.c - tokens, the audit log, health, metrics and the OpenAPI
+ * document. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/validate.h"
+#include "http/handlers.h"
+
+static const char *const roles[] = {"admin",	"release_manager", "approver",
+				    "deployer", "developer",	   "auditor",
+				    NULL};
+
+static int check_token_name(const char *s, const char *field,
+			    struct sl_error *err)
+{
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("._@-", *p)))
+			return sl_error_set(err, SL_EINVAL, field,
+					    "%s may hold letters, digits and "
+					    ". _ @ - only",
+					    field)
+				       ? -1
+				       : -1;
+	return 0;
+}
+
+const struct sl_field sl_token_fields[] = {
+	{"name", SL_FT_STRING, SL_F_REQUIRED, 1, 64, check_token_name, NULL,
+	 NULL, "who or what holds it"},
+	{"role", SL_FT_STRING, SL_F_REQUIRED, 1, 32, NULL, NULL, roles, NULL},
+	{0},
+};
+
+void sl_h_token_create(struct sl_req *r)
+{
+	const char *name = json_string_value(json_object_get(r->json, "name"));
+	const char *role = json_string_value(json_object_get(r->json, "role"));
+	char secret[80], hash[SL_TOKEN_HASH_HEX], idb[24], *text;
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	int64_t id = 0;
+	json_t *pub;
+	enum sl_err rc;
+
+	sl_token_generate(secret, sizeof(secret));
+	sl_token_hash(secret, hash);
+	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	if (rc == SL_OK)
+		rc = sl_store_token_insert(&tx, name, role, hash, r->now,
+					   r->actor.name, &id, &err);
+	if (rc) {
+		sl_store_abort(&tx);
+		sl_http_fail(r, &err);
+		return;
+	}
+	/* The audit entry names the token but never holds its secret. */
+	pub = json_pack("{sI ss ss so ss}", "id", (json_int_t)id, "name", name,
+			"role", role, "created_at", sl_h_time(r->now),
+			"created_by", r->actor.name);
+	text = sl_http_canon(pub);
+	json_object_set_new(pub, "token", json_string(secret));
+	{
+		struct sl_audit_info a = {"token.create", "token",
+					  sl_h_id(id, idb, sizeof(idb)), NULL,
+					  text};
+		sl_http_write_finish(r, &tx, &a, 201, sl_http_canon(pub));
+	}
+	json_decref(pub);
+	free(text);
+}
+
+void sl_h_token_list(struct sl_req *r)
+{
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	json_t *items;
+	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+
+	if (rc == SL_OK) {
+		rc = sl_store_token_list(&tx, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	items = json_array();
+	for (size_t i = 0; i < rows.nrows; i++) {
+		const char *rev = sl_db_text(&rows, i, 5);
+		const char *by = sl_db_text(&rows, i, 4);
+
+		json_array_append_new(
+			items,
+			json_pack("{sI ss ss so so so}", "id",
+				  (json_int_t)sl_db_int(&rows, i, 0), "name",
+				  sl_db_text(&rows, i, 1), "role",
+				  sl_db_text(&rows, i, 2), "created_at",
+				  sl_h_time(sl_db_int(&rows, i, 3)),
+				  "created_by",
+				  by ? json_string(by) : json_null(),
+				  "revoked_at",
+				  rev ? sl_h_time(sl_db_int(&rows, i, 5))
+				      : json_null()));
+	}
+	sl_db_rows_fini(&rows);
+	sl_http_reply_json(r, 200,
+			   json_pack("{so sn}", "items", items, "next_cursor"));
+}
+
+void sl_h_token_revoke(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *end, after[96];
+	long long id = strtoll(r->params[0], &end, 10);
+	enum sl_err rc;
+
+	if (*end || id < 1) {
+		sl_http_failf(r, SL_ENOTFOUND, NULL, "token '%s' not found",
+			      r->params[0]);
+		return;
+	}
+	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	if (rc == SL_OK)
+		rc = sl_store_token_revoke(&tx, id, r->now, &err);
+	if (rc) {
+		sl_store_abort(&tx);
+		sl_http_fail(r, &err);
+		return;
+	}
+	snprintf(after, sizeof(after), "{\"id\":%lld,\"revoked\":true}", id);
+	sl_h_finish(r, &tx, "token.revoke", "token", r->params[0], NULL, 204,
+		    NULL);
+	(void)after;
+}
+
+void sl_h_audit_list(struct sl_req *r)
+{
+	struct sl_filter f = {0};
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	json_t *items;
+	char next[24];
+	enum sl_err rc;
+
+	if (!sl_h_limit(r, &f.limit) || !sl_h_int_param(r, "after", &f.after))
+		return;
+	if (!sl_http_query(r, "after") && sl_http_query(r, "cursor") &&
+	    !sl_h_int_param(r, "cursor", &f.after))
+		return;
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	if (rc == SL_OK) {
+		rc = sl_store_audit_list(&tx, &f, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	items = json_array();
+	for (size_t i = 0; i < rows.nrows; i++) {
+		const char *b = sl_db_text(&rows, i, 7);
+		const char *a = sl_db_text(&rows, i, 8);
+		const char *rq = sl_db_text(&rows, i, 6);
+
+		json_array_append_new(
+			items,
+			json_pack("{sI so ss ss ss ss so so so}", "seq",
+				  (json_int_t)sl_db_int(&rows, i, 0), "at",
+				  sl_h_time(sl_db_int(&rows, i, 1)), "actor",
+				  sl_db_text(&rows, i, 2), "action",
+				  sl_db_text(&rows, i, 3), "object_type",
+				  sl_db_text(&rows, i, 4), "object_id",
+				  sl_db_text(&rows, i, 5), "request_id",
+				  rq ? json_string(rq) : json_null(), "before",
+				  b ? sl_http_doc(b) : json_null(), "after",
+				  a ? sl_http_doc(a) : json_null()));
+	}
+	sl_http_reply_json(
+		r, 200,
+		json_pack("{so so}", "items", items, "next_cursor",
+			  rows.nrows == (size_t)f.limit
+				  ? json_string(sl_h_id(
+					    sl_db_int(&rows, rows.nrows - 1, 0),
+					    next, sizeof(next)))
+				  : json_null()));
+	sl_db_rows_fini(&rows);
+}
+
+void sl_h_healthz(struct sl_req *r)
+{
+	sl_http_reply(r, 200, sl_xstrdup("{\"status\":\"ok\"}"));
+}
+
+void sl_h_readyz(struct sl_req *r)
+{
+	struct sl_error err = {0};
+
+	if (sl_store_ping(sl_http_store(r), &err)) {
+		sl_http_failf(r, SL_EUNAVAIL, NULL,
+			      "the store does not answer");
+		return;
+	}
+	sl_http_reply_json(
+		r, 200,
+		json_pack("{ss ss si}", "status", "ready", "store",
+			  sl_store_engine(sl_http_store(r)), "schema_version",
+			  sl_store_schema_version(sl_http_store(r))));
+}
+
+void sl_h_metrics(struct sl_req *r)
+{
+	sl_http_reply(r, 200, sl_metrics_render(r));
+	r->content_type = "text/plain; version=0.0.4";
+}
+
+/* Writes the OpenAPI path template and its parameters for a route. */
+static json_t *operation(const struct sl_route *rt)
+{
+	json_t *op = json_pack("{ss s{}}", "summary", rt->summary, "responses");
+	json_t *params = json_array();
+	const char *p = rt->pattern;
+
+	while ((p = strchr(p, '{'))) {
+		const char *e = strchr(p, '}');
+
+		json_array_append_new(params,
+				      json_pack("{ss% ss sb s{ss}}", "name",
+						p + 1, (size_t)(e - p - 1),
+						"in", "path", "required", 1,
+						"schema", "type", "string"));
+		p = e;
+	}
+	if (json_array_size(params))
+		json_object_set_new(op, "parameters", params);
+	else
+		json_decref(params);
+	if (rt->body)
+		json_object_set_new(op, "requestBody",
+				    json_pack("{sb s{s{so}}}", "required", 1,
+					      "content", "application/json",
+					      "schema",
+					      sl_schema_json(rt->body)));
+	json_object_set_new(json_object_get(op, "responses"), "default",
+			    json_pack("{ss}", "description",
+				      "JSON, or an RFC 9457 problem document"));
+	if (!(rt->flags & SL_R_PUBLIC))
+		json_object_set_new(op, "security",
+				    json_pack("[{s[]}]", "bearer"));
+	return op;
+}
+
+void sl_h_openapi(struct sl_req *r)
+{
+	json_t *paths = json_object();
+
+	for (size_t i = 0; i < sl_routes_count; i++) {
+		const struct sl_route *rt = &sl_routes[i];
+		json_t *item = json_object_get(paths, rt->pattern);
+		char method[8];
+		size_t j;
+
+		if (!item) {
+			item = json_object();
+			json_object_set_new(paths, rt->pattern, item);
+		}
+		for (j = 0; rt->method[j] && j < sizeof(method) - 1; j++)
+			method[j] = (char)(rt->method[j] | 0x20);
+		method[j] = '\0';
+		json_object_set_new(item, method, operation(rt));
+	}
+	sl_http_reply_json(r, 200,
+			   json_pack("{ss s{ss ss} so s{s{s{ss ss}}}}",
+				     "openapi", "3.1.0", "info", "title",
+				     "shiplog", "version", "1", "paths", paths,
+				     "components", "securitySchemes", "bearer",
+				     "type", "http", "scheme", "bearer"));
+}

@@ -1,0 +1,255 @@
+/* common.c - what the handlers share: query parameters, lists, tags,
+ * release references, the write path. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/naming.h"
+#include "core/semver.h"
+#include "core/validate.h"
+#include "http/handlers.h"
+
+int sl_h_limit(struct sl_req *r, int *limit)
+{
+	int64_t v = 0;
+
+	*limit = 50;
+	if (!sl_h_int_param(r, "limit", &v))
+		return 0;
+	if (!sl_http_query(r, "limit"))
+		return 1;
+	if (v < 1 || v > 500) {
+		sl_http_failf(r, SL_EMALFORMED, "limit",
+			      "limit must be between 1 and 500");
+		return 0;
+	}
+	*limit = (int)v;
+	return 1;
+}
+
+int sl_h_int_param(struct sl_req *r, const char *key, int64_t *v)
+{
+	const char *s = sl_http_query(r, key);
+	char *end;
+	long long n;
+
+	*v = 0;
+	if (!s)
+		return 1;
+	n = strtoll(s, &end, 10);
+	if (!*s || *end || n < 0 || strlen(s) > 18) {
+		sl_http_failf(r, SL_EMALFORMED, key,
+			      "%s must be a non-negative integer", key);
+		return 0;
+	}
+	*v = n;
+	return 1;
+}
+
+int sl_h_text_param(struct sl_req *r, const char *key, const char **v)
+{
+	const char *s = sl_http_query(r, key);
+	struct sl_error err = {0};
+
+	*v = NULL;
+	if (!s)
+		return 1;
+	if (sl_valid_text(s, 256, 0, key, &err)) {
+		sl_http_failf(r, SL_EMALFORMED, key, "%s", err.message);
+		return 0;
+	}
+	*v = s;
+	return 1;
+}
+
+int sl_h_time_param(struct sl_req *r, const char *key, int64_t *us)
+{
+	const char *s = sl_http_query(r, key);
+	struct sl_error err = {0};
+
+	*us = 0;
+	if (!s)
+		return 1;
+	if (sl_time_parse(s, us, key, &err)) {
+		sl_http_failf(r, SL_EMALFORMED, key, "%s", err.message);
+		return 0;
+	}
+	return 1;
+}
+
+int sl_h_tag_param(struct sl_req *r, char **buf, const char **key,
+		   const char **value)
+{
+	const char *s;
+	char *eq;
+
+	*buf = NULL;
+	*key = *value = NULL;
+	if (!sl_h_text_param(r, "tag", &s))
+		return 0;
+	if (!s)
+		return 1;
+	eq = strchr(s, '=');
+	if (!eq || eq == s) {
+		sl_http_failf(r, SL_EMALFORMED, "tag",
+			      "tag must be written key=value");
+		return 0;
+	}
+	*buf = sl_xstrdup(s);
+	(*buf)[eq - s] = '\0';
+	*key = *buf;
+	*value = *buf + (eq - s) + 1;
+	return 1;
+}
+
+char *sl_h_list(const struct sl_db_rows *rows, size_t doc_col,
+		const char *next_cursor)
+{
+	size_t cap = 64, len = 0;
+	char *out;
+
+	for (size_t i = 0; i < rows->nrows; i++)
+		cap += strlen(sl_db_text(rows, i, doc_col)) + 1;
+	cap += next_cursor ? strlen(next_cursor) + 2 : 4;
+	out = sl_xmalloc(cap);
+	len = (size_t)snprintf(out, cap, "{\"items\":[");
+	for (size_t i = 0; i < rows->nrows; i++) {
+		const char *d = sl_db_text(rows, i, doc_col);
+		size_t n = strlen(d);
+
+		if (i)
+			out[len++] = ',';
+		memcpy(out + len, d, n);
+		len += n;
+	}
+	if (next_cursor)
+		snprintf(out + len, cap - len, "],\"next_cursor\":\"%s\"}",
+			 next_cursor);
+	else
+		snprintf(out + len, cap - len, "],\"next_cursor\":null}");
+	return out;
+}
+
+struct sl_tag *sl_h_tags(const json_t *obj, size_t *n)
+{
+	struct sl_tag *tags;
+	const char *key;
+	json_t *v;
+	size_t i = 0;
+
+	*n = json_is_object(obj) ? json_object_size(obj) : 0;
+	tags = sl_xcalloc(*n ? *n : 1, sizeof(*tags));
+	if (!*n)
+		return tags;
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		tags[i].key = key;
+		tags[i].value = json_string_value(v);
+		i++;
+	}
+	return tags;
+}
+
+json_t *sl_h_time(int64_t us)
+{
+	char buf[SL_TIME_BUF];
+
+	return json_string(sl_time_format(us, buf));
+}
+
+enum sl_err sl_h_release_ref(struct sl_tx *tx, const char *ref, int64_t *id,
+			     struct sl_error *err)
+{
+	const char *at = strchr(ref, '@');
+	struct sl_semver v;
+	char *service, *key;
+	enum sl_err rc;
+
+	if (!at) {
+		char *end;
+		long long n = strtoll(ref, &end, 10);
+
+		if (!*ref || *end || n < 1)
+			return sl_error_set(err, SL_ENOTFOUND, "release",
+					    "release '%s' not found: use an "
+					    "id or service@version",
+					    ref);
+		*id = n;
+		return SL_OK;
+	}
+	if (sl_semver_parse(at + 1, &v, NULL))
+		return sl_error_set(err, SL_ENOTFOUND, "release",
+				    "release '%s' not found: '%s' is not a "
+				    "SemVer version",
+				    ref, at + 1);
+	service = sl_xstrndup(ref, (size_t)(at - ref));
+	key = sl_semver_sortkey(&v);
+	rc = sl_store_release_find(tx, service, key, id, err);
+	if (rc == SL_ENOTFOUND)
+		sl_error_set(err, SL_ENOTFOUND, "release",
+			     "release '%s' not found", ref);
+	free(service);
+	free(key);
+	sl_semver_fini(&v);
+	return rc;
+}
+
+void sl_h_reply_doc(struct sl_req *r, int status, char *doc, int64_t revision)
+{
+	sl_http_etag(r, revision);
+	sl_http_reply(r, status, doc);
+}
+
+void sl_h_merge(json_t *dst, const json_t *src)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)src, key, v) json_object_set(dst, key, v);
+}
+
+const char *sl_h_id(int64_t id, char *buf, size_t size)
+{
+	snprintf(buf, size, "%lld", (long long)id);
+	return buf;
+}
+
+void sl_h_finish(struct sl_req *r, struct sl_tx *tx, const char *action,
+		 const char *type, const char *id, const char *before,
+		 int status, const char *after)
+{
+	struct sl_audit_info a = {
+		.action = action,
+		.object_type = type,
+		.object_id = id,
+		.before = before,
+		.after = after,
+	};
+
+	sl_http_write_finish(r, tx, &a, status, sl_xstrdup(after ? after : ""));
+}
+
+int sl_h_check_semver(const char *s, const char *field, struct sl_error *err)
+{
+	struct sl_semver v;
+	enum sl_err rc = sl_semver_parse(s, &v, err);
+
+	if (rc)
+		snprintf(err->field, sizeof(err->field), "%s", field);
+	else
+		sl_semver_fini(&v);
+	return rc ? -1 : 0;
+}
+
+int sl_h_check_naming(const char *s, const char *field, struct sl_error *err)
+{
+	(void)field;
+	return sl_naming_check(s, err);
+}
+
+int sl_h_check_time(const char *s, const char *field, struct sl_error *err)
+{
+	int64_t us;
+
+	return sl_time_parse(s, &us, field, err);
+}

@@ -1,0 +1,766 @@
+/* deployments.c - a release into an environment: start, report
+ * progress, roll back; and the status matrix read from placements. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rules.h"
+#include "core/state.h"
+#include "core/validate.h"
+#include "http/handlers.h"
+
+static const char *const strategies[] = {"rolling", "blue_green", "canary",
+					 "recreate", NULL};
+static const char *const start_statuses[] = {"queued", "in_progress", NULL};
+static const char *const deploy_statuses[] = {
+	"queued",      "in_progress", "succeeded", "verified", "failed",
+	"rolled_back", "cancelled",   "stalled",   NULL};
+static const char *const sources[] = {"api", "cli", "webhook", "health_check",
+				      NULL};
+
+const struct sl_field sl_deploy_fields[] = {
+	{"release", SL_FT_REF, SL_F_REQUIRED, 1, 200, NULL, NULL, NULL,
+	 "id or service@version"},
+	{"environment", SL_FT_STRING, SL_F_REQUIRED, 1, 63, sl_valid_slug, NULL,
+	 NULL, NULL},
+	{"target", SL_FT_STRING, SL_F_NULLABLE, 1, 63, sl_valid_slug, NULL,
+	 NULL, "one of the environment's targets"},
+	{"strategy", SL_FT_STRING, 0, 1, 16, NULL, NULL, strategies, NULL},
+	{"status", SL_FT_STRING, 0, 1, 16, NULL, NULL, start_statuses, NULL},
+	{"deployer", SL_FT_STRING, 0, 1, 128, NULL, NULL, NULL, NULL},
+	{"pipeline_url", SL_FT_STRING, SL_F_NULLABLE, 1, 2048, sl_valid_url,
+	 NULL, NULL, NULL},
+	{0},
+};
+
+const struct sl_field sl_event_fields[] = {
+	{"status", SL_FT_STRING, 0, 1, 16, NULL, NULL, deploy_statuses, NULL},
+	{"traffic_percent", SL_FT_INT, 0, 0, 100, NULL, NULL, NULL,
+	 "canary and blue_green only"},
+	{"message", SL_FT_STRING, SL_F_MULTILINE, 1, 4096, NULL, NULL, NULL,
+	 NULL},
+	{"source", SL_FT_STRING, 0, 1, 16, NULL, NULL, sources, NULL},
+	{"at", SL_FT_STRING, 0, 1, 40, sl_h_check_time, NULL, NULL,
+	 "RFC 3339; default now"},
+	{0},
+};
+
+const struct sl_field sl_rollback_fields[] = {
+	{"reason", SL_FT_STRING, SL_F_MULTILINE, 1, 4096, NULL, NULL, NULL,
+	 NULL},
+	{0},
+};
+
+static int64_t doc_time(const json_t *doc, const char *key)
+{
+	const char *s = json_string_value(json_object_get(doc, key));
+	int64_t us = 0;
+
+	if (s && sl_time_parse(s, &us, key, NULL))
+		us = 0;
+	return us;
+}
+
+/* Moves a deployment document to status at time at, keeping its
+ * timestamps and duration true. */
+static void apply_status(json_t *doc, enum sl_deploy_status to, int64_t at)
+{
+	int64_t ms;
+
+	json_object_set_new(doc, "status",
+			    json_string(sl_deploy_status_name(to)));
+	if (to == SL_DEP_IN_PROGRESS &&
+	    json_is_null(json_object_get(doc, "started_at")))
+		json_object_set_new(doc, "started_at", sl_h_time(at));
+	if (to == SL_DEP_VERIFIED)
+		json_object_set_new(doc, "verified_at", sl_h_time(at));
+	if (to == SL_DEP_SUCCEEDED || to == SL_DEP_FAILED ||
+	    to == SL_DEP_CANCELLED ||
+	    (to == SL_DEP_ROLLED_BACK &&
+	     json_is_null(json_object_get(doc, "finished_at"))))
+		json_object_set_new(doc, "finished_at", sl_h_time(at));
+	ms = sl_duration_ms(doc_time(doc, "started_at"),
+			    doc_time(doc, "finished_at"));
+	json_object_set_new(doc, "duration_seconds",
+			    ms < 0 ? json_null()
+				   : json_real((double)ms / 1000));
+}
+
+/* Appends an event to a deployment's timeline; the event document is
+ * returned (new reference) when out is not NULL. */
+static enum sl_err add_event(struct sl_req *r, struct sl_tx *tx, int64_t dep_id,
+			     int64_t at, const char *status, json_t *traffic,
+			     const char *message, const char *source,
+			     json_t **out, struct sl_error *err)
+{
+	int64_t id = 0, seq = 0;
+	json_t *ev;
+	char *text;
+	enum sl_err rc =
+		sl_store_event_insert(tx, dep_id, at, "{}", &id, &seq, err);
+
+	if (rc)
+		return rc;
+	ev = json_pack("{sI sI sI so ss* sO ss* ss ss}", "id", (json_int_t)id,
+		       "deployment_id", (json_int_t)dep_id, "seq",
+		       (json_int_t)seq, "at", sl_h_time(at), "status", status,
+		       "traffic_percent", traffic ? traffic : json_null(),
+		       "message", message, "source", source, "actor",
+		       r->actor.name);
+	text = sl_http_canon(ev);
+	rc = sl_store_event_set_doc(tx, id, text, err);
+	free(text);
+	if (out && rc == SL_OK)
+		*out = ev;
+	else
+		json_decref(ev);
+	return rc;
+}
+
+/* Moves the release of a deployment along (in_progress, released). */
+static enum sl_err advance_release(struct sl_req *r, struct sl_tx *tx,
+				   int64_t release_id, const char *env,
+				   enum sl_deploy_status dep,
+				   struct sl_error *err)
+{
+	char *rdoc = NULL, *edoc = NULL, *text = NULL;
+	int64_t rrev, erev, max_rank = 0;
+	json_t *rel = NULL, *e = NULL;
+	enum sl_release_status cur, next;
+	enum sl_err rc;
+
+	rc = sl_store_release_get(tx, release_id, &rdoc, &rrev, err);
+	if (rc == SL_OK)
+		rc = sl_store_environment_get(tx, env, &edoc, &erev, err);
+	if (rc == SL_OK)
+		rc = sl_store_environment_max_rank(tx, &max_rank, err);
+	if (rc)
+		goto out;
+	rel = sl_http_doc(rdoc);
+	e = sl_http_doc(edoc);
+	sl_release_status_parse(
+		json_string_value(json_object_get(rel, "status")), &cur);
+	next = sl_release_status_after(
+		cur, dep,
+		json_integer_value(json_object_get(e, "rank")) >= max_rank);
+	if (next == cur)
+		goto out;
+	json_object_set_new(rel, "status",
+			    json_string(sl_release_status_name(next)));
+	json_object_set_new(rel, "revision", json_integer(rrev + 1));
+	json_object_set_new(rel, "updated_at", sl_h_time(r->now));
+	text = sl_http_canon(rel);
+	rc = sl_store_release_update(tx, release_id, rrev,
+				     sl_release_status_name(next), r->now, text,
+				     NULL, 0, err);
+out:
+	json_decref(rel);
+	json_decref(e);
+	free(rdoc);
+	free(edoc);
+	free(text);
+	return rc;
+}
+
+/* Inserts a deployment of release rel (a stored document) and its first
+ * event; fills *out with the new document (new reference). */
+static enum sl_err start(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
+			 const char *env, const char *target,
+			 const char *strategy, const char *status,
+			 const char *deployer, const json_t *pipeline,
+			 int64_t rollback_of, json_t **out,
+			 struct sl_error *err)
+{
+	int64_t rid = json_integer_value(json_object_get(rel, "id"));
+	const char *service =
+		json_string_value(json_object_get(rel, "service"));
+	enum sl_deploy_status st;
+	int64_t id = 0;
+	json_t *doc;
+	char *text;
+	enum sl_err rc;
+
+	rc = sl_store_deployment_insert(tx, rid, service, env,
+					target ? target : "", status, r->now,
+					&id, err);
+	if (rc)
+		return rc;
+	doc = json_pack(
+		"{sI sI ss sO ss so ss ss ss sO sn s[] so sn so sn sn sn sn"
+		" sI}",
+		"id", (json_int_t)id, "release_id", (json_int_t)rid, "service",
+		service, "version", json_object_get(rel, "version"),
+		"environment", env, "target",
+		target ? json_string(target) : json_null(), "strategy",
+		strategy, "status", "queued", "deployer", deployer,
+		"pipeline_url", pipeline ? pipeline : json_null(),
+		"traffic_percent", "traffic", "rollback_of",
+		rollback_of ? json_integer(rollback_of) : json_null(),
+		"rolled_back_by", "created_at", sl_h_time(r->now), "started_at",
+		"finished_at", "verified_at", "duration_seconds", "revision",
+		(json_int_t)1);
+	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
+	sl_deploy_status_parse(status, &st);
+	apply_status(doc, st, r->now);
+	text = sl_http_canon(doc);
+	rc = sl_store_deployment_update(tx, id, 0, status, r->now, text, err);
+	free(text);
+	if (rc == SL_OK)
+		rc = add_event(r, tx, id, r->now, status, NULL,
+			       rollback_of ? "rollback started" : NULL, "api",
+			       NULL, err);
+	if (rc == SL_OK)
+		rc = sl_store_placement_refresh(tx, service, env,
+						target ? target : "", err);
+	if (rc == SL_OK)
+		rc = advance_release(r, tx, rid, env, st, err);
+	if (rc) {
+		json_decref(doc);
+		return rc;
+	}
+	*out = doc;
+	return SL_OK;
+}
+
+/* Checks that target is one of the environment's targets. */
+static enum sl_err check_target(struct sl_tx *tx, const char *env,
+				const char *target, struct sl_error *err)
+{
+	char *edoc = NULL;
+	int64_t rev;
+	json_t *e, *t;
+	size_t i;
+	int found = 0;
+	enum sl_err rc = sl_store_environment_get(tx, env, &edoc, &rev, err);
+
+	if (rc == SL_ENOTFOUND)
+		return sl_error_set(err, SL_EINVAL, "environment",
+				    "environment '%s' does not exist", env);
+	if (rc || !target) {
+		free(edoc);
+		return rc;
+	}
+	e = sl_http_doc(edoc);
+	json_array_foreach(json_object_get(e, "targets"), i, t) found |=
+		strcmp(json_string_value(t), target) == 0;
+	json_decref(e);
+	free(edoc);
+	if (!found)
+		return sl_error_set(err, SL_EINVAL, "target",
+				    "environment '%s' has no target '%s'", env,
+				    target);
+	return SL_OK;
+}
+
+void sl_h_deploy_create(struct sl_req *r)
+{
+	json_t *in = r->json, *ref = json_object_get(in, "release");
+	const char *env = json_string_value(json_object_get(in, "environment"));
+	const char *target = json_string_value(json_object_get(in, "target"));
+	const char *strategy =
+		json_string_value(json_object_get(in, "strategy"));
+	const char *status = json_string_value(json_object_get(in, "status"));
+	const char *deployer =
+		json_string_value(json_object_get(in, "deployer"));
+	json_t *pipeline = json_object_get(in, "pipeline_url");
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *rdoc = NULL, *text = NULL, refbuf[32], idb[24];
+	const char *refs;
+	json_t *rel = NULL, *doc = NULL;
+	int64_t rid = 0, rrev;
+	enum sl_err rc;
+
+	if (json_is_integer(ref)) {
+		sl_h_id(json_integer_value(ref), refbuf, sizeof(refbuf));
+		refs = refbuf;
+	} else {
+		refs = json_string_value(ref);
+	}
+	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	if (rc)
+		goto fail;
+	rc = sl_h_release_ref(&tx, refs, &rid, &err);
+	if (rc == SL_OK)
+		rc = sl_store_release_get(&tx, rid, &rdoc, &rrev, &err);
+	if (rc == SL_ENOTFOUND)
+		rc = sl_error_set(&err, SL_EINVAL, "release",
+				  "release '%s' does not exist", refs);
+	if (rc == SL_OK)
+		rc = check_target(&tx, env, target, &err);
+	if (rc)
+		goto abort;
+	rel = sl_http_doc(rdoc);
+	if (strcmp(json_string_value(json_object_get(rel, "status")),
+		   "cancelled") == 0) {
+		rc = sl_error_set(&err, SL_ECONFLICT, "release",
+				  "release '%s' is cancelled and cannot be "
+				  "deployed",
+				  refs);
+		goto abort;
+	}
+	rc = start(r, &tx, rel, env, target, strategy ? strategy : "rolling",
+		   status ? status : "queued",
+		   deployer ? deployer : r->actor.name,
+		   json_is_string(pipeline) ? pipeline : NULL, 0, &doc, &err);
+	if (rc)
+		goto abort;
+	text = sl_http_canon(doc);
+	sl_http_etag(r, 1);
+	sl_h_finish(r, &tx, "deployment.create", "deployment",
+		    sl_h_id(json_integer_value(json_object_get(doc, "id")), idb,
+			    sizeof(idb)),
+		    NULL, 201, text);
+	goto out;
+abort:
+	sl_store_abort(&tx);
+fail:
+	sl_http_fail(r, &err);
+out:
+	json_decref(rel);
+	json_decref(doc);
+	free(rdoc);
+	free(text);
+}
+
+/* Reads the {id} path parameter. */
+static int dep_id(struct sl_req *r, int64_t *id)
+{
+	char *end;
+	long long n = strtoll(r->params[0], &end, 10);
+
+	if (*end || n < 1) {
+		sl_http_failf(r, SL_ENOTFOUND, NULL,
+			      "deployment '%s' not found", r->params[0]);
+		return 0;
+	}
+	*id = n;
+	return 1;
+}
+
+void sl_h_deploy_get(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	struct sl_db_rows rows = {0};
+	struct sl_tx tx;
+	char *doc = NULL, *events = NULL, *body;
+	int64_t id, rev = 0;
+	size_t n;
+	enum sl_err rc;
+
+	if (!dep_id(r, &id))
+		return;
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	if (rc == SL_OK) {
+		rc = sl_store_deployment_get(&tx, id, &doc, &rev, &err);
+		if (rc == SL_OK)
+			rc = sl_store_event_list(&tx, id, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc) {
+		if (rc == SL_ENOTFOUND)
+			sl_http_failf(r, rc, NULL, "deployment %lld not found",
+				      (long long)id);
+		else
+			sl_http_fail(r, &err);
+		goto out;
+	}
+	/* The stored document plus its timeline: splice "events" in before
+	 * the closing brace, keeping the stored bytes. */
+	events = sl_h_list(&rows, 1, NULL);
+	n = strlen(doc);
+	body = sl_xmalloc(n + strlen(events) + 16);
+	memcpy(body, doc, n - 1);
+	snprintf(body + n - 1, strlen(events) + 16, ",\"events\":%.*s}",
+		 (int)(strchr(events, ']') - strchr(events, '[') + 1),
+		 strchr(events, '['));
+	sl_h_reply_doc(r, 200, body, rev);
+out:
+	sl_db_rows_fini(&rows);
+	free(doc);
+	free(events);
+}
+
+void sl_h_deploy_events(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	struct sl_db_rows rows = {0};
+	struct sl_tx tx;
+	char *doc = NULL;
+	int64_t id, rev;
+	enum sl_err rc;
+
+	if (!dep_id(r, &id))
+		return;
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	if (rc == SL_OK) {
+		rc = sl_store_deployment_get(&tx, id, &doc, &rev, &err);
+		if (rc == SL_OK)
+			rc = sl_store_event_list(&tx, id, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc == SL_ENOTFOUND)
+		sl_http_failf(r, rc, NULL, "deployment %lld not found",
+			      (long long)id);
+	else if (rc)
+		sl_http_fail(r, &err);
+	else
+		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
+	sl_db_rows_fini(&rows);
+	free(doc);
+}
+
+void sl_h_deploy_list(struct sl_req *r)
+{
+	struct sl_filter f = {0};
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	const char *release = NULL;
+	char next[24];
+	enum sl_err rc;
+
+	if (!sl_h_limit(r, &f.limit) ||
+	    !sl_h_int_param(r, "cursor", &f.cursor) ||
+	    !sl_h_text_param(r, "service", &f.service) ||
+	    !sl_h_text_param(r, "environment", &f.environment) ||
+	    !sl_h_text_param(r, "status", &f.status) ||
+	    !sl_h_text_param(r, "release", &release) ||
+	    !sl_h_time_param(r, "since", &f.since) ||
+	    !sl_h_time_param(r, "until", &f.until))
+		return;
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	if (rc == SL_OK) {
+		if (release)
+			rc = sl_h_release_ref(&tx, release, &f.release_id,
+					      &err);
+		if (rc == SL_OK)
+			rc = sl_store_deployment_list(&tx, &f, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc == SL_ENOTFOUND) {
+		/* An unknown release filter matches nothing. */
+		sl_http_reply(r, 200,
+			      sl_xstrdup("{\"items\":[],"
+					 "\"next_cursor\":null}"));
+		return;
+	}
+	if (rc) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	sl_http_reply(
+		r, 200,
+		sl_h_list(&rows, 1,
+			  rows.nrows == (size_t)f.limit
+				  ? sl_h_id(sl_db_int(&rows, rows.nrows - 1, 0),
+					    next, sizeof(next))
+				  : NULL));
+	sl_db_rows_fini(&rows);
+}
+
+void sl_h_deploy_event(struct sl_req *r)
+{
+	json_t *in = r->json, *traffic = json_object_get(in, "traffic_percent");
+	const char *to = json_string_value(json_object_get(in, "status"));
+	const char *message = json_string_value(json_object_get(in, "message"));
+	const char *source = json_string_value(json_object_get(in, "source"));
+	const char *at_s = json_string_value(json_object_get(in, "at"));
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *before = NULL, *after = NULL, *body = NULL, idb[24];
+	json_t *doc = NULL, *ev = NULL, *reply;
+	enum sl_deploy_status from_s, to_s;
+	enum sl_strategy strat;
+	int64_t id, rev = 0, at = r->now;
+	enum sl_err rc;
+
+	if (!dep_id(r, &id))
+		return;
+	if (!to && !traffic && !message) {
+		sl_http_failf(r, SL_EINVAL, "status",
+			      "an event needs a status, a traffic_percent or "
+			      "a message");
+		return;
+	}
+	if (at_s)
+		sl_time_parse(at_s, &at, "at", NULL);
+	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	if (rc)
+		goto fail;
+	rc = sl_store_deployment_get(&tx, id, &before, &rev, &err);
+	if (rc)
+		goto abort;
+	doc = sl_http_doc(before);
+	sl_deploy_status_parse(
+		json_string_value(json_object_get(doc, "status")), &from_s);
+	sl_strategy_parse(json_string_value(json_object_get(doc, "strategy")),
+			  &strat);
+	if (traffic && !sl_strategy_has_traffic(strat)) {
+		rc = sl_error_set(&err, SL_EINVAL, "traffic_percent",
+				  "traffic milestones are for canary and "
+				  "blue_green deployments, not %s",
+				  sl_strategy_name(strat));
+		goto abort;
+	}
+	if (to) {
+		sl_deploy_status_parse(to, &to_s);
+		if (!sl_deploy_can_transition(from_s, to_s)) {
+			rc = sl_error_set(&err, SL_ECONFLICT, "status",
+					  "a deployment cannot move from %s "
+					  "to %s",
+					  sl_deploy_status_name(from_s), to);
+			goto abort;
+		}
+		apply_status(doc, to_s, at);
+	}
+	if (traffic) {
+		json_object_set(doc, "traffic_percent", traffic);
+		json_array_append_new(json_object_get(doc, "traffic"),
+				      json_pack("{sO so}", "percent", traffic,
+						"at", sl_h_time(at)));
+	}
+	json_object_set_new(doc, "revision", json_integer(rev + 1));
+	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
+	after = sl_http_canon(doc);
+	rc = sl_store_deployment_update(
+		&tx, id, rev, json_string_value(json_object_get(doc, "status")),
+		r->now, after, &err);
+	if (rc == SL_OK)
+		rc = add_event(r, &tx, id, at, to, traffic, message,
+			       source ? source : "api", &ev, &err);
+	if (rc == SL_OK && to)
+		rc = sl_store_placement_refresh(
+			&tx, json_string_value(json_object_get(doc, "service")),
+			json_string_value(json_object_get(doc, "environment")),
+			json_is_string(json_object_get(doc, "target"))
+				? json_string_value(
+					  json_object_get(doc, "target"))
+				: "",
+			&err);
+	if (rc == SL_OK && to)
+		rc = advance_release(
+			r, &tx,
+			json_integer_value(json_object_get(doc, "release_id")),
+			json_string_value(json_object_get(doc, "environment")),
+			to_s, &err);
+	if (rc)
+		goto abort;
+	reply = json_pack("{sO sO}", "event", ev, "deployment", doc);
+	body = sl_http_canon(reply);
+	json_decref(reply);
+	sl_http_etag(r, rev + 1);
+	{
+		struct sl_audit_info a = {"deployment.event", "deployment",
+					  sl_h_id(id, idb, sizeof(idb)), before,
+					  after};
+		sl_http_write_finish(r, &tx, &a, 201, body);
+	}
+	goto out;
+abort:
+	sl_store_abort(&tx);
+fail:
+	if (rc == SL_ENOTFOUND)
+		sl_http_failf(r, rc, NULL, "deployment %lld not found",
+			      (long long)id);
+	else
+		sl_http_fail(r, &err);
+out:
+	json_decref(doc);
+	json_decref(ev);
+	free(before);
+	free(after);
+}
+
+void sl_h_deploy_rollback(struct sl_req *r)
+{
+	const char *reason =
+		json_string_value(json_object_get(r->json, "reason"));
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *before = NULL, *after = NULL, *prev_doc = NULL, *rdoc = NULL;
+	char *text = NULL, idb[24];
+	json_t *doc = NULL, *prev = NULL, *rel = NULL, *nd = NULL;
+	enum sl_deploy_status from_s;
+	int64_t id, rev = 0, prev_id = 0, rid = 0, tmp;
+	const char *service, *env, *target;
+	enum sl_err rc;
+
+	if (!dep_id(r, &id))
+		return;
+	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	if (rc)
+		goto fail;
+	rc = sl_store_deployment_get(&tx, id, &before, &rev, &err);
+	if (rc)
+		goto abort;
+	doc = sl_http_doc(before);
+	service = json_string_value(json_object_get(doc, "service"));
+	env = json_string_value(json_object_get(doc, "environment"));
+	target = json_string_value(json_object_get(doc, "target"));
+	sl_deploy_status_parse(
+		json_string_value(json_object_get(doc, "status")), &from_s);
+	if (!sl_deploy_can_transition(from_s, SL_DEP_ROLLED_BACK)) {
+		rc = sl_error_set(&err, SL_ECONFLICT, "status",
+				  "a %s deployment cannot be rolled back",
+				  sl_deploy_status_name(from_s));
+		goto abort;
+	}
+	/* What ran there before; else the release's planned target. */
+	rc = sl_store_deployment_running(
+		&tx, service, env, target ? target : "", id, &prev_id, &err);
+	if (rc == SL_OK && prev_id) {
+		rc = sl_store_deployment_get(&tx, prev_id, &prev_doc, &tmp,
+					     &err);
+		if (rc == SL_OK) {
+			prev = sl_http_doc(prev_doc);
+			rid = json_integer_value(
+				json_object_get(prev, "release_id"));
+		}
+	} else if (rc == SL_OK) {
+		char *own = NULL, ref[300];
+		json_t *o, *tv;
+
+		rc = sl_store_release_get(
+			&tx,
+			json_integer_value(json_object_get(doc, "release_id")),
+			&own, &tmp, &err);
+		if (rc == SL_OK) {
+			o = sl_http_doc(own);
+			tv = json_object_get(json_object_get(o, "rollback"),
+					     "target_version");
+			if (json_is_string(tv)) {
+				snprintf(ref, sizeof(ref), "%s@%s", service,
+					 json_string_value(tv));
+				if (sl_h_release_ref(&tx, ref, &rid, NULL))
+					rid = 0;
+			}
+			json_decref(o);
+		}
+		free(own);
+	}
+	if (rc)
+		goto abort;
+	if (!rid) {
+		rc = sl_error_set(&err, SL_ECONFLICT, "status",
+				  "nothing to roll back to: no earlier "
+				  "version ran in %s and the release names no "
+				  "rollback target that exists",
+				  env);
+		goto abort;
+	}
+	rc = sl_store_release_get(&tx, rid, &rdoc, &tmp, &err);
+	if (rc)
+		goto abort;
+	rel = sl_http_doc(rdoc);
+	rc = start(r, &tx, rel, env, target,
+		   json_string_value(json_object_get(doc, "strategy")),
+		   "in_progress", r->actor.name, NULL, id, &nd, &err);
+	if (rc)
+		goto abort;
+	apply_status(doc, SL_DEP_ROLLED_BACK, r->now);
+	json_object_set(doc, "rolled_back_by", json_object_get(nd, "id"));
+	json_object_set_new(doc, "revision", json_integer(rev + 1));
+	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
+	after = sl_http_canon(doc);
+	rc = sl_store_deployment_update(&tx, id, rev, "rolled_back", r->now,
+					after, &err);
+	if (rc == SL_OK)
+		rc = add_event(r, &tx, id, r->now, "rolled_back", NULL,
+			       reason ? reason : "rolled back", "api", NULL,
+			       &err);
+	if (rc == SL_OK)
+		rc = sl_store_placement_refresh(&tx, service, env,
+						target ? target : "", &err);
+	if (rc)
+		goto abort;
+	text = sl_http_canon(nd);
+	sl_http_etag(r, 1);
+	sl_h_finish(r, &tx, "deployment.rollback", "deployment",
+		    sl_h_id(id, idb, sizeof(idb)), before, 201, text);
+	goto out;
+abort:
+	sl_store_abort(&tx);
+fail:
+	if (rc == SL_ENOTFOUND)
+		sl_http_failf(r, rc, NULL, "deployment %lld not found",
+			      (long long)id);
+	else
+		sl_http_fail(r, &err);
+out:
+	json_decref(doc);
+	json_decref(prev);
+	json_decref(rel);
+	json_decref(nd);
+	free(before);
+	free(after);
+	free(prev_doc);
+	free(rdoc);
+	free(text);
+}
+
+void sl_h_status(struct sl_req *r)
+{
+	struct sl_filter f = {0};
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *tagbuf = NULL;
+	json_t *items;
+	enum sl_err rc;
+
+	if (!sl_h_text_param(r, "service", &f.service) ||
+	    !sl_h_text_param(r, "environment", &f.environment) ||
+	    !sl_h_tag_param(r, &tagbuf, &f.tag_key, &f.tag_value))
+		return;
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	if (rc == SL_OK) {
+		rc = sl_store_placement_list(&tx, &f, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc) {
+		sl_http_fail(r, &err);
+		goto out;
+	}
+	items = json_array();
+	for (size_t i = 0; i < rows.nrows; i++) {
+		const char *run = sl_db_text(&rows, i, 3);
+		json_t *l = sl_http_doc(sl_db_text(&rows, i, 4));
+		json_t *row, *running = json_null();
+
+		if (run) {
+			json_t *d = sl_http_doc(run);
+			json_t *since = json_object_get(d, "finished_at");
+
+			running = json_pack(
+				"{sO sO sO sO sO}", "version",
+				json_object_get(d, "version"), "release_id",
+				json_object_get(d, "release_id"),
+				"deployment_id", json_object_get(d, "id"),
+				"since",
+				json_is_null(since)
+					? json_object_get(d, "updated_at")
+					: since,
+				"deployer", json_object_get(d, "deployer"));
+			json_decref(d);
+		}
+		row = json_pack("{ss ss so so s{sO sO sO sO sO}}", "service",
+				sl_db_text(&rows, i, 0), "environment",
+				sl_db_text(&rows, i, 1), "target",
+				*sl_db_text(&rows, i, 2)
+					? json_string(sl_db_text(&rows, i, 2))
+					: json_null(),
+				"running", running, "latest", "version",
+				json_object_get(l, "version"), "deployment_id",
+				json_object_get(l, "id"), "status",
+				json_object_get(l, "status"), "at",
+				json_object_get(l, "updated_at"), "deployer",
+				json_object_get(l, "deployer"));
+		json_array_append_new(items, row);
+		json_decref(l);
+	}
+	sl_http_reply_json(r, 200,
+			   json_pack("{so sn}", "items", items, "next_cursor"));
+out:
+	sl_db_rows_fini(&rows);
+	free(tagbuf);
+}

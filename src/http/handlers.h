@@ -1,0 +1,95 @@
+/* handlers.h - the route handlers and what they share. */
+#ifndef SL_HTTP_HANDLERS_H
+#define SL_HTTP_HANDLERS_H
+
+#include "http/http.h"
+#include "http/schema.h"
+
+/* services and environments (catalog.c) */
+void sl_h_service_create(struct sl_req *r);
+void sl_h_service_list(struct sl_req *r);
+void sl_h_service_get(struct sl_req *r);
+void sl_h_service_update(struct sl_req *r);
+void sl_h_service_delete(struct sl_req *r);
+void sl_h_env_create(struct sl_req *r);
+void sl_h_env_list(struct sl_req *r);
+void sl_h_env_get(struct sl_req *r);
+void sl_h_env_update(struct sl_req *r);
+void sl_h_env_delete(struct sl_req *r);
+extern const struct sl_field sl_service_fields[];
+extern const struct sl_field sl_env_fields[];
+
+/* releases (releases.c) */
+void sl_h_release_create(struct sl_req *r);
+void sl_h_release_list(struct sl_req *r);
+void sl_h_release_get(struct sl_req *r);
+void sl_h_release_update(struct sl_req *r);
+extern const struct sl_field sl_release_fields[];
+
+/* deployments (deployments.c) */
+void sl_h_deploy_create(struct sl_req *r);
+void sl_h_deploy_list(struct sl_req *r);
+void sl_h_deploy_get(struct sl_req *r);
+void sl_h_deploy_event(struct sl_req *r);
+void sl_h_deploy_events(struct sl_req *r);
+void sl_h_deploy_rollback(struct sl_req *r);
+void sl_h_status(struct sl_req *r);
+extern const struct sl_field sl_deploy_fields[];
+extern const struct sl_field sl_event_fields[];
+extern const struct sl_field sl_rollback_fields[];
+
+/* tokens, audit, operations (admin.c) */
+void sl_h_token_create(struct sl_req *r);
+void sl_h_token_list(struct sl_req *r);
+void sl_h_token_revoke(struct sl_req *r);
+void sl_h_audit_list(struct sl_req *r);
+void sl_h_healthz(struct sl_req *r);
+void sl_h_readyz(struct sl_req *r);
+void sl_h_metrics(struct sl_req *r);
+void sl_h_openapi(struct sl_req *r);
+extern const struct sl_field sl_token_fields[];
+
+/* shared helpers (common.c) */
+
+/* Reads ?limit= (1..500, default 50); replies 400 and returns 0 if bad. */
+int sl_h_limit(struct sl_req *r, int *limit);
+/* Reads an optional RFC 3339 query parameter into *us (0 when absent). */
+int sl_h_time_param(struct sl_req *r, const char *key, int64_t *us);
+/* Reads an optional integer query parameter (>= 0). */
+int sl_h_int_param(struct sl_req *r, const char *key, int64_t *v);
+/* Reads an optional text query parameter, checked as printable UTF-8. */
+int sl_h_text_param(struct sl_req *r, const char *key, const char **v);
+/* Splits ?tag=key=value into key and value (malloc'ed into *buf, which
+ * the caller frees). */
+int sl_h_tag_param(struct sl_req *r, char **buf, const char **key,
+		   const char **value);
+/* Builds {"items":[docs...],"next_cursor":...} from rows whose column
+ * doc_col holds stored documents; cursor is a string or NULL. Caller
+ * frees. */
+char *sl_h_list(const struct sl_db_rows *rows, size_t doc_col,
+		const char *next_cursor);
+/* Collects the tags object into a malloc'ed array; caller frees the
+ * array (strings are borrowed from obj). */
+struct sl_tag *sl_h_tags(const json_t *obj, size_t *n);
+/* Formats microseconds as an RFC 3339 JSON string. */
+json_t *sl_h_time(int64_t us);
+/* Resolves a release reference (id or "service@version"). */
+enum sl_err sl_h_release_ref(struct sl_tx *tx, const char *ref, int64_t *id,
+			     struct sl_error *err);
+/* Replies with a stored document and its ETag. */
+void sl_h_reply_doc(struct sl_req *r, int status, char *doc, int64_t revision);
+/* Copies every key of src into dst (set, replacing). */
+void sl_h_merge(json_t *dst, const json_t *src);
+/* A decimal id as a string, into buf. */
+const char *sl_h_id(int64_t id, char *buf, size_t size);
+/* Writes through the common path: doc's canonical bytes are both the
+ * audit "after" and the reply. */
+void sl_h_finish(struct sl_req *r, struct sl_tx *tx, const char *action,
+		 const char *type, const char *id, const char *before,
+		 int status, const char *after);
+/* Validators with the sl_check_fn shape, for schemas. */
+int sl_h_check_semver(const char *s, const char *field, struct sl_error *err);
+int sl_h_check_naming(const char *s, const char *field, struct sl_error *err);
+int sl_h_check_time(const char *s, const char *field, struct sl_error *err);
+
+#endif

@@ -1,0 +1,149 @@
+/* http.h - the http layer: requests, replies, the route table.
+ *
+ * The only layer that speaks libmicrohttpd and jansson. A handler reads
+ * the request, asks core to decide and the store to keep, and sets the
+ * reply. Memory a handler allocates for the reply is owned by the request
+ * and freed with it. */
+#ifndef SL_HTTP_HTTP_H
+#define SL_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "store/store.h"
+
+#define SL_BODY_MAX   (1024 * 1024)
+#define SL_MAX_PARAMS 4
+
+struct sl_app;
+struct sl_req;
+
+typedef void (*sl_handler)(struct sl_req *r);
+
+/* Route flags. */
+#define SL_R_PUBLIC 0x1 /* no token needed */
+#define SL_R_BODY   0x2 /* expects a JSON object body */
+#define SL_R_WRITE  0x4 /* changes state: audited, idempotent */
+#define SL_R_ADMIN  0x8 /* admin tokens only */
+
+struct sl_field;
+
+struct sl_route {
+	const char *method;
+	const char *pattern; /* "/v1/releases/{id}" */
+	sl_handler handler;
+	unsigned flags;
+	const char *summary;
+	const struct sl_field *body; /* the request body's schema, if any */
+};
+
+extern const struct sl_route sl_routes[];
+extern const size_t sl_routes_count;
+
+struct sl_actor {
+	int64_t id;
+	char *name;
+	char *role;
+};
+
+struct sl_req {
+	struct sl_app *app;
+	void *conn; /* struct MHD_Connection */
+	const char *method;
+	const char *url;
+	const struct sl_route *route;
+	size_t route_index;
+	char *params[SL_MAX_PARAMS];
+	size_t nparams;
+
+	char *body;
+	size_t body_len;
+	int too_large;
+	json_t *json; /* the parsed body, for SL_R_BODY routes */
+
+	struct sl_actor actor;
+	char request_id[48];
+	int64_t now;	  /* microseconds since the epoch, at arrival */
+	int64_t start_ns; /* monotonic, for the duration */
+	const char *idem_key;
+	char idem_hash[65];
+
+	/* the reply */
+	int status;
+	char *reply;
+	const char *content_type;
+	char etag[32];
+	char *location;
+	int replayed;
+};
+
+/* Replies with status and a body (taken: freed with the request). */
+void sl_http_reply(struct sl_req *r, int status, char *body);
+/* Replies with the JSON value (stolen) serialised. */
+void sl_http_reply_json(struct sl_req *r, int status, json_t *v);
+/* Replies with a problem document made from err. */
+void sl_http_fail(struct sl_req *r, const struct sl_error *err);
+/* Replies with a problem document for code with a formatted detail. */
+void sl_http_failf(struct sl_req *r, enum sl_err code, const char *field,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Sets the ETag from a revision. */
+void sl_http_etag(struct sl_req *r, int64_t revision);
+/* 1 when If-Match is absent or names this revision; otherwise replies 412
+ * and returns 0. */
+int sl_http_if_match(struct sl_req *r, int64_t revision);
+
+/* A query-string value, or NULL. */
+const char *sl_http_query(struct sl_req *r, const char *key);
+/* A request header, or NULL. */
+const char *sl_http_header(struct sl_req *r, const char *key);
+
+/* The canonical JSON text of v: sorted keys, compact. Caller frees. */
+char *sl_http_canon(const json_t *v);
+/* Parses a stored document; aborts on corruption (documents are written
+ * by this layer only). Caller json_decref()s. */
+json_t *sl_http_doc(const char *doc);
+
+/* Ends a write: appends the audit entry, records the idempotent answer,
+ * commits, and sets the reply (body taken). On any failure the
+ * transaction is rolled back and the reply is the error. */
+struct sl_audit_info {
+	const char *action;
+	const char *object_type;
+	const char *object_id;
+	const char *before;
+	const char *after;
+};
+void sl_http_write_finish(struct sl_req *r, struct sl_tx *tx,
+			  const struct sl_audit_info *a, int status,
+			  char *body);
+
+/* The store of the running app. */
+struct sl_store *sl_http_store(struct sl_req *r);
+
+/* Starts serving on addr ("127.0.0.1:8080"); 0 or -1 with a message. */
+struct sl_server_config {
+	const char *listen;
+	unsigned threads;
+	struct sl_store *store;
+};
+struct sl_server;
+enum sl_err sl_server_start(const struct sl_server_config *cfg,
+			    struct sl_server **out, struct sl_error *err);
+/* The port actually bound (useful with port 0). */
+unsigned sl_server_port(const struct sl_server *s);
+/* Stops accepting, finishes requests in flight, frees. */
+void sl_server_stop(struct sl_server *s);
+
+/* Token secrets. */
+#define SL_TOKEN_HASH_HEX 65
+/* Hex SHA-256 of a secret, into out (SL_TOKEN_HASH_HEX bytes). */
+void sl_token_hash(const char *secret, char *out);
+/* A new random 256-bit secret as "slt_" + 64 hex digits, into out (at
+ * least 72 bytes). */
+void sl_token_generate(char *out, size_t size);
+
+/* Prometheus text of the request counters; caller frees. */
+char *sl_metrics_render(struct sl_req *r);
+
+#endif

@@ -1,0 +1,332 @@
+/* main.c - shiplogd: the daemon, and its offline token command.
+ *
+ *   shiplogd [--listen HOST:PORT] [--db PATH] [--threads N]
+ *   shiplogd token create --name N --role R [--db PATH]
+ *
+ * On first start with no tokens it mints the admin token (the value of
+ * SHIPLOG_BOOTSTRAP_TOKEN when set, else random), writes it to a 0600
+ * file beside the database and says so once. SIGTERM and SIGINT stop
+ * accepting, finish the requests in flight and close the store. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/state.h"
+#include "core/validate.h"
+#include "http/http.h"
+
+#define VERSION "0.1.0"
+
+static const char usage[] =
+	"usage: shiplogd [--listen HOST:PORT] [--db PATH] [--threads N]\n"
+	"       shiplogd token create --name NAME --role ROLE [--db PATH]\n"
+	"\n"
+	"Runs the shiplog release-tracking server.\n"
+	"\n"
+	"  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080)\n"
+	"  --db PATH           SQLite database file (default ./shiplog.db)\n"
+	"  --threads N         request threads (default 8)\n"
+	"  -h, --help          this text\n"
+	"  --version           print the version\n"
+	"\n"
+	"Environment: SHIPLOG_BOOTSTRAP_TOKEN sets the first admin token.\n"
+	"Roles: admin release_manager approver deployer developer auditor.\n"
+	"Exit codes: 0 clean stop, 1 runtime failure, 2 usage error.\n";
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void logj(const char *level, const char *msg, const char *k,
+		 const char *v)
+{
+	char when[SL_TIME_BUF];
+	json_t *line =
+		json_pack("{ss ss ss}", "time", sl_time_format(now_us(), when),
+			  "level", level, "msg", msg);
+	char *text;
+
+	if (k && v)
+		json_object_set_new(line, k, json_string(v));
+	text = json_dumps(line, JSON_COMPACT);
+	fprintf(stderr, "%s\n", text);
+	free(text);
+	json_decref(line);
+}
+
+/* Mints a token straight into the store with its audit entry. */
+static enum sl_err mint(struct sl_store *st, const char *name, const char *role,
+			const char *secret, const char *by,
+			struct sl_error *err)
+{
+	char hash[SL_TOKEN_HASH_HEX], when[SL_TIME_BUF], idb[24];
+	struct sl_audit_entry e = {0};
+	struct sl_tx tx;
+	int64_t id = 0, seq, now = now_us();
+	json_t *pub;
+	char *text;
+	enum sl_err rc;
+
+	sl_token_hash(secret, hash);
+	rc = sl_store_begin(st, 1, &tx, err);
+	if (rc)
+		return rc;
+	rc = sl_store_token_insert(&tx, name, role, hash, now, by, &id, err);
+	if (rc) {
+		sl_store_abort(&tx);
+		return rc;
+	}
+	pub = json_pack("{sI ss ss ss ss}", "id", (json_int_t)id, "name", name,
+			"role", role, "created_at", sl_time_format(now, when),
+			"created_by", by);
+	text = json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS);
+	snprintf(idb, sizeof(idb), "%lld", (long long)id);
+	e.at = now;
+	e.actor = by;
+	e.action = "token.create";
+	e.object_type = "token";
+	e.object_id = idb;
+	e.after = text;
+	rc = sl_store_audit_append(&tx, &e, &seq, err);
+	if (rc == SL_OK)
+		rc = sl_store_commit(&tx, err);
+	else
+		sl_store_abort(&tx);
+	free(text);
+	json_decref(pub);
+	return rc;
+}
+
+/* Creates the first admin token when the store has none. */
+static int bootstrap(struct sl_store *st, const char *db)
+{
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	int64_t n = 0;
+	char secret[300], path[4096];
+	const char *given = getenv("SHIPLOG_BOOTSTRAP_TOKEN");
+	enum sl_err rc;
+	FILE *f;
+	int fd;
+
+	rc = sl_store_begin(st, 0, &tx, &err);
+	if (rc == SL_OK) {
+		rc = sl_store_token_count(&tx, &n, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc || n > 0)
+		return rc ? -1 : 0;
+	if (given && *given) {
+		if (strlen(given) < 16 || strlen(given) >= sizeof(secret)) {
+			logj("error",
+			     "SHIPLOG_BOOTSTRAP_TOKEN must be 16 to 255 "
+			     "characters",
+			     NULL, NULL);
+			return -1;
+		}
+		snprintf(secret, sizeof(secret), "%s", given);
+	} else {
+		sl_token_generate(secret, sizeof(secret));
+	}
+	if (mint(st, "admin", "admin", secret, "shiplogd", &err)) {
+		logj("error", err.message, NULL, NULL);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s.admin-token", db);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		logj("error", "cannot write the admin token file", "path",
+		     path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fprintf(f, "%s\n", secret);
+	fclose(f);
+	sodium_memzero(secret, sizeof(secret));
+	fprintf(stderr,
+		"shiplogd: created the admin token (role admin); it is in %s\n",
+		path);
+	return 0;
+}
+
+static int token_command(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"role", required_argument, NULL, 'r'},
+		{"db", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *name = NULL, *role = NULL, *db = "./shiplog.db";
+	char secret[80];
+	struct sl_error err = {0};
+	struct sl_store *st = NULL;
+	enum sl_role rl;
+	int c;
+
+	if (argc < 2 || strcmp(argv[1], "create") != 0) {
+		fputs(argc >= 2 && (!strcmp(argv[1], "--help") ||
+				    !strcmp(argv[1], "-h"))
+			      ? usage
+			      : "shiplogd: usage: shiplogd token create --name "
+				"NAME --role ROLE [--db PATH]\n",
+		      argc >= 2 && (!strcmp(argv[1], "--help") ||
+				    !strcmp(argv[1], "-h"))
+			      ? stdout
+			      : stderr);
+		return argc >= 2 && (!strcmp(argv[1], "--help") ||
+				     !strcmp(argv[1], "-h"))
+			       ? 0
+			       : 2;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			name = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (!name || !role || !*name || strlen(name) > 64) {
+		fprintf(stderr, "shiplogd: token create needs --name (1 to 64 "
+				"characters) and --role\n");
+		return 2;
+	}
+	if (sl_role_parse(role, &rl)) {
+		fprintf(stderr, "shiplogd: unknown role '%s'\n", role);
+		return 2;
+	}
+	if (sl_store_open(db, &st, &err)) {
+		fprintf(stderr, "shiplogd: %s\n", err.message);
+		return 1;
+	}
+	sl_token_generate(secret, sizeof(secret));
+	if (mint(st, name, role, secret, "shiplogd token create", &err)) {
+		fprintf(stderr, "shiplogd: %s\n", err.message);
+		sl_store_close(st);
+		return 1;
+	}
+	printf("%s\n", secret);
+	fprintf(stderr,
+		"shiplogd: token '%s' (%s) created; this is the only time "
+		"its secret is shown\n",
+		name, role);
+	sl_store_close(st);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"db", required_argument, NULL, 'd'},
+		{"threads", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct sl_server_config cfg = {"127.0.0.1:8080", 8, NULL};
+	const char *db = "./shiplog.db";
+	struct sl_error err = {0};
+	struct sl_store *st = NULL;
+	struct sl_server *srv = NULL;
+	char addr[96];
+	sigset_t set;
+	int c, sig, status = 0;
+
+	if (sodium_init() < 0) {
+		fprintf(stderr, "shiplogd: libsodium failed to start\n");
+		return 1;
+	}
+	if (argc > 1 && strcmp(argv[1], "token") == 0)
+		return token_command(argc - 1, argv + 1);
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			cfg.listen = optarg;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 't':
+			cfg.threads = (unsigned)atoi(optarg);
+			if (cfg.threads < 1 || cfg.threads > 256) {
+				fprintf(stderr, "shiplogd: --threads wants "
+						"1 to 256\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			printf("shiplogd %s\n", VERSION);
+			return 0;
+		default:
+			fputs("shiplogd: see shiplogd --help\n", stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "shiplogd: unexpected argument '%s'\n",
+			argv[optind]);
+		return 2;
+	}
+	/* Block the stop signals before any thread starts, so only the
+	 * sigwait below receives them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (sl_store_open(db, &st, &err)) {
+		logj("error", err.message, "db", db);
+		return 1;
+	}
+	if (bootstrap(st, db)) {
+		sl_store_close(st);
+		return 1;
+	}
+	cfg.store = st;
+	if (sl_server_start(&cfg, &srv, &err)) {
+		logj("error", err.message, "listen", cfg.listen);
+		sl_store_close(st);
+		return 1;
+	}
+	snprintf(addr, sizeof(addr), "%.*s:%u",
+		 (int)(strrchr(cfg.listen, ':') - cfg.listen), cfg.listen,
+		 sl_server_port(srv));
+	logj("info", "listening", "addr", addr);
+	sigwait(&set, &sig);
+	logj("info", "stopping", "signal", sig == SIGTERM ? "TERM" : "INT");
+	sl_server_stop(srv);
+	sl_store_close(st);
+	logj("info", "stopped", NULL, NULL);
+	return status;
+}

@@ -1,0 +1,286 @@
+/* releases.c - one version of one service: create, read, list, update. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/naming.h"
+#include "core/semver.h"
+#include "core/state.h"
+#include "core/validate.h"
+#include "http/handlers.h"
+
+static const char *const release_types[] = {"major",  "minor",	   "patch",
+					    "hotfix", "emergency", NULL};
+static const char *const release_statuses[] = {
+	"draft", "planned", "in_progress", "released", "cancelled", NULL};
+
+static const struct sl_field build_fields[] = {
+	{"url", SL_FT_STRING, SL_F_NULLABLE, 1, 2048, sl_valid_url, NULL, NULL,
+	 "CI job URL"},
+	{"builder", SL_FT_STRING, SL_F_NULLABLE, 1, 128, NULL, NULL, NULL,
+	 "who or what built it"},
+	{0},
+};
+
+static const struct sl_field artifact_fields[] = {
+	{"name", SL_FT_STRING, SL_F_REQUIRED, 1, 255, NULL, NULL, NULL, NULL},
+	{"uri", SL_FT_STRING, SL_F_REQUIRED, 1, 2048, NULL, NULL, NULL, NULL},
+	{"sha256", SL_FT_STRING, SL_F_REQUIRED, 64, 64, sl_valid_sha256_hex,
+	 NULL, NULL, "64 hex digits"},
+	{"signature", SL_FT_STRING, SL_F_NULLABLE, 1, 4096, NULL, NULL, NULL,
+	 NULL},
+	{0},
+};
+
+static const struct sl_field rollback_fields[] = {
+	{"target_version", SL_FT_STRING, SL_F_NULLABLE, 1, 128,
+	 sl_h_check_semver, NULL, NULL, "SemVer to roll back to"},
+	{"criteria", SL_FT_STRING, SL_F_NULLABLE | SL_F_MULTILINE, 1, 4096,
+	 NULL, NULL, NULL, NULL},
+	{"procedure", SL_FT_STRING, SL_F_NULLABLE | SL_F_MULTILINE, 1, 16384,
+	 NULL, NULL, NULL, NULL},
+	{0},
+};
+
+const struct sl_field sl_release_fields[] = {
+	{"service", SL_FT_STRING, SL_F_REQUIRED | SL_F_IMMUTABLE, 1, 63,
+	 sl_valid_slug, NULL, NULL, "an existing service"},
+	{"version", SL_FT_STRING, SL_F_REQUIRED | SL_F_IMMUTABLE, 1, 128,
+	 sl_h_check_semver, NULL, NULL, "SemVer 2.0.0"},
+	{"type", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, release_types,
+	 NULL},
+	{"status", SL_FT_STRING, 0, 1, 16, NULL, NULL, release_statuses,
+	 "draft or planned on create; a table transition on update"},
+	{"commit", SL_FT_STRING, SL_F_NULLABLE, 7, 64, sl_valid_commit, NULL,
+	 NULL, NULL},
+	{"git_tag", SL_FT_STRING, SL_F_NULLABLE, 1, 255, NULL, NULL, NULL,
+	 NULL},
+	{"build", SL_FT_OBJECT, SL_F_NULLABLE, 0, 0, NULL, build_fields, NULL,
+	 NULL},
+	{"artifacts", SL_FT_OBJECTS, 0, 0, 100, NULL, artifact_fields, NULL,
+	 NULL},
+	{"change_request", SL_FT_STRING, SL_F_NULLABLE, 1, 64, NULL, NULL, NULL,
+	 "e.g. CHG0031337"},
+	{"rollback", SL_FT_OBJECT, SL_F_NULLABLE, 0, 0, NULL, rollback_fields,
+	 NULL, "rollback plan"},
+	{"notes", SL_FT_STRING, SL_F_NULLABLE | SL_F_MULTILINE, 1, 65536, NULL,
+	 NULL, NULL, NULL},
+	{"known_issues", SL_FT_STRING, SL_F_NULLABLE | SL_F_MULTILINE, 1, 65536,
+	 NULL, NULL, NULL, NULL},
+	{"tags", SL_FT_TAGS, 0, 0, 32, NULL, NULL, NULL, NULL},
+	{0},
+};
+
+void sl_h_release_create(struct sl_req *r)
+{
+	const char *service =
+		json_string_value(json_object_get(r->json, "service"));
+	const char *version =
+		json_string_value(json_object_get(r->json, "version"));
+	const char *type = json_string_value(json_object_get(r->json, "type"));
+	const char *status =
+		json_string_value(json_object_get(r->json, "status"));
+	struct sl_error err = {0};
+	struct sl_semver v = {0};
+	struct sl_tx tx;
+	struct sl_tag *tags = NULL;
+	size_t ntags;
+	char *sdoc = NULL, *key = NULL, *name = NULL, *text = NULL, idb[24];
+	json_t *svc = NULL, *doc = NULL;
+	int64_t id = 0, srev;
+	enum sl_err rc;
+
+	if (!status)
+		status = "draft";
+	if (strcmp(status, "draft") && strcmp(status, "planned")) {
+		sl_http_failf(r, SL_EINVAL, "status",
+			      "a new release is draft or planned, not %s",
+			      status);
+		return;
+	}
+	sl_semver_parse(version, &v, NULL); /* checked by the schema */
+	key = sl_semver_sortkey(&v);
+	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	if (rc)
+		goto fail;
+	rc = sl_store_service_get(&tx, service, &sdoc, &srev, &err);
+	if (rc == SL_ENOTFOUND)
+		rc = sl_error_set(&err, SL_EINVAL, "service",
+				  "service '%s' does not exist", service);
+	if (rc)
+		goto abort;
+	svc = sl_http_doc(sdoc);
+	name = sl_naming_render(
+		json_string_value(json_object_get(svc, "naming_template")),
+		service, &v, version, type, &err);
+	if (!name) {
+		rc = err.code;
+		goto abort;
+	}
+	rc = sl_store_release_insert(&tx, service, version, key, status, type,
+				     r->now, &id, &err);
+	if (rc)
+		goto abort;
+	doc = json_pack("{sn sn sn s[] sn sn sn sn s{}}", "commit", "git_tag",
+			"build", "artifacts", "change_request", "rollback",
+			"notes", "known_issues", "tags");
+	sl_h_merge(doc, r->json);
+	json_object_set_new(doc, "id", json_integer(id));
+	json_object_set_new(doc, "name", json_string(name));
+	json_object_set_new(doc, "status", json_string(status));
+	json_object_set_new(doc, "revision", json_integer(1));
+	json_object_set_new(doc, "created_at", sl_h_time(r->now));
+	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
+	text = sl_http_canon(doc);
+	tags = sl_h_tags(json_object_get(doc, "tags"), &ntags);
+	rc = sl_store_release_update(&tx, id, 0, status, r->now, text, tags,
+				     ntags, &err);
+	if (rc)
+		goto abort;
+	sl_http_etag(r, 1);
+	sl_h_finish(r, &tx, "release.create", "release",
+		    sl_h_id(id, idb, sizeof(idb)), NULL, 201, text);
+	goto out;
+abort:
+	sl_store_abort(&tx);
+fail:
+	sl_http_fail(r, &err);
+out:
+	sl_semver_fini(&v);
+	json_decref(svc);
+	json_decref(doc);
+	free(tags);
+	free(sdoc);
+	free(key);
+	free(name);
+	free(text);
+}
+
+void sl_h_release_get(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *doc = NULL;
+	int64_t id = 0, rev = 0;
+	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+
+	if (rc == SL_OK) {
+		rc = sl_h_release_ref(&tx, r->params[0], &id, &err);
+		if (rc == SL_OK)
+			rc = sl_store_release_get(&tx, id, &doc, &rev, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc == SL_ENOTFOUND)
+		sl_http_failf(r, rc, NULL, "release '%s' not found",
+			      r->params[0]);
+	else if (rc)
+		sl_http_fail(r, &err);
+	else
+		sl_h_reply_doc(r, 200, doc, rev);
+}
+
+void sl_h_release_list(struct sl_req *r)
+{
+	struct sl_filter f = {0};
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *tagbuf = NULL, next[24];
+	enum sl_err rc;
+
+	if (!sl_h_limit(r, &f.limit) ||
+	    !sl_h_int_param(r, "cursor", &f.cursor) ||
+	    !sl_h_text_param(r, "service", &f.service) ||
+	    !sl_h_text_param(r, "status", &f.status) ||
+	    !sl_h_text_param(r, "type", &f.type) ||
+	    !sl_h_time_param(r, "since", &f.since) ||
+	    !sl_h_time_param(r, "until", &f.until) ||
+	    !sl_h_tag_param(r, &tagbuf, &f.tag_key, &f.tag_value))
+		goto out;
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	if (rc == SL_OK) {
+		rc = sl_store_release_list(&tx, &f, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc) {
+		sl_http_fail(r, &err);
+		goto out;
+	}
+	sl_http_reply(
+		r, 200,
+		sl_h_list(&rows, 1,
+			  rows.nrows == (size_t)f.limit
+				  ? sl_h_id(sl_db_int(&rows, rows.nrows - 1, 0),
+					    next, sizeof(next))
+				  : NULL));
+out:
+	sl_db_rows_fini(&rows);
+	free(tagbuf);
+}
+
+void sl_h_release_update(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *before = NULL, *after = NULL, idb[24];
+	const char *to = json_string_value(json_object_get(r->json, "status"));
+	int64_t id = 0, rev = 0;
+	json_t *doc = NULL;
+	struct sl_tag *tags = NULL;
+	size_t ntags = 0;
+	enum sl_release_status from_s, to_s;
+	enum sl_err rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+
+	if (rc)
+		goto fail;
+	rc = sl_h_release_ref(&tx, r->params[0], &id, &err);
+	if (rc == SL_OK)
+		rc = sl_store_release_get(&tx, id, &before, &rev, &err);
+	if (rc)
+		goto abort;
+	if (!sl_http_if_match(r, rev)) {
+		sl_store_abort(&tx);
+		goto out;
+	}
+	doc = sl_http_doc(before);
+	if (to) {
+		sl_release_status_parse(
+			json_string_value(json_object_get(doc, "status")),
+			&from_s);
+		sl_release_status_parse(to, &to_s);
+		if (from_s != to_s &&
+		    !sl_release_can_transition(from_s, to_s)) {
+			rc = sl_error_set(&err, SL_ECONFLICT, "status",
+					  "a release cannot move from %s to %s",
+					  sl_release_status_name(from_s), to);
+			goto abort;
+		}
+	}
+	sl_h_merge(doc, r->json);
+	json_object_set_new(doc, "revision", json_integer(rev + 1));
+	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
+	after = sl_http_canon(doc);
+	if (json_object_get(r->json, "tags"))
+		tags = sl_h_tags(json_object_get(doc, "tags"), &ntags);
+	rc = sl_store_release_update(
+		&tx, id, rev, json_string_value(json_object_get(doc, "status")),
+		r->now, after, tags, ntags, &err);
+	if (rc)
+		goto abort;
+	sl_http_etag(r, rev + 1);
+	sl_h_finish(r, &tx, "release.update", "release",
+		    sl_h_id(id, idb, sizeof(idb)), before, 200, after);
+	goto out;
+abort:
+	sl_store_abort(&tx);
+fail:
+	if (rc == SL_ENOTFOUND)
+		sl_http_failf(r, rc, NULL, "release '%s' not found",
+			      r->params[0]);
+	else
+		sl_http_fail(r, &err);
+out:
+	json_decref(doc);
+	free(tags);
+	free(before);
+	free(after);
+}

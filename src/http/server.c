@@ -1,0 +1,686 @@
+/* server.c - the request lifecycle on libmicrohttpd.
+ *
+ * A request arrives in pieces: the first call allocates its struct
+ * sl_req, later calls gather the body (up to 1 MiB; beyond that it is
+ * drained and answered 413), and the last call routes, authenticates,
+ * checks the body and runs the handler. The completion callback logs one
+ * JSON line, counts the request and frees everything it owned. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/validate.h"
+#include "http/http.h"
+#include "http/metrics.h"
+#include "http/schema.h"
+
+struct sl_server {
+	struct MHD_Daemon *mhd;
+	struct sl_app *app;
+	unsigned port;
+};
+
+struct sl_app {
+	struct sl_store *store;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+struct sl_store *sl_http_store(struct sl_req *r)
+{
+	return r->app->store;
+}
+
+const char *sl_http_query(struct sl_req *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *sl_http_header(struct sl_req *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+void sl_http_reply(struct sl_req *r, int status, char *body)
+{
+	free(r->reply);
+	r->status = status;
+	r->reply = body;
+	if (!r->content_type || status < 400)
+		r->content_type = "application/json";
+}
+
+void sl_http_reply_json(struct sl_req *r, int status, json_t *v)
+{
+	sl_http_reply(r, status, sl_http_canon(v));
+	json_decref(v);
+}
+
+char *sl_http_canon(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
+					JSON_REAL_PRECISION(15));
+
+	if (!s)
+		sl_die("json_dumps failed");
+	return s;
+}
+
+json_t *sl_http_doc(const char *doc)
+{
+	json_error_t jerr;
+	json_t *v = json_loads(doc, 0, &jerr);
+
+	if (!v)
+		sl_die("stored document is not JSON: %s", jerr.text);
+	return v;
+}
+
+/* One row per error code: HTTP status, problem type slug, title. */
+static const struct {
+	int status;
+	const char *title;
+} problems[] = {
+	[SL_OK] = {200, "OK"},
+	[SL_EMALFORMED] = {400, "Malformed request"},
+	[SL_EAUTH] = {401, "Authentication required"},
+	[SL_EFORBIDDEN] = {403, "Forbidden"},
+	[SL_ENOTFOUND] = {404, "Not found"},
+	[SL_ECONFLICT] = {409, "Conflict"},
+	[SL_EPRECOND] = {412, "Precondition failed"},
+	[SL_ETOOLARGE] = {413, "Request body too large"},
+	[SL_EMEDIA] = {415, "Unsupported media type"},
+	[SL_EINVAL] = {422, "Invalid request"},
+	[SL_EUNAVAIL] = {503, "Service unavailable"},
+	[SL_EINTERNAL] = {500, "Internal error"},
+};
+
+static void problem(struct sl_req *r, enum sl_err code, const char *detail,
+		    json_t *errors)
+{
+	char type[96];
+	json_t *p;
+
+	if ((size_t)code >= sizeof(problems) / sizeof(problems[0]))
+		code = SL_EINTERNAL;
+	snprintf(type, sizeof(type), "https://shiplog.dev/problems/%s",
+		 sl_error_name(code));
+	p = json_pack("{ss ss si ss ss}", "type", type, "title",
+		      problems[code].title, "status", problems[code].status,
+		      "detail", detail, "instance", r->request_id);
+	if (errors)
+		json_object_set_new(p, "errors", errors);
+	sl_http_reply_json(r, problems[code].status, p);
+	r->content_type = "application/problem+json";
+}
+
+void sl_http_fail(struct sl_req *r, const struct sl_error *err)
+{
+	json_t *errors = NULL;
+
+	if (err->field[0] &&
+	    (err->code == SL_EINVAL || err->code == SL_ECONFLICT ||
+	     err->code == SL_EMALFORMED))
+		errors = json_pack("[{ss ss}]", "field", err->field, "message",
+				   err->message);
+	if (err->code == SL_EINTERNAL)
+		fprintf(stderr,
+			"{\"level\":\"error\",\"request_id\":\"%s\","
+			"\"msg\":\"internal error\"}\n",
+			r->request_id);
+	problem(r, err->code,
+		err->code == SL_EINTERNAL ? "an internal error occurred"
+					  : err->message,
+		errors);
+}
+
+void sl_http_failf(struct sl_req *r, enum sl_err code, const char *field,
+		   const char *fmt, ...)
+{
+	struct sl_error err = {.code = code};
+	va_list ap;
+
+	snprintf(err.field, sizeof(err.field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(err.message, sizeof(err.message), fmt, ap);
+	va_end(ap);
+	sl_http_fail(r, &err);
+}
+
+static void fail_verrs(struct sl_req *r, const struct sl_verrs *v)
+{
+	json_t *errors = json_array();
+	char detail[320];
+
+	for (size_t i = 0; i < v->n; i++)
+		json_array_append_new(
+			errors, json_pack("{ss ss}", "field", v->e[i].field,
+					  "message", v->e[i].message));
+	snprintf(detail, sizeof(detail), "%s %s%s", v->e[0].field,
+		 v->e[0].message, v->n > 1 ? " (and more: see errors)" : "");
+	problem(r, SL_EINVAL, detail, errors);
+}
+
+void sl_http_etag(struct sl_req *r, int64_t revision)
+{
+	snprintf(r->etag, sizeof(r->etag), "\"%lld\"", (long long)revision);
+}
+
+int sl_http_if_match(struct sl_req *r, int64_t revision)
+{
+	const char *want = sl_http_header(r, "If-Match");
+	char have[32];
+
+	if (!want || strcmp(want, "*") == 0)
+		return 1;
+	snprintf(have, sizeof(have), "\"%lld\"", (long long)revision);
+	if (strcmp(want, have) == 0)
+		return 1;
+	/* Accept a weak form too; revisions are exact either way. */
+	if (strncmp(want, "W/", 2) == 0 && strcmp(want + 2, have) == 0)
+		return 1;
+	sl_http_failf(r, SL_EPRECOND, "If-Match",
+		      "If-Match %s does not match the current ETag %s", want,
+		      have);
+	return 0;
+}
+
+void sl_http_write_finish(struct sl_req *r, struct sl_tx *tx,
+			  const struct sl_audit_info *a, int status, char *body)
+{
+	struct sl_error err = {0};
+	struct sl_audit_entry e = {
+		.at = r->now,
+		.actor = r->actor.name,
+		.action = a->action,
+		.object_type = a->object_type,
+		.object_id = a->object_id,
+		.request_id = r->request_id,
+		.before = a->before,
+		.after = a->after,
+	};
+	int64_t seq;
+	enum sl_err rc = sl_store_audit_append(tx, &e, &seq, &err);
+
+	if (rc == SL_OK && r->idem_key) {
+		struct sl_idem rec = {
+			.method = (char *)r->method,
+			.path = (char *)r->url,
+			.body_hash = r->idem_hash,
+			.response = body,
+			.status = status,
+		};
+		rc = sl_store_idem_put(tx, r->actor.name, r->idem_key, &rec,
+				       r->now, &err);
+		if (rc == SL_ECONFLICT)
+			/* A twin request with the same key won the race;
+			 * the client retries and gets its answer. */
+			sl_error_set(&err, SL_ECONFLICT, "Idempotency-Key",
+				     "a request with this Idempotency-Key is "
+				     "in progress; retry");
+	}
+	if (rc == SL_OK)
+		rc = sl_store_commit(tx, &err);
+	else
+		sl_store_abort(tx);
+	if (rc) {
+		free(body);
+		sl_http_fail(r, &err);
+		return;
+	}
+	sl_http_reply(r, status, body);
+}
+
+/* ---- routing ---- */
+
+/* Matches path against pattern, capturing {params}; 1 on a match. */
+static int match(const char *pattern, const char *path, struct sl_req *r)
+{
+	size_t n = 0;
+
+	while (*pattern && *path) {
+		if (*pattern == '{') {
+			const char *end = strchr(path, '/');
+			size_t len = end ? (size_t)(end - path) : strlen(path);
+
+			if (len == 0 || n >= SL_MAX_PARAMS)
+				goto no;
+			r->params[n++] = sl_xstrndup(path, len);
+			path += len;
+			pattern = strchr(pattern, '}') + 1;
+			continue;
+		}
+		if (*pattern != *path)
+			goto no;
+		pattern++;
+		path++;
+	}
+	if (*pattern || *path)
+		goto no;
+	r->nparams = n;
+	return 1;
+no:
+	for (size_t i = 0; i < n; i++) {
+		free(r->params[i]);
+		r->params[i] = NULL;
+	}
+	return 0;
+}
+
+/* Finds the route; replies 404 or 405 and returns 0 when none fits. */
+static int route(struct sl_req *r)
+{
+	int path_known = 0;
+
+	for (size_t i = 0; i < sl_routes_count; i++) {
+		if (!match(sl_routes[i].pattern, r->url, r))
+			continue;
+		if (strcmp(sl_routes[i].method, r->method) == 0) {
+			r->route = &sl_routes[i];
+			r->route_index = i;
+			return 1;
+		}
+		path_known = 1;
+		for (size_t j = 0; j < r->nparams; j++) {
+			free(r->params[j]);
+			r->params[j] = NULL;
+		}
+		r->nparams = 0;
+	}
+	r->route_index = sl_routes_count;
+	if (path_known) {
+		problem(r, SL_EMALFORMED, "method not allowed on this path",
+			NULL);
+		r->status = 405;
+		return 0;
+	}
+	sl_http_failf(r, SL_ENOTFOUND, NULL, "no route for %s %s", r->method,
+		      r->url);
+	return 0;
+}
+
+static int authenticate(struct sl_req *r)
+{
+	const char *h = sl_http_header(r, "Authorization");
+	char hash[SL_TOKEN_HASH_HEX];
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	enum sl_err rc;
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
+		sl_http_failf(r, SL_EAUTH, NULL,
+			      "send Authorization: Bearer <token>");
+		return 0;
+	}
+	sl_token_hash(h + 7, hash);
+	rc = sl_store_begin(r->app->store, 0, &tx, &err);
+	if (rc == SL_OK) {
+		rc = sl_store_token_find(&tx, hash, &r->actor.id,
+					 &r->actor.name, &r->actor.role, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc == SL_ENOTFOUND) {
+		sl_http_failf(r, SL_EAUTH, NULL,
+			      "the token is unknown or revoked");
+		return 0;
+	}
+	if (rc) {
+		sl_http_fail(r, &err);
+		return 0;
+	}
+	return 1;
+}
+
+static int is_json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	if (!ct || strncasecmp(ct, "application/json", n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* Reads the JSON body of a SL_R_BODY route; replies and returns 0 when it
+ * is not a JSON object that fits the route's schema. */
+static int read_body(struct sl_req *r)
+{
+	json_error_t jerr;
+	struct sl_verrs verrs = {0};
+	const char *ct = sl_http_header(r, "Content-Type");
+
+	if (r->body_len == 0 && r->route->body == NULL) {
+		r->json = json_object();
+		return 1;
+	}
+	if (r->body_len == 0) {
+		sl_http_failf(r, SL_EMALFORMED, NULL,
+			      "a JSON object body is required");
+		return 0;
+	}
+	if (!is_json_type(ct)) {
+		sl_http_failf(r, SL_EMEDIA, "Content-Type",
+			      "send the body as application/json (got %s)",
+			      ct ? ct : "no Content-Type");
+		return 0;
+	}
+	r->json =
+		json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!r->json) {
+		sl_http_failf(r, SL_EMALFORMED, NULL,
+			      "the body is not valid JSON: %s at line %d "
+			      "column %d",
+			      jerr.text, jerr.line, jerr.column);
+		return 0;
+	}
+	if (!json_is_object(r->json)) {
+		sl_http_failf(r, SL_EMALFORMED, NULL,
+			      "the body must be a JSON object");
+		return 0;
+	}
+	if (r->route->body) {
+		sl_schema_check(r->json, r->route->body, "",
+				strcmp(r->method, "PATCH") == 0, &verrs);
+		if (verrs.n) {
+			fail_verrs(r, &verrs);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Answers a retried request from its idempotency record; 1 when the
+ * reply is set (replayed or refused), 0 to go on. */
+static int idempotent_replay(struct sl_req *r)
+{
+	const char *key = sl_http_header(r, "Idempotency-Key");
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_state h;
+	struct sl_idem rec;
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	enum sl_err rc;
+
+	if (!key || strcmp(r->method, "POST") != 0)
+		return 0;
+	if (!*key || strlen(key) > 255 ||
+	    sl_valid_text(key, 255, 0, "", NULL)) {
+		sl_http_failf(r, SL_EINVAL, "Idempotency-Key",
+			      "Idempotency-Key must be 1 to 255 printable "
+			      "characters");
+		return 1;
+	}
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const unsigned char *)r->method,
+				  strlen(r->method) + 1);
+	crypto_hash_sha256_update(&h, (const unsigned char *)r->url,
+				  strlen(r->url) + 1);
+	crypto_hash_sha256_update(&h, (const unsigned char *)r->body,
+				  r->body_len);
+	crypto_hash_sha256_final(&h, digest);
+	sodium_bin2hex(r->idem_hash, sizeof(r->idem_hash), digest,
+		       sizeof(digest));
+	r->idem_key = key;
+
+	rc = sl_store_begin(r->app->store, 0, &tx, &err);
+	if (rc == SL_OK) {
+		rc = sl_store_idem_get(&tx, r->actor.name, key, &rec, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc == SL_ENOTFOUND)
+		return 0;
+	if (rc) {
+		sl_http_fail(r, &err);
+		return 1;
+	}
+	if (strcmp(rec.body_hash, r->idem_hash) != 0) {
+		sl_http_failf(r, SL_EINVAL, "Idempotency-Key",
+			      "this Idempotency-Key was used for a different "
+			      "request");
+	} else {
+		sl_http_reply(r, (int)rec.status, rec.response);
+		rec.response = NULL;
+		if (rec.status >= 400)
+			r->content_type = "application/problem+json";
+		r->replayed = 1;
+	}
+	sl_store_idem_fini(&rec);
+	return 1;
+}
+
+static void dispatch(struct sl_req *r)
+{
+	if (!route(r))
+		return;
+	if (!(r->route->flags & SL_R_PUBLIC) && !authenticate(r))
+		return;
+	if ((r->route->flags & SL_R_ADMIN) &&
+	    strcmp(r->actor.role, "admin") != 0) {
+		sl_http_failf(r, SL_EFORBIDDEN, NULL,
+			      "this needs the admin role; the token '%s' has "
+			      "the role %s",
+			      r->actor.name, r->actor.role);
+		return;
+	}
+	if (r->too_large) {
+		sl_http_failf(r, SL_ETOOLARGE, NULL,
+			      "the body is larger than %d bytes", SL_BODY_MAX);
+		return;
+	}
+	if ((r->route->flags & SL_R_BODY) && !read_body(r))
+		return;
+	if ((r->route->flags & SL_R_WRITE) && idempotent_replay(r))
+		return;
+	r->route->handler(r);
+	if (!r->status)
+		sl_http_failf(r, SL_EINTERNAL, NULL, "handler set no reply");
+}
+
+/* ---- libmicrohttpd glue ---- */
+
+static void new_request_id(struct sl_req *r)
+{
+	const char *given = sl_http_header(r, "X-Request-Id");
+	unsigned char raw[12];
+
+	if (given && *given && strlen(given) < sizeof(r->request_id) &&
+	    sl_valid_text(given, sizeof(r->request_id) - 1, 0, "", NULL) == 0 &&
+	    !strpbrk(given, "\"\\")) {
+		snprintf(r->request_id, sizeof(r->request_id), "%s", given);
+		return;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(r->request_id, sizeof(r->request_id), raw, sizeof(raw));
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *data,
+				  size_t *data_size, void **con_cls)
+{
+	struct sl_req *r = *con_cls;
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+	char *body;
+
+	(void)version;
+	if (!r) {
+		r = sl_xcalloc(1, sizeof(*r));
+		r->app = cls;
+		r->conn = conn;
+		r->method = method;
+		r->url = url;
+		r->now = wall_us();
+		r->start_ns = mono_ns();
+		r->route_index = sl_routes_count;
+		new_request_id(r);
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*data_size) {
+		if (!r->too_large && r->body_len + *data_size <= SL_BODY_MAX) {
+			r->body = sl_xrealloc(r->body,
+					      r->body_len + *data_size + 1);
+			memcpy(r->body + r->body_len, data, *data_size);
+			r->body_len += *data_size;
+			r->body[r->body_len] = '\0';
+		} else {
+			r->too_large = 1;
+		}
+		*data_size = 0;
+		return MHD_YES;
+	}
+	dispatch(r);
+	body = r->reply ? r->reply : sl_xstrdup("");
+	r->reply = NULL;
+	resp = MHD_create_response_from_buffer(strlen(body), body,
+					       MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Content-Type", r->content_type);
+	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+	if (r->etag[0])
+		MHD_add_response_header(resp, "ETag", r->etag);
+	if (r->location)
+		MHD_add_response_header(resp, "Location", r->location);
+	if (r->replayed)
+		MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+	if (r->status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate",
+					"Bearer realm=\"shiplog\"");
+	if (r->status == 405 && r->route_index == sl_routes_count)
+		MHD_add_response_header(resp, "Allow",
+					"GET, POST, PATCH, "
+					"DELETE");
+	ok = MHD_queue_response(conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+static void log_line(const struct sl_req *r, int64_t dur_us)
+{
+	char when[SL_TIME_BUF];
+	const char *route = r->route ? r->route->pattern : "unmatched";
+	json_t *line = json_pack(
+		"{ss ss ss ss ss ss si sI ss}", "time",
+		sl_time_format(r->now, when), "level", "info", "request_id",
+		r->request_id, "method", r->method, "route", route, "path",
+		r->url, "status", r->status, "duration_us", (json_int_t)dur_us,
+		"actor", r->actor.name ? r->actor.name : "");
+	char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+
+	if (text)
+		fprintf(stderr, "%s\n", text);
+	free(text);
+	json_decref(line);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct sl_req *r = *con_cls;
+	int64_t dur_us;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!r)
+		return;
+	dur_us = (mono_ns() - r->start_ns) / 1000;
+	if (r->status) {
+		sl_metrics_count(r->route_index, r->status, dur_us);
+		log_line(r, dur_us);
+	}
+	for (size_t i = 0; i < r->nparams; i++)
+		free(r->params[i]);
+	json_decref(r->json);
+	free(r->body);
+	free(r->reply);
+	free(r->location);
+	free(r->actor.name);
+	free(r->actor.role);
+	free(r);
+	*con_cls = NULL;
+}
+
+enum sl_err sl_server_start(const struct sl_server_config *cfg,
+			    struct sl_server **out, struct sl_error *err)
+{
+	struct sl_server *s;
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	char host[64];
+	const char *colon = strrchr(cfg->listen, ':');
+	const union MHD_DaemonInfo *info;
+	long port;
+	char *end;
+
+	if (!colon || (size_t)(colon - cfg->listen) >= sizeof(host))
+		return sl_error_set(err, SL_EINVAL, "listen",
+				    "--listen wants HOST:PORT, got '%s'",
+				    cfg->listen);
+	memcpy(host, cfg->listen, (size_t)(colon - cfg->listen));
+	host[colon - cfg->listen] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 0 || port > 65535 ||
+	    inet_pton(AF_INET, host, &addr.sin_addr) != 1)
+		return sl_error_set(err, SL_EINVAL, "listen",
+				    "--listen wants an IPv4 HOST:PORT, got "
+				    "'%s'",
+				    cfg->listen);
+	addr.sin_port = htons((uint16_t)port);
+
+	s = sl_xcalloc(1, sizeof(*s));
+	s->app = sl_xcalloc(1, sizeof(*s->app));
+	s->app->store = cfg->store;
+	s->mhd = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY, 0,
+		NULL, NULL, on_request, s->app, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)(cfg->threads ? cfg->threads : 8),
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+	if (!s->mhd) {
+		free(s->app);
+		free(s);
+		return sl_error_set(err, SL_EUNAVAIL, "listen",
+				    "cannot listen on %s", cfg->listen);
+	}
+	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : (unsigned)port;
+	*out = s;
+	return SL_OK;
+}
+
+unsigned sl_server_port(const struct sl_server *s)
+{
+	return s->port;
+}
+
+void sl_server_stop(struct sl_server *s)
+{
+	if (!s)
+		return;
+	MHD_quiesce_daemon(s->mhd);
+	MHD_stop_daemon(s->mhd);
+	free(s->app);
+	free(s);
+}

@@ -1,0 +1,68 @@
+/* db.h - the engine driver interface under the store.
+ *
+ * A driver is a struct of function pointers (like git's ref backends):
+ * open a connection, run one SQL text with typed parameters and collect
+ * the rows, close. The store writes each query once, in portable SQL with
+ * $1..$N parameters; a driver adapts the parameter syntax and the few DDL
+ * words the engines spell differently. SQLite is the first driver;
+ * PostgreSQL plugs in the same way. */
+#ifndef SL_STORE_DB_H
+#define SL_STORE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+enum sl_db_type { SL_DB_NULL, SL_DB_INT, SL_DB_TEXT };
+
+/* A borrowed parameter value. */
+struct sl_db_val {
+	enum sl_db_type type;
+	int64_t i;
+	const char *s;
+};
+
+#define SL_P_INT(x)  ((struct sl_db_val){SL_DB_INT, (int64_t)(x), NULL})
+#define SL_P_TEXT(x) ((struct sl_db_val){(x) ? SL_DB_TEXT : SL_DB_NULL, 0, (x)})
+#define SL_P_NULL    ((struct sl_db_val){SL_DB_NULL, 0, NULL})
+
+/* A materialised result: nrows x ncols cells, row-major; a NULL cell
+ * pointer is SQL NULL. Owned; free with sl_db_rows_fini. */
+struct sl_db_rows {
+	size_t nrows, ncols;
+	char **cells;
+};
+
+struct sl_db_ops {
+	const char *name;
+	/* The DDL spelling of an auto-assigned 64-bit integer primary key. */
+	const char *id_pk;
+	enum sl_err (*open)(const char *uri, void **conn, struct sl_error *err);
+	void (*close)(void *conn);
+	/* Starts a transaction that will write; serialises writers. */
+	enum sl_err (*begin)(void *conn, struct sl_error *err);
+	enum sl_err (*commit)(void *conn, struct sl_error *err);
+	void (*rollback)(void *conn);
+	/* Runs sql. When out is not NULL the rows are collected there; when
+	 * changes is not NULL it receives the number of rows changed. A
+	 * unique-constraint violation is SL_ECONFLICT. */
+	enum sl_err (*exec)(void *conn, const char *sql,
+			    const struct sl_db_val *params, size_t nparams,
+			    struct sl_db_rows *out, int64_t *changes,
+			    struct sl_error *err);
+	/* Runs a script of several statements without parameters. */
+	enum sl_err (*exec_script)(void *conn, const char *sql,
+				   struct sl_error *err);
+};
+
+extern const struct sl_db_ops sl_db_sqlite;
+
+/* Cell text, or NULL for SQL NULL. */
+const char *sl_db_text(const struct sl_db_rows *rows, size_t r, size_t c);
+/* Cell as an integer (0 for NULL). */
+int64_t sl_db_int(const struct sl_db_rows *rows, size_t r, size_t c);
+/* Frees the cells; the struct itself is the caller's. */
+void sl_db_rows_fini(struct sl_db_rows *rows);
+
+#endif

@@ -1,0 +1,248 @@
+/* sqlite.c - the SQLite driver: WAL, synchronous=FULL, a cache of
+ * prepared statements per connection keyed by the SQL text's address
+ * (every query is a string literal in the store, so the address is a
+ * stable identity). */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+
+#define CACHE_SIZE 128
+
+struct cached {
+	const char *sql;
+	sqlite3_stmt *stmt;
+};
+
+struct conn {
+	sqlite3 *db;
+	struct cached cache[CACHE_SIZE];
+};
+
+/* Rewrites $N parameters to ?N, outside quoted strings. Caller frees. */
+static char *adapt(const char *sql)
+{
+	size_t n = strlen(sql);
+	char *out = sl_xmalloc(n + 1);
+	char quote = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		char c = sql[i];
+
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+		} else if (c == '\'' || c == '"') {
+			quote = c;
+		} else if (c == '$' && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+			c = '?';
+		}
+		out[i] = c;
+	}
+	return out;
+}
+
+static enum sl_err fail(sqlite3 *db, int rc, struct sl_error *err)
+{
+	int ext = sqlite3_extended_errcode(db);
+
+	if (ext == SQLITE_CONSTRAINT_UNIQUE ||
+	    ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return sl_error_set(err, SL_ECONFLICT, "",
+				    "the object already exists");
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return sl_error_set(err, SL_EUNAVAIL, "",
+				    "the database is busy: %s",
+				    sqlite3_errmsg(db));
+	return sl_error_set(err, SL_EINTERNAL, "", "sqlite: %s",
+			    sqlite3_errmsg(db));
+}
+
+static enum sl_err sq_open(const char *uri, void **out, struct sl_error *err)
+{
+	struct conn *c = sl_xcalloc(1, sizeof(*c));
+	const char *path = uri;
+	int rc;
+
+	if (strncmp(path, "sqlite://", 9) == 0)
+		path += 9;
+	rc = sqlite3_open_v2(path, &c->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		enum sl_err e = sl_error_set(
+			err, SL_EUNAVAIL, "", "cannot open %s: %s", path,
+			c->db ? sqlite3_errmsg(c->db) : "out of memory");
+		sqlite3_close(c->db);
+		free(c);
+		return e;
+	}
+	sqlite3_busy_timeout(c->db, 10000);
+	rc = sqlite3_exec(c->db,
+			  "PRAGMA journal_mode=WAL;"
+			  "PRAGMA synchronous=FULL;"
+			  "PRAGMA foreign_keys=ON;",
+			  NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		enum sl_err e = fail(c->db, rc, err);
+		sqlite3_close(c->db);
+		free(c);
+		return e;
+	}
+	*out = c;
+	return SL_OK;
+}
+
+static void sq_close(void *p)
+{
+	struct conn *c = p;
+
+	if (!c)
+		return;
+	for (size_t i = 0; i < CACHE_SIZE; i++)
+		sqlite3_finalize(c->cache[i].stmt);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+/* Returns the cached statement for sql, preparing it on first use, or
+ * NULL with err filled. */
+static sqlite3_stmt *prepare(struct conn *c, const char *sql,
+			     struct sl_error *err)
+{
+	size_t h = ((uintptr_t)sql >> 3) % CACHE_SIZE;
+	sqlite3_stmt *stmt = NULL;
+	char *text;
+	int rc;
+
+	for (size_t i = 0; i < CACHE_SIZE; i++) {
+		struct cached *e = &c->cache[(h + i) % CACHE_SIZE];
+
+		if (e->sql == sql)
+			return e->stmt;
+		if (!e->sql)
+			break;
+	}
+	text = adapt(sql);
+	rc = sqlite3_prepare_v3(c->db, text, -1, SQLITE_PREPARE_PERSISTENT,
+				&stmt, NULL);
+	free(text);
+	if (rc != SQLITE_OK) {
+		fail(c->db, rc, err);
+		return NULL;
+	}
+	for (size_t i = 0; i < CACHE_SIZE; i++) {
+		struct cached *e = &c->cache[(h + i) % CACHE_SIZE];
+
+		if (!e->sql) {
+			e->sql = sql;
+			e->stmt = stmt;
+			return stmt;
+		}
+	}
+	sl_die("sqlite statement cache is full; raise CACHE_SIZE");
+}
+
+static enum sl_err sq_exec(void *p, const char *sql,
+			   const struct sl_db_val *params, size_t nparams,
+			   struct sl_db_rows *out, int64_t *changes,
+			   struct sl_error *err)
+{
+	struct conn *c = p;
+	sqlite3_stmt *stmt = prepare(c, sql, err);
+	enum sl_err result = SL_OK;
+	size_t cap = 0;
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!stmt)
+		return err ? err->code : SL_EINTERNAL;
+	for (size_t i = 0; i < nparams; i++) {
+		const struct sl_db_val *v = &params[i];
+		int idx = (int)i + 1;
+
+		if (v->type == SL_DB_INT)
+			rc = sqlite3_bind_int64(stmt, idx, v->i);
+		else if (v->type == SL_DB_TEXT)
+			rc = sqlite3_bind_text(stmt, idx, v->s, -1,
+					       SQLITE_STATIC);
+		else
+			rc = sqlite3_bind_null(stmt, idx);
+		if (rc != SQLITE_OK) {
+			result = fail(c->db, rc, err);
+			goto out;
+		}
+	}
+	if (out)
+		out->ncols = (size_t)sqlite3_column_count(stmt);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (!out)
+			continue;
+		if (out->nrows == cap) {
+			cap = cap ? cap * 2 : 8;
+			out->cells = sl_xrealloc(
+				out->cells, cap * out->ncols * sizeof(char *));
+		}
+		for (size_t j = 0; j < out->ncols; j++) {
+			const unsigned char *t =
+				sqlite3_column_text(stmt, (int)j);
+			out->cells[out->nrows * out->ncols + j] =
+				t ? sl_xstrdup((const char *)t) : NULL;
+		}
+		out->nrows++;
+	}
+	if (rc != SQLITE_DONE) {
+		result = fail(c->db, rc, err);
+		if (out)
+			sl_db_rows_fini(out);
+		goto out;
+	}
+	if (changes)
+		*changes = sqlite3_changes64(c->db);
+out:
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return result;
+}
+
+static enum sl_err sq_script(void *p, const char *sql, struct sl_error *err)
+{
+	struct conn *c = p;
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? SL_OK : fail(c->db, rc, err);
+}
+
+static enum sl_err sq_begin(void *p, struct sl_error *err)
+{
+	return sq_script(p, "BEGIN IMMEDIATE", err);
+}
+
+static enum sl_err sq_commit(void *p, struct sl_error *err)
+{
+	return sq_script(p, "COMMIT", err);
+}
+
+static void sq_rollback(void *p)
+{
+	struct conn *c = p;
+
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+const struct sl_db_ops sl_db_sqlite = {
+	.name = "sqlite",
+	.id_pk = "INTEGER PRIMARY KEY",
+	.open = sq_open,
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.exec = sq_exec,
+	.exec_script = sq_script,
+};

@@ -1,0 +1,959 @@
+/* store.c - connections, transactions, migrations and every query.
+ *
+ * Each query is one portable SQL text with $1..$N parameters; optional
+ * filters are written "(CAST($n AS TEXT) IS NULL OR col = $n)" so one
+ * prepared statement serves every combination. */
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/migrations.h"
+
+#define POOL_MAX 64
+
+struct sl_store {
+	const struct sl_db_ops *ops;
+	char *uri;
+	pthread_mutex_t lock; /* guards pool */
+	void *pool[POOL_MAX];
+	size_t npool;
+	/* SQLite has one writer at a time; taking the lock here instead of
+	 * spinning on SQLITE_BUSY keeps writers in arrival order. */
+	pthread_mutex_t write_lock;
+	int schema_version;
+};
+
+#define NPARAMS(...)                                                           \
+	(sizeof((const struct sl_db_val[]){__VA_ARGS__}) /                     \
+	 sizeof(struct sl_db_val))
+#define Q(tx, sql, out, changes, err, ...)                                     \
+	run(tx, sql, (const struct sl_db_val[]){__VA_ARGS__},                  \
+	    NPARAMS(__VA_ARGS__), out, changes, err)
+
+static enum sl_err run(struct sl_tx *tx, const char *sql,
+		       const struct sl_db_val *p, size_t n,
+		       struct sl_db_rows *out, int64_t *changes,
+		       struct sl_error *err)
+{
+	return tx->st->ops->exec(tx->conn, sql, p, n, out, changes, err);
+}
+
+/* Runs a query expected to answer at most one row and copies its first
+ * column; SL_ENOTFOUND (with what in the message) when there is none. */
+static enum sl_err one_text(struct sl_tx *tx, const char *sql,
+			    const struct sl_db_val *p, size_t n, char **text,
+			    int64_t *second, const char *what,
+			    struct sl_error *err)
+{
+	struct sl_db_rows rows;
+	enum sl_err rc = run(tx, sql, p, n, &rows, NULL, err);
+
+	if (rc)
+		return rc;
+	if (rows.nrows == 0) {
+		sl_db_rows_fini(&rows);
+		return sl_error_set(err, SL_ENOTFOUND, "", "%s not found",
+				    what);
+	}
+	if (text) {
+		const char *t = sl_db_text(&rows, 0, 0);
+		*text = t ? sl_xstrdup(t) : NULL;
+	}
+	if (second && rows.ncols > 1)
+		*second = sl_db_int(&rows, 0, 1);
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}
+
+static enum sl_err one_int(struct sl_tx *tx, const char *sql,
+			   const struct sl_db_val *p, size_t n, int64_t *v,
+			   const char *what, struct sl_error *err)
+{
+	char *t = NULL;
+	enum sl_err rc = one_text(tx, sql, p, n, &t, NULL, what, err);
+
+	if (rc == SL_OK) {
+		*v = t ? strtoll(t, NULL, 10) : 0;
+		free(t);
+	}
+	return rc;
+}
+
+/* ---- connections and transactions ---- */
+
+static enum sl_err conn_get(struct sl_store *st, void **conn,
+			    struct sl_error *err)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->npool > 0) {
+		*conn = st->pool[--st->npool];
+		pthread_mutex_unlock(&st->lock);
+		return SL_OK;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return st->ops->open(st->uri, conn, err);
+}
+
+static void conn_put(struct sl_store *st, void *conn)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->npool < POOL_MAX) {
+		st->pool[st->npool++] = conn;
+		conn = NULL;
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (conn)
+		st->ops->close(conn);
+}
+
+enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
+			   struct sl_error *err)
+{
+	enum sl_err rc;
+
+	tx->st = st;
+	tx->write = write;
+	tx->conn = NULL;
+	rc = conn_get(st, &tx->conn, err);
+	if (rc)
+		return rc;
+	if (!write)
+		return SL_OK;
+	pthread_mutex_lock(&st->write_lock);
+	rc = st->ops->begin(tx->conn, err);
+	if (rc) {
+		pthread_mutex_unlock(&st->write_lock);
+		conn_put(st, tx->conn);
+		tx->conn = NULL;
+	}
+	return rc;
+}
+
+enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err)
+{
+	enum sl_err rc = SL_OK;
+
+	if (!tx->conn)
+		return SL_OK;
+	if (tx->write) {
+		rc = tx->st->ops->commit(tx->conn, err);
+		if (rc)
+			tx->st->ops->rollback(tx->conn);
+		pthread_mutex_unlock(&tx->st->write_lock);
+	}
+	conn_put(tx->st, tx->conn);
+	tx->conn = NULL;
+	return rc;
+}
+
+void sl_store_abort(struct sl_tx *tx)
+{
+	if (!tx->conn)
+		return;
+	if (tx->write) {
+		tx->st->ops->rollback(tx->conn);
+		pthread_mutex_unlock(&tx->st->write_lock);
+	}
+	conn_put(tx->st, tx->conn);
+	tx->conn = NULL;
+}
+
+enum sl_err sl_store_ping(struct sl_store *st, struct sl_error *err)
+{
+	struct sl_tx tx;
+	int64_t one = 0;
+	enum sl_err rc = sl_store_begin(st, 0, &tx, err);
+
+	if (rc)
+		return rc;
+	rc = one_int(&tx, "SELECT 1", NULL, 0, &one, "row", err);
+	sl_store_abort(&tx);
+	return rc;
+}
+
+/* Replaces every "{ID_PK}" in sql with the driver's spelling. Caller
+ * frees. */
+static char *expand_ddl(const char *sql, const char *id_pk)
+{
+	static const char mark[] = "{ID_PK}";
+	size_t cap = strlen(sql) * 2 + 64, len = 0;
+	char *out = sl_xmalloc(cap);
+	const char *p = sql, *hit;
+
+	while ((hit = strstr(p, mark))) {
+		size_t a = (size_t)(hit - p), b = strlen(id_pk);
+
+		if (len + a + b + 1 > cap)
+			out = sl_xrealloc(out, cap = (len + a + b) * 2 + 1);
+		memcpy(out + len, p, a);
+		memcpy(out + len + a, id_pk, b);
+		len += a + b;
+		p = hit + sizeof(mark) - 1;
+	}
+	if (len + strlen(p) + 1 > cap)
+		out = sl_xrealloc(out, len + strlen(p) + 1);
+	memcpy(out + len, p, strlen(p) + 1);
+	return out;
+}
+
+/* Applies every migration above the stored version, each in its own
+ * write transaction, so a crash leaves the schema at a whole version. */
+static enum sl_err migrate(struct sl_store *st, struct sl_error *err)
+{
+	struct sl_tx tx;
+	enum sl_err rc;
+
+	rc = sl_store_begin(st, 1, &tx, err);
+	if (rc)
+		return rc;
+	rc = st->ops->exec_script(tx.conn,
+				  "CREATE TABLE IF NOT EXISTS schema_migrations"
+				  " (version BIGINT PRIMARY KEY,"
+				  " applied_at BIGINT NOT NULL)",
+				  err);
+	if (rc == SL_OK)
+		rc = sl_store_commit(&tx, err);
+	else
+		sl_store_abort(&tx);
+	if (rc)
+		return rc;
+
+	for (size_t i = 0; i < sl_migrations_count; i++) {
+		const struct sl_migration *m = &sl_migrations[i];
+		int64_t done = 0;
+		char *ddl;
+
+		rc = sl_store_begin(st, 1, &tx, err);
+		if (rc)
+			return rc;
+		rc = one_int(&tx,
+			     "SELECT COUNT(*) FROM schema_migrations"
+			     " WHERE version = $1",
+			     (const struct sl_db_val[]){SL_P_INT(m->version)},
+			     1, &done, "migration", err);
+		if (rc == SL_OK && !done) {
+			ddl = expand_ddl(m->sql, st->ops->id_pk);
+			rc = st->ops->exec_script(tx.conn, ddl, err);
+			free(ddl);
+			if (rc == SL_OK)
+				rc = Q(&tx,
+				       "INSERT INTO schema_migrations"
+				       " (version, applied_at) VALUES ($1, 0)",
+				       NULL, NULL, err, SL_P_INT(m->version));
+		}
+		if (rc) {
+			sl_store_abort(&tx);
+			return rc;
+		}
+		rc = sl_store_commit(&tx, err);
+		if (rc)
+			return rc;
+		st->schema_version = m->version;
+	}
+	return SL_OK;
+}
+
+enum sl_err sl_store_open(const char *uri, struct sl_store **out,
+			  struct sl_error *err)
+{
+	struct sl_store *st;
+	enum sl_err rc;
+
+	if (strncmp(uri, "postgresql://", 13) == 0 ||
+	    strncmp(uri, "postgres://", 11) == 0)
+		return sl_error_set(err, SL_EUNAVAIL, "db",
+				    "PostgreSQL is not supported by this "
+				    "build yet; use a SQLite path");
+	st = sl_xcalloc(1, sizeof(*st));
+	st->ops = &sl_db_sqlite;
+	st->uri = sl_xstrdup(uri);
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->write_lock, NULL);
+	rc = migrate(st, err);
+	if (rc) {
+		sl_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return SL_OK;
+}
+
+void sl_store_close(struct sl_store *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->npool; i++)
+		st->ops->close(st->pool[i]);
+	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->write_lock);
+	free(st->uri);
+	free(st);
+}
+
+const char *sl_store_engine(const struct sl_store *st)
+{
+	return st->ops->name;
+}
+
+int sl_store_schema_version(struct sl_store *st)
+{
+	return st->schema_version;
+}
+
+/* ---- services ---- */
+
+static enum sl_err put_tags(struct sl_tx *tx, const char *del_sql,
+			    const char *ins_sql, struct sl_db_val owner,
+			    const struct sl_tag *tags, size_t ntags,
+			    struct sl_error *err)
+{
+	enum sl_err rc = run(tx, del_sql, &owner, 1, NULL, NULL, err);
+
+	for (size_t i = 0; rc == SL_OK && i < ntags; i++)
+		rc = Q(tx, ins_sql, NULL, NULL, err, owner,
+		       SL_P_TEXT(tags[i].key), SL_P_TEXT(tags[i].value));
+	return rc;
+}
+
+static enum sl_err service_tags(struct sl_tx *tx, const char *name,
+				const struct sl_tag *tags, size_t ntags,
+				struct sl_error *err)
+{
+	return put_tags(tx, "DELETE FROM service_tags WHERE service = $1",
+			"INSERT INTO service_tags (service, key, value)"
+			" VALUES ($1, $2, $3)",
+			SL_P_TEXT(name), tags, ntags, err);
+}
+
+enum sl_err sl_store_service_insert(struct sl_tx *tx, const char *name,
+				    int64_t now, const char *doc,
+				    const struct sl_tag *tags, size_t ntags,
+				    struct sl_error *err)
+{
+	enum sl_err rc = Q(tx,
+			   "INSERT INTO services"
+			   " (name, revision, created_at, updated_at, doc)"
+			   " VALUES ($1, 1, $2, $2, $3)",
+			   NULL, NULL, err, SL_P_TEXT(name), SL_P_INT(now),
+			   SL_P_TEXT(doc));
+
+	if (rc == SL_ECONFLICT)
+		return sl_error_set(err, SL_ECONFLICT, "name",
+				    "service '%s' already exists", name);
+	return rc ? rc : service_tags(tx, name, tags, ntags, err);
+}
+
+enum sl_err sl_store_service_get(struct sl_tx *tx, const char *name, char **doc,
+				 int64_t *revision, struct sl_error *err)
+{
+	return one_text(tx,
+			"SELECT doc, revision FROM services WHERE name = $1",
+			(const struct sl_db_val[]){SL_P_TEXT(name)}, 1, doc,
+			revision, "service", err);
+}
+
+/* Checks the outcome of a revision-guarded UPDATE: no row changed means
+ * either the object is gone or its revision moved on. */
+static enum sl_err guarded(struct sl_tx *tx, int64_t changes,
+			   const char *exists_sql, struct sl_db_val key,
+			   const char *what, struct sl_error *err)
+{
+	int64_t n = 0;
+	enum sl_err rc;
+
+	if (changes == 1)
+		return SL_OK;
+	rc = one_int(tx, exists_sql, &key, 1, &n, what, err);
+	if (rc)
+		return rc;
+	if (n == 0)
+		return sl_error_set(err, SL_ENOTFOUND, "", "%s not found",
+				    what);
+	return sl_error_set(err, SL_EPRECOND, "If-Match",
+			    "the %s was changed since that revision", what);
+}
+
+enum sl_err sl_store_service_update(struct sl_tx *tx, const char *name,
+				    int64_t expected_revision, int64_t now,
+				    const char *doc, const struct sl_tag *tags,
+				    size_t ntags, struct sl_error *err)
+{
+	int64_t changes = 0;
+	enum sl_err rc =
+		Q(tx,
+		  "UPDATE services SET revision = revision + 1,"
+		  " updated_at = $3, doc = $4"
+		  " WHERE name = $1 AND revision = $2",
+		  NULL, &changes, err, SL_P_TEXT(name),
+		  SL_P_INT(expected_revision), SL_P_INT(now), SL_P_TEXT(doc));
+
+	if (rc == SL_OK)
+		rc = guarded(tx, changes,
+			     "SELECT COUNT(*) FROM services WHERE name = $1",
+			     SL_P_TEXT(name), "service", err);
+	return rc ? rc : service_tags(tx, name, tags, ntags, err);
+}
+
+enum sl_err sl_store_service_delete(struct sl_tx *tx, const char *name,
+				    struct sl_error *err)
+{
+	int64_t changes = 0;
+	enum sl_err rc = Q(tx, "DELETE FROM services WHERE name = $1", NULL,
+			   &changes, err, SL_P_TEXT(name));
+
+	if (rc == SL_OK && changes == 0)
+		rc = sl_error_set(err, SL_ENOTFOUND, "", "service not found");
+	return rc;
+}
+
+enum sl_err sl_store_service_list(struct sl_tx *tx, const struct sl_filter *f,
+				  struct sl_db_rows *out, struct sl_error *err)
+{
+	return Q(tx,
+		 "SELECT s.name, s.doc FROM services s"
+		 " WHERE (CAST($1 AS TEXT) IS NULL OR s.name > $1)"
+		 " AND (CAST($2 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
+		 " service_tags t WHERE t.service = s.name AND t.key = $2"
+		 " AND t.value = $3))"
+		 " ORDER BY s.name LIMIT $4",
+		 out, NULL, err, SL_P_TEXT(f->cursor_name),
+		 SL_P_TEXT(f->tag_key), SL_P_TEXT(f->tag_value),
+		 SL_P_INT(f->limit));
+}
+
+/* ---- environments ---- */
+
+enum sl_err sl_store_environment_insert(struct sl_tx *tx, const char *name,
+					int64_t rank, int64_t now,
+					const char *doc, struct sl_error *err)
+{
+	enum sl_err rc = Q(tx,
+			   "INSERT INTO environments (name, rank, revision,"
+			   " created_at, updated_at, doc)"
+			   " VALUES ($1, $2, 1, $3, $3, $4)",
+			   NULL, NULL, err, SL_P_TEXT(name), SL_P_INT(rank),
+			   SL_P_INT(now), SL_P_TEXT(doc));
+
+	if (rc == SL_ECONFLICT)
+		return sl_error_set(err, SL_ECONFLICT, "name",
+				    "environment '%s' already exists", name);
+	return rc;
+}
+
+enum sl_err sl_store_environment_get(struct sl_tx *tx, const char *name,
+				     char **doc, int64_t *revision,
+				     struct sl_error *err)
+{
+	return one_text(tx,
+			"SELECT doc, revision FROM environments"
+			" WHERE name = $1",
+			(const struct sl_db_val[]){SL_P_TEXT(name)}, 1, doc,
+			revision, "environment", err);
+}
+
+enum sl_err sl_store_environment_update(struct sl_tx *tx, const char *name,
+					int64_t expected_revision, int64_t rank,
+					int64_t now, const char *doc,
+					struct sl_error *err)
+{
+	int64_t changes = 0;
+	enum sl_err rc = Q(tx,
+			   "UPDATE environments SET revision = revision + 1,"
+			   " rank = $3, updated_at = $4, doc = $5"
+			   " WHERE name = $1 AND revision = $2",
+			   NULL, &changes, err, SL_P_TEXT(name),
+			   SL_P_INT(expected_revision), SL_P_INT(rank),
+			   SL_P_INT(now), SL_P_TEXT(doc));
+
+	if (rc)
+		return rc;
+	return guarded(tx, changes,
+		       "SELECT COUNT(*) FROM environments WHERE name = $1",
+		       SL_P_TEXT(name), "environment", err);
+}
+
+enum sl_err sl_store_environment_delete(struct sl_tx *tx, const char *name,
+					struct sl_error *err)
+{
+	int64_t changes = 0;
+	enum sl_err rc = Q(tx, "DELETE FROM environments WHERE name = $1", NULL,
+			   &changes, err, SL_P_TEXT(name));
+
+	if (rc == SL_OK && changes == 0)
+		rc = sl_error_set(err, SL_ENOTFOUND, "",
+				  "environment not found");
+	return rc;
+}
+
+enum sl_err sl_store_environment_list(struct sl_tx *tx, struct sl_db_rows *out,
+				      struct sl_error *err)
+{
+	return run(tx, "SELECT name, doc FROM environments ORDER BY rank, name",
+		   NULL, 0, out, NULL, err);
+}
+
+enum sl_err sl_store_environment_max_rank(struct sl_tx *tx, int64_t *rank,
+					  struct sl_error *err)
+{
+	return one_int(tx, "SELECT COALESCE(MAX(rank), 0) FROM environments",
+		       NULL, 0, rank, "environment", err);
+}
+
+/* ---- releases ---- */
+
+enum sl_err sl_store_release_insert(struct sl_tx *tx, const char *service,
+				    const char *version, const char *sortkey,
+				    const char *status, const char *type,
+				    int64_t now, int64_t *id,
+				    struct sl_error *err)
+{
+	enum sl_err rc;
+	const struct sl_db_val p[] = {
+		SL_P_TEXT(service), SL_P_TEXT(version), SL_P_TEXT(sortkey),
+		SL_P_TEXT(status),  SL_P_TEXT(type),	SL_P_INT(now),
+	};
+
+	rc = one_int(tx,
+		     "INSERT INTO releases (service, version, sortkey, status,"
+		     " type, revision, created_at, updated_at, doc)"
+		     " VALUES ($1, $2, $3, $4, $5, 0, $6, $6, '') RETURNING id",
+		     p, 6, id, "release", err);
+	if (rc == SL_ECONFLICT)
+		return sl_error_set(err, SL_ECONFLICT, "version",
+				    "%s already has a release %s", service,
+				    version);
+	return rc;
+}
+
+enum sl_err sl_store_release_get(struct sl_tx *tx, int64_t id, char **doc,
+				 int64_t *revision, struct sl_error *err)
+{
+	return one_text(tx, "SELECT doc, revision FROM releases WHERE id = $1",
+			(const struct sl_db_val[]){SL_P_INT(id)}, 1, doc,
+			revision, "release", err);
+}
+
+enum sl_err sl_store_release_find(struct sl_tx *tx, const char *service,
+				  const char *sortkey, int64_t *id,
+				  struct sl_error *err)
+{
+	return one_int(tx,
+		       "SELECT id FROM releases"
+		       " WHERE service = $1 AND sortkey = $2",
+		       (const struct sl_db_val[]){SL_P_TEXT(service),
+						  SL_P_TEXT(sortkey)},
+		       2, id, "release", err);
+}
+
+enum sl_err sl_store_release_update(struct sl_tx *tx, int64_t id,
+				    int64_t expected_revision,
+				    const char *status, int64_t now,
+				    const char *doc, const struct sl_tag *tags,
+				    size_t ntags, struct sl_error *err)
+{
+	int64_t changes = 0;
+	enum sl_err rc = Q(tx,
+			   "UPDATE releases SET revision = revision + 1,"
+			   " status = $3, updated_at = $4, doc = $5"
+			   " WHERE id = $1 AND revision = $2",
+			   NULL, &changes, err, SL_P_INT(id),
+			   SL_P_INT(expected_revision), SL_P_TEXT(status),
+			   SL_P_INT(now), SL_P_TEXT(doc));
+
+	if (rc == SL_OK)
+		rc = guarded(tx, changes,
+			     "SELECT COUNT(*) FROM releases WHERE id = $1",
+			     SL_P_INT(id), "release", err);
+	if (rc || !tags)
+		return rc;
+	return put_tags(tx, "DELETE FROM release_tags WHERE release_id = $1",
+			"INSERT INTO release_tags (release_id, key, value)"
+			" VALUES ($1, $2, $3)",
+			SL_P_INT(id), tags, ntags, err);
+}
+
+enum sl_err sl_store_release_list(struct sl_tx *tx, const struct sl_filter *f,
+				  struct sl_db_rows *out, struct sl_error *err)
+{
+	return Q(tx,
+		 "SELECT r.id, r.doc FROM releases r"
+		 " WHERE ($1 = 0 OR r.id < $1)"
+		 " AND (CAST($2 AS TEXT) IS NULL OR r.service = $2)"
+		 " AND (CAST($3 AS TEXT) IS NULL OR r.status = $3)"
+		 " AND (CAST($4 AS TEXT) IS NULL OR r.type = $4)"
+		 " AND ($5 = 0 OR r.created_at >= $5)"
+		 " AND ($6 = 0 OR r.created_at < $6)"
+		 " AND (CAST($7 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
+		 " release_tags t WHERE t.release_id = r.id AND t.key = $7"
+		 " AND t.value = $8))"
+		 " ORDER BY r.id DESC LIMIT $9",
+		 out, NULL, err, SL_P_INT(f->cursor), SL_P_TEXT(f->service),
+		 SL_P_TEXT(f->status), SL_P_TEXT(f->type), SL_P_INT(f->since),
+		 SL_P_INT(f->until), SL_P_TEXT(f->tag_key),
+		 SL_P_TEXT(f->tag_value), SL_P_INT(f->limit));
+}
+
+enum sl_err sl_store_release_count(struct sl_tx *tx, const char *service,
+				   int64_t *n, struct sl_error *err)
+{
+	return one_int(tx, "SELECT COUNT(*) FROM releases WHERE service = $1",
+		       (const struct sl_db_val[]){SL_P_TEXT(service)}, 1, n,
+		       "release", err);
+}
+
+/* ---- deployments ---- */
+
+enum sl_err sl_store_deployment_insert(struct sl_tx *tx, int64_t release_id,
+				       const char *service,
+				       const char *environment,
+				       const char *target, const char *status,
+				       int64_t now, int64_t *id,
+				       struct sl_error *err)
+{
+	const struct sl_db_val p[] = {
+		SL_P_INT(release_id),	SL_P_TEXT(service),
+		SL_P_TEXT(environment), SL_P_TEXT(target),
+		SL_P_TEXT(status),	SL_P_INT(now),
+	};
+
+	return one_int(tx,
+		       "INSERT INTO deployments (release_id, service,"
+		       " environment, target, status, revision, created_at,"
+		       " updated_at, doc) VALUES ($1, $2, $3, $4, $5, 0, $6,"
+		       " $6, '') RETURNING id",
+		       p, 6, id, "deployment", err);
+}
+
+enum sl_err sl_store_deployment_get(struct sl_tx *tx, int64_t id, char **doc,
+				    int64_t *revision, struct sl_error *err)
+{
+	return one_text(tx,
+			"SELECT doc, revision FROM deployments WHERE id = $1",
+			(const struct sl_db_val[]){SL_P_INT(id)}, 1, doc,
+			revision, "deployment", err);
+}
+
+enum sl_err sl_store_deployment_update(struct sl_tx *tx, int64_t id,
+				       int64_t expected_revision,
+				       const char *status, int64_t now,
+				       const char *doc, struct sl_error *err)
+{
+	int64_t changes = 0;
+	enum sl_err rc = Q(tx,
+			   "UPDATE deployments SET revision = revision + 1,"
+			   " status = $3, updated_at = $4, doc = $5"
+			   " WHERE id = $1 AND revision = $2",
+			   NULL, &changes, err, SL_P_INT(id),
+			   SL_P_INT(expected_revision), SL_P_TEXT(status),
+			   SL_P_INT(now), SL_P_TEXT(doc));
+
+	if (rc)
+		return rc;
+	return guarded(tx, changes,
+		       "SELECT COUNT(*) FROM deployments WHERE id = $1",
+		       SL_P_INT(id), "deployment", err);
+}
+
+enum sl_err sl_store_deployment_list(struct sl_tx *tx,
+				     const struct sl_filter *f,
+				     struct sl_db_rows *out,
+				     struct sl_error *err)
+{
+	return Q(tx,
+		 "SELECT d.id, d.doc FROM deployments d"
+		 " WHERE ($1 = 0 OR d.id < $1)"
+		 " AND (CAST($2 AS TEXT) IS NULL OR d.service = $2)"
+		 " AND (CAST($3 AS TEXT) IS NULL OR d.environment = $3)"
+		 " AND (CAST($4 AS TEXT) IS NULL OR d.status = $4)"
+		 " AND ($5 = 0 OR d.release_id = $5)"
+		 " AND ($6 = 0 OR d.created_at >= $6)"
+		 " AND ($7 = 0 OR d.created_at < $7)"
+		 " ORDER BY d.id DESC LIMIT $8",
+		 out, NULL, err, SL_P_INT(f->cursor), SL_P_TEXT(f->service),
+		 SL_P_TEXT(f->environment), SL_P_TEXT(f->status),
+		 SL_P_INT(f->release_id), SL_P_INT(f->since),
+		 SL_P_INT(f->until), SL_P_INT(f->limit));
+}
+
+enum sl_err sl_store_deployment_count_env(struct sl_tx *tx,
+					  const char *environment, int64_t *n,
+					  struct sl_error *err)
+{
+	return one_int(
+		tx, "SELECT COUNT(*) FROM deployments WHERE environment = $1",
+		(const struct sl_db_val[]){SL_P_TEXT(environment)}, 1, n,
+		"deployment", err);
+}
+
+enum sl_err sl_store_deployment_running(struct sl_tx *tx, const char *service,
+					const char *environment,
+					const char *target, int64_t before_id,
+					int64_t *id, struct sl_error *err)
+{
+	const struct sl_db_val p[] = {SL_P_TEXT(service),
+				      SL_P_TEXT(environment), SL_P_TEXT(target),
+				      SL_P_INT(before_id)};
+
+	return one_int(tx,
+		       "SELECT COALESCE(MAX(id), 0) FROM deployments"
+		       " WHERE service = $1 AND environment = $2"
+		       " AND target = $3 AND ($4 = 0 OR id < $4)"
+		       " AND status IN ('succeeded', 'verified')",
+		       p, 4, id, "deployment", err);
+}
+
+enum sl_err sl_store_deployment_status_counts(struct sl_tx *tx,
+					      struct sl_db_rows *out,
+					      struct sl_error *err)
+{
+	return run(tx,
+		   "SELECT status, COUNT(*) FROM deployments GROUP BY status"
+		   " ORDER BY status",
+		   NULL, 0, out, NULL, err);
+}
+
+enum sl_err sl_store_placement_refresh(struct sl_tx *tx, const char *service,
+				       const char *environment,
+				       const char *target, struct sl_error *err)
+{
+	return Q(tx,
+		 "INSERT INTO placements (service, environment, target,"
+		 " latest_id, running_id) SELECT $1, $2, $3,"
+		 " (SELECT MAX(id) FROM deployments WHERE service = $1"
+		 " AND environment = $2 AND target = $3),"
+		 " (SELECT MAX(id) FROM deployments WHERE service = $1"
+		 " AND environment = $2 AND target = $3"
+		 " AND status IN ('succeeded', 'verified'))"
+		 " WHERE 1 = 1"
+		 " ON CONFLICT (service, environment, target) DO UPDATE"
+		 " SET latest_id = excluded.latest_id,"
+		 " running_id = excluded.running_id",
+		 NULL, NULL, err, SL_P_TEXT(service), SL_P_TEXT(environment),
+		 SL_P_TEXT(target));
+}
+
+enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
+				    struct sl_db_rows *out,
+				    struct sl_error *err)
+{
+	return Q(tx,
+		 "SELECT p.service, p.environment, p.target, r.doc, l.doc"
+		 " FROM placements p"
+		 " JOIN environments e ON e.name = p.environment"
+		 " JOIN deployments l ON l.id = p.latest_id"
+		 " LEFT JOIN deployments r ON r.id = p.running_id"
+		 " WHERE (CAST($1 AS TEXT) IS NULL OR p.service = $1)"
+		 " AND (CAST($2 AS TEXT) IS NULL OR p.environment = $2)"
+		 " AND (CAST($3 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
+		 " service_tags t WHERE t.service = p.service AND t.key = $3"
+		 " AND t.value = $4))"
+		 " ORDER BY p.service, e.rank, p.environment, p.target",
+		 out, NULL, err, SL_P_TEXT(f->service),
+		 SL_P_TEXT(f->environment), SL_P_TEXT(f->tag_key),
+		 SL_P_TEXT(f->tag_value));
+}
+
+/* ---- events ---- */
+
+enum sl_err sl_store_event_insert(struct sl_tx *tx, int64_t deployment_id,
+				  int64_t at, const char *doc, int64_t *id,
+				  int64_t *seq, struct sl_error *err)
+{
+	struct sl_db_rows rows;
+	enum sl_err rc = Q(tx,
+			   "INSERT INTO deployment_events (deployment_id, seq,"
+			   " at, doc) SELECT $1, COALESCE(MAX(seq), 0) + 1,"
+			   " $2, $3 FROM deployment_events"
+			   " WHERE deployment_id = $1 RETURNING id, seq",
+			   &rows, NULL, err, SL_P_INT(deployment_id),
+			   SL_P_INT(at), SL_P_TEXT(doc));
+
+	if (rc)
+		return rc;
+	SL_ASSERT(rows.nrows == 1);
+	*id = sl_db_int(&rows, 0, 0);
+	*seq = sl_db_int(&rows, 0, 1);
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}
+
+enum sl_err sl_store_event_set_doc(struct sl_tx *tx, int64_t id,
+				   const char *doc, struct sl_error *err)
+{
+	return Q(tx, "UPDATE deployment_events SET doc = $2 WHERE id = $1",
+		 NULL, NULL, err, SL_P_INT(id), SL_P_TEXT(doc));
+}
+
+enum sl_err sl_store_event_list(struct sl_tx *tx, int64_t deployment_id,
+				struct sl_db_rows *out, struct sl_error *err)
+{
+	return Q(tx,
+		 "SELECT id, doc FROM deployment_events"
+		 " WHERE deployment_id = $1 ORDER BY seq",
+		 out, NULL, err, SL_P_INT(deployment_id));
+}
+
+/* ---- tokens ---- */
+
+enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
+				  const char *role, const char *hash,
+				  int64_t now, const char *created_by,
+				  int64_t *id, struct sl_error *err)
+{
+	const struct sl_db_val p[] = {SL_P_TEXT(name), SL_P_TEXT(role),
+				      SL_P_TEXT(hash), SL_P_INT(now),
+				      SL_P_TEXT(created_by)};
+	enum sl_err rc = one_int(tx,
+				 "INSERT INTO tokens (name, role, hash,"
+				 " created_at, created_by)"
+				 " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+				 p, 5, id, "token", err);
+
+	if (rc == SL_ECONFLICT)
+		return sl_error_set(err, SL_ECONFLICT, "name",
+				    "a token named '%s' already exists", name);
+	return rc;
+}
+
+enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
+				char **name, char **role, struct sl_error *err)
+{
+	struct sl_db_rows rows;
+	enum sl_err rc = Q(tx,
+			   "SELECT id, name, role FROM tokens"
+			   " WHERE hash = $1 AND revoked_at IS NULL",
+			   &rows, NULL, err, SL_P_TEXT(hash));
+
+	if (rc)
+		return rc;
+	if (rows.nrows == 0) {
+		sl_db_rows_fini(&rows);
+		return sl_error_set(err, SL_ENOTFOUND, "", "token not found");
+	}
+	*id = sl_db_int(&rows, 0, 0);
+	*name = sl_xstrdup(sl_db_text(&rows, 0, 1));
+	*role = sl_xstrdup(sl_db_text(&rows, 0, 2));
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}
+
+enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
+				struct sl_error *err)
+{
+	return run(tx,
+		   "SELECT id, name, role, created_at, created_by, revoked_at"
+		   " FROM tokens ORDER BY id",
+		   NULL, 0, out, NULL, err);
+}
+
+enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
+				  struct sl_error *err)
+{
+	int64_t changes = 0;
+	enum sl_err rc = Q(tx,
+			   "UPDATE tokens SET revoked_at = $2"
+			   " WHERE id = $1 AND revoked_at IS NULL",
+			   NULL, &changes, err, SL_P_INT(id), SL_P_INT(now));
+
+	if (rc == SL_OK && changes == 0)
+		rc = sl_error_set(err, SL_ENOTFOUND, "",
+				  "no live token with id %lld", (long long)id);
+	return rc;
+}
+
+enum sl_err sl_store_token_count(struct sl_tx *tx, int64_t *n,
+				 struct sl_error *err)
+{
+	return one_int(tx, "SELECT COUNT(*) FROM tokens", NULL, 0, n, "token",
+		       err);
+}
+
+/* ---- audit ---- */
+
+enum sl_err sl_store_audit_append(struct sl_tx *tx,
+				  const struct sl_audit_entry *e, int64_t *seq,
+				  struct sl_error *err)
+{
+	const struct sl_db_val p[] = {
+		SL_P_INT(e->at),	 SL_P_TEXT(e->actor),
+		SL_P_TEXT(e->action),	 SL_P_TEXT(e->object_type),
+		SL_P_TEXT(e->object_id), SL_P_TEXT(e->request_id),
+		SL_P_TEXT(e->before),	 SL_P_TEXT(e->after),
+	};
+
+	SL_ASSERT(tx->write);
+	return one_int(tx,
+		       "INSERT INTO audit (seq, at, actor, action, object_type,"
+		       " object_id, request_id, before, after)"
+		       " SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5,"
+		       " $6, $7, $8 FROM audit RETURNING seq",
+		       p, 8, seq, "audit entry", err);
+}
+
+enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
+				struct sl_db_rows *out, struct sl_error *err)
+{
+	return Q(tx,
+		 "SELECT seq, at, actor, action, object_type, object_id,"
+		 " request_id, before, after FROM audit WHERE seq > $1"
+		 " ORDER BY seq LIMIT $2",
+		 out, NULL, err, SL_P_INT(f->after), SL_P_INT(f->limit));
+}
+
+/* ---- idempotency ---- */
+
+enum sl_err sl_store_idem_get(struct sl_tx *tx, const char *actor,
+			      const char *key, struct sl_idem *out,
+			      struct sl_error *err)
+{
+	struct sl_db_rows rows;
+	enum sl_err rc = Q(tx,
+			   "SELECT method, path, body_hash, status, response"
+			   " FROM idempotency WHERE actor = $1 AND key = $2",
+			   &rows, NULL, err, SL_P_TEXT(actor), SL_P_TEXT(key));
+
+	memset(out, 0, sizeof(*out));
+	if (rc)
+		return rc;
+	if (rows.nrows == 0) {
+		sl_db_rows_fini(&rows);
+		return sl_error_set(err, SL_ENOTFOUND, "",
+				    "no idempotency record");
+	}
+	out->method = sl_xstrdup(sl_db_text(&rows, 0, 0));
+	out->path = sl_xstrdup(sl_db_text(&rows, 0, 1));
+	out->body_hash = sl_xstrdup(sl_db_text(&rows, 0, 2));
+	out->status = sl_db_int(&rows, 0, 3);
+	out->response = sl_xstrdup(sl_db_text(&rows, 0, 4));
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}
+
+enum sl_err sl_store_idem_put(struct sl_tx *tx, const char *actor,
+			      const char *key, const struct sl_idem *rec,
+			      int64_t now, struct sl_error *err)
+{
+	const struct sl_db_val p[] = {
+		SL_P_TEXT(actor),	   SL_P_TEXT(key),
+		SL_P_TEXT(rec->method),	   SL_P_TEXT(rec->path),
+		SL_P_TEXT(rec->body_hash), SL_P_INT(rec->status),
+		SL_P_TEXT(rec->response),  SL_P_INT(now),
+	};
+
+	return run(tx,
+		   "INSERT INTO idempotency (actor, key, method, path,"
+		   " body_hash, status, response, created_at)"
+		   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+		   p, 8, NULL, NULL, err);
+}
+
+void sl_store_idem_fini(struct sl_idem *rec)
+{
+	free(rec->method);
+	free(rec->path);
+	free(rec->body_hash);
+	free(rec->response);
+	memset(rec, 0, sizeof(*rec));
+}

@@ -1,0 +1,240 @@
+/* store.h - where shiplog keeps things.
+ *
+ * The only layer with SQL. Objects are kept as their canonical JSON
+ * document (written by the http layer) beside the columns that queries
+ * filter and order on, so a read answers the stored bytes as they are and
+ * the audit log holds exactly the bytes a client saw.
+ *
+ * Every function takes a transaction. A write transaction serialises
+ * writers and must end with sl_store_commit or sl_store_abort; a read
+ * transaction only borrows a connection. Functions return 0 or an
+ * enum sl_err, filling err on failure. Returned strings are malloc'ed and
+ * the caller frees them; returned rows are freed with sl_db_rows_fini. */
+#ifndef SL_STORE_STORE_H
+#define SL_STORE_STORE_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "store/db.h"
+
+struct sl_store;
+
+struct sl_tx {
+	struct sl_store *st;
+	void *conn;
+	int write;
+};
+
+struct sl_tag {
+	const char *key;
+	const char *value;
+};
+
+/* Filters for lists; NULL or 0 means "any". cursor is the last id (or
+ * name) of the previous page. */
+struct sl_filter {
+	const char *service;
+	const char *environment;
+	const char *status;
+	const char *type;
+	const char *tag_key;
+	const char *tag_value;
+	const char *cursor_name;
+	int64_t release_id;
+	int64_t since, until; /* microseconds; 0 = open */
+	int64_t cursor;	      /* list ids below this; 0 = from the top */
+	int64_t after;	      /* audit: sequence numbers above this */
+	int limit;
+};
+
+/* Opens (creating if needed) the store at uri and migrates its schema
+ * forward. "postgresql://..." selects PostgreSQL, anything else is a
+ * SQLite path. Free with sl_store_close. */
+enum sl_err sl_store_open(const char *uri, struct sl_store **out,
+			  struct sl_error *err);
+void sl_store_close(struct sl_store *st);
+/* The name of the engine ("sqlite"). */
+const char *sl_store_engine(const struct sl_store *st);
+/* The schema version after migrations. */
+int sl_store_schema_version(struct sl_store *st);
+
+enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
+			   struct sl_error *err);
+enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err);
+/* Rolls back (for a write) and gives the connection back. Safe to call
+ * after a failed commit. */
+void sl_store_abort(struct sl_tx *tx);
+/* 0 when the store answers a trivial query. */
+enum sl_err sl_store_ping(struct sl_store *st, struct sl_error *err);
+
+/* Services and environments: objects named by a slug. */
+enum sl_err sl_store_service_insert(struct sl_tx *tx, const char *name,
+				    int64_t now, const char *doc,
+				    const struct sl_tag *tags, size_t ntags,
+				    struct sl_error *err);
+enum sl_err sl_store_service_get(struct sl_tx *tx, const char *name, char **doc,
+				 int64_t *revision, struct sl_error *err);
+/* Replaces the document when the revision still is expected_revision;
+ * SL_EPRECOND otherwise. The new revision is expected_revision + 1. */
+enum sl_err sl_store_service_update(struct sl_tx *tx, const char *name,
+				    int64_t expected_revision, int64_t now,
+				    const char *doc, const struct sl_tag *tags,
+				    size_t ntags, struct sl_error *err);
+enum sl_err sl_store_service_delete(struct sl_tx *tx, const char *name,
+				    struct sl_error *err);
+/* Rows: (name, doc), by name, after f->cursor_name. */
+enum sl_err sl_store_service_list(struct sl_tx *tx, const struct sl_filter *f,
+				  struct sl_db_rows *out, struct sl_error *err);
+
+enum sl_err sl_store_environment_insert(struct sl_tx *tx, const char *name,
+					int64_t rank, int64_t now,
+					const char *doc, struct sl_error *err);
+enum sl_err sl_store_environment_get(struct sl_tx *tx, const char *name,
+				     char **doc, int64_t *revision,
+				     struct sl_error *err);
+enum sl_err sl_store_environment_update(struct sl_tx *tx, const char *name,
+					int64_t expected_revision, int64_t rank,
+					int64_t now, const char *doc,
+					struct sl_error *err);
+enum sl_err sl_store_environment_delete(struct sl_tx *tx, const char *name,
+					struct sl_error *err);
+/* Rows: (name, doc), by rank then name. */
+enum sl_err sl_store_environment_list(struct sl_tx *tx, struct sl_db_rows *out,
+				      struct sl_error *err);
+/* The highest rank of any environment (0 when none). */
+enum sl_err sl_store_environment_max_rank(struct sl_tx *tx, int64_t *rank,
+					  struct sl_error *err);
+
+/* Releases. The id is assigned by insert; the caller then writes the
+ * document that contains it with sl_store_release_update. */
+enum sl_err sl_store_release_insert(struct sl_tx *tx, const char *service,
+				    const char *version, const char *sortkey,
+				    const char *status, const char *type,
+				    int64_t now, int64_t *id,
+				    struct sl_error *err);
+enum sl_err sl_store_release_get(struct sl_tx *tx, int64_t id, char **doc,
+				 int64_t *revision, struct sl_error *err);
+/* Finds a release by service and SemVer sort key; fills *id. */
+enum sl_err sl_store_release_find(struct sl_tx *tx, const char *service,
+				  const char *sortkey, int64_t *id,
+				  struct sl_error *err);
+/* Replaces status and document (and tags, when tags is not NULL). */
+enum sl_err sl_store_release_update(struct sl_tx *tx, int64_t id,
+				    int64_t expected_revision,
+				    const char *status, int64_t now,
+				    const char *doc, const struct sl_tag *tags,
+				    size_t ntags, struct sl_error *err);
+/* Rows: (id, doc), newest first. */
+enum sl_err sl_store_release_list(struct sl_tx *tx, const struct sl_filter *f,
+				  struct sl_db_rows *out, struct sl_error *err);
+enum sl_err sl_store_release_count(struct sl_tx *tx, const char *service,
+				   int64_t *n, struct sl_error *err);
+
+/* Deployments. As for releases, insert assigns the id. */
+enum sl_err sl_store_deployment_insert(struct sl_tx *tx, int64_t release_id,
+				       const char *service,
+				       const char *environment,
+				       const char *target, const char *status,
+				       int64_t now, int64_t *id,
+				       struct sl_error *err);
+enum sl_err sl_store_deployment_get(struct sl_tx *tx, int64_t id, char **doc,
+				    int64_t *revision, struct sl_error *err);
+enum sl_err sl_store_deployment_update(struct sl_tx *tx, int64_t id,
+				       int64_t expected_revision,
+				       const char *status, int64_t now,
+				       const char *doc, struct sl_error *err);
+/* Rows: (id, doc), newest first. */
+enum sl_err sl_store_deployment_list(struct sl_tx *tx,
+				     const struct sl_filter *f,
+				     struct sl_db_rows *out,
+				     struct sl_error *err);
+enum sl_err sl_store_deployment_count_env(struct sl_tx *tx,
+					  const char *environment, int64_t *n,
+					  struct sl_error *err);
+/* The id of the newest succeeded or verified deployment in a placement
+ * with an id below before_id (0 = any); 0 when none. */
+enum sl_err sl_store_deployment_running(struct sl_tx *tx, const char *service,
+					const char *environment,
+					const char *target, int64_t before_id,
+					int64_t *id, struct sl_error *err);
+/* Rows: (status, count). */
+enum sl_err sl_store_deployment_status_counts(struct sl_tx *tx,
+					      struct sl_db_rows *out,
+					      struct sl_error *err);
+
+/* Recomputes the placement of a service in an environment and target:
+ * its latest deployment and the one running now (the newest succeeded or
+ * verified one). Call after any deployment there is created or changes
+ * status. */
+enum sl_err sl_store_placement_refresh(struct sl_tx *tx, const char *service,
+				       const char *environment,
+				       const char *target,
+				       struct sl_error *err);
+/* Rows: (service, environment, target, running doc or NULL, latest doc),
+ * ordered by service, environment rank, target. */
+enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
+				    struct sl_db_rows *out,
+				    struct sl_error *err);
+
+/* Events on a deployment's timeline; seq counts from 1 per deployment. */
+enum sl_err sl_store_event_insert(struct sl_tx *tx, int64_t deployment_id,
+				  int64_t at, const char *doc, int64_t *id,
+				  int64_t *seq, struct sl_error *err);
+enum sl_err sl_store_event_set_doc(struct sl_tx *tx, int64_t id,
+				   const char *doc, struct sl_error *err);
+/* Rows: (id, doc) in timeline order. */
+enum sl_err sl_store_event_list(struct sl_tx *tx, int64_t deployment_id,
+				struct sl_db_rows *out, struct sl_error *err);
+
+/* Tokens: only the hash of the secret is kept. */
+enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
+				  const char *role, const char *hash,
+				  int64_t now, const char *created_by,
+				  int64_t *id, struct sl_error *err);
+/* Finds a live (not revoked) token by hash: fills id, name and role
+ * (malloc'ed; caller frees). SL_ENOTFOUND when none. */
+enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
+				char **name, char **role, struct sl_error *err);
+/* Rows: (id, name, role, created_at, created_by, revoked_at). */
+enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
+				struct sl_error *err);
+enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
+				  struct sl_error *err);
+enum sl_err sl_store_token_count(struct sl_tx *tx, int64_t *n,
+				 struct sl_error *err);
+
+/* Audit: appends one entry, numbering it one past the last (gap-free,
+ * because writers are serialised). Fills *seq. */
+struct sl_audit_entry {
+	int64_t at;
+	const char *actor;
+	const char *action;
+	const char *object_type;
+	const char *object_id;
+	const char *request_id;
+	const char *before; /* canonical JSON or NULL */
+	const char *after;  /* canonical JSON or NULL */
+};
+enum sl_err sl_store_audit_append(struct sl_tx *tx,
+				  const struct sl_audit_entry *e, int64_t *seq,
+				  struct sl_error *err);
+/* Rows: (seq, at, actor, action, object_type, object_id, request_id,
+ * before, after), by seq above f->after. */
+enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
+				struct sl_db_rows *out, struct sl_error *err);
+
+/* Idempotency records: the first answer to (actor, key). */
+struct sl_idem {
+	char *method, *path, *body_hash, *response;
+	int64_t status;
+};
+enum sl_err sl_store_idem_get(struct sl_tx *tx, const char *actor,
+			      const char *key, struct sl_idem *out,
+			      struct sl_error *err);
+enum sl_err sl_store_idem_put(struct sl_tx *tx, const char *actor,
+			      const char *key, const struct sl_idem *rec,
+			      int64_t now, struct sl_error *err);
+void sl_store_idem_fini(struct sl_idem *rec);
+
+#endif

@@ -1,0 +1,184 @@
+"""harness.py - start the real shiplogd on loopback and talk to it.
+
+Each test file does:
+
+    from harness import Daemon, run_tests
+    def test_something(d): ...
+    if __name__ == "__main__":
+        sys.exit(run_tests(globals()))
+
+run_tests starts one daemon per file (a fresh temporary database), runs
+every test_* function with it, and prints "N passed, N failed".
+Set SHIPLOG_BUILD to pick the build directory (default build/debug).
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, os.environ.get("SHIPLOG_BUILD", "build/debug"))
+SHIPLOGD = os.path.join(BUILD, "shiplogd")
+SHIPLOG = os.path.join(BUILD, "shiplog")
+TOKEN = "test-admin-token-0123456789abcdef"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    """A shiplogd process with its own temporary database."""
+
+    def __init__(self, db_dir=None, token=TOKEN):
+        self.own_dir = db_dir is None
+        self.dir = db_dir or tempfile.mkdtemp(prefix="shiplog-test-")
+        self.db = os.path.join(self.dir, "shiplog.db")
+        self.token = token
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "daemon.log")
+
+    def start(self):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        env = dict(os.environ, SHIPLOG_BOOTSTRAP_TOKEN=self.token)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [SHIPLOGD, "--listen", "127.0.0.1:%d" % self.port, "--db", self.db, "--threads", "4"],
+            stdout=self.log, stderr=self.log, env=env)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("shiplogd exited early: " + self.read_log()[-2000:])
+            try:
+                status, _, _ = self.request("GET", "/healthz", auth=False)
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("shiplogd did not start")
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stops the daemon; returns its exit code."""
+        if not self.proc:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.proc = None
+        self.log.close()
+        return rc
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def request(self, method, path, body=None, auth=True, headers=None, raw=None,
+                token=None):
+        """Sends one request. body is JSON-encoded unless raw (bytes) is
+        given. Returns (status, headers with lower-case names, parsed JSON
+        or the text when not JSON, or None when empty)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        h = {}
+        if auth:
+            h["Authorization"] = "Bearer " + (token or self.token)
+        data = None
+        if raw is not None:
+            data = raw
+        elif body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        if headers:
+            h.update(headers)
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        text = resp.read()
+        hdrs = {k.lower(): v for k, v in resp.getheaders()}
+        conn.close()
+        if not text:
+            return resp.status, hdrs, None
+        try:
+            return resp.status, hdrs, json.loads(text)
+        except ValueError:
+            return resp.status, hdrs, text.decode("utf-8", "replace")
+
+    def cli(self, *args, env=None, token=True, url=True):
+        """Runs the shiplog CLI against this daemon; returns
+        (exit code, stdout, stderr)."""
+        e = dict(os.environ)
+        e.pop("SHIPLOG_URL", None)
+        e.pop("SHIPLOG_TOKEN", None)
+        if url:
+            e["SHIPLOG_URL"] = self.url
+        if token:
+            e["SHIPLOG_TOKEN"] = self.token if token is True else token
+        if env:
+            e.update(env)
+        p = subprocess.run([SHIPLOG] + list(args), capture_output=True, text=True,
+                           env=e, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+
+
+def check(cond, msg="check failed"):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def eq(got, want, what=""):
+    if got != want:
+        raise AssertionError("%s: got %r, want %r" % (what, got, want))
+
+
+def run_tests(namespace, daemon=None):
+    """Runs every test_* in namespace with one shared daemon; prints the
+    summary line and returns the exit code."""
+    tests = sorted((n, f) for n, f in namespace.items()
+                   if n.startswith("test_") and callable(f))
+    only = os.environ.get("SHIPLOG_TEST")
+    passed = failed = 0
+    d = daemon or Daemon()
+    d.start()
+    try:
+        for name, fn in tests:
+            if only and only not in name:
+                continue
+            try:
+                fn(d)
+                passed += 1
+                print("ok   " + name, flush=True)
+            except Exception:
+                failed += 1
+                print("FAIL " + name, flush=True)
+                traceback.print_exc()
+    finally:
+        rc = d.stop()
+        if rc not in (0, None):
+            failed += 1
+            print("FAIL daemon exited with %r (sanitizer report?)" % rc)
+            print(d.read_log()[-4000:])
+        if d.own_dir:
+            shutil.rmtree(d.dir, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed else 0
