@@ -818,11 +818,12 @@ enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
 }
 
 enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
-				char **name, char **role, struct sl_error *err)
+				char **name, char **role, char **stored,
+				struct sl_error *err)
 {
 	struct sl_db_rows rows;
 	enum sl_err rc = Q(tx,
-			   "SELECT id, name, role FROM tokens"
+			   "SELECT id, name, role, hash FROM tokens"
 			   " WHERE hash = $1 AND revoked_at IS NULL",
 			   &rows, NULL, err, SL_P_TEXT(hash));
 
@@ -835,6 +836,7 @@ enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
 	*id = sl_db_int(&rows, 0, 0);
 	*name = sl_xstrdup(sl_db_text(&rows, 0, 1));
 	*role = sl_xstrdup(sl_db_text(&rows, 0, 2));
+	*stored = sl_xstrdup(sl_db_text(&rows, 0, 3));
 	sl_db_rows_fini(&rows);
 	return SL_OK;
 }

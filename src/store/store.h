@@ -192,10 +192,11 @@ enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
 				  const char *role, const char *hash,
 				  int64_t now, const char *created_by,
 				  int64_t *id, struct sl_error *err);
-/* Finds a live (not revoked) token by hash: fills id, name and role
- * (malloc'ed; caller frees). SL_ENOTFOUND when none. */
+/* Finds a live (not revoked) token by hash: fills id, name, role and the
+ * stored hash (malloc'ed; caller frees). SL_ENOTFOUND when none. */
 enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
-				char **name, char **role, struct sl_error *err);
+				char **name, char **role, char **stored,
+				struct sl_error *err);
 /* Rows: (id, name, role, created_at, created_by, revoked_at). */
 enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
 				struct sl_error *err);

@@ -1,0 +1,355 @@
+/* test_store.c - the store on a real SQLite file: migrations, revisions,
+ * conflicts, lists, audit numbering, transactions, durability. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "test.h"
+
+static char dir[] = "/tmp/shiplog-store-XXXXXX";
+static char path[256];
+
+/* Opens a fresh store in a new file; each test gets its own. */
+static struct sl_store *fresh(void)
+{
+	static int n;
+	struct sl_store *st = NULL;
+	struct sl_error err = {0};
+
+	snprintf(path, sizeof(path), "%s/t%d.db", dir, n++);
+	if (sl_store_open(path, &st, &err) != SL_OK) {
+		fprintf(stderr, "open %s: %s\n", path, err.message);
+		abort();
+	}
+	return st;
+}
+
+static struct sl_tx wtx(struct sl_store *st)
+{
+	struct sl_tx tx;
+	SL_ASSERT(sl_store_begin(st, 1, &tx, NULL) == SL_OK);
+	return tx;
+}
+
+static int64_t audit(struct sl_tx *tx, const char *action)
+{
+	struct sl_audit_entry e = {1,	"tester", action, "thing",
+				   "1", NULL,	  NULL,	  "{}"};
+	int64_t seq = -1;
+
+	SL_ASSERT(sl_store_audit_append(tx, &e, &seq, NULL) == SL_OK);
+	return seq;
+}
+
+TEST(migrations_apply_once_and_reopen_cleanly)
+{
+	struct sl_store *st = fresh(), *again = NULL;
+	struct sl_error err = {0};
+
+	CHECK_INT(sl_store_schema_version(st), 1);
+	CHECK_STR(sl_store_engine(st), "sqlite");
+	sl_store_close(st);
+	CHECK_INT(sl_store_open(path, &again, &err), SL_OK);
+	CHECK_INT(sl_store_schema_version(again), 1);
+	CHECK_INT(sl_store_ping(again, &err), SL_OK);
+	sl_store_close(again);
+}
+
+TEST(service_revision_guards_updates)
+{
+	struct sl_store *st = fresh();
+	struct sl_tx tx = wtx(st);
+	struct sl_tag tags[] = {{"bu", "pay"}};
+	struct sl_error err = {0};
+	char *doc = NULL;
+	int64_t rev = 0;
+
+	CHECK_INT(sl_store_service_insert(&tx, "api", 10, "{\"v\":1}", tags, 1,
+					  &err),
+		  SL_OK);
+	CHECK_INT(sl_store_service_insert(&tx, "api", 11, "{}", NULL, 0, &err),
+		  SL_ECONFLICT);
+	CHECK_STR(err.field, "name");
+	CHECK_INT(sl_store_service_update(&tx, "api", 1, 12, "{\"v\":2}", tags,
+					  1, &err),
+		  SL_OK);
+	CHECK_INT(sl_store_service_update(&tx, "api", 1, 13, "{\"v\":3}", tags,
+					  1, &err),
+		  SL_EPRECOND);
+	CHECK_INT(sl_store_service_update(&tx, "nope", 1, 13, "{}", NULL, 0,
+					  &err),
+		  SL_ENOTFOUND);
+	CHECK_INT(sl_store_service_get(&tx, "api", &doc, &rev, &err), SL_OK);
+	CHECK_STR(doc, "{\"v\":2}");
+	CHECK_INT(rev, 2);
+	free(doc);
+	CHECK_INT(sl_store_service_delete(&tx, "api", &err), SL_OK);
+	CHECK_INT(sl_store_service_get(&tx, "api", &doc, &rev, &err),
+		  SL_ENOTFOUND);
+	CHECK_INT(sl_store_commit(&tx, &err), SL_OK);
+	sl_store_close(st);
+}
+
+TEST(service_list_pages_by_name_and_filters_by_tag)
+{
+	struct sl_store *st = fresh();
+	struct sl_tx tx = wtx(st);
+	struct sl_tag pay[] = {{"bu", "pay"}}, ship[] = {{"bu", "ship"}};
+	struct sl_filter f = {.limit = 2};
+	struct sl_db_rows rows;
+	const char *names[] = {"d", "a", "c", "b"};
+
+	for (int i = 0; i < 4; i++)
+		sl_store_service_insert(&tx, names[i], 1, "{}",
+					i % 2 ? pay : ship, 1, NULL);
+	CHECK_INT(sl_store_service_list(&tx, &f, &rows, NULL), SL_OK);
+	CHECK_INT(rows.nrows, 2);
+	CHECK_STR(sl_db_text(&rows, 0, 0), "a");
+	CHECK_STR(sl_db_text(&rows, 1, 0), "b");
+	sl_db_rows_fini(&rows);
+	f.cursor_name = "b";
+	CHECK_INT(sl_store_service_list(&tx, &f, &rows, NULL), SL_OK);
+	CHECK_INT(rows.nrows, 2);
+	CHECK_STR(sl_db_text(&rows, 0, 0), "c");
+	sl_db_rows_fini(&rows);
+	f = (struct sl_filter){
+		.limit = 10, .tag_key = "bu", .tag_value = "pay"};
+	CHECK_INT(sl_store_service_list(&tx, &f, &rows, NULL), SL_OK);
+	CHECK_INT(rows.nrows, 2);
+	CHECK_STR(sl_db_text(&rows, 0, 0), "a");
+	CHECK_STR(sl_db_text(&rows, 1, 0), "b");
+	sl_db_rows_fini(&rows);
+	sl_store_commit(&tx, NULL);
+	sl_store_close(st);
+}
+
+TEST(releases_are_unique_by_precedence_and_listed_newest_first)
+{
+	struct sl_store *st = fresh();
+	struct sl_tx tx = wtx(st);
+	struct sl_error err = {0};
+	struct sl_filter f = {.limit = 10, .status = "planned"};
+	struct sl_db_rows rows;
+	int64_t a = 0, b = 0, found = 0;
+
+	sl_store_service_insert(&tx, "api", 1, "{}", NULL, 0, NULL);
+	CHECK_INT(sl_store_release_insert(&tx, "api", "1.0.0", "k100", "draft",
+					  "major", 5, &a, &err),
+		  SL_OK);
+	CHECK_INT(sl_store_release_insert(&tx, "api", "1.0.0+b", "k100",
+					  "draft", "major", 6, &b, &err),
+		  SL_ECONFLICT);
+	CHECK_STR(err.field, "version");
+	CHECK_INT(sl_store_release_insert(&tx, "api", "1.1.0", "k110",
+					  "planned", "minor", 7, &b, &err),
+		  SL_OK);
+	CHECK(b > a);
+	CHECK_INT(sl_store_release_find(&tx, "api", "k110", &found, &err),
+		  SL_OK);
+	CHECK_INT(found, b);
+	CHECK_INT(sl_store_release_find(&tx, "api", "k999", &found, &err),
+		  SL_ENOTFOUND);
+	CHECK_INT(sl_store_release_list(&tx, &f, &rows, NULL), SL_OK);
+	CHECK_INT(rows.nrows, 1);
+	CHECK_INT(sl_db_int(&rows, 0, 0), b);
+	sl_db_rows_fini(&rows);
+	f = (struct sl_filter){.limit = 10, .cursor = b};
+	CHECK_INT(sl_store_release_list(&tx, &f, &rows, NULL), SL_OK);
+	CHECK_INT(rows.nrows, 1);
+	CHECK_INT(sl_db_int(&rows, 0, 0), a);
+	sl_db_rows_fini(&rows);
+	f = (struct sl_filter){.limit = 10, .since = 7};
+	CHECK_INT(sl_store_release_list(&tx, &f, &rows, NULL), SL_OK);
+	CHECK_INT(rows.nrows, 1);
+	sl_db_rows_fini(&rows);
+	sl_store_commit(&tx, NULL);
+	sl_store_close(st);
+}
+
+TEST(placement_tracks_latest_and_running)
+{
+	struct sl_store *st = fresh();
+	struct sl_tx tx = wtx(st);
+	struct sl_filter f = {0};
+	struct sl_db_rows rows;
+	int64_t rel = 0, d1 = 0, d2 = 0, running = -1;
+
+	sl_store_service_insert(&tx, "api", 1, "{}", NULL, 0, NULL);
+	sl_store_environment_insert(&tx, "prod", 20, 1, "{}", NULL);
+	sl_store_release_insert(&tx, "api", "1.0.0", "k", "draft", "major", 1,
+				&rel, NULL);
+	sl_store_deployment_insert(&tx, rel, "api", "prod", "", "succeeded", 2,
+				   &d1, NULL);
+	sl_store_deployment_update(&tx, d1, 0, "succeeded", 2, "{\"d\":1}",
+				   NULL);
+	sl_store_deployment_insert(&tx, rel, "api", "prod", "", "failed", 3,
+				   &d2, NULL);
+	sl_store_deployment_update(&tx, d2, 0, "failed", 3, "{\"d\":2}", NULL);
+	CHECK_INT(sl_store_placement_refresh(&tx, "api", "prod", "", NULL),
+		  SL_OK);
+	CHECK_INT(sl_store_placement_list(&tx, &f, &rows, NULL), SL_OK);
+	CHECK_INT(rows.nrows, 1);
+	CHECK_STR(sl_db_text(&rows, 0, 3), "{\"d\":1}");
+	CHECK_STR(sl_db_text(&rows, 0, 4), "{\"d\":2}");
+	sl_db_rows_fini(&rows);
+	CHECK_INT(sl_store_deployment_running(&tx, "api", "prod", "", 0,
+					      &running, NULL),
+		  SL_OK);
+	CHECK_INT(running, d1);
+	CHECK_INT(sl_store_deployment_running(&tx, "api", "prod", "", d1,
+					      &running, NULL),
+		  SL_OK);
+	CHECK_INT(running, 0);
+	sl_store_commit(&tx, NULL);
+	sl_store_close(st);
+}
+
+TEST(audit_sequence_is_gap_free_and_rolled_back_writes_leave_nothing)
+{
+	struct sl_store *st = fresh();
+	struct sl_tx tx = wtx(st);
+	struct sl_filter f = {.limit = 10};
+	struct sl_db_rows rows;
+
+	CHECK_INT(audit(&tx, "a"), 1);
+	CHECK_INT(audit(&tx, "b"), 2);
+	sl_store_commit(&tx, NULL);
+	tx = wtx(st);
+	CHECK_INT(audit(&tx, "lost"), 3);
+	sl_store_abort(&tx);
+	tx = wtx(st);
+	CHECK_INT(audit(&tx, "c"), 3);
+	sl_store_commit(&tx, NULL);
+	SL_ASSERT(sl_store_begin(st, 0, &tx, NULL) == SL_OK);
+	CHECK_INT(sl_store_audit_list(&tx, &f, &rows, NULL), SL_OK);
+	CHECK_INT(rows.nrows, 3);
+	CHECK_STR(sl_db_text(&rows, 2, 3), "c");
+	sl_db_rows_fini(&rows);
+	f.after = 2;
+	CHECK_INT(sl_store_audit_list(&tx, &f, &rows, NULL), SL_OK);
+	CHECK_INT(rows.nrows, 1);
+	CHECK_INT(sl_db_int(&rows, 0, 0), 3);
+	sl_db_rows_fini(&rows);
+	sl_store_abort(&tx);
+	sl_store_close(st);
+}
+
+TEST(tokens_are_found_by_hash_until_revoked)
+{
+	struct sl_store *st = fresh();
+	struct sl_tx tx = wtx(st);
+	struct sl_error err = {0};
+	int64_t id = 0, got = 0, n = 0;
+	char *name = NULL, *role = NULL, *hash = NULL;
+
+	CHECK_INT(sl_store_token_insert(&tx, "ci", "deployer", "h1", 1, "admin",
+					&id, &err),
+		  SL_OK);
+	CHECK_INT(sl_store_token_insert(&tx, "ci", "admin", "h2", 1, "admin",
+					&got, &err),
+		  SL_ECONFLICT);
+	CHECK_INT(
+		sl_store_token_find(&tx, "h1", &got, &name, &role, &hash, &err),
+		SL_OK);
+	CHECK_STR(hash, "h1");
+	free(hash);
+	CHECK_INT(got, id);
+	CHECK_STR(name, "ci");
+	CHECK_STR(role, "deployer");
+	free(name);
+	free(role);
+	CHECK_INT(sl_store_token_revoke(&tx, id, 2, &err), SL_OK);
+	CHECK_INT(sl_store_token_revoke(&tx, id, 3, &err), SL_ENOTFOUND);
+	CHECK_INT(
+		sl_store_token_find(&tx, "h1", &got, &name, &role, &hash, &err),
+		SL_ENOTFOUND);
+	CHECK_INT(sl_store_token_count(&tx, &n, &err), SL_OK);
+	CHECK_INT(n, 1);
+	sl_store_commit(&tx, NULL);
+	sl_store_close(st);
+}
+
+TEST(idempotency_records_keep_the_first_answer)
+{
+	struct sl_store *st = fresh();
+	struct sl_tx tx = wtx(st);
+	struct sl_idem rec = {"POST", "/v1/services", "abc", "{\"a\":1}", 201};
+	struct sl_idem got;
+	struct sl_error err = {0};
+
+	CHECK_INT(sl_store_idem_put(&tx, "admin", "k1", &rec, 1, &err), SL_OK);
+	CHECK_INT(sl_store_idem_put(&tx, "admin", "k1", &rec, 1, &err),
+		  SL_ECONFLICT);
+	CHECK_INT(sl_store_idem_put(&tx, "other", "k1", &rec, 1, &err), SL_OK);
+	CHECK_INT(sl_store_idem_get(&tx, "admin", "k1", &got, &err), SL_OK);
+	CHECK_STR(got.response, "{\"a\":1}");
+	CHECK_STR(got.body_hash, "abc");
+	CHECK_INT(got.status, 201);
+	sl_store_idem_fini(&got);
+	CHECK_INT(sl_store_idem_get(&tx, "admin", "k2", &got, &err),
+		  SL_ENOTFOUND);
+	sl_store_commit(&tx, NULL);
+	sl_store_close(st);
+}
+
+TEST(committed_writes_survive_reopen_and_aborted_ones_do_not)
+{
+	struct sl_store *st = fresh(), *again = NULL;
+	struct sl_tx tx = wtx(st);
+	char *doc = NULL;
+	int64_t rev;
+
+	sl_store_environment_insert(&tx, "kept", 1, 1, "{\"k\":1}", NULL);
+	sl_store_commit(&tx, NULL);
+	tx = wtx(st);
+	sl_store_environment_insert(&tx, "dropped", 2, 1, "{}", NULL);
+	sl_store_abort(&tx);
+	sl_store_close(st);
+	SL_ASSERT(sl_store_open(path, &again, NULL) == SL_OK);
+	SL_ASSERT(sl_store_begin(again, 0, &tx, NULL) == SL_OK);
+	CHECK_INT(sl_store_environment_get(&tx, "kept", &doc, &rev, NULL),
+		  SL_OK);
+	CHECK_STR(doc, "{\"k\":1}");
+	free(doc);
+	CHECK_INT(sl_store_environment_get(&tx, "dropped", &doc, &rev, NULL),
+		  SL_ENOTFOUND);
+	sl_store_abort(&tx);
+	sl_store_close(again);
+}
+
+static void setup(void)
+{
+	if (!mkdtemp(dir))
+		abort();
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+#define main test_main
+TEST_MAIN(T(migrations_apply_once_and_reopen_cleanly),
+	  T(service_revision_guards_updates),
+	  T(service_list_pages_by_name_and_filters_by_tag),
+	  T(releases_are_unique_by_precedence_and_listed_newest_first),
+	  T(placement_tracks_latest_and_running),
+	  T(audit_sequence_is_gap_free_and_rolled_back_writes_leave_nothing),
+	  T(tokens_are_found_by_hash_until_revoked),
+	  T(idempotency_records_keep_the_first_answer),
+	  T(committed_writes_survive_reopen_and_aborted_ones_do_not))
+#undef main
+
+int main(void)
+{
+	int rc;
+
+	setup();
+	rc = test_main();
+	teardown();
+	return rc;
+}
