@@ -416,7 +416,7 @@ void sl_h_deploy_list(struct sl_req *r)
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	const char *release = NULL;
-	char next[24];
+	char next[24], *tagbuf = NULL;
 	enum sl_err rc;
 
 	if (!sl_h_limit(r, &f.limit) ||
@@ -426,8 +426,10 @@ void sl_h_deploy_list(struct sl_req *r)
 	    !sl_h_text_param(r, "status", &f.status) ||
 	    !sl_h_text_param(r, "release", &release) ||
 	    !sl_h_time_param(r, "since", &f.since) ||
-	    !sl_h_time_param(r, "until", &f.until))
-		return;
+	    !sl_h_time_param(r, "until", &f.until) ||
+	    !sl_h_text_param(r, "type", &f.type) ||
+	    !sl_h_tag_param(r, &tagbuf, &f.tag_key, &f.tag_value))
+		goto out;
 	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
 		if (release)
@@ -442,11 +444,11 @@ void sl_h_deploy_list(struct sl_req *r)
 		sl_http_reply(r, 200,
 			      sl_xstrdup("{\"items\":[],"
 					 "\"next_cursor\":null}"));
-		return;
+		goto out;
 	}
 	if (rc) {
 		sl_http_fail(r, &err);
-		return;
+		goto out;
 	}
 	sl_http_reply(
 		r, 200,
@@ -456,6 +458,8 @@ void sl_h_deploy_list(struct sl_req *r)
 					    next, sizeof(next))
 				  : NULL));
 	sl_db_rows_fini(&rows);
+out:
+	free(tagbuf);
 }
 
 void sl_h_deploy_event(struct sl_req *r)

@@ -192,6 +192,7 @@ void sl_h_release_list(struct sl_req *r)
 	    !sl_h_text_param(r, "service", &f.service) ||
 	    !sl_h_text_param(r, "status", &f.status) ||
 	    !sl_h_text_param(r, "type", &f.type) ||
+	    !sl_h_text_param(r, "environment", &f.environment) ||
 	    !sl_h_time_param(r, "since", &f.since) ||
 	    !sl_h_time_param(r, "until", &f.until) ||
 	    !sl_h_tag_param(r, &tagbuf, &f.tag_key, &f.tag_value))

@@ -588,11 +588,15 @@ enum sl_err sl_store_release_list(struct sl_tx *tx, const struct sl_filter *f,
 		 " AND (CAST($7 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
 		 " release_tags t WHERE t.release_id = r.id AND t.key = $7"
 		 " AND t.value = $8))"
+		 " AND (CAST($10 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
+		 " deployments d WHERE d.release_id = r.id"
+		 " AND d.environment = $10))"
 		 " ORDER BY r.id DESC LIMIT $9",
 		 out, NULL, err, SL_P_INT(f->cursor), SL_P_TEXT(f->service),
 		 SL_P_TEXT(f->status), SL_P_TEXT(f->type), SL_P_INT(f->since),
 		 SL_P_INT(f->until), SL_P_TEXT(f->tag_key),
-		 SL_P_TEXT(f->tag_value), SL_P_INT(f->limit));
+		 SL_P_TEXT(f->tag_value), SL_P_INT(f->limit),
+		 SL_P_TEXT(f->environment));
 }
 
 enum sl_err sl_store_release_count(struct sl_tx *tx, const char *service,
@@ -670,11 +674,17 @@ enum sl_err sl_store_deployment_list(struct sl_tx *tx,
 		 " AND ($5 = 0 OR d.release_id = $5)"
 		 " AND ($6 = 0 OR d.created_at >= $6)"
 		 " AND ($7 = 0 OR d.created_at < $7)"
+		 " AND (CAST($9 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
+		 " releases r WHERE r.id = d.release_id AND r.type = $9))"
+		 " AND (CAST($10 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
+		 " release_tags t WHERE t.release_id = d.release_id"
+		 " AND t.key = $10 AND t.value = $11))"
 		 " ORDER BY d.id DESC LIMIT $8",
 		 out, NULL, err, SL_P_INT(f->cursor), SL_P_TEXT(f->service),
 		 SL_P_TEXT(f->environment), SL_P_TEXT(f->status),
 		 SL_P_INT(f->release_id), SL_P_INT(f->since),
-		 SL_P_INT(f->until), SL_P_INT(f->limit));
+		 SL_P_INT(f->until), SL_P_INT(f->limit), SL_P_TEXT(f->type),
+		 SL_P_TEXT(f->tag_key), SL_P_TEXT(f->tag_value));
 }
 
 enum sl_err sl_store_deployment_count_env(struct sl_tx *tx,
