@@ -9,7 +9,7 @@
 MODE ?= debug
 BUILD := build/$(MODE)
 
-PKGS := libmicrohttpd jansson sqlite3 libsodium libcurl
+PKGS := libmicrohttpd jansson sqlite3 libsodium libcurl libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

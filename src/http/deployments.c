@@ -100,7 +100,7 @@ static enum sl_err add_event(struct sl_req *r, struct sl_tx *tx, int64_t dep_id,
 
 	if (rc)
 		return rc;
-	ev = json_pack("{sI sI sI so ss* sO ss* ss ss}", "id", (json_int_t)id,
+	ev = json_pack("{sI sI sI so ss? sO ss? ss ss}", "id", (json_int_t)id,
 		       "deployment_id", (json_int_t)dep_id, "seq",
 		       (json_int_t)seq, "at", sl_h_time(at), "status", status,
 		       "traffic_percent", traffic ? traffic : json_null(),

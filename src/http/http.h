@@ -76,6 +76,7 @@ struct sl_req {
 	char etag[32];
 	char *location;
 	int replayed;
+	char allow[40]; /* the methods the path allows, for a 405 */
 };
 
 /* Replies with status and a body (taken: freed with the request). */

@@ -167,17 +167,23 @@ void sl_http_failf(struct sl_req *r, enum sl_err code, const char *field,
 	sl_http_fail(r, &err);
 }
 
+/* Replies 422 listing every schema problem; the detail is the first one,
+ * named once (validator messages already start with the field). */
 static void fail_verrs(struct sl_req *r, const struct sl_verrs *v)
 {
 	json_t *errors = json_array();
 	char detail[320];
+	size_t flen = strlen(v->e[0].field);
+	int named = strncmp(v->e[0].message, v->e[0].field, flen) == 0 &&
+		    v->e[0].message[flen] == ' ';
 
 	for (size_t i = 0; i < v->n; i++)
 		json_array_append_new(
 			errors, json_pack("{ss ss}", "field", v->e[i].field,
 					  "message", v->e[i].message));
-	snprintf(detail, sizeof(detail), "%s %s%s", v->e[0].field,
-		 v->e[0].message, v->n > 1 ? " (and more: see errors)" : "");
+	snprintf(detail, sizeof(detail), "%s%s%s%s", named ? "" : v->e[0].field,
+		 named ? "" : " ", v->e[0].message,
+		 v->n > 1 ? " (and more: see errors)" : "");
 	problem(r, SL_EINVAL, detail, errors);
 }
 
@@ -287,6 +293,23 @@ no:
 	return 0;
 }
 
+/* Replies 405 (no sl_err code maps to it) naming the allowed methods. */
+static void method_not_allowed(struct sl_req *r)
+{
+	char detail[160];
+
+	snprintf(detail, sizeof(detail),
+		 "%s is not allowed on this path; allowed: %s", r->method,
+		 r->allow);
+	sl_http_reply_json(
+		r, 405,
+		json_pack("{ss ss si ss ss}", "type",
+			  "https://shiplog.dev/problems/method-not-allowed",
+			  "title", "Method not allowed", "status", 405,
+			  "detail", detail, "instance", r->request_id));
+	r->content_type = "application/problem+json";
+}
+
 /* Finds the route; replies 404 or 405 and returns 0 when none fits. */
 static int route(struct sl_req *r)
 {
@@ -301,6 +324,12 @@ static int route(struct sl_req *r)
 			return 1;
 		}
 		path_known = 1;
+		if (!strstr(r->allow, sl_routes[i].method)) {
+			size_t used = strlen(r->allow);
+
+			snprintf(r->allow + used, sizeof(r->allow) - used,
+				 "%s%s", used ? ", " : "", sl_routes[i].method);
+		}
 		for (size_t j = 0; j < r->nparams; j++) {
 			free(r->params[j]);
 			r->params[j] = NULL;
@@ -309,9 +338,7 @@ static int route(struct sl_req *r)
 	}
 	r->route_index = sl_routes_count;
 	if (path_known) {
-		problem(r, SL_EMALFORMED, "method not allowed on this path",
-			NULL);
-		r->status = 405;
+		method_not_allowed(r);
 		return 0;
 	}
 	sl_http_failf(r, SL_ENOTFOUND, NULL, "no route for %s %s", r->method,
@@ -343,9 +370,8 @@ static int authenticate(struct sl_req *r)
 	/* The index finds the row by digest; the final say is a
 	 * constant-time comparison, so no engine collation or early exit
 	 * decides who gets in. */
-	if (rc == SL_OK &&
-	    (strlen(stored) != strlen(hash) ||
-	     sodium_memcmp(stored, hash, strlen(hash)) != 0))
+	if (rc == SL_OK && (strlen(stored) != strlen(hash) ||
+			    sodium_memcmp(stored, hash, strlen(hash)) != 0))
 		rc = SL_ENOTFOUND;
 	free(stored);
 	if (rc == SL_ENOTFOUND) {
@@ -574,10 +600,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (r->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate",
 					"Bearer realm=\"shiplog\"");
-	if (r->status == 405 && r->route_index == sl_routes_count)
-		MHD_add_response_header(resp, "Allow",
-					"GET, POST, PATCH, "
-					"DELETE");
+	if (r->status == 405 && r->allow[0])
+		MHD_add_response_header(resp, "Allow", r->allow);
 	ok = MHD_queue_response(conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ok;

@@ -54,9 +54,16 @@ struct sl_db_ops {
 	/* Runs a script of several statements without parameters. */
 	enum sl_err (*exec_script)(void *conn, const char *sql,
 				   struct sl_error *err);
+	/* 1 when the connection may go back to the pool. */
+	int (*healthy)(void *conn);
+	/* Tries to take the cluster-wide lock key for the life of this
+	 * connection: 1 taken (or already held), 0 held elsewhere, -1 the
+	 * database cannot be reached. */
+	int (*try_lock)(void *conn, int64_t key);
 };
 
 extern const struct sl_db_ops sl_db_sqlite;
+extern const struct sl_db_ops sl_db_pg;
 
 /* Cell text, or NULL for SQL NULL. */
 const char *sl_db_text(const struct sl_db_rows *rows, size_t r, size_t c);

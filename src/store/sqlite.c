@@ -2,10 +2,13 @@
  * prepared statements per connection keyed by the SQL text's address
  * (every query is a string literal in the store, so the address is a
  * stable identity). */
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "store/db.h"
 
@@ -19,6 +22,8 @@ struct cached {
 struct conn {
 	sqlite3 *db;
 	struct cached cache[CACHE_SIZE];
+	char *path;
+	int lock_fd; /* the leader lock file, -1 when not held */
 };
 
 /* Rewrites $N parameters to ?N, outside quoted strings. Caller frees. */
@@ -80,6 +85,8 @@ static enum sl_err sq_open(const char *uri, void **out, struct sl_error *err)
 		free(c);
 		return e;
 	}
+	c->path = sl_xstrdup(path);
+	c->lock_fd = -1;
 	sqlite3_busy_timeout(c->db, 10000);
 	rc = sqlite3_exec(c->db,
 			  "PRAGMA journal_mode=WAL;"
@@ -89,6 +96,7 @@ static enum sl_err sq_open(const char *uri, void **out, struct sl_error *err)
 	if (rc != SQLITE_OK) {
 		enum sl_err e = fail(c->db, rc, err);
 		sqlite3_close(c->db);
+		free(c->path);
 		free(c);
 		return e;
 	}
@@ -105,6 +113,9 @@ static void sq_close(void *p)
 	for (size_t i = 0; i < CACHE_SIZE; i++)
 		sqlite3_finalize(c->cache[i].stmt);
 	sqlite3_close(c->db);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	free(c->path);
 	free(c);
 }
 
@@ -235,6 +246,34 @@ static void sq_rollback(void *p)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static int sq_healthy(void *p)
+{
+	struct conn *c = p;
+
+	return sqlite3_get_autocommit(c->db) != 0;
+}
+
+/* Leadership on SQLite is an exclusive flock on a file beside the
+ * database, held as long as the connection lives; the kernel drops it
+ * when the process dies. */
+static int sq_try_lock(void *p, int64_t key)
+{
+	struct conn *c = p;
+	char lock[4096];
+
+	if (c->lock_fd >= 0)
+		return 1;
+	snprintf(lock, sizeof(lock), "%s.leader-%lld", c->path, (long long)key);
+	c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (c->lock_fd < 0)
+		return -1;
+	if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 1;
+	close(c->lock_fd);
+	c->lock_fd = -1;
+	return 0;
+}
+
 const struct sl_db_ops sl_db_sqlite = {
 	.name = "sqlite",
 	.id_pk = "INTEGER PRIMARY KEY",
@@ -245,4 +284,6 @@ const struct sl_db_ops sl_db_sqlite = {
 	.rollback = sq_rollback,
 	.exec = sq_exec,
 	.exec_script = sq_script,
+	.healthy = sq_healthy,
+	.try_lock = sq_try_lock,
 };

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/migrations.h"
 
@@ -23,6 +24,9 @@ struct sl_store {
 	 * spinning on SQLITE_BUSY keeps writers in arrival order. */
 	pthread_mutex_t write_lock;
 	int schema_version;
+	/* The connection that holds the leadership lock, when held. */
+	void *leader;
+	pthread_mutex_t leader_lock;
 };
 
 #define NPARAMS(...)                                                           \
@@ -108,6 +112,16 @@ static void conn_put(struct sl_store *st, void *conn)
 		st->ops->close(conn);
 }
 
+/* Gives a connection back, or closes it when it is broken or still in a
+ * transaction, so the pool only ever holds clean connections. */
+static void conn_release(struct sl_store *st, void *conn)
+{
+	if (st->ops->healthy(conn))
+		conn_put(st, conn);
+	else
+		st->ops->close(conn);
+}
+
 enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
 			   struct sl_error *err)
 {
@@ -125,7 +139,7 @@ enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
 	rc = st->ops->begin(tx->conn, err);
 	if (rc) {
 		pthread_mutex_unlock(&st->write_lock);
-		conn_put(st, tx->conn);
+		conn_release(st, tx->conn);
 		tx->conn = NULL;
 	}
 	return rc;
@@ -143,7 +157,7 @@ enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err)
 			tx->st->ops->rollback(tx->conn);
 		pthread_mutex_unlock(&tx->st->write_lock);
 	}
-	conn_put(tx->st, tx->conn);
+	conn_release(tx->st, tx->conn);
 	tx->conn = NULL;
 	return rc;
 }
@@ -156,7 +170,7 @@ void sl_store_abort(struct sl_tx *tx)
 		tx->st->ops->rollback(tx->conn);
 		pthread_mutex_unlock(&tx->st->write_lock);
 	}
-	conn_put(tx->st, tx->conn);
+	conn_release(tx->st, tx->conn);
 	tx->conn = NULL;
 }
 
@@ -240,8 +254,9 @@ static enum sl_err migrate(struct sl_store *st, struct sl_error *err)
 			if (rc == SL_OK)
 				rc = Q(&tx,
 				       "INSERT INTO schema_migrations"
-				       " (version, applied_at) VALUES ($1, 0)",
-				       NULL, NULL, err, SL_P_INT(m->version));
+				       " (version, applied_at) VALUES ($1, $2)",
+				       NULL, NULL, err, SL_P_INT(m->version),
+				       SL_P_INT((int64_t)time(NULL) * 1000000));
 		}
 		if (rc) {
 			sl_store_abort(&tx);
@@ -255,22 +270,24 @@ static enum sl_err migrate(struct sl_store *st, struct sl_error *err)
 	return SL_OK;
 }
 
+int sl_store_is_pg(const char *uri)
+{
+	return strncmp(uri, "postgresql://", 13) == 0 ||
+	       strncmp(uri, "postgres://", 11) == 0;
+}
+
 enum sl_err sl_store_open(const char *uri, struct sl_store **out,
 			  struct sl_error *err)
 {
 	struct sl_store *st;
 	enum sl_err rc;
 
-	if (strncmp(uri, "postgresql://", 13) == 0 ||
-	    strncmp(uri, "postgres://", 11) == 0)
-		return sl_error_set(err, SL_EUNAVAIL, "db",
-				    "PostgreSQL is not supported by this "
-				    "build yet; use a SQLite path");
 	st = sl_xcalloc(1, sizeof(*st));
-	st->ops = &sl_db_sqlite;
+	st->ops = sl_store_is_pg(uri) ? &sl_db_pg : &sl_db_sqlite;
 	st->uri = sl_xstrdup(uri);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_mutex_init(&st->write_lock, NULL);
+	pthread_mutex_init(&st->leader_lock, NULL);
 	rc = migrate(st, err);
 	if (rc) {
 		sl_store_close(st);
@@ -286,10 +303,34 @@ void sl_store_close(struct sl_store *st)
 		return;
 	for (size_t i = 0; i < st->npool; i++)
 		st->ops->close(st->pool[i]);
+	if (st->leader)
+		st->ops->close(st->leader);
 	pthread_mutex_destroy(&st->lock);
 	pthread_mutex_destroy(&st->write_lock);
+	pthread_mutex_destroy(&st->leader_lock);
 	free(st->uri);
 	free(st);
+}
+
+int sl_store_leader_try(struct sl_store *st, int64_t key)
+{
+	int got;
+
+	pthread_mutex_lock(&st->leader_lock);
+	if (!st->leader && st->ops->open(st->uri, &st->leader, NULL) != SL_OK) {
+		st->leader = NULL;
+		pthread_mutex_unlock(&st->leader_lock);
+		return -1;
+	}
+	got = st->ops->try_lock(st->leader, key);
+	if (got <= 0) {
+		/* Not ours (or unreachable): drop the connection so a lock
+		 * that a reset connection lost is never believed held. */
+		st->ops->close(st->leader);
+		st->leader = NULL;
+	}
+	pthread_mutex_unlock(&st->leader_lock);
+	return got;
 }
 
 const char *sl_store_engine(const struct sl_store *st)

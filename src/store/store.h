@@ -54,6 +54,13 @@ struct sl_filter {
 enum sl_err sl_store_open(const char *uri, struct sl_store **out,
 			  struct sl_error *err);
 void sl_store_close(struct sl_store *st);
+/* 1 when uri names a PostgreSQL database. */
+int sl_store_is_pg(const char *uri);
+/* Tries to hold cluster leadership for key (work that must run once per
+ * cluster): 1 this process holds it, 0 another does, -1 the database
+ * cannot be reached. Call it periodically; a lost connection loses the
+ * lock and the next call says so. */
+int sl_store_leader_try(struct sl_store *st, int64_t key);
 /* The name of the engine ("sqlite"). */
 const char *sl_store_engine(const struct sl_store *st);
 /* The schema version after migrations. */
