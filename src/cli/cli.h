@@ -23,9 +23,10 @@ enum sl_cli_exit {
 
 /* What the global options (--url, --token, --json) decided. */
 struct sl_cli {
-	const char *url;   /* base URL without a trailing slash */
-	const char *token; /* NULL when none was given */
-	int json;	   /* print the server's JSON instead of tables */
+	const char *url;      /* base URL without a trailing slash */
+	const char *token;    /* NULL when none was given */
+	int json;	      /* print the server's JSON instead of tables */
+	const char *idem_key; /* the POST's Idempotency-Key; NULL = random */
 };
 
 /* How an option's value is read and where it goes in the request. */

@@ -136,7 +136,7 @@ int sl_cli_request(const struct sl_cli *cli, const char *method,
 	struct curl_slist *headers = NULL;
 	struct call c = {0};
 	char *url = NULL, *auth = NULL, *payload = NULL;
-	char line[128], errbuf[CURL_ERROR_SIZE] = "";
+	char line[320], errbuf[CURL_ERROR_SIZE] = "";
 	size_t urllen;
 	CURLcode rc;
 	json_error_t jerr;
@@ -177,11 +177,12 @@ int sl_cli_request(const struct sl_cli *cli, const char *method,
 	if (!strcmp(method, "POST")) {
 		char key[33];
 
-		if (idempotency_key(key) < 0) {
+		if (!cli->idem_key && idempotency_key(key) < 0) {
 			fprintf(stderr, "shiplog: cannot read /dev/urandom\n");
 			goto out;
 		}
-		snprintf(line, sizeof(line), "Idempotency-Key: %s", key);
+		snprintf(line, sizeof(line), "Idempotency-Key: %s",
+			 cli->idem_key ? cli->idem_key : key);
 		headers = curl_slist_append(headers, line);
 		if (!body) {
 			curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");

@@ -26,6 +26,12 @@ static const struct sl_cli_opt global_opts[] = {
 	 "--token T      bearer token (default $SHIPLOG_TOKEN)"},
 	{"json", SL_OPT_FLAG, NULL,
 	 "--json         print the server's JSON answer instead of tables"},
+	{"idempotency-key", SL_OPT_STR, NULL,
+	 "--idempotency-key K  send K as the POST's Idempotency-Key (default\n"
+	 "               $SHIPLOG_IDEMPOTENCY_KEY, else a random one); a CI "
+	 "job\n"
+	 "               that passes its run id can retry without writing "
+	 "twice"},
 	{"help", SL_OPT_FLAG, NULL, "--help, -h     show help and exit"},
 	{"version", SL_OPT_FLAG, NULL, "--version      show the version"},
 	{NULL, 0, NULL, NULL},
@@ -401,6 +407,7 @@ static char hint_cmd[64] = "";
 struct globals {
 	const char *url;
 	const char *token;
+	const char *idem_key;
 	int json;
 	int help;
 	int version;
@@ -551,6 +558,8 @@ static int parse_opt(int argc, char **argv, int *i,
 			g->token = value;
 		else if (!strcmp(o->name, "json"))
 			g->json = 1;
+		else if (!strcmp(o->name, "idempotency-key"))
+			g->idem_key = value;
 		else if (!strcmp(o->name, "help"))
 			g->help = 1;
 		else if (!strcmp(o->name, "version"))
@@ -725,6 +734,9 @@ static int run(int argc, char **argv)
 	cli.url = url;
 	cli.token = g.token && *g.token ? g.token : NULL;
 	cli.json = g.json;
+	if (!g.idem_key)
+		g.idem_key = getenv("SHIPLOG_IDEMPOTENCY_KEY");
+	cli.idem_key = g.idem_key && *g.idem_key ? g.idem_key : NULL;
 	result = cmd->run(&cli, cmd, &args);
 out:
 	free(url);

@@ -81,7 +81,8 @@ char *sl_cli_format(json_t *v)
 		return json_array_size(v) ? join_array(v) : sl_xstrdup("-");
 	if (json_is_object(v))
 		return json_object_size(v) ? join_object(v) : sl_xstrdup("-");
-	s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT |
+				  JSON_REAL_PRECISION(15));
 	if (!s)
 		sl_die("cannot encode a JSON value");
 	dup = sl_xstrdup(s);
@@ -194,8 +195,8 @@ void sl_cli_print_object(json_t *obj, const char *const *skip)
 
 void sl_cli_print_json(json_t *v)
 {
-	char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-					JSON_ENCODE_ANY);
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_REAL_PRECISION(15) |
+					JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 
 	if (!s)
 		sl_die("cannot encode the answer");

@@ -113,12 +113,13 @@ void sl_h_token_revoke(struct sl_req *r)
 {
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char *end, after[96];
+	char *end, *after;
 	long long id = strtoll(r->params[0], &end, 10);
+	json_t *doc;
 	enum sl_err rc;
 
-	if (*end || id < 1) {
-		sl_http_failf(r, SL_ENOTFOUND, NULL, "token '%s' not found",
+	if (*end || id < 1 || strlen(r->params[0]) > 18) {
+		sl_http_failf(r, SL_ENOTFOUND, NULL, "token '%.40s' not found",
 			      r->params[0]);
 		return;
 	}
@@ -130,10 +131,16 @@ void sl_h_token_revoke(struct sl_req *r)
 		sl_http_fail(r, &err);
 		return;
 	}
-	snprintf(after, sizeof(after), "{\"id\":%lld,\"revoked\":true}", id);
-	sl_h_finish(r, &tx, "token.revoke", "token", r->params[0], NULL, 204,
-		    NULL);
-	(void)after;
+	doc = json_pack("{sI so}", "id", (json_int_t)id, "revoked_at",
+			sl_h_time(r->now));
+	after = sl_http_canon(doc);
+	{
+		struct sl_audit_info a = {"token.revoke", "token", r->params[0],
+					  NULL, after};
+		sl_http_write_finish(r, &tx, &a, 204, sl_xstrdup(""));
+	}
+	json_decref(doc);
+	free(after);
 }
 
 void sl_h_audit_list(struct sl_req *r)

@@ -8,6 +8,9 @@
 #include "core/validate.h"
 #include "http/handlers.h"
 
+/* How far in the future a reported event time may be. */
+#define SL_CLOCK_SKEW_US (300LL * 1000000)
+
 static const char *const strategies[] = {"rolling", "blue_green", "canary",
 					 "recreate", NULL};
 static const char *const start_statuses[] = {"queued", "in_progress", NULL};
@@ -328,9 +331,9 @@ static int dep_id(struct sl_req *r, int64_t *id)
 	char *end;
 	long long n = strtoll(r->params[0], &end, 10);
 
-	if (*end || n < 1) {
+	if (*end || n < 1 || strlen(r->params[0]) > 18) {
 		sl_http_failf(r, SL_ENOTFOUND, NULL,
-			      "deployment '%s' not found", r->params[0]);
+			      "deployment '%.40s' not found", r->params[0]);
 		return 0;
 	}
 	*id = n;
@@ -488,6 +491,11 @@ void sl_h_deploy_event(struct sl_req *r)
 	}
 	if (at_s)
 		sl_time_parse(at_s, &at, "at", NULL);
+	if (at > r->now + SL_CLOCK_SKEW_US) {
+		sl_http_failf(r, SL_EINVAL, "at",
+			      "at is more than 5 minutes in the future");
+		return;
+	}
 	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
 	if (rc)
 		goto fail;
@@ -495,6 +503,11 @@ void sl_h_deploy_event(struct sl_req *r)
 	if (rc)
 		goto abort;
 	doc = sl_http_doc(before);
+	if (at < doc_time(doc, "created_at")) {
+		rc = sl_error_set(&err, SL_EINVAL, "at",
+				  "at is before the deployment was created");
+		goto abort;
+	}
 	sl_deploy_status_parse(
 		json_string_value(json_object_get(doc, "status")), &from_s);
 	sl_strategy_parse(json_string_value(json_object_get(doc, "strategy")),
@@ -679,8 +692,16 @@ void sl_h_deploy_rollback(struct sl_req *r)
 		goto abort;
 	text = sl_http_canon(nd);
 	sl_http_etag(r, 1);
-	sl_h_finish(r, &tx, "deployment.rollback", "deployment",
-		    sl_h_id(id, idb, sizeof(idb)), before, 201, text);
+	{
+		/* The audit entry is the rolled-back deployment, before and
+		 * after; its rolled_back_by names the new one, which is the
+		 * answer. */
+		struct sl_audit_info a = {"deployment.rollback", "deployment",
+					  sl_h_id(id, idb, sizeof(idb)), before,
+					  after};
+		sl_http_write_finish(r, &tx, &a, 201, text);
+		text = NULL;
+	}
 	goto out;
 abort:
 	sl_store_abort(&tx);

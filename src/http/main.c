@@ -109,7 +109,8 @@ static enum sl_err mint(struct sl_store *st, const char *name, const char *role,
 	return rc;
 }
 
-/* Creates the first admin token when the store has none. */
+/* Creates an admin token when the store has no live one: on first
+ * start, and as a way back in when every admin token was revoked. */
 static int bootstrap(struct sl_store *st, const char *db)
 {
 	struct sl_error err = {0};
@@ -123,7 +124,7 @@ static int bootstrap(struct sl_store *st, const char *db)
 
 	rc = sl_store_begin(st, 0, &tx, &err);
 	if (rc == SL_OK) {
-		rc = sl_store_token_count(&tx, &n, &err);
+		rc = sl_store_token_count(&tx, "admin", &n, &err);
 		sl_store_abort(&tx);
 	}
 	if (rc || n > 0)
@@ -140,7 +141,16 @@ static int bootstrap(struct sl_store *st, const char *db)
 	} else {
 		sl_token_generate(secret, sizeof(secret));
 	}
-	if (mint(st, "admin", "admin", secret, "shiplogd", &err)) {
+	rc = mint(st, "admin", "admin", secret, "shiplogd", &err);
+	if (rc == SL_ECONFLICT) {
+		/* "admin" was revoked: mint under a new name. */
+		char name[64];
+
+		snprintf(name, sizeof(name), "admin-%lld",
+			 (long long)(now_us() / 1000000));
+		rc = mint(st, name, "admin", secret, "shiplogd", &err);
+	}
+	if (rc) {
 		logj("error", err.message, NULL, NULL);
 		return -1;
 	}

@@ -46,8 +46,12 @@ static int check_string(const struct sl_field *f, const char *path,
 		return -1;
 	}
 	if (f->min && (int64_t)len < f->min) {
-		sl_verrs_add(errs, path, "must be at least %lld characters",
-			     (long long)f->min);
+		if (f->min == 1)
+			sl_verrs_add(errs, path, "must not be empty");
+		else
+			sl_verrs_add(errs, path,
+				     "must be at least %lld characters",
+				     (long long)f->min);
 		return -1;
 	}
 	if (sl_valid_text(s, f->max ? (size_t)f->max : 1024,

@@ -916,11 +916,14 @@ enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
 	return rc;
 }
 
-enum sl_err sl_store_token_count(struct sl_tx *tx, int64_t *n,
+enum sl_err sl_store_token_count(struct sl_tx *tx, const char *role, int64_t *n,
 				 struct sl_error *err)
 {
-	return one_int(tx, "SELECT COUNT(*) FROM tokens", NULL, 0, n, "token",
-		       err);
+	return one_int(tx,
+		       "SELECT COUNT(*) FROM tokens WHERE revoked_at IS NULL"
+		       " AND (CAST($1 AS TEXT) IS NULL OR role = $1)",
+		       (const struct sl_db_val[]){SL_P_TEXT(role)}, 1, n,
+		       "token", err);
 }
 
 /* ---- audit ---- */

@@ -209,7 +209,8 @@ enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
 				struct sl_error *err);
 enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
 				  struct sl_error *err);
-enum sl_err sl_store_token_count(struct sl_tx *tx, int64_t *n,
+/* Counts live (not revoked) tokens, of one role when role is not NULL. */
+enum sl_err sl_store_token_count(struct sl_tx *tx, const char *role, int64_t *n,
 				 struct sl_error *err);
 
 /* Audit: appends one entry, numbering it one past the last (gap-free,

@@ -526,7 +526,28 @@ def test_rollback_redeploys_the_previous_version(d):
     e = [e for e in audit_all(d) if e["action"] == "deployment.rollback"
          and e["object_id"] == str(d2["id"])]
     eq(len(e), 1, "one audit entry for the rollback")
+    eq((e[0]["before"]["status"], e[0]["after"]["status"],
+        e[0]["after"]["rolled_back_by"]),
+       ("succeeded", "rolled_back", nd["id"]),
+       "the entry holds the rolled-back deployment before and after")
     problem(d, "POST", "/v1/deployments/%d/rollback" % d2["id"], {}, 409)
+
+
+def test_event_time_must_fall_between_creation_and_now(d):
+    svc, env = mk_service(d), mk_env(d)
+    mk_release(d, svc, "1.0.0")
+    dep = deploy(d, svc + "@1.0.0", env, status="in_progress")
+    seq = last_seq(d)
+    p = problem(d, "POST", "/v1/deployments/%d/events" % dep["id"],
+                {"status": "succeeded", "at": "2001-01-01T00:00:00Z"}, 422)
+    eq(p["errors"][0]["field"], "at", "field")
+    check("before the deployment was created" in p["detail"], p)
+    p = problem(d, "POST", "/v1/deployments/%d/events" % dep["id"],
+                {"status": "succeeded", "at": "2999-01-01T00:00:00Z"}, 422)
+    check("future" in p["detail"], p)
+    eq(last_seq(d), seq, "nothing written")
+    eq(api(d, "GET", "/v1/deployments/%d" % dep["id"])["status"],
+       "in_progress", "unchanged")
 
 
 def test_rollback_with_nothing_before_is_409(d):
@@ -934,8 +955,28 @@ def _restart_story(tmp):
         eq(status, 200, "offline token works")
         eq(os.stat(tokfile).st_mtime_ns, stamp,
            "admin token file not rewritten")
+        # Revoking the only admin token locks everyone out of token
+        # management until a restart mints a new one.
+        admin_id = [t["id"] for t in api(dd, "GET", "/v1/tokens")["items"]
+                    if t["name"] == "admin"][0]
+        req(dd, "DELETE", "/v1/tokens/%d" % admin_id, want=204)
+        status, _, _ = dd.request("GET", "/v1/tokens")
+        eq(status, 401, "the revoked admin token is refused")
     finally:
         eq(dd.stop(), 0, "second clean exit")
+    dd.token = "another-admin-token-0123456789"
+    dd.start()
+    try:
+        names = [t["name"] for t in api(dd, "GET", "/v1/tokens")["items"]
+                 if t["role"] == "admin" and t["revoked_at"] is None]
+        eq(len(names), 1, "one live admin token again")
+        check(names[0].startswith("admin-"), names)
+        with open(tokfile) as f:
+            eq(f.read().strip(), dd.token, "the new admin token is on file")
+        revoke = [e for e in audit_all(dd) if e["action"] == "token.revoke"]
+        eq(revoke[-1]["after"]["id"], admin_id, "revoke audited")
+    finally:
+        eq(dd.stop(), 0, "third clean exit")
 
 
 # ---- last: whole-log and whole-API checks ----

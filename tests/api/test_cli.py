@@ -565,6 +565,26 @@ def test_every_post_carries_a_fresh_idempotency_key(d):
         check(keys[0] != keys[1], "keys differ", keys)
 
 
+def test_a_stable_idempotency_key_makes_a_retried_deploy_write_once(d):
+    svc = make_service(d)
+    env = make_env(d)
+    make_release(d, svc, "1.0.0")
+    args = ("--json", "--idempotency-key", "ci-run-%s" % svc,
+            "deploy", svc + "@1.0.0", env)
+    rc1, out1, err1 = cli(d, *args)
+    eq(rc1, 0, "first: " + err1)
+    rc2, out2, err2 = cli(d, *args)
+    eq(rc2, 0, "retry: " + err2)
+    eq(json.loads(out2)["id"], json.loads(out1)["id"], "same deployment")
+    listed = api(d, "GET", "/v1/deployments?service=" + svc, want=200)
+    eq(len(listed["items"]), 1, "deployments written")
+    rc3, _, err3 = cli(d, "deploy", svc + "@1.0.0", env,
+                       env={"SHIPLOG_IDEMPOTENCY_KEY": "ci-run-%s" % svc})
+    eq(rc3, 0, "from the environment: " + err3)
+    listed = api(d, "GET", "/v1/deployments?service=" + svc, want=200)
+    eq(len(listed["items"]), 1, "deployments after the env-var retry")
+
+
 def test_server_error_exits_3(d):
     problem = json.dumps({"title": "Store unavailable", "status": 503,
                           "detail": "the database is locked"}).encode()

@@ -193,7 +193,7 @@ TABLE = [
     ("slug_leading_dash", "POST", "/v1/services", svc(name="-svc"), 422, "name", "'-'"),
     ("slug_64_chars", "POST", "/v1/services", svc(name="s" * 64), 422, "name",
      "longer than 63"),
-    ("slug_empty", "POST", "/v1/services", svc(name=""), 422, "name", "at least 1"),
+    ("slug_empty", "POST", "/v1/services", svc(name=""), 422, "name", "must not be empty"),
     ("slug_target", "POST", "/v1/environments", env(targets=["EU_West"]), 422,
      "targets[0]", "lowercase"),
 

@@ -263,8 +263,14 @@ TEST(tokens_are_found_by_hash_until_revoked)
 	CHECK_INT(
 		sl_store_token_find(&tx, "h1", &got, &name, &role, &hash, &err),
 		SL_ENOTFOUND);
-	CHECK_INT(sl_store_token_count(&tx, &n, &err), SL_OK);
+	CHECK_INT(sl_store_token_count(&tx, NULL, &n, &err), SL_OK);
+	CHECK_INT(n, 0);
+	sl_store_token_insert(&tx, "ops", "admin", "h3", 4, "admin", &got,
+			      &err);
+	CHECK_INT(sl_store_token_count(&tx, NULL, &n, &err), SL_OK);
 	CHECK_INT(n, 1);
+	CHECK_INT(sl_store_token_count(&tx, "deployer", &n, &err), SL_OK);
+	CHECK_INT(n, 0);
 	sl_store_commit(&tx, NULL);
 	sl_store_close(st);
 }
