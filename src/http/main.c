@@ -26,13 +26,20 @@
 #define VERSION "0.1.0"
 
 static const char usage[] =
-	"usage: shiplogd [--listen HOST:PORT] [--db PATH] [--threads N]\n"
+	"usage: shiplogd [--listen HOST:PORT] [--db PATH|URI] [--threads N]\n"
+	"                [--token-file PATH]\n"
 	"       shiplogd token create --name NAME --role ROLE [--db PATH]\n"
 	"\n"
 	"Runs the shiplog release-tracking server.\n"
 	"\n"
 	"  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080)\n"
-	"  --db PATH           SQLite database file (default ./shiplog.db)\n"
+	"  --db PATH|URI       SQLite database file (default ./shiplog.db), "
+	"or\n"
+	"                      postgresql://user@host:port/dbname\n"
+	"  --token-file PATH   where the first admin token is written "
+	"(default\n"
+	"                      DB.admin-token, or ./shiplog.admin-token on\n"
+	"                      PostgreSQL)\n"
 	"  --threads N         request threads (default 8)\n"
 	"  -h, --help          this text\n"
 	"  --version           print the version\n"
@@ -68,8 +75,8 @@ static void logj(const char *level, const char *msg, const char *k,
 
 /* Mints a token straight into the store with its audit entry. */
 static enum sl_err mint(struct sl_store *st, const char *name, const char *role,
-			const char *secret, const char *by,
-			struct sl_error *err)
+			const char *secret, const char *by, int if_no_admin,
+			int *minted, struct sl_error *err)
 {
 	char hash[SL_TOKEN_HASH_HEX], when[SL_TIME_BUF], idb[24];
 	struct sl_audit_entry e = {0};
@@ -80,9 +87,21 @@ static enum sl_err mint(struct sl_store *st, const char *name, const char *role,
 	enum sl_err rc;
 
 	sl_token_hash(secret, hash);
+	*minted = 0;
 	rc = sl_store_begin(st, 1, &tx, err);
 	if (rc)
 		return rc;
+	/* Counting inside the write transaction makes "mint when there is
+	 * none" atomic across daemons starting together. */
+	if (if_no_admin) {
+		int64_t n = 0;
+
+		rc = sl_store_token_count(&tx, "admin", &n, err);
+		if (rc || n > 0) {
+			sl_store_abort(&tx);
+			return rc;
+		}
+	}
 	rc = sl_store_token_insert(&tx, name, role, hash, now, by, &id, err);
 	if (rc) {
 		sl_store_abort(&tx);
@@ -104,31 +123,24 @@ static enum sl_err mint(struct sl_store *st, const char *name, const char *role,
 		rc = sl_store_commit(&tx, err);
 	else
 		sl_store_abort(&tx);
+	*minted = rc == SL_OK;
 	free(text);
 	json_decref(pub);
 	return rc;
 }
 
 /* Creates an admin token when the store has no live one: on first
- * start, and as a way back in when every admin token was revoked. */
-static int bootstrap(struct sl_store *st, const char *db)
+ * start, and as a way back in when every admin token was revoked. The
+ * secret goes to path (0600). */
+static int bootstrap(struct sl_store *st, const char *path)
 {
 	struct sl_error err = {0};
-	struct sl_tx tx;
-	int64_t n = 0;
-	char secret[300], path[4096];
+	char secret[300], name[64] = "admin";
 	const char *given = getenv("SHIPLOG_BOOTSTRAP_TOKEN");
 	enum sl_err rc;
+	int minted = 0, fd;
 	FILE *f;
-	int fd;
 
-	rc = sl_store_begin(st, 0, &tx, &err);
-	if (rc == SL_OK) {
-		rc = sl_store_token_count(&tx, "admin", &n, &err);
-		sl_store_abort(&tx);
-	}
-	if (rc || n > 0)
-		return rc ? -1 : 0;
 	if (given && *given) {
 		if (strlen(given) < 16 || strlen(given) >= sizeof(secret)) {
 			logj("error",
@@ -141,20 +153,20 @@ static int bootstrap(struct sl_store *st, const char *db)
 	} else {
 		sl_token_generate(secret, sizeof(secret));
 	}
-	rc = mint(st, "admin", "admin", secret, "shiplogd", &err);
+	rc = mint(st, name, "admin", secret, "shiplogd", 1, &minted, &err);
 	if (rc == SL_ECONFLICT) {
 		/* "admin" was revoked: mint under a new name. */
-		char name[64];
-
 		snprintf(name, sizeof(name), "admin-%lld",
 			 (long long)(now_us() / 1000000));
-		rc = mint(st, name, "admin", secret, "shiplogd", &err);
+		rc = mint(st, name, "admin", secret, "shiplogd", 1, &minted,
+			  &err);
 	}
 	if (rc) {
 		logj("error", err.message, NULL, NULL);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s.admin-token", db);
+	if (!minted)
+		return 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		logj("error", "cannot write the admin token file", "path",
@@ -166,9 +178,8 @@ static int bootstrap(struct sl_store *st, const char *db)
 	fprintf(f, "%s\n", secret);
 	fclose(f);
 	sodium_memzero(secret, sizeof(secret));
-	fprintf(stderr,
-		"shiplogd: created the admin token (role admin); it is in %s\n",
-		path);
+	fprintf(stderr, "shiplogd: created the admin token '%s'; it is in %s\n",
+		name, path);
 	return 0;
 }
 
@@ -236,7 +247,8 @@ static int token_command(int argc, char **argv)
 		return 1;
 	}
 	sl_token_generate(secret, sizeof(secret));
-	if (mint(st, name, role, secret, "shiplogd token create", &err)) {
+	if (mint(st, name, role, secret, "shiplogd token create", 0, &c,
+		 &err)) {
 		fprintf(stderr, "shiplogd: %s\n", err.message);
 		sl_store_close(st);
 		return 1;
@@ -256,6 +268,7 @@ int main(int argc, char **argv)
 		{"listen", required_argument, NULL, 'l'},
 		{"db", required_argument, NULL, 'd'},
 		{"threads", required_argument, NULL, 't'},
+		{"token-file", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -265,7 +278,8 @@ int main(int argc, char **argv)
 	struct sl_error err = {0};
 	struct sl_store *st = NULL;
 	struct sl_server *srv = NULL;
-	char addr[96];
+	char addr[96], token_path[4096];
+	const char *token_file = NULL;
 	sigset_t set;
 	int c, sig, status = 0;
 
@@ -290,6 +304,9 @@ int main(int argc, char **argv)
 						"1 to 256\n");
 				return 2;
 			}
+			break;
+		case 'T':
+			token_file = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -319,7 +336,14 @@ int main(int argc, char **argv)
 		logj("error", err.message, "db", db);
 		return 1;
 	}
-	if (bootstrap(st, db)) {
+	if (token_file)
+		snprintf(token_path, sizeof(token_path), "%s", token_file);
+	else if (sl_store_is_pg(db))
+		snprintf(token_path, sizeof(token_path),
+			 "./shiplog.admin-token");
+	else
+		snprintf(token_path, sizeof(token_path), "%s.admin-token", db);
+	if (bootstrap(st, token_path)) {
 		sl_store_close(st);
 		return 1;
 	}
