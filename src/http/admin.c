@@ -213,9 +213,10 @@ void sl_h_readyz(struct sl_req *r)
 	}
 	sl_http_reply_json(
 		r, 200,
-		json_pack("{ss ss si}", "status", "ready", "store",
+		json_pack("{ss ss si sb}", "status", "ready", "store",
 			  sl_store_engine(sl_http_store(r)), "schema_version",
-			  sl_store_schema_version(sl_http_store(r))));
+			  sl_store_schema_version(sl_http_store(r)), "leader",
+			  sl_store_leader_held(sl_http_store(r))));
 }
 
 void sl_h_metrics(struct sl_req *r)

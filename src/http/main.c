@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -262,6 +263,48 @@ static int token_command(int argc, char **argv)
 	return 0;
 }
 
+/* Leadership: one daemon of a cluster runs the work that must happen
+ * once (dispatchers, detectors). This thread keeps trying to take the
+ * lock and logs every change; /readyz reports the current answer. */
+struct leadership {
+	struct sl_store *st;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop;
+	unsigned interval_ms;
+};
+
+static void *leadership_run(void *arg)
+{
+	struct leadership *l = arg;
+	int was = 0;
+
+	pthread_mutex_lock(&l->lock);
+	while (!l->stop) {
+		struct timespec until;
+		int now;
+
+		pthread_mutex_unlock(&l->lock);
+		now = sl_store_leader_try(l->st, SL_LEADER_KEY) == 1;
+		if (now != was)
+			logj("info", now ? "became leader" : "lost leadership",
+			     NULL, NULL);
+		was = now;
+		pthread_mutex_lock(&l->lock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += l->interval_ms / 1000;
+		until.tv_nsec += (long)(l->interval_ms % 1000) * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		if (!l->stop)
+			pthread_cond_timedwait(&l->wake, &l->lock, &until);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -279,6 +322,8 @@ int main(int argc, char **argv)
 	struct sl_store *st = NULL;
 	struct sl_server *srv = NULL;
 	char addr[96], token_path[4096];
+	struct leadership leader = {0};
+	pthread_t leader_thread;
 	const char *token_file = NULL;
 	sigset_t set;
 	int c, sig, status = 0;
@@ -357,8 +402,25 @@ int main(int argc, char **argv)
 		 (int)(strrchr(cfg.listen, ':') - cfg.listen), cfg.listen,
 		 sl_server_port(srv));
 	logj("info", "listening", "addr", addr);
+	leader.st = st;
+	leader.interval_ms = 1000;
+	if (getenv("SHIPLOG_LEADER_INTERVAL_MS"))
+		leader.interval_ms =
+			(unsigned)atoi(getenv("SHIPLOG_LEADER_INTERVAL_MS"));
+	if (leader.interval_ms < 10)
+		leader.interval_ms = 10;
+	pthread_mutex_init(&leader.lock, NULL);
+	pthread_cond_init(&leader.wake, NULL);
+	pthread_create(&leader_thread, NULL, leadership_run, &leader);
 	sigwait(&set, &sig);
 	logj("info", "stopping", "signal", sig == SIGTERM ? "TERM" : "INT");
+	pthread_mutex_lock(&leader.lock);
+	leader.stop = 1;
+	pthread_cond_signal(&leader.wake);
+	pthread_mutex_unlock(&leader.lock);
+	pthread_join(leader_thread, NULL);
+	pthread_mutex_destroy(&leader.lock);
+	pthread_cond_destroy(&leader.wake);
 	sl_server_stop(srv);
 	sl_store_close(st);
 	logj("info", "stopped", NULL, NULL);

@@ -27,6 +27,7 @@ struct sl_store {
 	/* The connection that holds the leadership lock, when held. */
 	void *leader;
 	pthread_mutex_t leader_lock;
+	int leader_held; /* the last answer of sl_store_leader_try */
 };
 
 #define NPARAMS(...)                                                           \
@@ -319,10 +320,12 @@ int sl_store_leader_try(struct sl_store *st, int64_t key)
 	pthread_mutex_lock(&st->leader_lock);
 	if (!st->leader && st->ops->open(st->uri, &st->leader, NULL) != SL_OK) {
 		st->leader = NULL;
+		__atomic_store_n(&st->leader_held, 0, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&st->leader_lock);
 		return -1;
 	}
 	got = st->ops->try_lock(st->leader, key);
+	__atomic_store_n(&st->leader_held, got == 1, __ATOMIC_RELAXED);
 	if (got <= 0) {
 		/* Not ours (or unreachable): drop the connection so a lock
 		 * that a reset connection lost is never believed held. */
@@ -331,6 +334,11 @@ int sl_store_leader_try(struct sl_store *st, int64_t key)
 	}
 	pthread_mutex_unlock(&st->leader_lock);
 	return got;
+}
+
+int sl_store_leader_held(struct sl_store *st)
+{
+	return __atomic_load_n(&st->leader_held, __ATOMIC_RELAXED);
 }
 
 const char *sl_store_engine(const struct sl_store *st)

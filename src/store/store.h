@@ -61,6 +61,10 @@ int sl_store_is_pg(const char *uri);
  * cannot be reached. Call it periodically; a lost connection loses the
  * lock and the next call says so. */
 int sl_store_leader_try(struct sl_store *st, int64_t key);
+/* 1 when the last sl_store_leader_try took or kept the lock. */
+int sl_store_leader_held(struct sl_store *st);
+/* The lock key of the daemon's cluster-wide leadership. */
+#define SL_LEADER_KEY 7081991
 /* The name of the engine ("sqlite"). */
 const char *sl_store_engine(const struct sl_store *st);
 /* The schema version after migrations. */
