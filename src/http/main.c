@@ -41,7 +41,7 @@ static const char usage[] =
 	"(default\n"
 	"                      DB.admin-token, or ./shiplog.admin-token on\n"
 	"                      PostgreSQL)\n"
-	"  --threads N         request threads (default 8)\n"
+	"  --threads N         request threads (default 32)\n"
 	"  -h, --help          this text\n"
 	"  --version           print the version\n"
 	"\n"
@@ -316,7 +316,7 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
-	struct sl_server_config cfg = {"127.0.0.1:8080", 8, NULL};
+	struct sl_server_config cfg = {"127.0.0.1:8080", 32, NULL};
 	const char *db = "./shiplog.db";
 	struct sl_error err = {0};
 	struct sl_store *st = NULL;

@@ -114,6 +114,20 @@ char *sl_metrics_render(struct sl_req *r)
 	put(&b, "shiplog_http_request_duration_seconds_count %llu\n",
 	    (unsigned long long)__atomic_load_n(&count, __ATOMIC_RELAXED));
 
+	{
+		uint64_t commits, writes;
+
+		sl_store_group_stats(sl_http_store(r), &commits, &writes);
+		put(&b,
+		    "# HELP shiplog_store_commits_total Durable commits.\n"
+		    "# TYPE shiplog_store_commits_total counter\n"
+		    "shiplog_store_commits_total %llu\n"
+		    "# HELP shiplog_store_grouped_writes_total Writes carried "
+		    "by those commits.\n"
+		    "# TYPE shiplog_store_grouped_writes_total counter\n"
+		    "shiplog_store_grouped_writes_total %llu\n",
+		    (unsigned long long)commits, (unsigned long long)writes);
+	}
 	put(&b, "# HELP shiplog_deployments Deployments by status.\n"
 		"# TYPE shiplog_deployments gauge\n");
 	if (sl_store_begin(sl_http_store(r), 0, &tx, &err) == SL_OK) {

@@ -27,7 +27,8 @@ struct sl_store {
 	/* The connection that holds the leadership lock, when held. */
 	void *leader;
 	pthread_mutex_t leader_lock;
-	int leader_held; /* the last answer of sl_store_leader_try */
+	int leader_held;     /* the last answer of sl_store_leader_try */
+	struct group *group; /* grouped writes, on SQLite */
 };
 
 #define NPARAMS(...)                                                           \
@@ -123,6 +124,141 @@ static void conn_release(struct sl_store *st, void *conn)
 		st->ops->close(conn);
 }
 
+/* ---- group commit (SQLite) ----
+ *
+ * SQLite has one writer, and a durable commit costs an fsync. Writes that
+ * arrive together therefore share one transaction on one dedicated
+ * connection: each write runs inside its own SAVEPOINT (so a failing
+ * write rolls back alone), then waits while the writers queued behind it
+ * add theirs; the last of the group COMMITs and wakes everyone. No write
+ * is acknowledged before the COMMIT that holds it has returned. */
+
+#define GROUP_MAX 64
+#define RESULTS	  64
+
+struct group {
+	pthread_mutex_t mu;
+	pthread_cond_t turn; /* the writer slot is free */
+	pthread_cond_t done; /* a group was committed */
+	void *conn;
+	int active;	    /* a writer holds the connection */
+	int waiting;	    /* writers queued for it */
+	int open;	    /* the shared transaction has begun */
+	int members;	    /* released savepoints awaiting COMMIT */
+	uint64_t gen;	    /* the group being filled */
+	uint64_t committed; /* the last group whose COMMIT returned */
+	uint64_t commits;   /* COMMITs issued */
+	uint64_t writes;    /* writes that joined a group */
+	enum sl_err result[RESULTS];
+	struct sl_error error[RESULTS];
+};
+
+static enum sl_err group_leave(struct sl_store *st, struct sl_tx *tx,
+			       int joined, struct sl_error *err);
+
+static enum sl_err group_begin(struct sl_store *st, struct sl_tx *tx,
+			       struct sl_error *err)
+{
+	struct group *g = st->group;
+	enum sl_err rc = SL_OK;
+
+	pthread_mutex_lock(&g->mu);
+	g->waiting++;
+	while (g->active)
+		pthread_cond_wait(&g->turn, &g->mu);
+	g->waiting--;
+	g->active = 1;
+	pthread_mutex_unlock(&g->mu);
+	if (!g->open) {
+		rc = st->ops->begin(g->conn, err);
+		if (rc == SL_OK) {
+			g->open = 1;
+			g->gen++;
+		}
+	}
+	if (rc == SL_OK)
+		rc = st->ops->exec_script(g->conn, "SAVEPOINT w", err);
+	if (rc) {
+		/* Hand the slot on (or flush the writers already waiting for
+		 * their COMMIT) without joining. */
+		tx->group = g->gen;
+		group_leave(st, tx, 0, NULL);
+		return rc;
+	}
+	tx->conn = g->conn;
+	tx->group = g->gen;
+	return SL_OK;
+}
+
+/* Commits the open group (or rolls it back when it holds nothing) and
+ * wakes its members. Called by the writer holding the slot. */
+static void group_flush(struct sl_store *st)
+{
+	struct group *g = st->group;
+	struct sl_error e = {0};
+	enum sl_err rc = SL_OK;
+
+	if (g->members > 0) {
+		__atomic_fetch_add(&g->commits, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&g->writes, (uint64_t)g->members,
+				   __ATOMIC_RELAXED);
+		rc = st->ops->commit(g->conn, &e);
+		if (rc)
+			st->ops->rollback(g->conn);
+	} else {
+		st->ops->rollback(g->conn);
+	}
+	pthread_mutex_lock(&g->mu);
+	g->open = 0;
+	g->members = 0;
+	g->result[g->gen % RESULTS] = rc;
+	g->error[g->gen % RESULTS] = e;
+	g->committed = g->gen;
+	pthread_cond_broadcast(&g->done);
+	g->active = 0;
+	pthread_cond_signal(&g->turn);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* Hands the writer slot on: to a queued writer when there is one and the
+ * group has room, else commits the group. joined says whether this
+ * writer's work is in the group and must wait for its COMMIT. */
+static enum sl_err group_leave(struct sl_store *st, struct sl_tx *tx,
+			       int joined, struct sl_error *err)
+{
+	struct group *g = st->group;
+	enum sl_err rc;
+
+	pthread_mutex_lock(&g->mu);
+	if (joined)
+		g->members++;
+	if (g->waiting > 0 && g->members < GROUP_MAX) {
+		g->active = 0;
+		pthread_cond_signal(&g->turn);
+		if (!joined) {
+			pthread_mutex_unlock(&g->mu);
+			return SL_OK;
+		}
+		while (g->committed < tx->group)
+			pthread_cond_wait(&g->done, &g->mu);
+		rc = g->result[tx->group % RESULTS];
+		if (rc && err)
+			*err = g->error[tx->group % RESULTS];
+		pthread_mutex_unlock(&g->mu);
+		return rc;
+	}
+	pthread_mutex_unlock(&g->mu);
+	group_flush(st);
+	if (!joined)
+		return SL_OK;
+	pthread_mutex_lock(&g->mu);
+	rc = g->result[tx->group % RESULTS];
+	if (rc && err)
+		*err = g->error[tx->group % RESULTS];
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
 enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
 			   struct sl_error *err)
 {
@@ -131,6 +267,9 @@ enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
 	tx->st = st;
 	tx->write = write;
 	tx->conn = NULL;
+	tx->group = 0;
+	if (write && st->group)
+		return group_begin(st, tx, err);
 	rc = conn_get(st, &tx->conn, err);
 	if (rc)
 		return rc;
@@ -152,6 +291,19 @@ enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err)
 
 	if (!tx->conn)
 		return SL_OK;
+	if (tx->write && tx->st->group) {
+		enum sl_err rel =
+			tx->st->ops->exec_script(tx->conn, "RELEASE w", err);
+
+		if (rel) {
+			tx->st->ops->exec_script(tx->conn, "ROLLBACK TO w",
+						 NULL);
+			tx->st->ops->exec_script(tx->conn, "RELEASE w", NULL);
+		}
+		rc = group_leave(tx->st, tx, rel == SL_OK, err);
+		tx->conn = NULL;
+		return rel ? rel : rc;
+	}
 	if (tx->write) {
 		rc = tx->st->ops->commit(tx->conn, err);
 		if (rc)
@@ -167,6 +319,13 @@ void sl_store_abort(struct sl_tx *tx)
 {
 	if (!tx->conn)
 		return;
+	if (tx->write && tx->st->group) {
+		tx->st->ops->exec_script(tx->conn, "ROLLBACK TO w", NULL);
+		tx->st->ops->exec_script(tx->conn, "RELEASE w", NULL);
+		group_leave(tx->st, tx, 0, NULL);
+		tx->conn = NULL;
+		return;
+	}
 	if (tx->write) {
 		tx->st->ops->rollback(tx->conn);
 		pthread_mutex_unlock(&tx->st->write_lock);
@@ -289,6 +448,17 @@ enum sl_err sl_store_open(const char *uri, struct sl_store **out,
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_mutex_init(&st->write_lock, NULL);
 	pthread_mutex_init(&st->leader_lock, NULL);
+	if (st->ops == &sl_db_sqlite) {
+		st->group = sl_xcalloc(1, sizeof(*st->group));
+		pthread_mutex_init(&st->group->mu, NULL);
+		pthread_cond_init(&st->group->turn, NULL);
+		pthread_cond_init(&st->group->done, NULL);
+		rc = st->ops->open(st->uri, &st->group->conn, err);
+		if (rc) {
+			sl_store_close(st);
+			return rc;
+		}
+	}
 	rc = migrate(st, err);
 	if (rc) {
 		sl_store_close(st);
@@ -306,6 +476,14 @@ void sl_store_close(struct sl_store *st)
 		st->ops->close(st->pool[i]);
 	if (st->leader)
 		st->ops->close(st->leader);
+	if (st->group) {
+		if (st->group->conn)
+			st->ops->close(st->group->conn);
+		pthread_mutex_destroy(&st->group->mu);
+		pthread_cond_destroy(&st->group->turn);
+		pthread_cond_destroy(&st->group->done);
+		free(st->group);
+	}
 	pthread_mutex_destroy(&st->lock);
 	pthread_mutex_destroy(&st->write_lock);
 	pthread_mutex_destroy(&st->leader_lock);
@@ -334,6 +512,17 @@ int sl_store_leader_try(struct sl_store *st, int64_t key)
 	}
 	pthread_mutex_unlock(&st->leader_lock);
 	return got;
+}
+
+void sl_store_group_stats(struct sl_store *st, uint64_t *commits,
+			  uint64_t *writes)
+{
+	*commits = st->group ? __atomic_load_n(&st->group->commits,
+					       __ATOMIC_RELAXED)
+			     : 0;
+	*writes = st->group ? __atomic_load_n(&st->group->writes,
+					      __ATOMIC_RELAXED)
+			    : 0;
 }
 
 int sl_store_leader_held(struct sl_store *st)
