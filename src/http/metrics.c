@@ -117,7 +117,7 @@ char *sl_metrics_render(struct sl_req *r)
 	{
 		uint64_t commits, writes;
 
-		sl_store_group_stats(sl_http_store(r), &commits, &writes);
+		sl_store_group_stats(sl_http_store(r), &commits, &writes, NULL);
 		put(&b,
 		    "# HELP shiplog_store_commits_total Durable commits.\n"
 		    "# TYPE shiplog_store_commits_total counter\n"

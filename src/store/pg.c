@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/db.h"
 
@@ -81,6 +82,18 @@ static int pg_ensure(struct conn *c)
 	return PQstatus(c->pg) == CONNECTION_OK ? 0 : -1;
 }
 
+/* Runs one statement without parameters or rows. */
+static enum sl_err simple(struct conn *c, const char *sql, struct sl_error *err)
+{
+	PGresult *res = PQexec(c->pg, sql);
+	enum sl_err rc = SL_OK;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = pg_fail(c, res, err);
+	PQclear(res);
+	return rc;
+}
+
 static enum sl_err pg_exec(void *p, const char *sql,
 			   const struct sl_db_val *params, size_t nparams,
 			   struct sl_db_rows *out, int64_t *changes,
@@ -93,6 +106,7 @@ static enum sl_err pg_exec(void *p, const char *sql,
 	PGresult *res;
 	enum sl_err rc = SL_OK;
 	ExecStatusType st;
+	int guard;
 
 	SL_ASSERT(nparams <= 32);
 	if (out)
@@ -113,11 +127,25 @@ static enum sl_err pg_exec(void *p, const char *sql,
 			types[i] = 0;
 		}
 	}
+	/* A failing statement aborts a whole PostgreSQL transaction, where
+	 * SQLite fails only the statement: callers turn a unique violation
+	 * into SL_ECONFLICT and carry on (or try another row). A savepoint
+	 * around each statement that writes keeps that behaviour. */
+	guard = PQtransactionStatus(c->pg) == PQTRANS_INTRANS &&
+		strncasecmp(sql, "SELECT", 6) != 0;
+	if (guard && (rc = simple(c, "SAVEPOINT sl_stmt", err)))
+		return rc;
 	res = PQexecParams(c->pg, sql, (int)nparams, types, values, NULL, NULL,
 			   0);
 	st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		rc = pg_fail(c, res, err);
+		PQclear(res);
+		if (guard && PQstatus(c->pg) == CONNECTION_OK)
+			PQclear(PQexec(c->pg, "ROLLBACK TO SAVEPOINT sl_stmt"));
+		return rc;
+	}
+	if (guard && (rc = simple(c, "RELEASE SAVEPOINT sl_stmt", err))) {
 		PQclear(res);
 		return rc;
 	}
@@ -174,7 +202,28 @@ static enum sl_err pg_begin(void *p, struct sl_error *err)
 
 static enum sl_err pg_commit(void *p, struct sl_error *err)
 {
-	return pg_script(p, "COMMIT", err);
+	struct conn *c = p;
+	PGresult *res;
+	enum sl_err rc = SL_OK;
+
+	/* COMMIT of a transaction that an error aborted answers "ROLLBACK"
+	 * with success; that is a failed commit. */
+	if (PQstatus(c->pg) == CONNECTION_OK &&
+	    PQtransactionStatus(c->pg) == PQTRANS_INERROR) {
+		PQclear(PQexec(c->pg, "ROLLBACK"));
+		return sl_error_set(err, SL_EINTERNAL, "",
+				    "postgresql: the transaction failed and "
+				    "was rolled back");
+	}
+	res = PQexec(c->pg, "COMMIT");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = pg_fail(c, res, err);
+	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
+		rc = sl_error_set(err, SL_EINTERNAL, "",
+				  "postgresql: COMMIT answered %s",
+				  PQcmdStatus(res));
+	PQclear(res);
+	return rc;
 }
 
 static void pg_rollback(void *p)

@@ -12,7 +12,7 @@
 
 #include "store/db.h"
 
-#define CACHE_SIZE 128
+#define CACHE_SIZE 256
 
 struct cached {
 	const char *sql;
@@ -154,7 +154,13 @@ static sqlite3_stmt *prepare(struct conn *c, const char *sql,
 			return stmt;
 		}
 	}
-	sl_die("sqlite statement cache is full; raise CACHE_SIZE");
+	/* Full: the newcomer takes its home slot. Replacing in place keeps
+	 * the probe chains intact; the evicted text is prepared again the
+	 * next time it is used. */
+	sqlite3_finalize(c->cache[h].stmt);
+	c->cache[h].sql = sql;
+	c->cache[h].stmt = stmt;
+	return stmt;
 }
 
 static enum sl_err sq_exec(void *p, const char *sql,

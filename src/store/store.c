@@ -6,6 +6,7 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -515,14 +516,20 @@ int sl_store_leader_try(struct sl_store *st, int64_t key)
 }
 
 void sl_store_group_stats(struct sl_store *st, uint64_t *commits,
-			  uint64_t *writes)
+			  uint64_t *writes, int *waiting)
 {
-	*commits = st->group ? __atomic_load_n(&st->group->commits,
-					       __ATOMIC_RELAXED)
-			     : 0;
-	*writes = st->group ? __atomic_load_n(&st->group->writes,
-					      __ATOMIC_RELAXED)
-			    : 0;
+	struct group *g = st->group;
+
+	*commits = g ? __atomic_load_n(&g->commits, __ATOMIC_RELAXED) : 0;
+	*writes = g ? __atomic_load_n(&g->writes, __ATOMIC_RELAXED) : 0;
+	if (waiting) {
+		*waiting = 0;
+		if (g) {
+			pthread_mutex_lock(&g->mu);
+			*waiting = g->waiting;
+			pthread_mutex_unlock(&g->mu);
+		}
+	}
 }
 
 int sl_store_leader_held(struct sl_store *st)
@@ -538,6 +545,102 @@ const char *sl_store_engine(const struct sl_store *st)
 int sl_store_schema_version(struct sl_store *st)
 {
 	return st->schema_version;
+}
+
+/* ---- filtered lists ----
+ *
+ * A list query is a head, optional clauses (one per filter) and a tail.
+ * Only the clauses whose filter is set are written into the SQL, so each
+ * engine sees plain equalities it can answer from an index. The texts
+ * are built once per combination and kept for the life of the process:
+ * their addresses stay stable, which is what the statement caches key
+ * on. A clause writes "$#" where its next parameter goes. */
+
+struct clause {
+	const char *sql;
+	int nparams;
+};
+
+#define MAX_CLAUSES 10
+enum {
+	LIST_SERVICES,
+	LIST_RELEASES,
+	LIST_DEPLOYMENTS,
+	LIST_PLACEMENTS,
+	LIST__COUNT
+};
+
+static pthread_mutex_t variants_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *variants[LIST__COUNT][1 << MAX_CLAUSES];
+
+/* Returns the SQL for query with the clauses in mask. Never freed. */
+static const char *variant(int query, const char *head, const struct clause *cl,
+			   size_t ncl, const char *tail, unsigned mask)
+{
+	char *text;
+	size_t cap, len;
+	int next = 1;
+
+	SL_ASSERT(ncl <= MAX_CLAUSES && mask < (1u << ncl));
+	pthread_mutex_lock(&variants_lock);
+	text = variants[query][mask];
+	if (text)
+		goto out;
+	cap = strlen(head) + strlen(tail) + 64;
+	for (size_t i = 0; i < ncl; i++)
+		cap += strlen(cl[i].sql) + 16;
+	text = sl_xmalloc(cap);
+	len = (size_t)snprintf(text, cap, "%s WHERE 1 = 1", head);
+	for (size_t i = 0; i < ncl; i++) {
+		const char *p = cl[i].sql;
+
+		if (!(mask & (1u << i)))
+			continue;
+		len += (size_t)snprintf(text + len, cap - len, " AND ");
+		while (*p) {
+			if (p[0] == '$' && p[1] == '#') {
+				len += (size_t)snprintf(text + len, cap - len,
+							"$%d", next++);
+				p += 2;
+			} else {
+				text[len++] = *p++;
+			}
+		}
+		text[len] = '\0';
+	}
+	snprintf(text + len, cap - len, " %s $%d", tail, next);
+	variants[query][mask] = text;
+out:
+	pthread_mutex_unlock(&variants_lock);
+	return text;
+}
+
+/* Runs a list query: the clauses whose values are present (a non-NULL
+ * text or a non-zero integer) join the SQL and the parameters, then the
+ * limit. vals holds each clause's parameters in order. */
+static enum sl_err run_list(struct sl_tx *tx, int query, const char *head,
+			    const struct clause *cl, size_t ncl,
+			    const struct sl_db_val *vals, const char *tail,
+			    int limit, struct sl_db_rows *out,
+			    struct sl_error *err)
+{
+	struct sl_db_val p[2 * MAX_CLAUSES + 1];
+	unsigned mask = 0;
+	size_t np = 0, v = 0;
+
+	for (size_t i = 0; i < ncl; v += (size_t)cl[i].nparams, i++) {
+		const struct sl_db_val *first = &vals[v];
+
+		if (first->type == SL_DB_NULL ||
+		    (first->type == SL_DB_INT && first->i == 0))
+			continue;
+		mask |= 1u << i;
+		for (int k = 0; k < cl[i].nparams; k++)
+			p[np++] = vals[v + (size_t)k];
+	}
+	p[np++] = SL_P_INT(limit > 0 ? limit : 1000000000000LL);
+	return run(tx, variant(query, head, cl, ncl, tail, mask), p, np, out,
+		   NULL, err);
 }
 
 /* ---- services ---- */
@@ -649,16 +752,21 @@ enum sl_err sl_store_service_delete(struct sl_tx *tx, const char *name,
 enum sl_err sl_store_service_list(struct sl_tx *tx, const struct sl_filter *f,
 				  struct sl_db_rows *out, struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT s.name, s.doc FROM services s"
-		 " WHERE (CAST($1 AS TEXT) IS NULL OR s.name > $1)"
-		 " AND (CAST($2 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
-		 " service_tags t WHERE t.service = s.name AND t.key = $2"
-		 " AND t.value = $3))"
-		 " ORDER BY s.name LIMIT $4",
-		 out, NULL, err, SL_P_TEXT(f->cursor_name),
-		 SL_P_TEXT(f->tag_key), SL_P_TEXT(f->tag_value),
-		 SL_P_INT(f->limit));
+	static const struct clause cl[] = {
+		{"s.name > $#", 1},
+		{"EXISTS (SELECT 1 FROM service_tags t WHERE t.service = s.name"
+		 " AND t.key = $# AND t.value = $#)",
+		 2},
+	};
+	const struct sl_db_val vals[] = {
+		SL_P_TEXT(f->cursor_name),
+		SL_P_TEXT(f->tag_key),
+		SL_P_TEXT(f->tag_value),
+	};
+
+	return run_list(tx, LIST_SERVICES,
+			"SELECT s.name, s.doc FROM services s", cl, 2, vals,
+			"ORDER BY s.name LIMIT", f->limit, out, err);
 }
 
 /* ---- environments ---- */
@@ -815,26 +923,32 @@ enum sl_err sl_store_release_update(struct sl_tx *tx, int64_t id,
 enum sl_err sl_store_release_list(struct sl_tx *tx, const struct sl_filter *f,
 				  struct sl_db_rows *out, struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT r.id, r.doc FROM releases r"
-		 " WHERE ($1 = 0 OR r.id < $1)"
-		 " AND (CAST($2 AS TEXT) IS NULL OR r.service = $2)"
-		 " AND (CAST($3 AS TEXT) IS NULL OR r.status = $3)"
-		 " AND (CAST($4 AS TEXT) IS NULL OR r.type = $4)"
-		 " AND ($5 = 0 OR r.created_at >= $5)"
-		 " AND ($6 = 0 OR r.created_at < $6)"
-		 " AND (CAST($7 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
-		 " release_tags t WHERE t.release_id = r.id AND t.key = $7"
-		 " AND t.value = $8))"
-		 " AND (CAST($10 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
-		 " deployments d WHERE d.release_id = r.id"
-		 " AND d.environment = $10))"
-		 " ORDER BY r.id DESC LIMIT $9",
-		 out, NULL, err, SL_P_INT(f->cursor), SL_P_TEXT(f->service),
-		 SL_P_TEXT(f->status), SL_P_TEXT(f->type), SL_P_INT(f->since),
-		 SL_P_INT(f->until), SL_P_TEXT(f->tag_key),
-		 SL_P_TEXT(f->tag_value), SL_P_INT(f->limit),
-		 SL_P_TEXT(f->environment));
+	static const struct clause cl[] = {
+		{"r.id < $#", 1},
+		{"r.service = $#", 1},
+		{"r.status = $#", 1},
+		{"r.type = $#", 1},
+		{"r.created_at >= $#", 1},
+		{"r.created_at < $#", 1},
+		{"EXISTS (SELECT 1 FROM release_tags t WHERE t.release_id = "
+		 "r.id"
+		 " AND t.key = $# AND t.value = $#)",
+		 2},
+		{"EXISTS (SELECT 1 FROM deployments d WHERE d.release_id = r.id"
+		 " AND d.environment = $#)",
+		 1},
+	};
+	const struct sl_db_val vals[] = {
+		SL_P_INT(f->cursor),	   SL_P_TEXT(f->service),
+		SL_P_TEXT(f->status),	   SL_P_TEXT(f->type),
+		SL_P_INT(f->since),	   SL_P_INT(f->until),
+		SL_P_TEXT(f->tag_key),	   SL_P_TEXT(f->tag_value),
+		SL_P_TEXT(f->environment),
+	};
+
+	return run_list(tx, LIST_RELEASES, "SELECT r.id, r.doc FROM releases r",
+			cl, 8, vals, "ORDER BY r.id DESC LIMIT", f->limit, out,
+			err);
 }
 
 enum sl_err sl_store_release_count(struct sl_tx *tx, const char *service,
@@ -903,26 +1017,33 @@ enum sl_err sl_store_deployment_list(struct sl_tx *tx,
 				     struct sl_db_rows *out,
 				     struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT d.id, d.doc FROM deployments d"
-		 " WHERE ($1 = 0 OR d.id < $1)"
-		 " AND (CAST($2 AS TEXT) IS NULL OR d.service = $2)"
-		 " AND (CAST($3 AS TEXT) IS NULL OR d.environment = $3)"
-		 " AND (CAST($4 AS TEXT) IS NULL OR d.status = $4)"
-		 " AND ($5 = 0 OR d.release_id = $5)"
-		 " AND ($6 = 0 OR d.created_at >= $6)"
-		 " AND ($7 = 0 OR d.created_at < $7)"
-		 " AND (CAST($9 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
-		 " releases r WHERE r.id = d.release_id AND r.type = $9))"
-		 " AND (CAST($10 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
-		 " release_tags t WHERE t.release_id = d.release_id"
-		 " AND t.key = $10 AND t.value = $11))"
-		 " ORDER BY d.id DESC LIMIT $8",
-		 out, NULL, err, SL_P_INT(f->cursor), SL_P_TEXT(f->service),
-		 SL_P_TEXT(f->environment), SL_P_TEXT(f->status),
-		 SL_P_INT(f->release_id), SL_P_INT(f->since),
-		 SL_P_INT(f->until), SL_P_INT(f->limit), SL_P_TEXT(f->type),
-		 SL_P_TEXT(f->tag_key), SL_P_TEXT(f->tag_value));
+	static const struct clause cl[] = {
+		{"d.id < $#", 1},
+		{"d.service = $#", 1},
+		{"d.environment = $#", 1},
+		{"d.status = $#", 1},
+		{"d.release_id = $#", 1},
+		{"d.created_at >= $#", 1},
+		{"d.created_at < $#", 1},
+		{"EXISTS (SELECT 1 FROM releases r WHERE r.id = d.release_id"
+		 " AND r.type = $#)",
+		 1},
+		{"EXISTS (SELECT 1 FROM release_tags t WHERE"
+		 " t.release_id = d.release_id AND t.key = $# AND t.value = "
+		 "$#)",
+		 2},
+	};
+	const struct sl_db_val vals[] = {
+		SL_P_INT(f->cursor),	   SL_P_TEXT(f->service),
+		SL_P_TEXT(f->environment), SL_P_TEXT(f->status),
+		SL_P_INT(f->release_id),   SL_P_INT(f->since),
+		SL_P_INT(f->until),	   SL_P_TEXT(f->type),
+		SL_P_TEXT(f->tag_key),	   SL_P_TEXT(f->tag_value),
+	};
+
+	return run_list(tx, LIST_DEPLOYMENTS,
+			"SELECT d.id, d.doc FROM deployments d", cl, 9, vals,
+			"ORDER BY d.id DESC LIMIT", f->limit, out, err);
 }
 
 enum sl_err sl_store_deployment_count_env(struct sl_tx *tx,
@@ -986,21 +1107,32 @@ enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
 				    struct sl_db_rows *out,
 				    struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT p.service, p.environment, p.target, r.doc, l.doc"
-		 " FROM placements p"
-		 " JOIN environments e ON e.name = p.environment"
-		 " JOIN deployments l ON l.id = p.latest_id"
-		 " LEFT JOIN deployments r ON r.id = p.running_id"
-		 " WHERE (CAST($1 AS TEXT) IS NULL OR p.service = $1)"
-		 " AND (CAST($2 AS TEXT) IS NULL OR p.environment = $2)"
-		 " AND (CAST($3 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
-		 " service_tags t WHERE t.service = p.service AND t.key = $3"
-		 " AND t.value = $4))"
-		 " ORDER BY p.service, e.rank, p.environment, p.target",
-		 out, NULL, err, SL_P_TEXT(f->service),
-		 SL_P_TEXT(f->environment), SL_P_TEXT(f->tag_key),
-		 SL_P_TEXT(f->tag_value));
+	static const struct clause cl[] = {
+		{"p.service = $#", 1},
+		{"p.environment = $#", 1},
+		{"EXISTS (SELECT 1 FROM service_tags t WHERE t.service = "
+		 "p.service"
+		 " AND t.key = $# AND t.value = $#)",
+		 2},
+	};
+	const struct sl_db_val vals[] = {
+		SL_P_TEXT(f->service),
+		SL_P_TEXT(f->environment),
+		SL_P_TEXT(f->tag_key),
+		SL_P_TEXT(f->tag_value),
+	};
+
+	return run_list(
+		tx, LIST_PLACEMENTS,
+		"SELECT p.service, p.environment, p.target, r.doc, l.doc"
+		" FROM placements p"
+		" JOIN environments e ON e.name = p.environment"
+		" JOIN deployments l ON l.id = p.latest_id"
+		" LEFT JOIN deployments r ON r.id = p.running_id",
+		cl, 3, vals,
+		"ORDER BY p.service, e.rank, p.environment, p.target"
+		" LIMIT",
+		f->limit, out, err);
 }
 
 /* ---- events ---- */

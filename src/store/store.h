@@ -62,10 +62,11 @@ int sl_store_is_pg(const char *uri);
  * cannot be reached. Call it periodically; a lost connection loses the
  * lock and the next call says so. */
 int sl_store_leader_try(struct sl_store *st, int64_t key);
-/* Group commit counters (SQLite): COMMITs issued and the writes they
- * carried; both 0 on engines that do not group. */
+/* Group commit counters (SQLite): COMMITs issued, the writes they
+ * carried and, when waiting is not NULL, the writers queued now; all 0 on
+ * engines that do not group. */
 void sl_store_group_stats(struct sl_store *st, uint64_t *commits,
-			  uint64_t *writes);
+			  uint64_t *writes, int *waiting);
 /* 1 when the last sl_store_leader_try took or kept the lock. */
 int sl_store_leader_held(struct sl_store *st);
 /* The lock key of the daemon's cluster-wide leadership. */

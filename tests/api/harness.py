@@ -10,7 +10,14 @@ Each test file does:
 run_tests starts one daemon per file (a fresh temporary database), runs
 every test_* function with it, and prints "N passed, N failed".
 Set SHIPLOG_BUILD to pick the build directory (default build/debug).
+
+SHIPLOG_TEST_BACKEND picks the store: "sqlite" (the default) or
+"postgresql", which needs SHIPLOG_TEST_PG, the URI of a server where the
+harness may create databases (tests/run starts one). On PostgreSQL each
+daemon gets a database of its own, named after its directory, so a
+restart with the same db_dir finds the same data.
 """
+import hashlib
 import http.client
 import json
 import os
@@ -22,12 +29,37 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("SHIPLOG_BUILD", "build/debug"))
 SHIPLOGD = os.path.join(BUILD, "shiplogd")
 SHIPLOG = os.path.join(BUILD, "shiplog")
 TOKEN = "test-admin-token-0123456789abcdef"
+
+
+BACKEND = os.environ.get("SHIPLOG_TEST_BACKEND", "sqlite")
+PG_URI = os.environ.get("SHIPLOG_TEST_PG", "")
+if BACKEND not in ("sqlite", "postgresql"):
+    raise SystemExit("SHIPLOG_TEST_BACKEND must be sqlite or postgresql")
+if BACKEND == "postgresql" and not PG_URI:
+    raise SystemExit("SHIPLOG_TEST_BACKEND=postgresql needs SHIPLOG_TEST_PG")
+
+
+def pg_sql(sql):
+    """Runs one statement on the SHIPLOG_TEST_PG server with psql."""
+    p = subprocess.run(["psql", PG_URI, "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                        "-c", sql], capture_output=True, text=True,
+                       timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("psql %r: %s" % (sql, p.stderr.strip()))
+    return p.stdout
+
+
+def pg_database_uri(name):
+    """SHIPLOG_TEST_PG with its database replaced by name."""
+    u = urllib.parse.urlsplit(PG_URI)
+    return urllib.parse.urlunsplit(u._replace(path="/" + name))
 
 
 def free_port():
@@ -42,10 +74,38 @@ class Daemon:
     def __init__(self, db_dir=None, token=TOKEN):
         self.own_dir = db_dir is None
         self.dir = db_dir or tempfile.mkdtemp(prefix="shiplog-test-")
-        self.db = os.path.join(self.dir, "shiplog.db")
+        self.backend = BACKEND
+        self.pg_database = None
+        if BACKEND == "postgresql":
+            # Keyed by the directory: a restart with the same db_dir
+            # reuses the database.
+            key = hashlib.sha1(os.path.realpath(self.dir).encode())
+            self.pg_database = "sl_test_" + key.hexdigest()[:20]
+            # --db: what shiplogd (and "shiplogd token create") is given.
+            self.db = pg_database_uri(self.pg_database)
+            # Where the daemon writes the first admin token.
+            self.token_file = os.path.join(self.dir, "admin-token")
+        else:
+            self.db = os.path.join(self.dir, "shiplog.db")
+            self.token_file = self.db + ".admin-token"
         self.token = token
         self.proc = None
         self.log_path = os.path.join(self.dir, "daemon.log")
+
+    def _create_database(self):
+        out = pg_sql("SELECT 1 FROM pg_database WHERE datname = '%s'"
+                     % self.pg_database)
+        if "1" not in out:
+            pg_sql("CREATE DATABASE %s" % self.pg_database)
+
+    def drop_database(self):
+        """Drops this daemon's PostgreSQL database (nothing on SQLite)."""
+        if self.pg_database:
+            try:
+                pg_sql("DROP DATABASE IF EXISTS %s WITH (FORCE)"
+                       % self.pg_database)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+                print("warning: %s" % e, flush=True)
 
     def start(self):
         self.port = free_port()
@@ -53,9 +113,13 @@ class Daemon:
         env = dict(os.environ, SHIPLOG_BOOTSTRAP_TOKEN=self.token)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [SHIPLOGD, "--listen", "127.0.0.1:%d" % self.port, "--db", self.db, "--threads", "4"],
-            stdout=self.log, stderr=self.log, env=env)
+        args = [SHIPLOGD, "--listen", "127.0.0.1:%d" % self.port,
+                "--db", self.db, "--threads", "4"]
+        if self.pg_database:
+            self._create_database()
+            args += ["--token-file", self.token_file]
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log,
+                                     env=env)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -93,6 +157,7 @@ class Daemon:
     def __exit__(self, *exc):
         self.stop()
         if self.own_dir:
+            self.drop_database()
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def request(self, method, path, body=None, auth=True, headers=None, raw=None,
@@ -159,6 +224,7 @@ def run_tests(namespace, daemon=None):
     only = os.environ.get("SHIPLOG_TEST")
     passed = failed = 0
     d = daemon or Daemon()
+    print("backend: " + d.backend, flush=True)
     d.start()
     try:
         for name, fn in tests:
@@ -179,6 +245,7 @@ def run_tests(namespace, daemon=None):
             print("FAIL daemon exited with %r (sanitizer report?)" % rc)
             print(d.read_log()[-4000:])
         if d.own_dir:
+            d.drop_database()
             shutil.rmtree(d.dir, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return 1 if failed else 0

@@ -815,7 +815,7 @@ def test_health_and_readiness_need_no_token(d):
     status, _, doc = req(d, "GET", "/healthz", auth=False)
     eq((status, doc["status"]), (200, "ok"), "healthz")
     status, _, doc = req(d, "GET", "/readyz", auth=False)
-    eq((status, doc["status"], doc["store"]), (200, "ready", "sqlite"),
+    eq((status, doc["status"], doc["store"]), (200, "ready", d.backend),
        "readyz")
 
 
@@ -908,6 +908,7 @@ def test_restart_keeps_every_document_and_the_audit_log(d):
     try:
         _restart_story(tmp)
     finally:
+        Daemon(db_dir=tmp).drop_database()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -915,7 +916,7 @@ def _restart_story(tmp):
     dd = Daemon(db_dir=tmp)
     dd.start()
     try:
-        tokfile = dd.db + ".admin-token"
+        tokfile = dd.token_file
         st = os.stat(tokfile)
         eq(stat.S_IMODE(st.st_mode), 0o600, "admin token file mode")
         with open(tokfile) as f:

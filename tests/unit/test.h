@@ -2,7 +2,8 @@
  *
  * Each TEST is one story; it passes when none of its checks failed. A
  * failing check prints both values and the line. main() comes from
- * TEST_MAIN(...) and ends with the line "N passed, N failed". */
+ * TEST_MAIN(...) and ends with the line "N passed, N failed"; a suite that
+ * runs its cases several times (once per backend) calls t_run itself. */
 #ifndef SL_TEST_H
 #define SL_TEST_H
 
@@ -57,23 +58,36 @@ struct t_case {
 #name, name                                                    \
 	}
 
+/* Printed before each test's name; a suite that runs its tests once per
+ * backend sets it (e.g. "sqlite: ") before each round. */
+static const char *t_prefix = "";
+
+/* Runs n cases, printing one line each, and adds to *passed and *failed. */
+static inline void t_run(const struct t_case *cases, size_t n, int *passed,
+			 int *failed)
+{
+	for (size_t i = 0; i < n; i++) {
+		int before = t_failed_checks;
+
+		cases[i].fn();
+		if (t_failed_checks == before) {
+			(*passed)++;
+			printf("ok   %s%s\n", t_prefix, cases[i].name);
+		} else {
+			(*failed)++;
+			printf("FAIL %s%s\n", t_prefix, cases[i].name);
+		}
+		fflush(stdout);
+	}
+}
+
 #define TEST_MAIN(...)                                                         \
 	int main(void)                                                         \
 	{                                                                      \
 		static const struct t_case cases[] = {__VA_ARGS__};            \
 		int passed = 0, failed = 0;                                    \
-		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]);       \
-		     i++) {                                                    \
-			int before = t_failed_checks;                          \
-			cases[i].fn();                                         \
-			if (t_failed_checks == before) {                       \
-				passed++;                                      \
-				printf("ok   %s\n", cases[i].name);            \
-			} else {                                               \
-				failed++;                                      \
-				printf("FAIL %s\n", cases[i].name);            \
-			}                                                      \
-		}                                                              \
+		t_run(cases, sizeof(cases) / sizeof(cases[0]), &passed,        \
+		      &failed);                                                \
 		printf("%d passed, %d failed\n", passed, failed);              \
 		return failed ? 1 : 0;                                         \
 	}

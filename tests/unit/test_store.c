@@ -1,5 +1,9 @@
-/* test_store.c - the store on a real SQLite file: migrations, revisions,
- * conflicts, lists, audit numbering, transactions, durability. */
+/* test_store.c - the store on a real SQLite file and, when
+ * SHIPLOG_TEST_PG names a PostgreSQL server (tests/run starts one), on
+ * PostgreSQL too: migrations, revisions, conflicts, lists, audit
+ * numbering, transactions, durability. Every test runs once per backend,
+ * each on a fresh database. */
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -7,16 +11,57 @@
 #include "test.h"
 
 static char dir[] = "/tmp/shiplog-store-XXXXXX";
-static char path[256];
+static char path[512];		    /* the current test's store URI */
+static const char *engine = "sqlite"; /* the backend under test */
+static const char *pg_base;	    /* SHIPLOG_TEST_PG */
+static int pg_dbs;		    /* databases created on pg_base */
 
-/* Opens a fresh store in a new file; each test gets its own. */
+/* Runs one statement on the server in pg_base; aborts on failure. */
+static void pg_admin(const char *sql)
+{
+	PGconn *c = PQconnectdb(pg_base);
+	PGresult *res = NULL;
+
+	if (PQstatus(c) == CONNECTION_OK)
+		res = PQexec(c, sql);
+	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "%s: %s\n", sql, PQerrorMessage(c));
+		abort();
+	}
+	PQclear(res);
+	PQfinish(c);
+}
+
+/* path becomes the URI of a new, empty database on pg_base. */
+static void pg_new_database(void)
+{
+	const char *host = strstr(pg_base, "://");
+	const char *slash = host ? strchr(host + 3, '/') : NULL;
+	const char *query = strchr(pg_base, '?');
+	char name[64], sql[128];
+	int prefix;
+
+	SL_ASSERT(slash);
+	prefix = (int)(slash - pg_base) + 1;
+	snprintf(name, sizeof(name), "sl_store_%d_%d", (int)getpid(),
+		 pg_dbs++);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	pg_admin(sql);
+	snprintf(path, sizeof(path), "%.*s%s%s", prefix, pg_base, name,
+		 query ? query : "");
+}
+
+/* Opens a fresh store in a new database; each test gets its own. */
 static struct sl_store *fresh(void)
 {
 	static int n;
 	struct sl_store *st = NULL;
 	struct sl_error err = {0};
 
-	snprintf(path, sizeof(path), "%s/t%d.db", dir, n++);
+	if (strcmp(engine, "postgresql") == 0)
+		pg_new_database();
+	else
+		snprintf(path, sizeof(path), "%s/t%d.db", dir, n++);
 	if (sl_store_open(path, &st, &err) != SL_OK) {
 		fprintf(stderr, "open %s: %s\n", path, err.message);
 		abort();
@@ -47,7 +92,7 @@ TEST(migrations_apply_once_and_reopen_cleanly)
 	struct sl_error err = {0};
 
 	CHECK_INT(sl_store_schema_version(st), 1);
-	CHECK_STR(sl_store_engine(st), "sqlite");
+	CHECK_STR(sl_store_engine(st), engine);
 	sl_store_close(st);
 	CHECK_INT(sl_store_open(path, &again, &err), SL_OK);
 	CHECK_INT(sl_store_schema_version(again), 1);
@@ -323,12 +368,6 @@ TEST(committed_writes_survive_reopen_and_aborted_ones_do_not)
 	sl_store_close(again);
 }
 
-static void setup(void)
-{
-	if (!mkdtemp(dir))
-		abort();
-}
-
 static void teardown(void)
 {
 	char cmd[300];
@@ -336,26 +375,47 @@ static void teardown(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
+	for (int i = 0; i < pg_dbs; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "DROP DATABASE IF EXISTS sl_store_%d_%d WITH (FORCE)",
+			 (int)getpid(), i);
+		pg_admin(cmd);
+	}
 }
-
-#define main test_main
-TEST_MAIN(T(migrations_apply_once_and_reopen_cleanly),
-	  T(service_revision_guards_updates),
-	  T(service_list_pages_by_name_and_filters_by_tag),
-	  T(releases_are_unique_by_precedence_and_listed_newest_first),
-	  T(placement_tracks_latest_and_running),
-	  T(audit_sequence_is_gap_free_and_rolled_back_writes_leave_nothing),
-	  T(tokens_are_found_by_hash_until_revoked),
-	  T(idempotency_records_keep_the_first_answer),
-	  T(committed_writes_survive_reopen_and_aborted_ones_do_not))
-#undef main
 
 int main(void)
 {
-	int rc;
+	static const struct t_case cases[] = {
+		T(migrations_apply_once_and_reopen_cleanly),
+		T(service_revision_guards_updates),
+		T(service_list_pages_by_name_and_filters_by_tag),
+		T(releases_are_unique_by_precedence_and_listed_newest_first),
+		T(placement_tracks_latest_and_running),
+		T(audit_sequence_is_gap_free_and_rolled_back_writes_leave_nothing),
+		T(tokens_are_found_by_hash_until_revoked),
+		T(idempotency_records_keep_the_first_answer),
+		T(committed_writes_survive_reopen_and_aborted_ones_do_not),
+	};
+	const size_t n = sizeof(cases) / sizeof(cases[0]);
+	int passed = 0, failed = 0;
 
-	setup();
-	rc = test_main();
+	if (!mkdtemp(dir))
+		abort();
+	pg_base = getenv("SHIPLOG_TEST_PG");
+	if (pg_base && !*pg_base)
+		pg_base = NULL;
+	engine = "sqlite";
+	t_prefix = "sqlite: ";
+	t_run(cases, n, &passed, &failed);
+	if (pg_base) {
+		engine = "postgresql";
+		t_prefix = "postgresql: ";
+		t_run(cases, n, &passed, &failed);
+	} else {
+		printf("note: SHIPLOG_TEST_PG is not set; the PostgreSQL "
+		       "round is skipped\n");
+	}
 	teardown();
-	return rc;
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
 }

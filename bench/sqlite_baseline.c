@@ -1,0 +1,226 @@
+/* sqlite_baseline.c - the write baseline of bench/run: durable event rows
+ * inserted straight into SQLite, no HTTP, no JSON, no audit.
+ *
+ *   sqlite_baseline --db PATH --threads 64 --batch B --seconds S
+ *
+ * Same pragmas as the daemon's driver (journal_mode=WAL,
+ * synchronous=FULL, foreign_keys=ON), the same deployment_events table
+ * and the same INSERT (seq = MAX(seq) + 1 per deployment), with
+ * event-sized documents (about 230 bytes). --threads clients each submit
+ * one row at a time and wait until it is committed (like 64 HTTP
+ * connections). With --batch 1 every row is its own BEGIN IMMEDIATE ...
+ * COMMIT under one writer mutex (the daemon today); with --batch B rows
+ * that arrive together are committed by one thread in one transaction of
+ * up to B rows (group commit), and each client is released only after
+ * that commit. Prints one line:
+ *   BASELINE batch=B threads=T rows=N seconds=S rows_per_s=R p50_us=N p99_us=N
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_THREADS 256
+#define MAX_LAT	    (1 << 22)
+
+static sqlite3 *db;
+static sqlite3_stmt *ins;
+static int batch = 1, nthreads = 64;
+static double seconds = 10;
+static volatile int stop_flag;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+
+struct pending {
+	int64_t dep;
+	char doc[320];
+	int done;
+	struct pending *next;
+};
+static struct pending *queue_head, **queue_tail = &queue_head;
+static int committing;
+static int64_t total_rows;
+static uint32_t *lat;
+static size_t nlat;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "sqlite_baseline: %s: %s\n", what, sqlite3_errmsg(db));
+	exit(1);
+}
+
+static void exec(const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		die(sql);
+}
+
+static void insert(const struct pending *p)
+{
+	sqlite3_bind_int64(ins, 1, p->dep);
+	sqlite3_bind_int64(ins, 2, (int64_t)time(NULL) * 1000000);
+	sqlite3_bind_text(ins, 3, p->doc, -1, SQLITE_STATIC);
+	if (sqlite3_step(ins) != SQLITE_DONE)
+		die("insert");
+	sqlite3_reset(ins);
+}
+
+/* Commits everything queued, up to batch rows per transaction, while
+ * holding the role of committer; called with mu held. */
+static void commit_queue(void)
+{
+	committing = 1;
+	while (queue_head) {
+		struct pending *take = queue_head, *p = take, *rest;
+		int n = 1;
+
+		while (p->next && n < batch) {
+			p = p->next;
+			n++;
+		}
+		rest = p->next;
+		p->next = NULL;
+		queue_head = rest;
+		if (!rest)
+			queue_tail = &queue_head;
+		pthread_mutex_unlock(&mu);
+		exec("BEGIN IMMEDIATE");
+		for (p = take; p; p = p->next)
+			insert(p);
+		exec("COMMIT");
+		pthread_mutex_lock(&mu);
+		for (p = take; p; p = p->next)
+			p->done = 1;
+		total_rows += n;
+		pthread_cond_broadcast(&cv);
+	}
+	committing = 0;
+}
+
+static void *client(void *arg)
+{
+	uintptr_t tid = (uintptr_t)arg;
+	uint64_t n = 0, x = 0x9E3779B97F4A7C15ULL ^ tid;
+	struct pending p;
+
+	while (!stop_flag) {
+		double t0 = now();
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memset(&p, 0, sizeof(p));
+		p.dep = (int64_t)(x % 1000) + 1;
+		snprintf(p.doc, sizeof(p.doc),
+			 "{\"actor\":\"bench-admin\",\"at\":\"2026-11-22T10:00:"
+			 "00.123456Z\",\"deployment_id\":%lld,\"id\":0,"
+			 "\"message\":\"bench baseline %lu-%llu\",\"seq\":0,"
+			 "\"source\":\"api\",\"status\":null,"
+			 "\"traffic_percent\":%d}",
+			 (long long)p.dep, (unsigned long)tid,
+			 (unsigned long long)n++, (int)(x % 101));
+		pthread_mutex_lock(&mu);
+		p.next = NULL;
+		*queue_tail = &p;
+		queue_tail = &p.next;
+		if (batch == 1) {
+			/* One transaction per row, writers in line. */
+			while (committing)
+				pthread_cond_wait(&cv, &mu);
+		}
+		while (!p.done) {
+			if (!committing)
+				commit_queue();
+			else
+				pthread_cond_wait(&cv, &mu);
+		}
+		if (nlat < MAX_LAT)
+			lat[nlat++] = (uint32_t)((now() - t0) * 1e6);
+		pthread_mutex_unlock(&mu);
+	}
+	return NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	pthread_t th[MAX_THREADS];
+	struct timespec ts;
+	double t0, el;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--db"))
+			path = argv[i + 1];
+		else if (!strcmp(argv[i], "--threads"))
+			nthreads = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--batch"))
+			batch = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--seconds"))
+			seconds = atof(argv[i + 1]);
+	}
+	if (!path || nthreads < 1 || nthreads > MAX_THREADS || batch < 1) {
+		fprintf(stderr, "usage: sqlite_baseline --db PATH [--threads "
+				"64] [--batch 1] [--seconds 10]\n");
+		return 2;
+	}
+	lat = malloc(sizeof(*lat) * MAX_LAT);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die("open");
+	exec("PRAGMA journal_mode=WAL;"
+	     "PRAGMA synchronous=FULL;"
+	     "PRAGMA foreign_keys=ON;"
+	     "CREATE TABLE IF NOT EXISTS deployment_events ("
+	     " id INTEGER PRIMARY KEY,"
+	     " deployment_id BIGINT NOT NULL,"
+	     " seq BIGINT NOT NULL,"
+	     " at BIGINT NOT NULL,"
+	     " doc TEXT NOT NULL,"
+	     " UNIQUE (deployment_id, seq));");
+	if (sqlite3_prepare_v3(db,
+			       "INSERT INTO deployment_events (deployment_id,"
+			       " seq, at, doc) SELECT ?1, COALESCE(MAX(seq),"
+			       " 0) + 1, ?2, ?3 FROM deployment_events"
+			       " WHERE deployment_id = ?1",
+			       -1, SQLITE_PREPARE_PERSISTENT, &ins,
+			       NULL) != SQLITE_OK)
+		die("prepare");
+	t0 = now();
+	for (int i = 0; i < nthreads; i++)
+		pthread_create(&th[i], NULL, client, (void *)(uintptr_t)i);
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+	stop_flag = 1;
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
+	el = now() - t0;
+	qsort(lat, nlat, sizeof(*lat), cmp_u32);
+	printf("BASELINE batch=%d threads=%d rows=%lld seconds=%.2f "
+	       "rows_per_s=%.1f p50_us=%u p99_us=%u\n",
+	       batch, nthreads, (long long)total_rows, el,
+	       (double)total_rows / el, nlat ? lat[nlat / 2] : 0,
+	       nlat ? lat[nlat * 99 / 100] : 0);
+	sqlite3_finalize(ins);
+	sqlite3_close(db);
+	free(lat);
+	return 0;
+}
