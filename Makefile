@@ -72,6 +72,12 @@ run: setup
 	$(MAKE) MODE=release all
 	build/release/shiplogd --listen 127.0.0.1:8080 --db ./shiplog.db
 
+# BENCH_ARGS, e.g. "--sizes 10k,1m,10m --duration 30s --backend postgresql"
+bench: setup
+	@scripts/setup-bench
+	$(MAKE) MODE=release all
+	bench/run --no-build $(BENCH_ARGS)
+
 test: setup
 	$(MAKE) MODE=debug all
 	tests/run

@@ -4,6 +4,7 @@
  * numbering, transactions, durability. Every test runs once per backend,
  * each on a fresh database. */
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -11,10 +12,10 @@
 #include "test.h"
 
 static char dir[] = "/tmp/shiplog-store-XXXXXX";
-static char path[512];		    /* the current test's store URI */
+static char path[512];		      /* the current test's store URI */
 static const char *engine = "sqlite"; /* the backend under test */
-static const char *pg_base;	    /* SHIPLOG_TEST_PG */
-static int pg_dbs;		    /* databases created on pg_base */
+static const char *pg_base;	      /* SHIPLOG_TEST_PG */
+static int pg_dbs;		      /* databases created on pg_base */
 
 /* Runs one statement on the server in pg_base; aborts on failure. */
 static void pg_admin(const char *sql)
@@ -43,8 +44,7 @@ static void pg_new_database(void)
 
 	SL_ASSERT(slash);
 	prefix = (int)(slash - pg_base) + 1;
-	snprintf(name, sizeof(name), "sl_store_%d_%d", (int)getpid(),
-		 pg_dbs++);
+	snprintf(name, sizeof(name), "sl_store_%d_%d", (int)getpid(), pg_dbs++);
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
 	pg_admin(sql);
 	snprintf(path, sizeof(path), "%.*s%s%s", prefix, pg_base, name,
@@ -368,6 +368,83 @@ TEST(committed_writes_survive_reopen_and_aborted_ones_do_not)
 	sl_store_close(again);
 }
 
+struct writer {
+	struct sl_store *st;
+	const char *name;
+	enum sl_err rc;
+};
+
+/* Inserts one service through its own write transaction. */
+static void *write_one(void *arg)
+{
+	struct writer *w = arg;
+	struct sl_tx tx;
+	struct sl_error err = {0};
+
+	w->rc = sl_store_begin(w->st, 1, &tx, &err);
+	if (w->rc)
+		return NULL;
+	w->rc = sl_store_service_insert(&tx, w->name, 1, "{}", NULL, 0, &err);
+	if (w->rc)
+		sl_store_abort(&tx);
+	else
+		w->rc = sl_store_commit(&tx, &err);
+	return NULL;
+}
+
+/* Waits until n writers queue for the grouped writer slot (SQLite). */
+static void wait_queued(struct sl_store *st, int n)
+{
+	uint64_t c, w;
+	int waiting = 0;
+
+	for (int i = 0; i < 20000 && waiting < n; i++) {
+		sl_store_group_stats(st, &c, &w, &waiting);
+		usleep(500);
+	}
+	SL_ASSERT(waiting >= n);
+}
+
+/* Two writers queue behind a third: one conflicts, one succeeds. On
+ * SQLite all three share one group and one COMMIT; on PostgreSQL they
+ * commit one by one. Either way the conflict fails alone. */
+TEST(writes_that_arrive_together_share_one_commit_and_fail_alone)
+{
+	struct sl_store *st = fresh();
+	struct sl_tx tx = wtx(st);
+	struct writer dup = {st, "first", SL_OK}, ok = {st, "third", SL_OK};
+	int grouped = strcmp(engine, "sqlite") == 0;
+	pthread_t t2, t3;
+	uint64_t commits0, writes0, commits, writes;
+	char *doc = NULL;
+	int64_t rev;
+
+	sl_store_group_stats(st, &commits0, &writes0, NULL);
+	CHECK_INT(sl_store_service_insert(&tx, "first", 1, "{}", NULL, 0, NULL),
+		  SL_OK);
+	pthread_create(&t2, NULL, write_one, &dup);
+	if (grouped)
+		wait_queued(st, 1);
+	pthread_create(&t3, NULL, write_one, &ok);
+	if (grouped)
+		wait_queued(st, 2);
+	CHECK_INT(sl_store_commit(&tx, NULL), SL_OK);
+	pthread_join(t2, NULL);
+	pthread_join(t3, NULL);
+	CHECK_INT(dup.rc, SL_ECONFLICT);
+	CHECK_INT(ok.rc, SL_OK);
+	sl_store_group_stats(st, &commits, &writes, NULL);
+	CHECK_INT(commits - commits0, grouped ? 1 : 0);
+	CHECK_INT(writes - writes0, grouped ? 2 : 0);
+	SL_ASSERT(sl_store_begin(st, 0, &tx, NULL) == SL_OK);
+	CHECK_INT(sl_store_service_get(&tx, "first", &doc, &rev, NULL), SL_OK);
+	free(doc);
+	CHECK_INT(sl_store_service_get(&tx, "third", &doc, &rev, NULL), SL_OK);
+	free(doc);
+	sl_store_abort(&tx);
+	sl_store_close(st);
+}
+
 static void teardown(void)
 {
 	char cmd[300];
@@ -395,6 +472,7 @@ int main(void)
 		T(tokens_are_found_by_hash_until_revoked),
 		T(idempotency_records_keep_the_first_answer),
 		T(committed_writes_survive_reopen_and_aborted_ones_do_not),
+		T(writes_that_arrive_together_share_one_commit_and_fail_alone),
 	};
 	const size_t n = sizeof(cases) / sizeof(cases[0]);
 	int passed = 0, failed = 0;
