@@ -124,6 +124,17 @@ def test_concurrent_writes_land_once_in_one_gap_free_audit_log(ds):
     eq(len(items) - before, total, "one audit entry per write")
 
 
+def test_daemons_started_together_migrate_and_bootstrap_once(ds):
+    _, _, toks = ds[0].request("GET", "/v1/tokens")
+    admins = [t for t in toks["items"] if t["role"] == "admin"]
+    eq(len(admins), 1, "one admin token")
+    creates = [e for e in audit_all(ds[1]) if e["action"] == "token.create"]
+    eq(len(creates), 1, "one token.create audit entry")
+    for d in ds:
+        status, _, doc = d.request("GET", "/readyz", auth=False)
+        eq((status, doc["schema_version"]), (200, 1), "ready and migrated")
+
+
 def test_idempotency_key_holds_across_daemons(ds):
     body = {"name": "idem-x", "owner": "t"}
     s1, t1 = post(ds[0], "/v1/services", body, key="k-cluster")
@@ -173,8 +184,22 @@ def main():
         d.log_path = os.path.join(tmp, "daemon-%d.log" % i)
     passed = failed = 0
     try:
-        for d in ds:
-            d.start()
+        # All three start at once on an empty database: the migrations
+        # and the first admin token must come out exactly once.
+        errs = []
+        if ds[0].pg_database:
+            ds[0]._create_database()
+
+        def start(d):
+            try:
+                d.start()
+            except Exception as e:  # reported below
+                errs.append(e)
+        ts = [threading.Thread(target=start, args=(d,)) for d in ds]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        if errs:
+            raise errs[0]
         print("backend: " + ds[0].backend, flush=True)
         tests = sorted((n, f) for n, f in globals().items()
                        if n.startswith("test_"))
