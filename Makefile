@@ -4,6 +4,8 @@
 #   make release    optimised build (build/release)
 #   make run        set up, build, and start shiplogd on 127.0.0.1:8080
 #   make test       set up, build with ASan+UBSan, run every test
+#   make crash-long 1,000 kill -9 rounds under load on each backend
+#   make bench      the benchmark harness (bench/README.md)
 #   make format     clang-format every source file
 
 MODE ?= debug
@@ -41,7 +43,7 @@ DAEMON := $(BUILD)/shiplogd
 CLI := $(BUILD)/shiplog
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all release run test unit format setup clean bench
+.PHONY: all release run test unit format setup clean bench crash-long
 all: $(DAEMON) $(CLI) $(UNIT_BIN)
 
 release:
@@ -81,6 +83,11 @@ bench: setup
 test: setup
 	$(MAKE) MODE=debug all
 	tests/run
+
+# The long crash run: 1,000 kill -9 rounds on each backend.
+crash-long: setup
+	$(MAKE) MODE=debug all
+	SHIPLOG_CRASH_ROUNDS=1000 tests/run test_crash
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
