@@ -126,6 +126,9 @@ void sl_h_token_revoke(struct sl_req *r)
 	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
 	if (rc == SL_OK)
 		rc = sl_store_token_revoke(&tx, id, r->now, &err);
+	/* Forget cached lookups now; the revoked token is refused from
+	 * the next request on (on this daemon). */
+	sl_tokcache_clear();
 	if (rc) {
 		sl_store_abort(&tx);
 		sl_http_fail(r, &err);
@@ -139,6 +142,9 @@ void sl_h_token_revoke(struct sl_req *r)
 					  NULL, after};
 		sl_http_write_finish(r, &tx, &a, 204, sl_xstrdup(""));
 	}
+	/* And again after the commit, in case a request cached the token
+	 * from the old state in between. */
+	sl_tokcache_clear();
 	json_decref(doc);
 	free(after);
 }

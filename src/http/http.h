@@ -144,6 +144,13 @@ void sl_token_hash(const char *secret, char *out);
  * least 72 bytes). */
 void sl_token_generate(char *out, size_t size);
 
+/* The token lookup cache (tokcache.c). get fills out (name and role
+ * malloc'ed) and returns 1 on a fresh hit; clear forgets everything, as
+ * after a revocation. */
+int sl_tokcache_get(const char *hash, struct sl_actor *out);
+void sl_tokcache_put(const char *hash, const struct sl_actor *a);
+void sl_tokcache_clear(void);
+
 /* Prometheus text of the request counters; caller frees. */
 char *sl_metrics_render(struct sl_req *r);
 

@@ -360,6 +360,8 @@ static int authenticate(struct sl_req *r)
 		return 0;
 	}
 	sl_token_hash(h + 7, hash);
+	if (sl_tokcache_get(hash, &r->actor))
+		return 1;
 	rc = sl_store_begin(r->app->store, 0, &tx, &err);
 	if (rc == SL_OK) {
 		rc = sl_store_token_find(&tx, hash, &r->actor.id,
@@ -383,6 +385,7 @@ static int authenticate(struct sl_req *r)
 		sl_http_fail(r, &err);
 		return 0;
 	}
+	sl_tokcache_put(hash, &r->actor);
 	return 1;
 }
 
