@@ -25,19 +25,20 @@
 
 #include "core/semver.h"
 #include "core/validate.h"
+#include "http/handlers.h"
 #include "http/http.h"
 #include "store/store.h"
 
-#define NENV	  5
-#define NSTAGE	  6 /* production is deployed to two targets */
-#define SAMPLE	  20000
+#define NENV   5
+#define NSTAGE 6 /* production is deployed to two targets */
+#define SAMPLE 20000
 
-static const char *const env_names[NENV] = {"dev", "test", "staging",
-					    "preprod", "production"};
+static const char *const env_names[NENV] = {"dev", "test", "staging", "preprod",
+					    "production"};
 static const int env_ranks[NENV] = {10, 20, 30, 40, 50};
 /* stage -> environment index and target */
 static const int stage_env[NSTAGE] = {0, 1, 2, 3, 4, 4};
-static const char *const stage_target[NSTAGE] = {NULL, NULL, NULL,
+static const char *const stage_target[NSTAGE] = {NULL, NULL,	  NULL,
 						 NULL, "eu-west", "us-east"};
 static const char *const teams[] = {"payments", "identity", "search",
 				    "platform", "checkout", "growth",
@@ -177,18 +178,17 @@ static void one_release(struct seeder *s, struct svc *v, int64_t base,
 	const char *type, *rstatus = "in_progress";
 	int ndep = 0;
 	json_t *doc;
-	struct sl_tag tags[2] = {{"team", teams[v->team]},
-				 {"train", NULL}};
+	struct sl_tag tags[2] = {{"team", teams[v->team]}, {"train", NULL}};
 	char train[32];
 
 	snprintf(ver, sizeof(ver), "%lld.%lld.%lld", (long long)(1 + k / 100),
 		 (long long)(k % 100 / 10), (long long)(k % 10));
 	snprintf(train, sizeof(train), "2026.%02lld", (long long)(k % 52 + 1));
 	tags[1].value = train;
-	type = k % 100 == 0 ? "major"
-	       : k % 10 == 0 ? "minor"
+	type = k % 100 == 0	 ? "major"
+	       : k % 10 == 0	 ? "minor"
 	       : rnd() % 50 == 0 ? "hotfix"
-				  : "patch";
+				 : "patch";
 	check(sl_semver_parse(ver, &sv, &s->err), &s->err, "semver");
 	key = sl_semver_sortkey(&sv);
 	sl_semver_fini(&sv);
@@ -205,34 +205,34 @@ static void one_release(struct seeder *s, struct svc *v, int64_t base,
 		int e = stage_env[st];
 		const char *target = stage_target[st];
 		uint64_t dice = rnd() % 100;
-		const char *strategy = last		 ? "canary"
-				       : dice < 60	 ? "rolling"
-				       : dice < 80	 ? "canary"
-				       : dice < 92	 ? "blue_green"
-							 : "recreate";
+		const char *strategy = last	   ? "canary"
+				       : dice < 60 ? "rolling"
+				       : dice < 80 ? "canary"
+				       : dice < 92 ? "blue_green"
+						   : "recreate";
 		int canary = !strcmp(strategy, "canary") ||
 			     !strcmp(strategy, "blue_green");
-		const char *final = last	      ? "in_progress"
-				    : rnd() % 100 < 4 ? "failed"
+		const char *final = last	       ? "in_progress"
+				    : rnd() % 100 < 4  ? "failed"
 				    : rnd() % 100 < 30 ? "verified"
-						      : "succeeded";
+						       : "succeeded";
 		int64_t created = t + 60 * 1000000LL, started = created,
-			finished = started + (int64_t)(60 + rnd() % 900) * 1000000,
-			verified = finished + 600 * 1000000LL, id = 0,
-			updated;
+			finished =
+				started + (int64_t)(60 + rnd() % 900) * 1000000,
+			verified = finished + 600 * 1000000LL, id = 0, updated;
 		char deployer[48], pipe[160];
 		json_t *traffic = json_array(), *d;
 		int tp = -1;
 
 		snprintf(deployer, sizeof(deployer), "ci-%s", teams[v->team]);
 		snprintf(pipe, sizeof(pipe),
-			 "https://ci.example.com/%s/%s/pipelines/%llu", teams[v->team],
-			 v->name, (unsigned long long)(rnd() % 10000000));
-		check(sl_store_deployment_insert(&s->tx, rid, v->name,
-						 env_names[e],
-						 target ? target : "",
-						 "in_progress", created, &id,
-						 &s->err),
+			 "https://ci.example.com/%s/%s/pipelines/%llu",
+			 teams[v->team], v->name,
+			 (unsigned long long)(rnd() % 10000000));
+		check(sl_store_deployment_insert(
+			      &s->tx, rid, v->name, env_names[e],
+			      target ? target : "", "in_progress", created, &id,
+			      &s->err),
 		      &s->err, "deployment insert");
 		add_event(s, id, created, "in_progress", -1, NULL, deployer);
 		if (canary) {
@@ -240,8 +240,8 @@ static void one_release(struct seeder *s, struct svc *v, int64_t base,
 			int nsteps = last ? 1 : 3;
 
 			for (int i = 0; i < nsteps; i++) {
-				int64_t at = started + (i + 1) *
-							       (finished - started) / 4;
+				int64_t at = started +
+					     (i + 1) * (finished - started) / 4;
 				json_array_append_new(
 					traffic,
 					json_pack("{si so}", "percent",
@@ -256,7 +256,8 @@ static void one_release(struct seeder *s, struct svc *v, int64_t base,
 							   : "succeeded",
 				  -1,
 				  !strcmp(final, "failed")
-					  ? "health check failed: error rate above 5%"
+					  ? "health check failed: error rate "
+					    "above 5%"
 					  : NULL,
 				  deployer);
 			if (!strcmp(final, "verified"))
@@ -264,33 +265,29 @@ static void one_release(struct seeder *s, struct svc *v, int64_t base,
 					  "smoke tests passed", deployer);
 		}
 		updated = !strcmp(final, "in_progress") ? started
-			  : !strcmp(final, "verified")	  ? verified
-							  : finished;
-		d = json_pack("{sI sI ss ss ss so ss ss ss ss so so sn sn"
-			      " so so so so so sI so}",
-			      "id", (json_int_t)id, "release_id",
-			      (json_int_t)rid, "service", v->name, "version",
-			      ver, "environment", env_names[e], "target",
-			      target ? json_string(target) : json_null(),
-			      "strategy", strategy, "status", final,
-			      "deployer", deployer, "pipeline_url", pipe,
-			      "traffic_percent",
-			      tp >= 0 ? json_integer(tp) : json_null(),
-			      "traffic", traffic, "rollback_of",
-			      "rolled_back_by", "created_at", tm(created),
-			      "started_at", tm(started), "finished_at",
-			      strcmp(final, "in_progress") ? tm(finished)
-							   : json_null(),
-			      "verified_at",
-			      !strcmp(final, "verified") ? tm(verified)
-							 : json_null(),
-			      "duration_seconds",
-			      strcmp(final, "in_progress")
-				      ? json_real((double)(finished - started) /
-						  1e6)
-				      : json_null(),
-			      "revision", (json_int_t)1, "updated_at",
-			      tm(updated));
+			  : !strcmp(final, "verified")	? verified
+							: finished;
+		d = json_pack(
+			"{sI sI ss ss ss so ss ss ss ss so so sn sn"
+			" so so so so so sI so}",
+			"id", (json_int_t)id, "release_id", (json_int_t)rid,
+			"service", v->name, "version", ver, "environment",
+			env_names[e], "target",
+			target ? json_string(target) : json_null(), "strategy",
+			strategy, "status", final, "deployer", deployer,
+			"pipeline_url", pipe, "traffic_percent",
+			tp >= 0 ? json_integer(tp) : json_null(), "traffic",
+			traffic, "rollback_of", "rolled_back_by", "created_at",
+			tm(created), "started_at", tm(started), "finished_at",
+			strcmp(final, "in_progress") ? tm(finished)
+						     : json_null(),
+			"verified_at",
+			!strcmp(final, "verified") ? tm(verified) : json_null(),
+			"duration_seconds",
+			strcmp(final, "in_progress")
+				? json_real((double)(finished - started) / 1e6)
+				: json_null(),
+			"revision", (json_int_t)1, "updated_at", tm(updated));
 		text = store_doc(d);
 		check(sl_store_deployment_update(&s->tx, id, 0, final, updated,
 						 text, &s->err),
@@ -308,8 +305,8 @@ static void one_release(struct seeder *s, struct svc *v, int64_t base,
 		if (!strcmp(final, "failed"))
 			break;
 		v->placed |= 1u << st;
-		if (e == NENV - 1 && (!strcmp(final, "succeeded") ||
-				      !strcmp(final, "verified")))
+		if (e == NENV - 1 &&
+		    (!strcmp(final, "succeeded") || !strcmp(final, "verified")))
 			rstatus = "released";
 	}
 	if (ndep == 0)
@@ -327,11 +324,10 @@ static void one_release(struct seeder *s, struct svc *v, int64_t base,
 		"git_tag", "", "build", "url",
 		"https://ci.example.com/builds/12345", "builder",
 		"github-actions", "artifacts", "name", "image", "uri",
-		"registry.example.com/app:tag", "sha256", sha,
-		"change_request", "CHG0031337", "notes", "rollback",
-		"target_version", "1.0.0", "criteria",
-		"error rate above 2% for 5 minutes", "known_issues", "tags",
-		"team", teams[v->team], "train", train);
+		"registry.example.com/app:tag", "sha256", sha, "change_request",
+		"CHG0031337", "notes", "rollback", "target_version", "1.0.0",
+		"criteria", "error rate above 2% for 5 minutes", "known_issues",
+		"tags", "team", teams[v->team], "train", train);
 	{
 		char tag[80], uri[200];
 
@@ -447,10 +443,9 @@ int main(int argc, char **argv)
 					      json_string("us-east"));
 		}
 		text = store_doc(d);
-		check(sl_store_environment_insert(&s.tx, env_names[e],
-						  env_ranks[e],
-						  now - 400 * 86400e6, text,
-						  &s.err),
+		check(sl_store_environment_insert(
+			      &s.tx, env_names[e], env_ranks[e],
+			      now - 400 * 86400e6, text, &s.err),
 		      &s.err, "environment");
 		free(text);
 	}
@@ -512,7 +507,8 @@ int main(int argc, char **argv)
 			if (v->ndeploy <= 0)
 				continue;
 			base = now - span +
-			       (r < rounds ? r : rounds) * (span / (rounds + 2)) +
+			       (r < rounds ? r : rounds) *
+				       (span / (rounds + 2)) +
 			       i * 1000000LL;
 			tx_begin(&s);
 			one_release(&s, v, base, f_rel,
@@ -534,8 +530,9 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	/* Placements: refreshed once per service x environment x target,
-	 * at the end (the daemon refreshes after every change). */
+	/* Placements and their status rows: refreshed once per service x
+	 * environment x target, at the end (the daemon refreshes after
+	 * every change). */
 	for (int64_t i = 0; i < nsvc; i++) {
 		tx_begin(&s);
 		for (int st = 0; st < NSTAGE; st++) {
@@ -543,10 +540,9 @@ int main(int argc, char **argv)
 
 			if (!(svcs[i].placed & (1u << st)))
 				continue;
-			check(sl_store_placement_refresh(
-				      &s.tx, svcs[i].name,
-				      env_names[stage_env[st]], tg ? tg : "",
-				      &s.err),
+			check(sl_h_placement_refresh(&s.tx, svcs[i].name,
+						     env_names[stage_env[st]],
+						     tg ? tg : "", &s.err),
 			      &s.err, "placement");
 		}
 		s.since_commit += NSTAGE;

@@ -106,19 +106,27 @@ char *sl_h_list(const struct sl_db_rows *rows, size_t doc_col,
 		const char *next_cursor)
 {
 	size_t cap = 64, len = 0;
+	int first = 1;
 	char *out;
 
-	for (size_t i = 0; i < rows->nrows; i++)
-		cap += strlen(sl_db_text(rows, i, doc_col)) + 1;
+	for (size_t i = 0; i < rows->nrows; i++) {
+		const char *d = sl_db_text(rows, i, doc_col);
+
+		cap += d ? strlen(d) + 1 : 0;
+	}
 	cap += next_cursor ? strlen(next_cursor) + 2 : 4;
 	out = sl_xmalloc(cap);
 	len = (size_t)snprintf(out, cap, "{\"items\":[");
 	for (size_t i = 0; i < rows->nrows; i++) {
 		const char *d = sl_db_text(rows, i, doc_col);
-		size_t n = strlen(d);
+		size_t n;
 
-		if (i)
+		if (!d) /* not rendered yet */
+			continue;
+		n = strlen(d);
+		if (!first)
 			out[len++] = ',';
+		first = 0;
 		memcpy(out + len, d, n);
 		len += n;
 	}

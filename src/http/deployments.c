@@ -212,8 +212,8 @@ static enum sl_err start(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 			       rollback_of ? "rollback started" : NULL, "api",
 			       NULL, err);
 	if (rc == SL_OK)
-		rc = sl_store_placement_refresh(tx, service, env,
-						target ? target : "", err);
+		rc = sl_h_placement_refresh(tx, service, env,
+					    target ? target : "", err);
 	if (rc == SL_OK)
 		rc = advance_release(r, tx, rid, env, st, err);
 	if (rc) {
@@ -546,7 +546,7 @@ void sl_h_deploy_event(struct sl_req *r)
 		rc = add_event(r, &tx, id, at, to, traffic, message,
 			       source ? source : "api", &ev, &err);
 	if (rc == SL_OK && to)
-		rc = sl_store_placement_refresh(
+		rc = sl_h_placement_refresh(
 			&tx, json_string_value(json_object_get(doc, "service")),
 			json_string_value(json_object_get(doc, "environment")),
 			json_is_string(json_object_get(doc, "target"))
@@ -686,8 +686,8 @@ void sl_h_deploy_rollback(struct sl_req *r)
 			       reason ? reason : "rolled back", "api", NULL,
 			       &err);
 	if (rc == SL_OK)
-		rc = sl_store_placement_refresh(&tx, service, env,
-						target ? target : "", &err);
+		rc = sl_h_placement_refresh(&tx, service, env,
+					    target ? target : "", &err);
 	if (rc)
 		goto abort;
 	text = sl_http_canon(nd);
@@ -723,6 +723,67 @@ out:
 	free(text);
 }
 
+/* Renders a placement's status-matrix row from its running (or NULL)
+ * and latest deployment documents. Caller frees. */
+static char *placement_item(const char *service, const char *env,
+			    const char *target, const char *run,
+			    const char *latest)
+{
+	json_t *l = sl_http_doc(latest), *row, *running = json_null();
+	char *text;
+
+	if (run) {
+		json_t *d = sl_http_doc(run);
+		json_t *since = json_object_get(d, "finished_at");
+
+		running = json_pack(
+			"{sO sO sO sO sO}", "version",
+			json_object_get(d, "version"), "release_id",
+			json_object_get(d, "release_id"), "deployment_id",
+			json_object_get(d, "id"), "since",
+			json_is_null(since) ? json_object_get(d, "updated_at")
+					    : since,
+			"deployer", json_object_get(d, "deployer"));
+		json_decref(d);
+	}
+	row = json_pack("{ss ss so so s{sO sO sO sO sO}}", "service", service,
+			"environment", env, "target",
+			*target ? json_string(target) : json_null(), "running",
+			running, "latest", "version",
+			json_object_get(l, "version"), "deployment_id",
+			json_object_get(l, "id"), "status",
+			json_object_get(l, "status"), "at",
+			json_object_get(l, "updated_at"), "deployer",
+			json_object_get(l, "deployer"));
+	text = sl_http_canon(row);
+	json_decref(row);
+	json_decref(l);
+	return text;
+}
+
+enum sl_err sl_h_placement_refresh(struct sl_tx *tx, const char *service,
+				   const char *env, const char *target,
+				   struct sl_error *err)
+{
+	char *run = NULL, *latest = NULL, *item;
+	enum sl_err rc;
+
+	rc = sl_store_placement_refresh(tx, service, env, target, err);
+	if (rc == SL_OK)
+		rc = sl_store_placement_get(tx, service, env, target, &run,
+					    &latest, err);
+	if (rc)
+		return rc;
+	item = placement_item(service, env, target, run, latest);
+	rc = sl_store_placement_set_item(tx, service, env, target, item, err);
+	free(item);
+	free(run);
+	free(latest);
+	return rc;
+}
+
+/* The matrix is the placements' stored rows, concatenated: no document
+ * is parsed on the way out. */
 void sl_h_status(struct sl_req *r)
 {
 	struct sl_filter f = {0};
@@ -730,7 +791,6 @@ void sl_h_status(struct sl_req *r)
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	char *tagbuf = NULL;
-	json_t *items;
 	enum sl_err rc;
 
 	if (!sl_h_text_param(r, "service", &f.service) ||
@@ -742,50 +802,10 @@ void sl_h_status(struct sl_req *r)
 		rc = sl_store_placement_list(&tx, &f, &rows, &err);
 		sl_store_abort(&tx);
 	}
-	if (rc) {
+	if (rc)
 		sl_http_fail(r, &err);
-		goto out;
-	}
-	items = json_array();
-	for (size_t i = 0; i < rows.nrows; i++) {
-		const char *run = sl_db_text(&rows, i, 3);
-		json_t *l = sl_http_doc(sl_db_text(&rows, i, 4));
-		json_t *row, *running = json_null();
-
-		if (run) {
-			json_t *d = sl_http_doc(run);
-			json_t *since = json_object_get(d, "finished_at");
-
-			running = json_pack(
-				"{sO sO sO sO sO}", "version",
-				json_object_get(d, "version"), "release_id",
-				json_object_get(d, "release_id"),
-				"deployment_id", json_object_get(d, "id"),
-				"since",
-				json_is_null(since)
-					? json_object_get(d, "updated_at")
-					: since,
-				"deployer", json_object_get(d, "deployer"));
-			json_decref(d);
-		}
-		row = json_pack("{ss ss so so s{sO sO sO sO sO}}", "service",
-				sl_db_text(&rows, i, 0), "environment",
-				sl_db_text(&rows, i, 1), "target",
-				*sl_db_text(&rows, i, 2)
-					? json_string(sl_db_text(&rows, i, 2))
-					: json_null(),
-				"running", running, "latest", "version",
-				json_object_get(l, "version"), "deployment_id",
-				json_object_get(l, "id"), "status",
-				json_object_get(l, "status"), "at",
-				json_object_get(l, "updated_at"), "deployer",
-				json_object_get(l, "deployer"));
-		json_array_append_new(items, row);
-		json_decref(l);
-	}
-	sl_http_reply_json(r, 200,
-			   json_pack("{so sn}", "items", items, "next_cursor"));
-out:
+	else
+		sl_http_reply(r, 200, sl_h_list(&rows, 3, NULL));
 	sl_db_rows_fini(&rows);
 	free(tagbuf);
 }

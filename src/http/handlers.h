@@ -34,6 +34,11 @@ void sl_h_deploy_event(struct sl_req *r);
 void sl_h_deploy_events(struct sl_req *r);
 void sl_h_deploy_rollback(struct sl_req *r);
 void sl_h_status(struct sl_req *r);
+/* Recomputes a placement (latest, running) and its status-matrix row;
+ * call after a deployment there is created or changes status. */
+enum sl_err sl_h_placement_refresh(struct sl_tx *tx, const char *service,
+				   const char *env, const char *target,
+				   struct sl_error *err);
 extern const struct sl_field sl_deploy_fields[];
 extern const struct sl_field sl_event_fields[];
 extern const struct sl_field sl_rollback_fields[];

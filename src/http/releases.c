@@ -157,25 +157,36 @@ out:
 
 void sl_h_release_get(struct sl_req *r)
 {
+	const char *ref = r->params[0], *at = strchr(ref, '@');
 	struct sl_error err = {0};
+	struct sl_semver v;
 	struct sl_tx tx;
-	char *doc = NULL;
+	char *doc = NULL, *service = NULL, *key = NULL;
 	int64_t id = 0, rev = 0;
 	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 
-	if (rc == SL_OK) {
-		rc = sl_h_release_ref(&tx, r->params[0], &id, &err);
+	if (rc == SL_OK && at && sl_semver_parse(at + 1, &v, NULL) == SL_OK) {
+		/* service@version: one indexed read. */
+		service = sl_xstrndup(ref, (size_t)(at - ref));
+		key = sl_semver_sortkey(&v);
+		sl_semver_fini(&v);
+		rc = sl_store_release_get_by_key(&tx, service, key, &doc, &rev,
+						 &err);
+	} else if (rc == SL_OK) {
+		rc = sl_h_release_ref(&tx, ref, &id, &err);
 		if (rc == SL_OK)
 			rc = sl_store_release_get(&tx, id, &doc, &rev, &err);
-		sl_store_abort(&tx);
 	}
+	if (tx.conn)
+		sl_store_abort(&tx);
 	if (rc == SL_ENOTFOUND)
-		sl_http_failf(r, rc, NULL, "release '%s' not found",
-			      r->params[0]);
+		sl_http_failf(r, rc, NULL, "release '%s' not found", ref);
 	else if (rc)
 		sl_http_fail(r, &err);
 	else
 		sl_h_reply_doc(r, 200, doc, rev);
+	free(service);
+	free(key);
 }
 
 void sl_h_release_list(struct sl_req *r)

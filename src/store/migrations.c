@@ -71,6 +71,7 @@ static const char m001[] =
 	" target TEXT NOT NULL,"
 	" latest_id BIGINT NOT NULL,"
 	" running_id BIGINT,"
+	" item TEXT,"
 	" PRIMARY KEY (service, environment, target));"
 	"CREATE TABLE deployment_events ("
 	" id {ID_PK},"

@@ -881,6 +881,18 @@ enum sl_err sl_store_release_get(struct sl_tx *tx, int64_t id, char **doc,
 			revision, "release", err);
 }
 
+enum sl_err sl_store_release_get_by_key(struct sl_tx *tx, const char *service,
+					const char *sortkey, char **doc,
+					int64_t *revision, struct sl_error *err)
+{
+	return one_text(tx,
+			"SELECT doc, revision FROM releases"
+			" WHERE service = $1 AND sortkey = $2",
+			(const struct sl_db_val[]){SL_P_TEXT(service),
+						   SL_P_TEXT(sortkey)},
+			2, doc, revision, "release", err);
+}
+
 enum sl_err sl_store_release_find(struct sl_tx *tx, const char *service,
 				  const char *sortkey, int64_t *id,
 				  struct sl_error *err)
@@ -1103,6 +1115,46 @@ enum sl_err sl_store_placement_refresh(struct sl_tx *tx, const char *service,
 		 SL_P_TEXT(target));
 }
 
+enum sl_err sl_store_placement_get(struct sl_tx *tx, const char *service,
+				   const char *environment, const char *target,
+				   char **running, char **latest,
+				   struct sl_error *err)
+{
+	struct sl_db_rows rows;
+	enum sl_err rc = Q(tx,
+			   "SELECT r.doc, l.doc FROM placements p"
+			   " JOIN deployments l ON l.id = p.latest_id"
+			   " LEFT JOIN deployments r ON r.id = p.running_id"
+			   " WHERE p.service = $1 AND p.environment = $2"
+			   " AND p.target = $3",
+			   &rows, NULL, err, SL_P_TEXT(service),
+			   SL_P_TEXT(environment), SL_P_TEXT(target));
+
+	if (rc)
+		return rc;
+	if (rows.nrows == 0) {
+		sl_db_rows_fini(&rows);
+		return sl_error_set(err, SL_ENOTFOUND, "", "no placement");
+	}
+	*running = sl_db_text(&rows, 0, 0) ? sl_xstrdup(sl_db_text(&rows, 0, 0))
+					   : NULL;
+	*latest = sl_xstrdup(sl_db_text(&rows, 0, 1));
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}
+
+enum sl_err sl_store_placement_set_item(struct sl_tx *tx, const char *service,
+					const char *environment,
+					const char *target, const char *item,
+					struct sl_error *err)
+{
+	return Q(tx,
+		 "UPDATE placements SET item = $4 WHERE service = $1"
+		 " AND environment = $2 AND target = $3",
+		 NULL, NULL, err, SL_P_TEXT(service), SL_P_TEXT(environment),
+		 SL_P_TEXT(target), SL_P_TEXT(item));
+}
+
 enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
 				    struct sl_db_rows *out,
 				    struct sl_error *err)
@@ -1122,17 +1174,14 @@ enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
 		SL_P_TEXT(f->tag_value),
 	};
 
-	return run_list(
-		tx, LIST_PLACEMENTS,
-		"SELECT p.service, p.environment, p.target, r.doc, l.doc"
-		" FROM placements p"
-		" JOIN environments e ON e.name = p.environment"
-		" JOIN deployments l ON l.id = p.latest_id"
-		" LEFT JOIN deployments r ON r.id = p.running_id",
-		cl, 3, vals,
-		"ORDER BY p.service, e.rank, p.environment, p.target"
-		" LIMIT",
-		f->limit, out, err);
+	return run_list(tx, LIST_PLACEMENTS,
+			"SELECT p.service, p.environment, p.target, p.item"
+			" FROM placements p"
+			" JOIN environments e ON e.name = p.environment",
+			cl, 3, vals,
+			"ORDER BY p.service, e.rank, p.environment, p.target"
+			" LIMIT",
+			f->limit, out, err);
 }
 
 /* ---- events ---- */

@@ -132,6 +132,11 @@ enum sl_err sl_store_release_insert(struct sl_tx *tx, const char *service,
 				    struct sl_error *err);
 enum sl_err sl_store_release_get(struct sl_tx *tx, int64_t id, char **doc,
 				 int64_t *revision, struct sl_error *err);
+/* Reads a release by service and SemVer sort key in one query. */
+enum sl_err sl_store_release_get_by_key(struct sl_tx *tx, const char *service,
+					const char *sortkey, char **doc,
+					int64_t *revision,
+					struct sl_error *err);
 /* Finds a release by service and SemVer sort key; fills *id. */
 enum sl_err sl_store_release_find(struct sl_tx *tx, const char *service,
 				  const char *sortkey, int64_t *id,
@@ -188,8 +193,19 @@ enum sl_err sl_store_placement_refresh(struct sl_tx *tx, const char *service,
 				       const char *environment,
 				       const char *target,
 				       struct sl_error *err);
-/* Rows: (service, environment, target, running doc or NULL, latest doc),
- * ordered by service, environment rank, target. */
+/* The running (NULL when none) and latest documents of a placement. */
+enum sl_err sl_store_placement_get(struct sl_tx *tx, const char *service,
+				   const char *environment, const char *target,
+				   char **running, char **latest,
+				   struct sl_error *err);
+/* Keeps the placement's status-matrix row, as the http layer renders
+ * it, so reading the matrix is a concatenation. */
+enum sl_err sl_store_placement_set_item(struct sl_tx *tx, const char *service,
+					const char *environment,
+					const char *target, const char *item,
+					struct sl_error *err);
+/* Rows: (service, environment, target, item), ordered by service,
+ * environment rank, target. */
 enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
 				    struct sl_db_rows *out,
 				    struct sl_error *err);

@@ -218,6 +218,7 @@ TEST(placement_tracks_latest_and_running)
 	struct sl_filter f = {0};
 	struct sl_db_rows rows;
 	int64_t rel = 0, d1 = 0, d2 = 0, running = -1;
+	char *run = NULL, *latest = NULL;
 
 	sl_store_service_insert(&tx, "api", 1, "{}", NULL, 0, NULL);
 	sl_store_environment_insert(&tx, "prod", 20, 1, "{}", NULL);
@@ -232,10 +233,24 @@ TEST(placement_tracks_latest_and_running)
 	sl_store_deployment_update(&tx, d2, 0, "failed", 3, "{\"d\":2}", NULL);
 	CHECK_INT(sl_store_placement_refresh(&tx, "api", "prod", "", NULL),
 		  SL_OK);
+	CHECK_INT(sl_store_placement_get(&tx, "api", "prod", "", &run, &latest,
+					 NULL),
+		  SL_OK);
+	CHECK_STR(run, "{\"d\":1}");
+	CHECK_STR(latest, "{\"d\":2}");
+	free(run);
+	free(latest);
+	CHECK_INT(sl_store_placement_set_item(&tx, "api", "prod", "",
+					      "{\"i\":1}", NULL),
+		  SL_OK);
 	CHECK_INT(sl_store_placement_list(&tx, &f, &rows, NULL), SL_OK);
 	CHECK_INT(rows.nrows, 1);
-	CHECK_STR(sl_db_text(&rows, 0, 3), "{\"d\":1}");
-	CHECK_STR(sl_db_text(&rows, 0, 4), "{\"d\":2}");
+	CHECK_STR(sl_db_text(&rows, 0, 0), "api");
+	CHECK_STR(sl_db_text(&rows, 0, 3), "{\"i\":1}");
+	sl_db_rows_fini(&rows);
+	f.service = "other";
+	CHECK_INT(sl_store_placement_list(&tx, &f, &rows, NULL), SL_OK);
+	CHECK_INT(rows.nrows, 0);
 	sl_db_rows_fini(&rows);
 	CHECK_INT(sl_store_deployment_running(&tx, "api", "prod", "", 0,
 					      &running, NULL),
