@@ -76,7 +76,10 @@ struct sl_req {
 	char etag[32];
 	char *location;
 	int replayed;
-	char allow[40]; /* the methods the path allows, for a 405 */
+	int queued;	     /* handed to the writer, connection suspended */
+	int done;	     /* the writer finished it; reply on resume */
+	struct sl_req *next; /* the writer's queue */
+	char allow[40];	     /* the methods the path allows, for a 405 */
 };
 
 /* Replies with status and a body (taken: freed with the request). */

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,8 +28,24 @@ struct sl_server {
 	unsigned port;
 };
 
+/* The writer: on SQLite, every write request is handed to one thread
+ * that runs the handlers back to back inside one store batch and COMMITs
+ * once for all of them, then resumes their suspended connections. While
+ * it syncs, new writes queue up without holding a request thread, so a
+ * small pool serves reads with low latency and writes in large groups. */
+#define WRITER_BATCH_MAX 128
+
+struct writer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t wake;
+	struct sl_req *head, *tail;
+	int stop, running;
+};
+
 struct sl_app {
 	struct sl_store *store;
+	struct writer *writer; /* NULL when the engine does not group */
 };
 
 static int64_t mono_ns(void)
@@ -506,6 +523,88 @@ static int idempotent_replay(struct sl_req *r)
 	return 1;
 }
 
+/* Suspends the request's connection and queues it for the writer; 0
+ * (the caller runs the handler itself) when there is no writer or it is
+ * stopping. */
+static int writer_take(struct sl_req *r)
+{
+	struct writer *w = r->app->writer;
+
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	if (w->stop) {
+		pthread_mutex_unlock(&w->mu);
+		return 0;
+	}
+	r->queued = 1;
+	MHD_suspend_connection(r->conn);
+	r->next = NULL;
+	if (w->tail)
+		w->tail->next = r;
+	else
+		w->head = r;
+	w->tail = r;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+	return 1;
+}
+
+static void *writer_run(void *arg)
+{
+	struct sl_app *app = arg;
+	struct writer *w = app->writer;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		struct sl_req *batch, *r;
+		struct sl_error err = {0};
+		enum sl_err rc;
+		int n = 0;
+
+		while (!w->head && !w->stop)
+			pthread_cond_wait(&w->wake, &w->mu);
+		if (!w->head && w->stop)
+			break;
+		/* Take what has queued, up to the batch size. */
+		batch = w->head;
+		for (r = batch; r && ++n < WRITER_BATCH_MAX; r = r->next)
+			;
+		w->head = r ? r->next : NULL;
+		if (r)
+			r->next = NULL;
+		if (!w->head)
+			w->tail = NULL;
+		pthread_mutex_unlock(&w->mu);
+
+		sl_store_batch_begin(app->store);
+		for (r = batch; r; r = r->next) {
+			r->route->handler(r);
+			if (!r->status)
+				sl_http_failf(r, SL_EINTERNAL, NULL,
+					      "handler set no reply");
+		}
+		rc = sl_store_batch_end(app->store, &err);
+		for (r = batch; r;) {
+			struct sl_req *next = r->next;
+
+			/* A failed COMMIT took every write of the batch with
+			 * it: none may be acknowledged. */
+			if (rc && r->status < 300)
+				sl_http_failf(r, SL_EUNAVAIL, NULL,
+					      "the write could not be "
+					      "committed; retry");
+			r->done = 1;
+			MHD_resume_connection(r->conn);
+			r = next;
+		}
+		pthread_mutex_lock(&w->mu);
+	}
+	w->running = 0;
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
 static void dispatch(struct sl_req *r)
 {
 	if (!route(r))
@@ -528,6 +627,8 @@ static void dispatch(struct sl_req *r)
 	if ((r->route->flags & SL_R_BODY) && !read_body(r))
 		return;
 	if ((r->route->flags & SL_R_WRITE) && idempotent_replay(r))
+		return;
+	if (strcmp(r->method, "GET") != 0 && writer_take(r))
 		return;
 	r->route->handler(r);
 	if (!r->status)
@@ -588,7 +689,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		*data_size = 0;
 		return MHD_YES;
 	}
-	dispatch(r);
+	if (!r->done) {
+		dispatch(r);
+		if (r->queued)
+			return MHD_YES; /* the writer resumes it */
+	}
 	body = r->reply ? r->reply : sl_xstrdup("");
 	r->reply = NULL;
 	resp = MHD_create_response_from_buffer(strlen(body), body,
@@ -725,8 +830,9 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 	s->app = sl_xcalloc(1, sizeof(*s->app));
 	s->app->store = cfg->store;
 	s->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY, 0,
-		NULL, NULL, on_request, s->app, MHD_OPTION_SOCK_ADDR,
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
+			MHD_ALLOW_SUSPEND_RESUME,
+		0, NULL, NULL, on_request, s->app, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned)(cfg->threads ? cfg->threads : 8),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -738,6 +844,18 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 		free(s);
 		return sl_error_set(err, SL_EUNAVAIL, "listen",
 				    "cannot listen on %s", cfg->listen);
+	}
+	if (sl_store_grouped(cfg->store)) {
+		struct writer *w = sl_xcalloc(1, sizeof(*w));
+
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_cond_init(&w->wake, NULL);
+		w->running = 1;
+		s->app->writer = w;
+		if (pthread_create(&w->thread, NULL, writer_run, s->app)) {
+			s->app->writer = NULL;
+			free(w);
+		}
 	}
 	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : (unsigned)port;
@@ -755,7 +873,21 @@ void sl_server_stop(struct sl_server *s)
 	if (!s)
 		return;
 	MHD_quiesce_daemon(s->mhd);
+	if (s->app->writer) {
+		struct writer *w = s->app->writer;
+
+		/* Drain the queue (every queued write is committed and
+		 * answered), then let late writes run inline. */
+		pthread_mutex_lock(&w->mu);
+		w->stop = 1;
+		pthread_cond_signal(&w->wake);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->wake);
+	}
 	MHD_stop_daemon(s->mhd);
+	free(s->app->writer);
 	free(s->app);
 	free(s);
 }

@@ -148,8 +148,10 @@ struct group {
 	int members;	    /* released savepoints awaiting COMMIT */
 	uint64_t gen;	    /* the group being filled */
 	uint64_t committed; /* the last group whose COMMIT returned */
-	uint64_t commits;   /* COMMITs issued */
-	uint64_t writes;    /* writes that joined a group */
+	int batch;	    /* a batch owns the slot (sl_store_batch_*) */
+	pthread_t batch_owner;
+	uint64_t commits; /* COMMITs issued */
+	uint64_t writes;  /* writes that joined a group */
 	enum sl_err result[RESULTS];
 	struct sl_error error[RESULTS];
 };
@@ -164,11 +166,13 @@ static enum sl_err group_begin(struct sl_store *st, struct sl_tx *tx,
 	enum sl_err rc = SL_OK;
 
 	pthread_mutex_lock(&g->mu);
-	g->waiting++;
-	while (g->active)
-		pthread_cond_wait(&g->turn, &g->mu);
-	g->waiting--;
-	g->active = 1;
+	if (!(g->batch && pthread_equal(g->batch_owner, pthread_self()))) {
+		g->waiting++;
+		while (g->active)
+			pthread_cond_wait(&g->turn, &g->mu);
+		g->waiting--;
+		g->active = 1;
+	}
 	pthread_mutex_unlock(&g->mu);
 	if (!g->open) {
 		rc = st->ops->begin(g->conn, err);
@@ -233,6 +237,12 @@ static enum sl_err group_leave(struct sl_store *st, struct sl_tx *tx,
 	pthread_mutex_lock(&g->mu);
 	if (joined)
 		g->members++;
+	if (g->batch && pthread_equal(g->batch_owner, pthread_self())) {
+		/* Inside a batch the owner keeps the slot; the batch's end
+		 * commits and reports. */
+		pthread_mutex_unlock(&g->mu);
+		return SL_OK;
+	}
 	if (g->waiting > 0 && g->members < GROUP_MAX) {
 		g->active = 0;
 		pthread_cond_signal(&g->turn);
@@ -256,6 +266,48 @@ static enum sl_err group_leave(struct sl_store *st, struct sl_tx *tx,
 	rc = g->result[tx->group % RESULTS];
 	if (rc && err)
 		*err = g->error[tx->group % RESULTS];
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
+int sl_store_grouped(const struct sl_store *st)
+{
+	return st->group != NULL;
+}
+
+int sl_store_batch_begin(struct sl_store *st)
+{
+	struct group *g = st->group;
+
+	if (!g)
+		return 0;
+	pthread_mutex_lock(&g->mu);
+	g->waiting++;
+	while (g->active)
+		pthread_cond_wait(&g->turn, &g->mu);
+	g->waiting--;
+	g->active = 1;
+	g->batch = 1;
+	g->batch_owner = pthread_self();
+	pthread_mutex_unlock(&g->mu);
+	return 1;
+}
+
+enum sl_err sl_store_batch_end(struct sl_store *st, struct sl_error *err)
+{
+	struct group *g = st->group;
+	uint64_t gen;
+	enum sl_err rc;
+
+	pthread_mutex_lock(&g->mu);
+	g->batch = 0;
+	gen = g->gen;
+	pthread_mutex_unlock(&g->mu);
+	group_flush(st);
+	pthread_mutex_lock(&g->mu);
+	rc = g->result[gen % RESULTS];
+	if (rc && err)
+		*err = g->error[gen % RESULTS];
 	pthread_mutex_unlock(&g->mu);
 	return rc;
 }

@@ -82,6 +82,16 @@ enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err);
 /* Rolls back (for a write) and gives the connection back. Safe to call
  * after a failed commit. */
 void sl_store_abort(struct sl_tx *tx);
+/* Batches (SQLite): the calling thread takes the writer for a series of
+ * write transactions that all share one COMMIT, issued by batch_end,
+ * which returns its result; a failed write inside rolls back alone.
+ * batch_begin returns 0 (and does nothing) on engines that do not
+ * group. Nothing written in a batch may be acknowledged before batch_end
+ * returns SL_OK. */
+int sl_store_batch_begin(struct sl_store *st);
+/* 1 when the engine groups writes (and batches mean something). */
+int sl_store_grouped(const struct sl_store *st);
+enum sl_err sl_store_batch_end(struct sl_store *st, struct sl_error *err);
 /* 0 when the store answers a trivial query. */
 enum sl_err sl_store_ping(struct sl_store *st, struct sl_error *err);
 
