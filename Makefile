@@ -11,7 +11,7 @@
 MODE ?= debug
 BUILD := build/$(MODE)
 
-PKGS := libmicrohttpd jansson sqlite3 libsodium libcurl libpq
+PKGS := libmicrohttpd jansson sqlite3 libsodium libcurl libpq libical
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -31,6 +31,7 @@ LDFLAGS := $(SAN)
 LIBS := $(PKG_LIBS) -lpthread -lm
 
 CORE_SRC := $(wildcard src/core/*.c)
+CAL_SRC := $(wildcard src/cal/*.c)
 STORE_SRC := $(wildcard src/store/*.c)
 HTTP_SRC := $(filter-out src/http/main.c,$(wildcard src/http/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
@@ -38,7 +39,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-LIB_OBJ := $(call obj,$(CORE_SRC) $(STORE_SRC) $(HTTP_SRC))
+LIB_OBJ := $(call obj,$(CORE_SRC) $(CAL_SRC) $(STORE_SRC) $(HTTP_SRC))
 DAEMON := $(BUILD)/shiplogd
 CLI := $(BUILD)/shiplog
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))

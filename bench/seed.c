@@ -425,7 +425,7 @@ int main(int argc, char **argv)
 	tx_begin(&s);
 	sl_token_hash(token, hash);
 	check(sl_store_token_insert(&s.tx, "bench-admin", "admin", hash, now,
-				    "bench seed", &id, &s.err),
+				    "bench seed", NULL, &id, &s.err),
 	      &s.err, "token");
 	for (int e = 0; e < NENV; e++) {
 		json_t *d = json_pack(

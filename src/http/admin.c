@@ -29,6 +29,14 @@ const struct sl_field sl_token_fields[] = {
 	{"name", SL_FT_STRING, SL_F_REQUIRED, 1, 64, check_token_name, NULL,
 	 NULL, "who or what holds it"},
 	{"role", SL_FT_STRING, SL_F_REQUIRED, 1, 32, NULL, NULL, roles, NULL},
+	{"environments", SL_FT_STRINGS, 0, 1, 63, sl_valid_slug, NULL, NULL,
+	 "limit the token to these environments"},
+	{"services", SL_FT_STRINGS, 0, 1, 63, sl_valid_slug, NULL, NULL,
+	 "limit the token to these services"},
+	{"teams", SL_FT_STRINGS, 0, 1, 128, NULL, NULL, NULL,
+	 "limit the token to services these teams own"},
+	{"groups", SL_FT_STRINGS, 0, 1, 63, sl_valid_slug, NULL, NULL,
+	 "approval groups the holder belongs to"},
 	{0},
 };
 
@@ -43,21 +51,36 @@ void sl_h_token_create(struct sl_req *r)
 	json_t *pub;
 	enum sl_err rc;
 
+	static const char *const scopes[] = {"environments", "services",
+					     "teams", "groups"};
+	json_t *scope = json_object();
+	char *scope_text = NULL;
+
+	for (size_t i = 0; i < 4; i++)
+		if (json_array_size(json_object_get(r->json, scopes[i])))
+			json_object_set(scope, scopes[i],
+					json_object_get(r->json, scopes[i]));
+	if (json_object_size(scope))
+		scope_text = sl_http_canon(scope);
 	sl_token_generate(secret, sizeof(secret));
 	sl_token_hash(secret, hash);
 	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
 	if (rc == SL_OK)
 		rc = sl_store_token_insert(&tx, name, role, hash, r->now,
-					   r->actor.name, &id, &err);
+					   r->actor.name, scope_text, &id,
+					   &err);
 	if (rc) {
 		sl_store_abort(&tx);
 		sl_http_fail(r, &err);
+		json_decref(scope);
+		free(scope_text);
 		return;
 	}
 	/* The audit entry names the token but never holds its secret. */
-	pub = json_pack("{sI ss ss so ss}", "id", (json_int_t)id, "name", name,
-			"role", role, "created_at", sl_h_time(r->now),
-			"created_by", r->actor.name);
+	pub = json_pack("{sI ss ss so ss so}", "id", (json_int_t)id, "name",
+			name, "role", role, "created_at", sl_h_time(r->now),
+			"created_by", r->actor.name, "scope", scope);
+	free(scope_text);
 	text = sl_http_canon(pub);
 	json_object_set_new(pub, "token", json_string(secret));
 	{
@@ -90,19 +113,21 @@ void sl_h_token_list(struct sl_req *r)
 	for (size_t i = 0; i < rows.nrows; i++) {
 		const char *rev = sl_db_text(&rows, i, 5);
 		const char *by = sl_db_text(&rows, i, 4);
+		const char *sc = sl_db_text(&rows, i, 6);
 
 		json_array_append_new(
 			items,
-			json_pack("{sI ss ss so so so}", "id",
-				  (json_int_t)sl_db_int(&rows, i, 0), "name",
-				  sl_db_text(&rows, i, 1), "role",
-				  sl_db_text(&rows, i, 2), "created_at",
-				  sl_h_time(sl_db_int(&rows, i, 3)),
-				  "created_by",
-				  by ? json_string(by) : json_null(),
-				  "revoked_at",
-				  rev ? sl_h_time(sl_db_int(&rows, i, 5))
-				      : json_null()));
+			json_pack(
+				"{sI ss ss so so so so}", "id",
+				(json_int_t)sl_db_int(&rows, i, 0), "name",
+				sl_db_text(&rows, i, 1), "role",
+				sl_db_text(&rows, i, 2), "created_at",
+				sl_h_time(sl_db_int(&rows, i, 3)), "created_by",
+				by ? json_string(by) : json_null(),
+				"revoked_at",
+				rev ? sl_h_time(sl_db_int(&rows, i, 5))
+				    : json_null(),
+				"scope", sc ? sl_http_doc(sc) : json_object()));
 	}
 	sl_db_rows_fini(&rows);
 	sl_http_reply_json(r, 200,
@@ -181,7 +206,7 @@ void sl_h_audit_list(struct sl_req *r)
 
 		json_array_append_new(
 			items,
-			json_pack("{sI so ss ss ss ss so so so}", "seq",
+			json_pack("{sI so ss ss ss ss so so so so}", "seq",
 				  (json_int_t)sl_db_int(&rows, i, 0), "at",
 				  sl_h_time(sl_db_int(&rows, i, 1)), "actor",
 				  sl_db_text(&rows, i, 2), "action",
@@ -190,7 +215,10 @@ void sl_h_audit_list(struct sl_req *r)
 				  sl_db_text(&rows, i, 5), "request_id",
 				  rq ? json_string(rq) : json_null(), "before",
 				  b ? sl_http_doc(b) : json_null(), "after",
-				  a ? sl_http_doc(a) : json_null()));
+				  a ? sl_http_doc(a) : json_null(), "via",
+				  sl_db_text(&rows, i, 9)
+					  ? json_string(sl_db_text(&rows, i, 9))
+					  : json_null()));
 	}
 	sl_http_reply_json(
 		r, 200,

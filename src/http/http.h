@@ -25,7 +25,6 @@ typedef void (*sl_handler)(struct sl_req *r);
 #define SL_R_PUBLIC 0x1 /* no token needed */
 #define SL_R_BODY   0x2 /* expects a JSON object body */
 #define SL_R_WRITE  0x4 /* changes state: audited, idempotent */
-#define SL_R_ADMIN  0x8 /* admin tokens only */
 
 struct sl_field;
 
@@ -36,6 +35,7 @@ struct sl_route {
 	unsigned flags;
 	const char *summary;
 	const struct sl_field *body; /* the request body's schema, if any */
+	int action;		     /* enum sl_action the route needs */
 };
 
 extern const struct sl_route sl_routes[];
@@ -45,6 +45,8 @@ struct sl_actor {
 	int64_t id;
 	char *name;
 	char *role;
+	char *scope; /* JSON {"environments","services","teams","groups"} or
+			NULL */
 };
 
 struct sl_req {
@@ -80,6 +82,7 @@ struct sl_req {
 	int done;	     /* the writer finished it; reply on resume */
 	struct sl_req *next; /* the writer's queue */
 	char allow[40];	     /* the methods the path allows, for a 405 */
+	char via[40];	     /* "grant:<id>" when only a grant allowed it */
 };
 
 /* Replies with status and a body (taken: freed with the request). */
@@ -121,6 +124,19 @@ struct sl_audit_info {
 void sl_http_write_finish(struct sl_req *r, struct sl_tx *tx,
 			  const struct sl_audit_info *a, int status,
 			  char *body);
+
+/* Authorisation (authz.c). allowed: 1 when the token may take action a
+ * (enum sl_action) on env and service (NULL = not at issue), else 0 with
+ * why filled; require: the same, replying 403 when not. may_somewhere:
+ * the role or a live grant allows a anywhere. in_groups: the token
+ * belongs to the approval group. sees: env/service are in its scope. */
+int sl_http_allowed(struct sl_req *r, int a, const char *env,
+		    const char *service, char *why, size_t whylen);
+int sl_http_require(struct sl_req *r, int a, const char *env,
+		    const char *service);
+int sl_http_may_somewhere(struct sl_req *r, int a);
+int sl_http_in_groups(struct sl_req *r, const char *group);
+int sl_http_sees(struct sl_req *r, const char *env, const char *service);
 
 /* The store of the running app. */
 struct sl_store *sl_http_store(struct sl_req *r);

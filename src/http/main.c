@@ -107,7 +107,8 @@ static enum sl_err mint(struct sl_store *st, const char *name, const char *role,
 			return rc;
 		}
 	}
-	rc = sl_store_token_insert(&tx, name, role, hash, now, by, &id, err);
+	rc = sl_store_token_insert(&tx, name, role, hash, now, by, NULL, &id,
+				   err);
 	if (rc) {
 		sl_store_abort(&tx);
 		return rc;

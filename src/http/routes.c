@@ -1,7 +1,8 @@
 /* routes.c - the route table: one row per route (method, pattern,
- * handler, flags, summary, body schema). Routing, authentication, body
- * checks, idempotency, metrics and the OpenAPI document are all read from
- * here. */
+ * handler, flags, summary, body schema, permission). Routing,
+ * authentication, permissions, body checks, idempotency, metrics and the
+ * OpenAPI document are all read from here. */
+#include "core/perm.h"
 #include "http/handlers.h"
 
 #define PUB   SL_R_PUBLIC
@@ -9,66 +10,73 @@
 #define WRITE SL_R_WRITE
 
 const struct sl_route sl_routes[] = {
-	{"GET", "/healthz", sl_h_healthz, PUB, "liveness", NULL},
+	{"GET", "/healthz", sl_h_healthz, PUB, "liveness", NULL, SL_ACT_READ},
 	{"GET", "/readyz", sl_h_readyz, PUB, "readiness: the store answers",
-	 NULL},
-	{"GET", "/metrics", sl_h_metrics, 0, "Prometheus metrics", NULL},
+	 NULL, SL_ACT_READ},
+	{"GET", "/metrics", sl_h_metrics, 0, "Prometheus metrics", NULL,
+	 SL_ACT_READ},
 	{"GET", "/v1/openapi.json", sl_h_openapi, 0, "this API, OpenAPI 3.1",
-	 NULL},
+	 NULL, SL_ACT_READ},
 
 	{"POST", "/v1/services", sl_h_service_create, BODY | WRITE,
-	 "create a service", sl_service_fields},
-	{"GET", "/v1/services", sl_h_service_list, 0, "list services", NULL},
+	 "create a service", sl_service_fields, SL_ACT_CATALOG_WRITE},
+	{"GET", "/v1/services", sl_h_service_list, 0, "list services", NULL,
+	 SL_ACT_READ},
 	{"GET", "/v1/services/{name}", sl_h_service_get, 0, "get a service",
-	 NULL},
+	 NULL, SL_ACT_READ},
 	{"PATCH", "/v1/services/{name}", sl_h_service_update, BODY | WRITE,
-	 "update a service", sl_service_fields},
+	 "update a service", sl_service_fields, SL_ACT_CATALOG_WRITE},
 	{"DELETE", "/v1/services/{name}", sl_h_service_delete, WRITE,
-	 "delete an unused service", NULL},
+	 "delete an unused service", NULL, SL_ACT_CATALOG_WRITE},
 
 	{"POST", "/v1/environments", sl_h_env_create, BODY | WRITE,
-	 "create an environment", sl_env_fields},
-	{"GET", "/v1/environments", sl_h_env_list, 0, "list environments",
-	 NULL},
+	 "create an environment", sl_env_fields, SL_ACT_CATALOG_WRITE},
+	{"GET", "/v1/environments", sl_h_env_list, 0, "list environments", NULL,
+	 SL_ACT_READ},
 	{"GET", "/v1/environments/{name}", sl_h_env_get, 0,
-	 "get an environment", NULL},
+	 "get an environment", NULL, SL_ACT_READ},
 	{"PATCH", "/v1/environments/{name}", sl_h_env_update, BODY | WRITE,
-	 "update an environment", sl_env_fields},
+	 "update an environment", sl_env_fields, SL_ACT_CATALOG_WRITE},
 	{"DELETE", "/v1/environments/{name}", sl_h_env_delete, WRITE,
-	 "delete an unused environment", NULL},
+	 "delete an unused environment", NULL, SL_ACT_CATALOG_WRITE},
 
 	{"POST", "/v1/releases", sl_h_release_create, BODY | WRITE,
-	 "create a release", sl_release_fields},
-	{"GET", "/v1/releases", sl_h_release_list, 0, "list releases", NULL},
+	 "create a release", sl_release_fields, SL_ACT_RELEASE_WRITE},
+	{"GET", "/v1/releases", sl_h_release_list, 0, "list releases", NULL,
+	 SL_ACT_READ},
 	{"GET", "/v1/releases/{id}", sl_h_release_get, 0,
-	 "get a release by id or service@version", NULL},
+	 "get a release by id or service@version", NULL, SL_ACT_READ},
 	{"PATCH", "/v1/releases/{id}", sl_h_release_update, BODY | WRITE,
-	 "update a release or move its status", sl_release_fields},
+	 "update a release or move its status", sl_release_fields,
+	 SL_ACT_RELEASE_WRITE},
 
 	{"POST", "/v1/deployments", sl_h_deploy_create, BODY | WRITE,
-	 "start or queue a deployment", sl_deploy_fields},
+	 "start or queue a deployment (runs the gates)", sl_deploy_fields,
+	 SL_ACT_DEPLOY},
 	{"GET", "/v1/deployments", sl_h_deploy_list, 0, "list deployments",
-	 NULL},
+	 NULL, SL_ACT_READ},
 	{"GET", "/v1/deployments/{id}", sl_h_deploy_get, 0,
-	 "get a deployment with its timeline", NULL},
+	 "get a deployment with its timeline", NULL, SL_ACT_READ},
 	{"POST", "/v1/deployments/{id}/events", sl_h_deploy_event, BODY | WRITE,
-	 "report progress", sl_event_fields},
+	 "report progress", sl_event_fields, SL_ACT_DEPLOY},
 	{"GET", "/v1/deployments/{id}/events", sl_h_deploy_events, 0,
-	 "a deployment's timeline", NULL},
+	 "a deployment's timeline", NULL, SL_ACT_READ},
 	{"POST", "/v1/deployments/{id}/rollback", sl_h_deploy_rollback,
 	 BODY | WRITE, "roll back to the version that ran before",
-	 sl_rollback_fields},
+	 sl_rollback_fields, SL_ACT_DEPLOY},
 
 	{"GET", "/v1/status", sl_h_status, 0,
-	 "the matrix: what runs where, since when", NULL},
+	 "the matrix: what runs where, since when", NULL, SL_ACT_READ},
 
-	{"POST", "/v1/tokens", sl_h_token_create, BODY | SL_R_ADMIN,
-	 "mint a token (admin)", sl_token_fields},
-	{"GET", "/v1/tokens", sl_h_token_list, SL_R_ADMIN, "list tokens", NULL},
-	{"DELETE", "/v1/tokens/{id}", sl_h_token_revoke, WRITE | SL_R_ADMIN,
-	 "revoke a token", NULL},
+	{"POST", "/v1/tokens", sl_h_token_create, BODY, "mint a token (admin)",
+	 sl_token_fields, SL_ACT_TOKEN_ADMIN},
+	{"GET", "/v1/tokens", sl_h_token_list, 0, "list tokens", NULL,
+	 SL_ACT_TOKEN_ADMIN},
+	{"DELETE", "/v1/tokens/{id}", sl_h_token_revoke, WRITE,
+	 "revoke a token", NULL, SL_ACT_TOKEN_ADMIN},
 
-	{"GET", "/v1/audit", sl_h_audit_list, 0, "audit entries", NULL},
+	{"GET", "/v1/audit", sl_h_audit_list, 0, "audit entries", NULL,
+	 SL_ACT_AUDIT_READ},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);

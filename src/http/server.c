@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/perm.h"
 #include "core/validate.h"
 #include "http/http.h"
 #include "http/metrics.h"
@@ -242,6 +243,7 @@ void sl_http_write_finish(struct sl_req *r, struct sl_tx *tx,
 		.request_id = r->request_id,
 		.before = a->before,
 		.after = a->after,
+		.via = r->via[0] ? r->via : NULL,
 	};
 	int64_t seq;
 	enum sl_err rc = sl_store_audit_append(tx, &e, &seq, &err);
@@ -384,7 +386,7 @@ static int authenticate(struct sl_req *r)
 	if (rc == SL_OK) {
 		rc = sl_store_token_find(&tx, hash, &r->actor.id,
 					 &r->actor.name, &r->actor.role,
-					 &stored, &err);
+					 &stored, &r->actor.scope, &err);
 		sl_store_abort(&tx);
 	}
 	/* The index finds the row by digest; the final say is a
@@ -611,12 +613,15 @@ static void dispatch(struct sl_req *r)
 		return;
 	if (!(r->route->flags & SL_R_PUBLIC) && !authenticate(r))
 		return;
-	if ((r->route->flags & SL_R_ADMIN) &&
-	    strcmp(r->actor.role, "admin") != 0) {
-		sl_http_failf(r, SL_EFORBIDDEN, NULL,
-			      "this needs the admin role; the token '%s' has "
-			      "the role %s",
-			      r->actor.name, r->actor.role);
+	/* The route's permission, anywhere; handlers check the scope
+	 * (environment, service) where the object names one. */
+	if (!(r->route->flags & SL_R_PUBLIC) &&
+	    !sl_http_may_somewhere(r, r->route->action)) {
+		sl_http_failf(r, SL_EFORBIDDEN, "permission",
+			      "this needs the permission %s, which the role %s "
+			      "of the token '%s' does not hold",
+			      sl_action_name(r->route->action), r->actor.role,
+			      r->actor.name);
 		return;
 	}
 	if (r->too_large) {
@@ -796,6 +801,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->location);
 	free(r->actor.name);
 	free(r->actor.role);
+	free(r->actor.scope);
 	free(r);
 	*con_cls = NULL;
 }

@@ -21,6 +21,7 @@ struct slot {
 	int64_t id;
 	char name[72];
 	char role[32];
+	char *scope; /* owned, NULL when unscoped */
 	int64_t expires_ns;
 	uint64_t gen;
 };
@@ -75,6 +76,7 @@ int sl_tokcache_get(const char *hash, struct sl_actor *out)
 		out->id = s->id;
 		out->name = sl_xstrdup(s->name);
 		out->role = sl_xstrdup(s->role);
+		out->scope = s->scope ? sl_xstrdup(s->scope) : NULL;
 		hit = 1;
 	}
 	pthread_mutex_unlock(&lock);
@@ -93,6 +95,8 @@ void sl_tokcache_put(const char *hash, const struct sl_actor *a)
 	s->id = a->id;
 	snprintf(s->name, sizeof(s->name), "%s", a->name);
 	snprintf(s->role, sizeof(s->role), "%s", a->role);
+	free(s->scope);
+	s->scope = a->scope ? sl_xstrdup(a->scope) : NULL;
 	s->expires_ns = now_ns() + ttl();
 	s->gen = gen;
 	pthread_mutex_unlock(&lock);

@@ -109,11 +109,77 @@ static const char m001[] =
 	" created_at BIGINT NOT NULL,"
 	" PRIMARY KEY (actor, key));";
 
+static const char m002[] =
+	/* Token scopes and approval groups: {"environments": [...],
+	 * "services": [...], "teams": [...], "groups": [...]}. */
+	"ALTER TABLE tokens ADD COLUMN scope TEXT;"
+	/* The grant a write was allowed through, when it was. */
+	"ALTER TABLE audit ADD COLUMN via TEXT;"
+	"CREATE TABLE policies ("
+	" environment TEXT NOT NULL,"
+	" version BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" created_by TEXT NOT NULL,"
+	" doc TEXT NOT NULL,"
+	" PRIMARY KEY (environment, version));"
+	"CREATE TABLE approvals ("
+	" id {ID_PK},"
+	" release_id BIGINT NOT NULL REFERENCES releases(id),"
+	" environment TEXT NOT NULL,"
+	" approver TEXT NOT NULL,"
+	" grp TEXT,"
+	" decision TEXT NOT NULL,"
+	" at BIGINT NOT NULL,"
+	" expires_at BIGINT,"
+	" artifacts_digest TEXT NOT NULL,"
+	" withdrawn_at BIGINT,"
+	" doc TEXT NOT NULL);"
+	"CREATE INDEX approvals_release ON approvals"
+	" (release_id, environment, id);"
+	"CREATE TABLE checklist_done ("
+	" release_id BIGINT NOT NULL REFERENCES releases(id),"
+	" environment TEXT NOT NULL,"
+	" item TEXT NOT NULL,"
+	" at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL,"
+	" PRIMARY KEY (release_id, environment, item));"
+	"CREATE TABLE change_requests ("
+	" key TEXT PRIMARY KEY,"
+	" revision BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL);"
+	"CREATE TABLE windows ("
+	" id {ID_PK},"
+	" environment TEXT,"
+	" created_at BIGINT NOT NULL,"
+	" deleted_at BIGINT,"
+	" doc TEXT NOT NULL);"
+	"CREATE TABLE grants ("
+	" id {ID_PK},"
+	" token_id BIGINT NOT NULL REFERENCES tokens(id),"
+	" role TEXT NOT NULL,"
+	" environment TEXT NOT NULL,"
+	" expires_at BIGINT NOT NULL,"
+	" revoked_at BIGINT,"
+	" doc TEXT NOT NULL);"
+	"CREATE INDEX grants_token ON grants (token_id, expires_at);"
+	"CREATE TABLE reviews ("
+	" id {ID_PK},"
+	" deployment_id BIGINT NOT NULL REFERENCES deployments(id),"
+	" closed_at BIGINT,"
+	" created_at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL);";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
 	 "tokens, audit, idempotency",
 	 m001},
+	{2,
+	 "governance: token scopes, policies, approvals, checklists, change "
+	 "requests, windows, grants, reviews",
+	 m002},
 };
 
 const size_t sl_migrations_count =

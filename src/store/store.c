@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/internal.h"
 #include "store/migrations.h"
 
 #define POOL_MAX 64
@@ -32,30 +33,23 @@ struct sl_store {
 	struct group *group; /* grouped writes, on SQLite */
 };
 
-#define NPARAMS(...)                                                           \
-	(sizeof((const struct sl_db_val[]){__VA_ARGS__}) /                     \
-	 sizeof(struct sl_db_val))
-#define Q(tx, sql, out, changes, err, ...)                                     \
-	run(tx, sql, (const struct sl_db_val[]){__VA_ARGS__},                  \
-	    NPARAMS(__VA_ARGS__), out, changes, err)
-
-static enum sl_err run(struct sl_tx *tx, const char *sql,
-		       const struct sl_db_val *p, size_t n,
-		       struct sl_db_rows *out, int64_t *changes,
-		       struct sl_error *err)
+enum sl_err sl__store_run(struct sl_tx *tx, const char *sql,
+			  const struct sl_db_val *p, size_t n,
+			  struct sl_db_rows *out, int64_t *changes,
+			  struct sl_error *err)
 {
 	return tx->st->ops->exec(tx->conn, sql, p, n, out, changes, err);
 }
 
 /* Runs a query expected to answer at most one row and copies its first
  * column; SL_ENOTFOUND (with what in the message) when there is none. */
-static enum sl_err one_text(struct sl_tx *tx, const char *sql,
-			    const struct sl_db_val *p, size_t n, char **text,
-			    int64_t *second, const char *what,
-			    struct sl_error *err)
+enum sl_err sl__store_one_text(struct sl_tx *tx, const char *sql,
+			       const struct sl_db_val *p, size_t n, char **text,
+			       int64_t *second, const char *what,
+			       struct sl_error *err)
 {
 	struct sl_db_rows rows;
-	enum sl_err rc = run(tx, sql, p, n, &rows, NULL, err);
+	enum sl_err rc = sl__store_run(tx, sql, p, n, &rows, NULL, err);
 
 	if (rc)
 		return rc;
@@ -74,12 +68,12 @@ static enum sl_err one_text(struct sl_tx *tx, const char *sql,
 	return SL_OK;
 }
 
-static enum sl_err one_int(struct sl_tx *tx, const char *sql,
-			   const struct sl_db_val *p, size_t n, int64_t *v,
-			   const char *what, struct sl_error *err)
+enum sl_err sl__store_one_int(struct sl_tx *tx, const char *sql,
+			      const struct sl_db_val *p, size_t n, int64_t *v,
+			      const char *what, struct sl_error *err)
 {
 	char *t = NULL;
-	enum sl_err rc = one_text(tx, sql, p, n, &t, NULL, what, err);
+	enum sl_err rc = sl__store_one_text(tx, sql, p, n, &t, NULL, what, err);
 
 	if (rc == SL_OK) {
 		*v = t ? strtoll(t, NULL, 10) : 0;
@@ -395,7 +389,7 @@ enum sl_err sl_store_ping(struct sl_store *st, struct sl_error *err)
 
 	if (rc)
 		return rc;
-	rc = one_int(&tx, "SELECT 1", NULL, 0, &one, "row", err);
+	rc = sl__store_one_int(&tx, "SELECT 1", NULL, 0, &one, "row", err);
 	sl_store_abort(&tx);
 	return rc;
 }
@@ -455,11 +449,12 @@ static enum sl_err migrate(struct sl_store *st, struct sl_error *err)
 		rc = sl_store_begin(st, 1, &tx, err);
 		if (rc)
 			return rc;
-		rc = one_int(&tx,
-			     "SELECT COUNT(*) FROM schema_migrations"
-			     " WHERE version = $1",
-			     (const struct sl_db_val[]){SL_P_INT(m->version)},
-			     1, &done, "migration", err);
+		rc = sl__store_one_int(
+			&tx,
+			"SELECT COUNT(*) FROM schema_migrations"
+			" WHERE version = $1",
+			(const struct sl_db_val[]){SL_P_INT(m->version)}, 1,
+			&done, "migration", err);
 		if (rc == SL_OK && !done) {
 			ddl = expand_ddl(m->sql, st->ops->id_pk);
 			rc = st->ops->exec_script(tx.conn, ddl, err);
@@ -691,8 +686,8 @@ static enum sl_err run_list(struct sl_tx *tx, int query, const char *head,
 			p[np++] = vals[v + (size_t)k];
 	}
 	p[np++] = SL_P_INT(limit > 0 ? limit : 1000000000000LL);
-	return run(tx, variant(query, head, cl, ncl, tail, mask), p, np, out,
-		   NULL, err);
+	return sl__store_run(tx, variant(query, head, cl, ncl, tail, mask), p,
+			     np, out, NULL, err);
 }
 
 /* ---- services ---- */
@@ -702,7 +697,7 @@ static enum sl_err put_tags(struct sl_tx *tx, const char *del_sql,
 			    const struct sl_tag *tags, size_t ntags,
 			    struct sl_error *err)
 {
-	enum sl_err rc = run(tx, del_sql, &owner, 1, NULL, NULL, err);
+	enum sl_err rc = sl__store_run(tx, del_sql, &owner, 1, NULL, NULL, err);
 
 	for (size_t i = 0; rc == SL_OK && i < ntags; i++)
 		rc = Q(tx, ins_sql, NULL, NULL, err, owner,
@@ -741,10 +736,10 @@ enum sl_err sl_store_service_insert(struct sl_tx *tx, const char *name,
 enum sl_err sl_store_service_get(struct sl_tx *tx, const char *name, char **doc,
 				 int64_t *revision, struct sl_error *err)
 {
-	return one_text(tx,
-			"SELECT doc, revision FROM services WHERE name = $1",
-			(const struct sl_db_val[]){SL_P_TEXT(name)}, 1, doc,
-			revision, "service", err);
+	return sl__store_one_text(
+		tx, "SELECT doc, revision FROM services WHERE name = $1",
+		(const struct sl_db_val[]){SL_P_TEXT(name)}, 1, doc, revision,
+		"service", err);
 }
 
 /* Checks the outcome of a revision-guarded UPDATE: no row changed means
@@ -758,7 +753,7 @@ static enum sl_err guarded(struct sl_tx *tx, int64_t changes,
 
 	if (changes == 1)
 		return SL_OK;
-	rc = one_int(tx, exists_sql, &key, 1, &n, what, err);
+	rc = sl__store_one_int(tx, exists_sql, &key, 1, &n, what, err);
 	if (rc)
 		return rc;
 	if (n == 0)
@@ -844,11 +839,11 @@ enum sl_err sl_store_environment_get(struct sl_tx *tx, const char *name,
 				     char **doc, int64_t *revision,
 				     struct sl_error *err)
 {
-	return one_text(tx,
-			"SELECT doc, revision FROM environments"
-			" WHERE name = $1",
-			(const struct sl_db_val[]){SL_P_TEXT(name)}, 1, doc,
-			revision, "environment", err);
+	return sl__store_one_text(tx,
+				  "SELECT doc, revision FROM environments"
+				  " WHERE name = $1",
+				  (const struct sl_db_val[]){SL_P_TEXT(name)},
+				  1, doc, revision, "environment", err);
 }
 
 enum sl_err sl_store_environment_update(struct sl_tx *tx, const char *name,
@@ -888,15 +883,17 @@ enum sl_err sl_store_environment_delete(struct sl_tx *tx, const char *name,
 enum sl_err sl_store_environment_list(struct sl_tx *tx, struct sl_db_rows *out,
 				      struct sl_error *err)
 {
-	return run(tx, "SELECT name, doc FROM environments ORDER BY rank, name",
-		   NULL, 0, out, NULL, err);
+	return sl__store_run(
+		tx, "SELECT name, doc FROM environments ORDER BY rank, name",
+		NULL, 0, out, NULL, err);
 }
 
 enum sl_err sl_store_environment_max_rank(struct sl_tx *tx, int64_t *rank,
 					  struct sl_error *err)
 {
-	return one_int(tx, "SELECT COALESCE(MAX(rank), 0) FROM environments",
-		       NULL, 0, rank, "environment", err);
+	return sl__store_one_int(
+		tx, "SELECT COALESCE(MAX(rank), 0) FROM environments", NULL, 0,
+		rank, "environment", err);
 }
 
 /* ---- releases ---- */
@@ -913,11 +910,12 @@ enum sl_err sl_store_release_insert(struct sl_tx *tx, const char *service,
 		SL_P_TEXT(status),  SL_P_TEXT(type),	SL_P_INT(now),
 	};
 
-	rc = one_int(tx,
-		     "INSERT INTO releases (service, version, sortkey, status,"
-		     " type, revision, created_at, updated_at, doc)"
-		     " VALUES ($1, $2, $3, $4, $5, 0, $6, $6, '') RETURNING id",
-		     p, 6, id, "release", err);
+	rc = sl__store_one_int(
+		tx,
+		"INSERT INTO releases (service, version, sortkey, status,"
+		" type, revision, created_at, updated_at, doc)"
+		" VALUES ($1, $2, $3, $4, $5, 0, $6, $6, '') RETURNING id",
+		p, 6, id, "release", err);
 	if (rc == SL_ECONFLICT)
 		return sl_error_set(err, SL_ECONFLICT, "version",
 				    "%s already has a release %s", service,
@@ -928,33 +926,35 @@ enum sl_err sl_store_release_insert(struct sl_tx *tx, const char *service,
 enum sl_err sl_store_release_get(struct sl_tx *tx, int64_t id, char **doc,
 				 int64_t *revision, struct sl_error *err)
 {
-	return one_text(tx, "SELECT doc, revision FROM releases WHERE id = $1",
-			(const struct sl_db_val[]){SL_P_INT(id)}, 1, doc,
-			revision, "release", err);
+	return sl__store_one_text(
+		tx, "SELECT doc, revision FROM releases WHERE id = $1",
+		(const struct sl_db_val[]){SL_P_INT(id)}, 1, doc, revision,
+		"release", err);
 }
 
 enum sl_err sl_store_release_get_by_key(struct sl_tx *tx, const char *service,
 					const char *sortkey, char **doc,
 					int64_t *revision, struct sl_error *err)
 {
-	return one_text(tx,
-			"SELECT doc, revision FROM releases"
-			" WHERE service = $1 AND sortkey = $2",
-			(const struct sl_db_val[]){SL_P_TEXT(service),
-						   SL_P_TEXT(sortkey)},
-			2, doc, revision, "release", err);
+	return sl__store_one_text(
+		tx,
+		"SELECT doc, revision FROM releases"
+		" WHERE service = $1 AND sortkey = $2",
+		(const struct sl_db_val[]){SL_P_TEXT(service),
+					   SL_P_TEXT(sortkey)},
+		2, doc, revision, "release", err);
 }
 
 enum sl_err sl_store_release_find(struct sl_tx *tx, const char *service,
 				  const char *sortkey, int64_t *id,
 				  struct sl_error *err)
 {
-	return one_int(tx,
-		       "SELECT id FROM releases"
-		       " WHERE service = $1 AND sortkey = $2",
-		       (const struct sl_db_val[]){SL_P_TEXT(service),
-						  SL_P_TEXT(sortkey)},
-		       2, id, "release", err);
+	return sl__store_one_int(tx,
+				 "SELECT id FROM releases"
+				 " WHERE service = $1 AND sortkey = $2",
+				 (const struct sl_db_val[]){SL_P_TEXT(service),
+							    SL_P_TEXT(sortkey)},
+				 2, id, "release", err);
 }
 
 enum sl_err sl_store_release_update(struct sl_tx *tx, int64_t id,
@@ -1018,9 +1018,10 @@ enum sl_err sl_store_release_list(struct sl_tx *tx, const struct sl_filter *f,
 enum sl_err sl_store_release_count(struct sl_tx *tx, const char *service,
 				   int64_t *n, struct sl_error *err)
 {
-	return one_int(tx, "SELECT COUNT(*) FROM releases WHERE service = $1",
-		       (const struct sl_db_val[]){SL_P_TEXT(service)}, 1, n,
-		       "release", err);
+	return sl__store_one_int(
+		tx, "SELECT COUNT(*) FROM releases WHERE service = $1",
+		(const struct sl_db_val[]){SL_P_TEXT(service)}, 1, n, "release",
+		err);
 }
 
 /* ---- deployments ---- */
@@ -1038,21 +1039,22 @@ enum sl_err sl_store_deployment_insert(struct sl_tx *tx, int64_t release_id,
 		SL_P_TEXT(status),	SL_P_INT(now),
 	};
 
-	return one_int(tx,
-		       "INSERT INTO deployments (release_id, service,"
-		       " environment, target, status, revision, created_at,"
-		       " updated_at, doc) VALUES ($1, $2, $3, $4, $5, 0, $6,"
-		       " $6, '') RETURNING id",
-		       p, 6, id, "deployment", err);
+	return sl__store_one_int(
+		tx,
+		"INSERT INTO deployments (release_id, service,"
+		" environment, target, status, revision, created_at,"
+		" updated_at, doc) VALUES ($1, $2, $3, $4, $5, 0, $6,"
+		" $6, '') RETURNING id",
+		p, 6, id, "deployment", err);
 }
 
 enum sl_err sl_store_deployment_get(struct sl_tx *tx, int64_t id, char **doc,
 				    int64_t *revision, struct sl_error *err)
 {
-	return one_text(tx,
-			"SELECT doc, revision FROM deployments WHERE id = $1",
-			(const struct sl_db_val[]){SL_P_INT(id)}, 1, doc,
-			revision, "deployment", err);
+	return sl__store_one_text(
+		tx, "SELECT doc, revision FROM deployments WHERE id = $1",
+		(const struct sl_db_val[]){SL_P_INT(id)}, 1, doc, revision,
+		"deployment", err);
 }
 
 enum sl_err sl_store_deployment_update(struct sl_tx *tx, int64_t id,
@@ -1114,7 +1116,7 @@ enum sl_err sl_store_deployment_count_env(struct sl_tx *tx,
 					  const char *environment, int64_t *n,
 					  struct sl_error *err)
 {
-	return one_int(
+	return sl__store_one_int(
 		tx, "SELECT COUNT(*) FROM deployments WHERE environment = $1",
 		(const struct sl_db_val[]){SL_P_TEXT(environment)}, 1, n,
 		"deployment", err);
@@ -1129,22 +1131,23 @@ enum sl_err sl_store_deployment_running(struct sl_tx *tx, const char *service,
 				      SL_P_TEXT(environment), SL_P_TEXT(target),
 				      SL_P_INT(before_id)};
 
-	return one_int(tx,
-		       "SELECT COALESCE(MAX(id), 0) FROM deployments"
-		       " WHERE service = $1 AND environment = $2"
-		       " AND target = $3 AND ($4 = 0 OR id < $4)"
-		       " AND status IN ('succeeded', 'verified')",
-		       p, 4, id, "deployment", err);
+	return sl__store_one_int(tx,
+				 "SELECT COALESCE(MAX(id), 0) FROM deployments"
+				 " WHERE service = $1 AND environment = $2"
+				 " AND target = $3 AND ($4 = 0 OR id < $4)"
+				 " AND status IN ('succeeded', 'verified')",
+				 p, 4, id, "deployment", err);
 }
 
 enum sl_err sl_store_deployment_status_counts(struct sl_tx *tx,
 					      struct sl_db_rows *out,
 					      struct sl_error *err)
 {
-	return run(tx,
-		   "SELECT status, COUNT(*) FROM deployments GROUP BY status"
-		   " ORDER BY status",
-		   NULL, 0, out, NULL, err);
+	return sl__store_run(
+		tx,
+		"SELECT status, COUNT(*) FROM deployments GROUP BY status"
+		" ORDER BY status",
+		NULL, 0, out, NULL, err);
 }
 
 enum sl_err sl_store_placement_refresh(struct sl_tx *tx, const char *service,
@@ -1281,16 +1284,18 @@ enum sl_err sl_store_event_list(struct sl_tx *tx, int64_t deployment_id,
 enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
 				  const char *role, const char *hash,
 				  int64_t now, const char *created_by,
-				  int64_t *id, struct sl_error *err)
+				  const char *scope, int64_t *id,
+				  struct sl_error *err)
 {
-	const struct sl_db_val p[] = {SL_P_TEXT(name), SL_P_TEXT(role),
-				      SL_P_TEXT(hash), SL_P_INT(now),
-				      SL_P_TEXT(created_by)};
-	enum sl_err rc = one_int(tx,
-				 "INSERT INTO tokens (name, role, hash,"
-				 " created_at, created_by)"
-				 " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-				 p, 5, id, "token", err);
+	const struct sl_db_val p[] = {SL_P_TEXT(name),	     SL_P_TEXT(role),
+				      SL_P_TEXT(hash),	     SL_P_INT(now),
+				      SL_P_TEXT(created_by), SL_P_TEXT(scope)};
+	enum sl_err rc = sl__store_one_int(
+		tx,
+		"INSERT INTO tokens (name, role, hash,"
+		" created_at, created_by, scope)"
+		" VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+		p, 6, id, "token", err);
 
 	if (rc == SL_ECONFLICT)
 		return sl_error_set(err, SL_ECONFLICT, "name",
@@ -1300,11 +1305,11 @@ enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
 
 enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
 				char **name, char **role, char **stored,
-				struct sl_error *err)
+				char **scope, struct sl_error *err)
 {
 	struct sl_db_rows rows;
 	enum sl_err rc = Q(tx,
-			   "SELECT id, name, role, hash FROM tokens"
+			   "SELECT id, name, role, hash, scope FROM tokens"
 			   " WHERE hash = $1 AND revoked_at IS NULL",
 			   &rows, NULL, err, SL_P_TEXT(hash));
 
@@ -1318,6 +1323,8 @@ enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
 	*name = sl_xstrdup(sl_db_text(&rows, 0, 1));
 	*role = sl_xstrdup(sl_db_text(&rows, 0, 2));
 	*stored = sl_xstrdup(sl_db_text(&rows, 0, 3));
+	*scope = sl_db_text(&rows, 0, 4) ? sl_xstrdup(sl_db_text(&rows, 0, 4))
+					 : NULL;
 	sl_db_rows_fini(&rows);
 	return SL_OK;
 }
@@ -1325,10 +1332,11 @@ enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
 enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
 				struct sl_error *err)
 {
-	return run(tx,
-		   "SELECT id, name, role, created_at, created_by, revoked_at"
-		   " FROM tokens ORDER BY id",
-		   NULL, 0, out, NULL, err);
+	return sl__store_run(
+		tx,
+		"SELECT id, name, role, created_at, created_by, revoked_at,"
+		" scope FROM tokens ORDER BY id",
+		NULL, 0, out, NULL, err);
 }
 
 enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
@@ -1349,11 +1357,12 @@ enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
 enum sl_err sl_store_token_count(struct sl_tx *tx, const char *role, int64_t *n,
 				 struct sl_error *err)
 {
-	return one_int(tx,
-		       "SELECT COUNT(*) FROM tokens WHERE revoked_at IS NULL"
-		       " AND (CAST($1 AS TEXT) IS NULL OR role = $1)",
-		       (const struct sl_db_val[]){SL_P_TEXT(role)}, 1, n,
-		       "token", err);
+	return sl__store_one_int(
+		tx,
+		"SELECT COUNT(*) FROM tokens WHERE revoked_at IS NULL"
+		" AND (CAST($1 AS TEXT) IS NULL OR role = $1)",
+		(const struct sl_db_val[]){SL_P_TEXT(role)}, 1, n, "token",
+		err);
 }
 
 /* ---- audit ---- */
@@ -1367,15 +1376,17 @@ enum sl_err sl_store_audit_append(struct sl_tx *tx,
 		SL_P_TEXT(e->action),	 SL_P_TEXT(e->object_type),
 		SL_P_TEXT(e->object_id), SL_P_TEXT(e->request_id),
 		SL_P_TEXT(e->before),	 SL_P_TEXT(e->after),
+		SL_P_TEXT(e->via),
 	};
 
 	SL_ASSERT(tx->write);
-	return one_int(tx,
-		       "INSERT INTO audit (seq, at, actor, action, object_type,"
-		       " object_id, request_id, before, after)"
-		       " SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5,"
-		       " $6, $7, $8 FROM audit RETURNING seq",
-		       p, 8, seq, "audit entry", err);
+	return sl__store_one_int(
+		tx,
+		"INSERT INTO audit (seq, at, actor, action, object_type,"
+		" object_id, request_id, before, after, via)"
+		" SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5,"
+		" $6, $7, $8, $9 FROM audit RETURNING seq",
+		p, 9, seq, "audit entry", err);
 }
 
 enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
@@ -1383,7 +1394,7 @@ enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
 {
 	return Q(tx,
 		 "SELECT seq, at, actor, action, object_type, object_id,"
-		 " request_id, before, after FROM audit WHERE seq > $1"
+		 " request_id, before, after, via FROM audit WHERE seq > $1"
 		 " ORDER BY seq LIMIT $2",
 		 out, NULL, err, SL_P_INT(f->after), SL_P_INT(f->limit));
 }
@@ -1428,11 +1439,12 @@ enum sl_err sl_store_idem_put(struct sl_tx *tx, const char *actor,
 		SL_P_TEXT(rec->response),  SL_P_INT(now),
 	};
 
-	return run(tx,
-		   "INSERT INTO idempotency (actor, key, method, path,"
-		   " body_hash, status, response, created_at)"
-		   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-		   p, 8, NULL, NULL, err);
+	return sl__store_run(
+		tx,
+		"INSERT INTO idempotency (actor, key, method, path,"
+		" body_hash, status, response, created_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+		p, 8, NULL, NULL, err);
 }
 
 void sl_store_idem_fini(struct sl_idem *rec)

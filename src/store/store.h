@@ -234,13 +234,15 @@ enum sl_err sl_store_event_list(struct sl_tx *tx, int64_t deployment_id,
 enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
 				  const char *role, const char *hash,
 				  int64_t now, const char *created_by,
-				  int64_t *id, struct sl_error *err);
-/* Finds a live (not revoked) token by hash: fills id, name, role and the
- * stored hash (malloc'ed; caller frees). SL_ENOTFOUND when none. */
+				  const char *scope, int64_t *id,
+				  struct sl_error *err);
+/* Finds a live (not revoked) token by hash: fills id, name, role, the
+ * stored hash and the scope document (NULL when unscoped), all malloc'ed;
+ * the caller frees. SL_ENOTFOUND when none. */
 enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
 				char **name, char **role, char **stored,
-				struct sl_error *err);
-/* Rows: (id, name, role, created_at, created_by, revoked_at). */
+				char **scope, struct sl_error *err);
+/* Rows: (id, name, role, created_at, created_by, revoked_at, scope). */
 enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
 				struct sl_error *err);
 enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
@@ -260,12 +262,13 @@ struct sl_audit_entry {
 	const char *request_id;
 	const char *before; /* canonical JSON or NULL */
 	const char *after;  /* canonical JSON or NULL */
+	const char *via;    /* "grant:<id>" when a grant allowed it */
 };
 enum sl_err sl_store_audit_append(struct sl_tx *tx,
 				  const struct sl_audit_entry *e, int64_t *seq,
 				  struct sl_error *err);
 /* Rows: (seq, at, actor, action, object_type, object_id, request_id,
- * before, after), by seq above f->after. */
+ * before, after, via), by seq above f->after. */
 enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
 				struct sl_db_rows *out, struct sl_error *err);
 
@@ -281,5 +284,124 @@ enum sl_err sl_store_idem_put(struct sl_tx *tx, const char *actor,
 			      const char *key, const struct sl_idem *rec,
 			      int64_t now, struct sl_error *err);
 void sl_store_idem_fini(struct sl_idem *rec);
+
+/* ---- governance (governance.c) ---- */
+
+/* Policies: every version kept; put numbers the next one. version 0 in
+ * get means the latest; SL_ENOTFOUND when the environment has none. */
+enum sl_err sl_store_policy_put(struct sl_tx *tx, const char *env,
+				const char *doc, const char *by, int64_t now,
+				int64_t *version, struct sl_error *err);
+enum sl_err sl_store_policy_get(struct sl_tx *tx, const char *env,
+				int64_t version, char **doc, int64_t *got,
+				struct sl_error *err);
+/* Rows: (version, created_at, created_by, doc). */
+enum sl_err sl_store_policy_versions(struct sl_tx *tx, const char *env,
+				     struct sl_db_rows *out,
+				     struct sl_error *err);
+
+struct sl_approval_row {
+	int64_t release_id;
+	const char *environment;
+	const char *approver;
+	const char *group; /* NULL when it counts for no group */
+	const char *decision;
+	int64_t at;
+	int64_t expires_at; /* 0 = never */
+	const char *artifacts_digest;
+};
+enum sl_err sl_store_approval_insert(struct sl_tx *tx,
+				     const struct sl_approval_row *a,
+				     int64_t *id, struct sl_error *err);
+enum sl_err sl_store_approval_set_doc(struct sl_tx *tx, int64_t id,
+				      const char *doc, struct sl_error *err);
+enum sl_err sl_store_approval_get(struct sl_tx *tx, int64_t id, char **doc,
+				  struct sl_error *err);
+/* SL_ECONFLICT when already withdrawn. */
+enum sl_err sl_store_approval_withdraw(struct sl_tx *tx, int64_t id,
+				       int64_t now, const char *doc,
+				       struct sl_error *err);
+/* Rows: (id, approver, grp, decision, at, expires_at, artifacts_digest,
+ * withdrawn_at, environment, doc), oldest first; env NULL = all. */
+enum sl_err sl_store_approval_list(struct sl_tx *tx, int64_t release_id,
+				   const char *env, struct sl_db_rows *out,
+				   struct sl_error *err);
+
+/* Checklist completions; SL_ECONFLICT when the item is already done. */
+enum sl_err sl_store_checklist_done(struct sl_tx *tx, int64_t release_id,
+				    const char *env, const char *item,
+				    int64_t now, const char *doc,
+				    struct sl_error *err);
+/* Rows: (item, doc). */
+enum sl_err sl_store_checklist_list(struct sl_tx *tx, int64_t release_id,
+				    const char *env, struct sl_db_rows *out,
+				    struct sl_error *err);
+
+enum sl_err sl_store_change_insert(struct sl_tx *tx, const char *key,
+				   int64_t now, const char *doc,
+				   struct sl_error *err);
+enum sl_err sl_store_change_get(struct sl_tx *tx, const char *key, char **doc,
+				int64_t *revision, struct sl_error *err);
+enum sl_err sl_store_change_update(struct sl_tx *tx, const char *key,
+				   int64_t revision, int64_t now,
+				   const char *doc, struct sl_error *err);
+/* Rows: (key, doc). */
+enum sl_err sl_store_change_list(struct sl_tx *tx, struct sl_db_rows *out,
+				 struct sl_error *err);
+
+/* Windows; env NULL = organisation-wide. */
+enum sl_err sl_store_window_insert(struct sl_tx *tx, const char *env,
+				   int64_t now, int64_t *id,
+				   struct sl_error *err);
+enum sl_err sl_store_window_set_doc(struct sl_tx *tx, int64_t id,
+				    const char *doc, struct sl_error *err);
+/* Marks a live window deleted; *doc is its document before. */
+enum sl_err sl_store_window_delete(struct sl_tx *tx, int64_t id, int64_t now,
+				   char **doc, struct sl_error *err);
+/* Rows: (id, environment, doc) of live windows. */
+enum sl_err sl_store_window_list(struct sl_tx *tx, struct sl_db_rows *out,
+				 struct sl_error *err);
+
+/* Time-bound grants of a role on an environment to a token. */
+enum sl_err sl_store_grant_insert(struct sl_tx *tx, int64_t token_id,
+				  const char *role, const char *env,
+				  int64_t expires_at, int64_t *id,
+				  struct sl_error *err);
+enum sl_err sl_store_grant_set_doc(struct sl_tx *tx, int64_t id,
+				   const char *doc, struct sl_error *err);
+/* Rows: (id, role, environment, expires_at) of live grants. */
+enum sl_err sl_store_grant_active(struct sl_tx *tx, int64_t token_id,
+				  int64_t now, struct sl_db_rows *out,
+				  struct sl_error *err);
+/* Rows: (id, doc). */
+enum sl_err sl_store_grant_list(struct sl_tx *tx, struct sl_db_rows *out,
+				struct sl_error *err);
+
+/* Post-incident reviews owed by overrides. */
+enum sl_err sl_store_review_insert(struct sl_tx *tx, int64_t deployment_id,
+				   int64_t now, int64_t *id,
+				   struct sl_error *err);
+enum sl_err sl_store_review_set_doc(struct sl_tx *tx, int64_t id,
+				    const char *doc, int64_t closed_at,
+				    struct sl_error *err);
+enum sl_err sl_store_review_get(struct sl_tx *tx, int64_t id, char **doc,
+				struct sl_error *err);
+/* Rows: (id, doc). */
+enum sl_err sl_store_review_list(struct sl_tx *tx, int open_only,
+				 struct sl_db_rows *out, struct sl_error *err);
+
+/* Deployments in an environment with a status. */
+enum sl_err sl_store_deployment_count_status(struct sl_tx *tx, const char *env,
+					     const char *status, int64_t *n,
+					     struct sl_error *err);
+/* The first succeeded or verified deployment of a release in an
+ * environment; SL_ENOTFOUND when there is none. */
+enum sl_err sl_store_release_success_in(struct sl_tx *tx, int64_t release_id,
+					const char *env, char **doc,
+					struct sl_error *err);
+/* Rows: (doc) of what runs of a service in an environment, per target. */
+enum sl_err sl_store_running_in(struct sl_tx *tx, const char *service,
+				const char *env, struct sl_db_rows *out,
+				struct sl_error *err);
 
 #endif

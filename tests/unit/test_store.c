@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "store/migrations.h"
 #include "store/store.h"
 #include "test.h"
 
@@ -78,8 +79,8 @@ static struct sl_tx wtx(struct sl_store *st)
 
 static int64_t audit(struct sl_tx *tx, const char *action)
 {
-	struct sl_audit_entry e = {1,	"tester", action, "thing",
-				   "1", NULL,	  NULL,	  "{}"};
+	struct sl_audit_entry e = {1,	 "tester", action, "thing", "1",
+				   NULL, NULL,	   "{}",   NULL};
 	int64_t seq = -1;
 
 	SL_ASSERT(sl_store_audit_append(tx, &e, &seq, NULL) == SL_OK);
@@ -91,11 +92,13 @@ TEST(migrations_apply_once_and_reopen_cleanly)
 	struct sl_store *st = fresh(), *again = NULL;
 	struct sl_error err = {0};
 
-	CHECK_INT(sl_store_schema_version(st), 1);
+	CHECK_INT(sl_store_schema_version(st),
+		  sl_migrations[sl_migrations_count - 1].version);
 	CHECK_STR(sl_store_engine(st), engine);
 	sl_store_close(st);
 	CHECK_INT(sl_store_open(path, &again, &err), SL_OK);
-	CHECK_INT(sl_store_schema_version(again), 1);
+	CHECK_INT(sl_store_schema_version(again),
+		  sl_migrations[sl_migrations_count - 1].version);
 	CHECK_INT(sl_store_ping(again, &err), SL_OK);
 	sl_store_close(again);
 }
@@ -300,17 +303,19 @@ TEST(tokens_are_found_by_hash_until_revoked)
 	struct sl_tx tx = wtx(st);
 	struct sl_error err = {0};
 	int64_t id = 0, got = 0, n = 0;
-	char *name = NULL, *role = NULL, *hash = NULL;
+	char *name = NULL, *role = NULL, *hash = NULL, *scope = NULL;
 
 	CHECK_INT(sl_store_token_insert(&tx, "ci", "deployer", "h1", 1, "admin",
-					&id, &err),
+					"{\"groups\":[\"qa\"]}", &id, &err),
 		  SL_OK);
 	CHECK_INT(sl_store_token_insert(&tx, "ci", "admin", "h2", 1, "admin",
-					&got, &err),
+					NULL, &got, &err),
 		  SL_ECONFLICT);
-	CHECK_INT(
-		sl_store_token_find(&tx, "h1", &got, &name, &role, &hash, &err),
-		SL_OK);
+	CHECK_INT(sl_store_token_find(&tx, "h1", &got, &name, &role, &hash,
+				      &scope, &err),
+		  SL_OK);
+	CHECK_STR(scope, "{\"groups\":[\"qa\"]}");
+	free(scope);
 	CHECK_STR(hash, "h1");
 	free(hash);
 	CHECK_INT(got, id);
@@ -320,12 +325,12 @@ TEST(tokens_are_found_by_hash_until_revoked)
 	free(role);
 	CHECK_INT(sl_store_token_revoke(&tx, id, 2, &err), SL_OK);
 	CHECK_INT(sl_store_token_revoke(&tx, id, 3, &err), SL_ENOTFOUND);
-	CHECK_INT(
-		sl_store_token_find(&tx, "h1", &got, &name, &role, &hash, &err),
-		SL_ENOTFOUND);
+	CHECK_INT(sl_store_token_find(&tx, "h1", &got, &name, &role, &hash,
+				      &scope, &err),
+		  SL_ENOTFOUND);
 	CHECK_INT(sl_store_token_count(&tx, NULL, &n, &err), SL_OK);
 	CHECK_INT(n, 0);
-	sl_store_token_insert(&tx, "ops", "admin", "h3", 4, "admin", &got,
+	sl_store_token_insert(&tx, "ops", "admin", "h3", 4, "admin", NULL, &got,
 			      &err);
 	CHECK_INT(sl_store_token_count(&tx, NULL, &n, &err), SL_OK);
 	CHECK_INT(n, 1);

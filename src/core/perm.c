@@ -1,0 +1,39 @@
+/* perm.c - the permission table. Every route names one action; the http
+ * layer asks this table (and the token's scopes and grants) before the
+ * handler runs. Reading is everyone's; the auditor reads everything and
+ * writes nothing. */
+#include "core/perm.h"
+
+#include <stddef.h>
+
+static const struct {
+	const char *name;
+	/* admin, release_manager, approver, deployer, developer, auditor */
+	unsigned char allow[SL_ROLE__COUNT];
+} table[SL_ACT__COUNT] = {
+	[SL_ACT_READ] = {"read", {1, 1, 1, 1, 1, 1}},
+	[SL_ACT_AUDIT_READ] = {"audit.read", {1, 1, 0, 0, 0, 1}},
+	[SL_ACT_CATALOG_WRITE] = {"catalog.write", {1, 1, 0, 0, 0, 0}},
+	[SL_ACT_POLICY_WRITE] = {"policy.write", {1, 1, 0, 0, 0, 0}},
+	[SL_ACT_RELEASE_WRITE] = {"release.write", {1, 1, 0, 1, 1, 0}},
+	[SL_ACT_DEPLOY] = {"deploy", {1, 1, 0, 1, 0, 0}},
+	[SL_ACT_APPROVE] = {"approve", {1, 1, 1, 0, 0, 0}},
+	[SL_ACT_CHECKLIST] = {"checklist.complete", {1, 1, 1, 1, 1, 0}},
+	[SL_ACT_CHANGE_WRITE] = {"change.write", {1, 1, 0, 0, 0, 0}},
+	[SL_ACT_WINDOW_WRITE] = {"window.write", {1, 1, 0, 0, 0, 0}},
+	[SL_ACT_OVERRIDE] = {"override", {1, 1, 0, 0, 0, 0}},
+	[SL_ACT_GRANT] = {"grant.write", {1, 1, 0, 0, 0, 0}},
+	[SL_ACT_TOKEN_ADMIN] = {"token.admin", {1, 0, 0, 0, 0, 0}},
+};
+
+const char *sl_action_name(enum sl_action a)
+{
+	return (unsigned)a < SL_ACT__COUNT ? table[a].name : NULL;
+}
+
+int sl_role_allows(enum sl_role role, enum sl_action a)
+{
+	if ((unsigned)role >= SL_ROLE__COUNT || (unsigned)a >= SL_ACT__COUNT)
+		return 0;
+	return table[a].allow[role];
+}

@@ -1,0 +1,29 @@
+/* perm.h - who may do what: one table of role x action. */
+#ifndef SL_CORE_PERM_H
+#define SL_CORE_PERM_H
+
+#include "core/state.h"
+
+enum sl_action {
+	SL_ACT_READ,
+	SL_ACT_AUDIT_READ,
+	SL_ACT_CATALOG_WRITE,
+	SL_ACT_POLICY_WRITE,
+	SL_ACT_RELEASE_WRITE,
+	SL_ACT_DEPLOY,
+	SL_ACT_APPROVE,
+	SL_ACT_CHECKLIST,
+	SL_ACT_CHANGE_WRITE,
+	SL_ACT_WINDOW_WRITE,
+	SL_ACT_OVERRIDE,
+	SL_ACT_GRANT,
+	SL_ACT_TOKEN_ADMIN,
+	SL_ACT__COUNT
+};
+
+/* The stable name of an action ("deploy", "policy.write", ...). */
+const char *sl_action_name(enum sl_action a);
+/* 1 when the role holds the permission for the action. */
+int sl_role_allows(enum sl_role role, enum sl_action a);
+
+#endif

@@ -1,0 +1,201 @@
+/* authz.c - may this token do that, here?
+ *
+ * A token has a role (the permission table in core/perm.c), optionally
+ * limited to some environments, services or teams (its scope), and may
+ * hold time-bound grants of another role on one environment. A request is
+ * allowed when the role allows the action inside the scope, or a live
+ * grant does on the environment at hand; a write allowed only by a grant
+ * records the grant in its audit entry. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/perm.h"
+#include "core/state.h"
+#include "http/handlers.h"
+
+/* 1 when list (a JSON array of strings, or absent/empty = everything)
+ * holds s. */
+static int in_list(const json_t *list, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		return 1;
+	if (!s)
+		return 0;
+	json_array_foreach(list, i, v) if (json_is_string(v) &&
+					   strcmp(json_string_value(v), s) ==
+						   0) return 1;
+	return 0;
+}
+
+/* The owner (team) of a service, or NULL. Caller frees. */
+static char *service_owner(struct sl_req *r, const char *service)
+{
+	struct sl_tx tx;
+	char *doc = NULL, *owner = NULL;
+	int64_t rev;
+
+	if (sl_store_begin(sl_http_store(r), 0, &tx, NULL))
+		return NULL;
+	if (sl_store_service_get(&tx, service, &doc, &rev, NULL) == SL_OK) {
+		json_t *d = sl_http_doc(doc);
+		const char *o = json_string_value(json_object_get(d, "owner"));
+
+		owner = o ? sl_xstrdup(o) : NULL;
+		json_decref(d);
+	}
+	sl_store_abort(&tx);
+	free(doc);
+	return owner;
+}
+
+/* 1 when the token's scope covers env and service (NULL = not at
+ * issue). */
+static int in_scope(struct sl_req *r, const char *env, const char *service)
+{
+	json_t *scope;
+	int ok = 1;
+
+	if (!r->actor.scope)
+		return 1;
+	scope = sl_http_doc(r->actor.scope);
+	if (env && !in_list(json_object_get(scope, "environments"), env))
+		ok = 0;
+	if (ok && service &&
+	    !in_list(json_object_get(scope, "services"), service))
+		ok = 0;
+	if (ok && service &&
+	    json_array_size(json_object_get(scope, "teams")) > 0) {
+		char *owner = service_owner(r, service);
+
+		ok = in_list(json_object_get(scope, "teams"), owner);
+		free(owner);
+	}
+	if (!env && !service &&
+	    (json_array_size(json_object_get(scope, "environments")) ||
+	     json_array_size(json_object_get(scope, "services")) ||
+	     json_array_size(json_object_get(scope, "teams"))))
+		/* Organisation-wide objects are for unscoped tokens. */
+		ok = 0;
+	json_decref(scope);
+	return ok;
+}
+
+/* A live grant of the token that allows a on env; its id, or 0. */
+static int64_t grant_for(struct sl_req *r, enum sl_action a, const char *env)
+{
+	struct sl_db_rows rows = {0};
+	struct sl_tx tx;
+	int64_t id = 0;
+
+	if (sl_store_begin(sl_http_store(r), 0, &tx, NULL))
+		return 0;
+	if (sl_store_grant_active(&tx, r->actor.id, r->now, &rows, NULL) ==
+	    SL_OK) {
+		for (size_t i = 0; i < rows.nrows && !id; i++) {
+			enum sl_role gr;
+
+			if (sl_role_parse(sl_db_text(&rows, i, 1), &gr))
+				continue;
+			if (!sl_role_allows(gr, a))
+				continue;
+			if (env && strcmp(sl_db_text(&rows, i, 2), env) != 0)
+				continue;
+			id = sl_db_int(&rows, i, 0);
+		}
+	}
+	sl_db_rows_fini(&rows);
+	sl_store_abort(&tx);
+	return id;
+}
+
+int sl_http_allowed(struct sl_req *r, int a, const char *env,
+		    const char *service, char *why, size_t whylen)
+{
+	enum sl_role role;
+	int64_t g;
+
+	if (sl_role_parse(r->actor.role, &role) == 0 &&
+	    sl_role_allows(role, a) && in_scope(r, env, service))
+		return 1;
+	g = grant_for(r, a, env);
+	if (g) {
+		snprintf(r->via, sizeof(r->via), "grant:%lld", (long long)g);
+		return 1;
+	}
+	if (why) {
+		if (sl_role_parse(r->actor.role, &role) == 0 &&
+		    sl_role_allows(role, a))
+			snprintf(why, whylen,
+				 "the token '%s' may %s only inside its scope"
+				 "%s%s%s%s",
+				 r->actor.name, sl_action_name(a),
+				 env ? "; not in " : "", env ? env : "",
+				 service ? " for " : "",
+				 service ? service : "");
+		else
+			snprintf(why, whylen,
+				 "this needs the permission %s, which the role "
+				 "%s of the token '%s' does not hold%s%s",
+				 sl_action_name(a), r->actor.role,
+				 r->actor.name, env ? " on " : "",
+				 env ? env : "");
+	}
+	return 0;
+}
+
+int sl_http_require(struct sl_req *r, int a, const char *env,
+		    const char *service)
+{
+	char why[300];
+
+	if (sl_http_allowed(r, a, env, service, why, sizeof(why)))
+		return 1;
+	sl_http_failf(r, SL_EFORBIDDEN, "permission", "%s", why);
+	return 0;
+}
+
+int sl_http_may_somewhere(struct sl_req *r, int a)
+{
+	enum sl_role role;
+	struct sl_db_rows rows = {0};
+	struct sl_tx tx;
+	int any = 0;
+
+	if (sl_role_parse(r->actor.role, &role) == 0 && sl_role_allows(role, a))
+		return 1;
+	if (sl_store_begin(sl_http_store(r), 0, &tx, NULL))
+		return 0;
+	if (sl_store_grant_active(&tx, r->actor.id, r->now, &rows, NULL) ==
+	    SL_OK)
+		for (size_t i = 0; i < rows.nrows; i++)
+			if (sl_role_parse(sl_db_text(&rows, i, 1), &role) ==
+				    0 &&
+			    sl_role_allows(role, a))
+				any = 1;
+	sl_db_rows_fini(&rows);
+	sl_store_abort(&tx);
+	return any;
+}
+
+int sl_http_in_groups(struct sl_req *r, const char *group)
+{
+	json_t *scope;
+	int in;
+
+	if (!r->actor.scope)
+		return 0;
+	scope = sl_http_doc(r->actor.scope);
+	in = json_array_size(json_object_get(scope, "groups")) > 0 &&
+	     in_list(json_object_get(scope, "groups"), group);
+	json_decref(scope);
+	return in;
+}
+
+int sl_http_sees(struct sl_req *r, const char *env, const char *service)
+{
+	return in_scope(r, env, service);
+}
