@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/naming.h"
+#include "core/perm.h"
 #include "core/validate.h"
 #include "http/handlers.h"
 
@@ -44,6 +45,7 @@ const struct sl_field sl_env_fields[] = {
 
 struct kind {
 	const char *name; /* "service" */
+	int is_env;	  /* the name is an environment's, else a service's */
 	json_t *(*defaults)(void);
 	enum sl_err (*insert)(struct sl_tx *, const char *, int64_t,
 			      const json_t *, const char *, struct sl_error *);
@@ -116,6 +118,7 @@ static enum sl_err env_update(struct sl_tx *tx, const char *name, int64_t rev,
 
 static const struct kind service_kind = {
 	"service",
+	0,
 	service_defaults,
 	service_insert,
 	sl_store_service_get,
@@ -127,6 +130,7 @@ static const struct kind service_kind = {
 
 static const struct kind env_kind = {
 	"environment",
+	1,
 	env_defaults,
 	env_insert,
 	sl_store_environment_get,
@@ -145,6 +149,11 @@ static void create(struct sl_req *r, const struct kind *k)
 	char *text, action[48];
 	enum sl_err rc;
 
+	if (!sl_http_require(r, SL_ACT_CATALOG_WRITE, k->is_env ? name : NULL,
+			     k->is_env ? NULL : name)) {
+		json_decref(doc);
+		return;
+	}
 	sl_h_merge(doc, r->json);
 	json_object_set_new(doc, "revision", json_integer(1));
 	json_object_set_new(doc, "created_at", sl_h_time(r->now));
@@ -193,8 +202,13 @@ static void update(struct sl_req *r, const struct kind *k)
 	char *before = NULL, *after = NULL, action[48];
 	int64_t rev = 0;
 	json_t *doc = NULL;
-	enum sl_err rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	enum sl_err rc;
 
+	if (!sl_http_require(r, SL_ACT_CATALOG_WRITE,
+			     k->is_env ? r->params[0] : NULL,
+			     k->is_env ? NULL : r->params[0]))
+		return;
+	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
 	if (rc == SL_OK)
 		rc = k->get(&tx, r->params[0], &before, &rev, &err);
 	if (rc) {
@@ -237,7 +251,13 @@ static void delete (struct sl_req *r, const struct kind *k)
 	struct sl_tx tx;
 	char *before = NULL, action[48];
 	int64_t rev = 0, users = 0;
-	enum sl_err rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	enum sl_err rc;
+
+	if (!sl_http_require(r, SL_ACT_CATALOG_WRITE,
+			     k->is_env ? r->params[0] : NULL,
+			     k->is_env ? NULL : r->params[0]))
+		return;
+	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
 
 	if (rc == SL_OK)
 		rc = k->get(&tx, r->params[0], &before, &rev, &err);

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/perm.h"
 #include "core/rules.h"
 #include "core/state.h"
 #include "core/validate.h"
+#include "http/governance.h"
 #include "http/handlers.h"
 
 /* How far in the future a reported event time may be. */
@@ -32,6 +34,8 @@ const struct sl_field sl_deploy_fields[] = {
 	{"deployer", SL_FT_STRING, 0, 1, 128, NULL, NULL, NULL, NULL},
 	{"pipeline_url", SL_FT_STRING, SL_F_NULLABLE, 1, 2048, sl_valid_url,
 	 NULL, NULL, NULL},
+	{"override", SL_FT_OBJECT, 0, 0, 0, NULL, sl_override_fields_table,
+	 NULL, "emergency releases: checks set aside, with a reason"},
 	{0},
 };
 
@@ -254,6 +258,62 @@ static enum sl_err check_target(struct sl_tx *tx, const char *env,
 	return SL_OK;
 }
 
+/* Keeps what an override set aside on the deployment and opens the
+ * post-incident review it owes; both in the deployment's transaction. */
+static enum sl_err record_override(struct sl_req *r, struct sl_tx *tx,
+				   json_t *doc, const json_t *rel,
+				   const char *env, const json_t *override,
+				   const struct sl_gate_check *checks,
+				   struct sl_error *err)
+{
+	int64_t dep = json_integer_value(json_object_get(doc, "id"));
+	int64_t id = 0, rev = 0;
+	json_t *used = json_array(), *rv;
+	char *text;
+	enum sl_err rc;
+
+	for (size_t i = 0; i < sl_gate_count(); i++)
+		if (checks[i].overridden)
+			json_array_append_new(
+				used,
+				json_pack("{ss ss}", "check", checks[i].name,
+					  "detail", checks[i].detail));
+	json_object_set_new(doc, "override",
+			    json_pack("{ss sO so}", "by", r->actor.name,
+				      "reason",
+				      json_object_get(override, "reason"),
+				      "checks", json_incref(used)));
+	rc = sl_store_review_insert(tx, dep, r->now, &id, err);
+	if (rc) {
+		json_decref(used);
+		return rc;
+	}
+	rv = json_pack("{sI sI sO ss ss sO so so sn sn sn}", "id",
+		       (json_int_t)id, "deployment_id", (json_int_t)dep,
+		       "release", json_object_get(rel, "name"), "environment",
+		       env, "overridden_by", r->actor.name, "reason",
+		       json_object_get(override, "reason"), "checks", used,
+		       "opened_at", sl_h_time(r->now), "closed_at", "closed_by",
+		       "link");
+	text = sl_http_canon(rv);
+	rc = sl_store_review_set_doc(tx, id, text, 0, err);
+	free(text);
+	json_decref(rv);
+	if (rc)
+		return rc;
+	/* The deployment document now carries the override. */
+	rc = sl_store_deployment_get(tx, dep, NULL, &rev, err);
+	if (rc)
+		return rc;
+	json_object_set_new(doc, "revision", json_integer(rev + 1));
+	text = sl_http_canon(doc);
+	rc = sl_store_deployment_update(
+		tx, dep, rev, json_string_value(json_object_get(doc, "status")),
+		r->now, text, err);
+	free(text);
+	return rc;
+}
+
 void sl_h_deploy_create(struct sl_req *r)
 {
 	json_t *in = r->json, *ref = json_object_get(in, "release");
@@ -293,6 +353,12 @@ void sl_h_deploy_create(struct sl_req *r)
 	if (rc)
 		goto abort;
 	rel = sl_http_doc(rdoc);
+	if (!sl_http_require(
+		    r, SL_ACT_DEPLOY, env,
+		    json_string_value(json_object_get(rel, "service")))) {
+		sl_store_abort(&tx);
+		goto out;
+	}
 	if (strcmp(json_string_value(json_object_get(rel, "status")),
 		   "cancelled") == 0) {
 		rc = sl_error_set(&err, SL_ECONFLICT, "release",
@@ -301,10 +367,37 @@ void sl_h_deploy_create(struct sl_req *r)
 				  refs);
 		goto abort;
 	}
-	rc = start(r, &tx, rel, env, target, strategy ? strategy : "rolling",
-		   status ? status : "queued",
-		   deployer ? deployer : r->actor.name,
-		   json_is_string(pipeline) ? pipeline : NULL, 0, &doc, &err);
+	{
+		/* The gates decide before anything is written. */
+		struct sl_gate_check checks[16];
+		json_t *override = json_object_get(in, "override");
+		/* Only starting is gated; a queued deployment meets the
+		 * gates when it moves to in_progress. */
+		int allowed =
+			status && strcmp(status, "in_progress") == 0
+				? sl_gate_run(r, &tx, rel, env, target, r->now,
+					      override, checks, &err)
+				: 1;
+
+		if (allowed < 0) {
+			rc = err.code;
+			goto abort;
+		}
+		if (!allowed) {
+			sl_store_abort(&tx);
+			sl_gate_refuse(r, checks);
+			goto out;
+		}
+		rc = start(r, &tx, rel, env, target,
+			   strategy ? strategy : "rolling",
+			   status ? status : "queued",
+			   deployer ? deployer : r->actor.name,
+			   json_is_string(pipeline) ? pipeline : NULL, 0, &doc,
+			   &err);
+		if (rc == SL_OK && override)
+			rc = record_override(r, &tx, doc, rel, env, override,
+					     checks, &err);
+	}
 	if (rc)
 		goto abort;
 	text = sl_http_canon(doc);
@@ -465,6 +558,46 @@ out:
 	free(tagbuf);
 }
 
+/* A queued deployment starting runs the gates again (checklists, windows
+ * and approvals may have changed since it was queued), with the override
+ * it was created under. 1 allowed; 0 refused (replied 409 and rolled
+ * back); -1 with err. */
+static int start_gate(struct sl_req *r, struct sl_tx *tx, const json_t *dep,
+		      struct sl_error *err)
+{
+	struct sl_gate_check checks[16];
+	json_t *rel, *over = json_object_get(dep, "override"), *o = NULL, *c;
+	char *text = NULL;
+	int64_t rev;
+	size_t i;
+	int ok;
+
+	if (sl_store_release_get(
+		    tx, json_integer_value(json_object_get(dep, "release_id")),
+		    &text, &rev, err))
+		return -1;
+	rel = sl_http_doc(text);
+	free(text);
+	if (json_is_object(over)) {
+		o = json_pack("{s[] sO}", "checks", "reason",
+			      json_object_get(over, "reason"));
+		json_array_foreach(json_object_get(over, "checks"), i, c)
+			json_array_append(json_object_get(o, "checks"),
+					  json_object_get(c, "check"));
+	}
+	ok = sl_gate_run(r, tx, rel,
+			 json_string_value(json_object_get(dep, "environment")),
+			 json_string_value(json_object_get(dep, "target")),
+			 r->now, o, checks, err);
+	json_decref(o);
+	json_decref(rel);
+	if (ok == 0) {
+		sl_store_abort(tx);
+		sl_gate_refuse(r, checks);
+	}
+	return ok;
+}
+
 void sl_h_deploy_event(struct sl_req *r)
 {
 	json_t *in = r->json, *traffic = json_object_get(in, "traffic_percent");
@@ -503,6 +636,13 @@ void sl_h_deploy_event(struct sl_req *r)
 	if (rc)
 		goto abort;
 	doc = sl_http_doc(before);
+	if (!sl_http_require(
+		    r, SL_ACT_DEPLOY,
+		    json_string_value(json_object_get(doc, "environment")),
+		    json_string_value(json_object_get(doc, "service")))) {
+		sl_store_abort(&tx);
+		goto out;
+	}
 	if (at < doc_time(doc, "created_at")) {
 		rc = sl_error_set(&err, SL_EINVAL, "at",
 				  "at is before the deployment was created");
@@ -527,6 +667,16 @@ void sl_h_deploy_event(struct sl_req *r)
 					  "to %s",
 					  sl_deploy_status_name(from_s), to);
 			goto abort;
+		}
+		if (from_s == SL_DEP_QUEUED && to_s == SL_DEP_IN_PROGRESS) {
+			int ok = start_gate(r, &tx, doc, &err);
+
+			if (ok < 0) {
+				rc = err.code;
+				goto abort;
+			}
+			if (!ok)
+				goto out; /* refused: replied, rolled back */
 		}
 		apply_status(doc, to_s, at);
 	}

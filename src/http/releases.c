@@ -1,8 +1,11 @@
 /* releases.c - one version of one service: create, read, list, update. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/naming.h"
+#include "core/perm.h"
+#include "core/range.h"
 #include "core/semver.h"
 #include "core/state.h"
 #include "core/validate.h"
@@ -41,6 +44,26 @@ static const struct sl_field rollback_fields[] = {
 	{0},
 };
 
+static int check_range(const char *s, const char *field, struct sl_error *err)
+{
+	struct sl_range *r = NULL;
+
+	if (sl_range_parse(s, &r, err)) {
+		snprintf(err->field, sizeof(err->field), "%s", field);
+		return -1;
+	}
+	sl_range_free(r);
+	return 0;
+}
+
+static const struct sl_field dependency_fields[] = {
+	{"service", SL_FT_STRING, SL_F_REQUIRED, 1, 63, sl_valid_slug, NULL,
+	 NULL, NULL},
+	{"range", SL_FT_STRING, SL_F_REQUIRED, 1, 256, check_range, NULL, NULL,
+	 "SemVer range: ^1.4, ~2.3.1, >=1.2.0 <2.0.0"},
+	{0},
+};
+
 const struct sl_field sl_release_fields[] = {
 	{"service", SL_FT_STRING, SL_F_REQUIRED | SL_F_IMMUTABLE, 1, 63,
 	 sl_valid_slug, NULL, NULL, "an existing service"},
@@ -67,6 +90,8 @@ const struct sl_field sl_release_fields[] = {
 	{"known_issues", SL_FT_STRING, SL_F_NULLABLE | SL_F_MULTILINE, 1, 65536,
 	 NULL, NULL, NULL, NULL},
 	{"tags", SL_FT_TAGS, 0, 0, 32, NULL, NULL, NULL, NULL},
+	{"dependencies", SL_FT_OBJECTS, 0, 0, 32, NULL, dependency_fields, NULL,
+	 "services that must already run in the target environment"},
 	{0},
 };
 
@@ -89,6 +114,8 @@ void sl_h_release_create(struct sl_req *r)
 	int64_t id = 0, srev;
 	enum sl_err rc;
 
+	if (!sl_http_require(r, SL_ACT_RELEASE_WRITE, NULL, service))
+		return;
 	if (!status)
 		status = "draft";
 	if (strcmp(status, "draft") && strcmp(status, "planned")) {
@@ -120,10 +147,12 @@ void sl_h_release_create(struct sl_req *r)
 				     r->now, &id, &err);
 	if (rc)
 		goto abort;
-	doc = json_pack("{sn sn sn s[] sn sn sn sn s{}}", "commit", "git_tag",
-			"build", "artifacts", "change_request", "rollback",
-			"notes", "known_issues", "tags");
+	doc = json_pack("{sn sn sn s[] sn sn sn sn s{} s[]}", "commit",
+			"git_tag", "build", "artifacts", "change_request",
+			"rollback", "notes", "known_issues", "tags",
+			"dependencies");
 	sl_h_merge(doc, r->json);
+	json_object_set_new(doc, "created_by", json_string(r->actor.name));
 	json_object_set_new(doc, "id", json_integer(id));
 	json_object_set_new(doc, "name", json_string(name));
 	json_object_set_new(doc, "status", json_string(status));
@@ -254,6 +283,12 @@ void sl_h_release_update(struct sl_req *r)
 		goto out;
 	}
 	doc = sl_http_doc(before);
+	if (!sl_http_require(
+		    r, SL_ACT_RELEASE_WRITE, NULL,
+		    json_string_value(json_object_get(doc, "service")))) {
+		sl_store_abort(&tx);
+		goto out;
+	}
 	if (to) {
 		sl_release_status_parse(
 			json_string_value(json_object_get(doc, "status")),

@@ -3,6 +3,7 @@
  * authentication, permissions, body checks, idempotency, metrics and the
  * OpenAPI document are all read from here. */
 #include "core/perm.h"
+#include "http/governance.h"
 #include "http/handlers.h"
 
 #define PUB   SL_R_PUBLIC
@@ -77,6 +78,63 @@ const struct sl_route sl_routes[] = {
 
 	{"GET", "/v1/audit", sl_h_audit_list, 0, "audit entries", NULL,
 	 SL_ACT_AUDIT_READ},
+
+	{"GET", "/v1/environments/{name}/policy", sl_h_policy_get, 0,
+	 "an environment's policy (latest, or ?version=)", NULL, SL_ACT_READ},
+	{"PUT", "/v1/environments/{name}/policy", sl_h_policy_put, BODY | WRITE,
+	 "replace the policy (a new version)", sl_policy_fields,
+	 SL_ACT_POLICY_WRITE},
+	{"GET", "/v1/environments/{name}/policy/versions", sl_h_policy_versions,
+	 0, "every version of the policy", NULL, SL_ACT_READ},
+
+	{"POST", "/v1/gates/check", sl_h_gate_check, BODY,
+	 "may this release go there now? every check with its verdict",
+	 sl_gate_fields, SL_ACT_READ},
+
+	{"POST", "/v1/releases/{id}/approvals", sl_h_approval_create,
+	 BODY | WRITE, "approve or reject a release for an environment",
+	 sl_approval_fields, SL_ACT_APPROVE},
+	{"GET", "/v1/releases/{id}/approvals", sl_h_approval_list, 0,
+	 "a release's approvals", NULL, SL_ACT_READ},
+	{"DELETE", "/v1/approvals/{id}", sl_h_approval_withdraw, WRITE,
+	 "withdraw a decision", NULL, SL_ACT_APPROVE},
+	{"GET", "/v1/approvals/pending", sl_h_approvals_pending, 0,
+	 "what waits for my approval", NULL, SL_ACT_APPROVE},
+
+	{"POST", "/v1/releases/{id}/checklist", sl_h_checklist_complete,
+	 BODY | WRITE, "complete a checklist item", sl_checklist_fields,
+	 SL_ACT_CHECKLIST},
+	{"GET", "/v1/releases/{id}/checklist", sl_h_checklist_get, 0,
+	 "a release's checklist for an environment", NULL, SL_ACT_READ},
+
+	{"POST", "/v1/change-requests", sl_h_change_create, BODY | WRITE,
+	 "record a change request", sl_change_fields, SL_ACT_CHANGE_WRITE},
+	{"GET", "/v1/change-requests", sl_h_change_list, 0,
+	 "list change requests", NULL, SL_ACT_READ},
+	{"GET", "/v1/change-requests/{key}", sl_h_change_get, 0,
+	 "get a change request", NULL, SL_ACT_READ},
+	{"PATCH", "/v1/change-requests/{key}", sl_h_change_update, BODY | WRITE,
+	 "update a change request", sl_change_fields, SL_ACT_CHANGE_WRITE},
+
+	{"POST", "/v1/windows", sl_h_window_create, BODY | WRITE,
+	 "create a freeze, blackout or maintenance window", sl_window_fields,
+	 SL_ACT_WINDOW_WRITE},
+	{"GET", "/v1/windows", sl_h_window_list, 0,
+	 "windows, and their occurrences with ?from=&to=", NULL, SL_ACT_READ},
+	{"DELETE", "/v1/windows/{id}", sl_h_window_delete, WRITE,
+	 "delete a window", NULL, SL_ACT_WINDOW_WRITE},
+
+	{"POST", "/v1/grants", sl_h_grant_create, BODY | WRITE,
+	 "grant a role on an environment for some hours", sl_grant_fields,
+	 SL_ACT_GRANT},
+	{"GET", "/v1/grants", sl_h_grant_list, 0, "list grants", NULL,
+	 SL_ACT_READ},
+
+	{"GET", "/v1/reviews", sl_h_review_list, 0,
+	 "post-incident reviews owed by overrides (?open=true)", NULL,
+	 SL_ACT_READ},
+	{"POST", "/v1/reviews/{id}/close", sl_h_review_close, BODY | WRITE,
+	 "close a review with a link", sl_review_close_fields, SL_ACT_OVERRIDE},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);

@@ -34,6 +34,17 @@ enum sl_err sl_store_policy_get(struct sl_tx *tx, const char *env,
 		P(SL_P_TEXT(env), SL_P_INT(version)), doc, got, "policy", err);
 }
 
+enum sl_err sl_store_policy_set_doc(struct sl_tx *tx, const char *env,
+				    int64_t version, const char *doc,
+				    struct sl_error *err)
+{
+	return Q(tx,
+		 "UPDATE policies SET doc = $3 WHERE environment = $1"
+		 " AND version = $2",
+		 NULL, NULL, err, SL_P_TEXT(env), SL_P_INT(version),
+		 SL_P_TEXT(doc));
+}
+
 enum sl_err sl_store_policy_versions(struct sl_tx *tx, const char *env,
 				     struct sl_db_rows *out,
 				     struct sl_error *err)

@@ -295,6 +295,9 @@ enum sl_err sl_store_policy_put(struct sl_tx *tx, const char *env,
 enum sl_err sl_store_policy_get(struct sl_tx *tx, const char *env,
 				int64_t version, char **doc, int64_t *got,
 				struct sl_error *err);
+enum sl_err sl_store_policy_set_doc(struct sl_tx *tx, const char *env,
+				    int64_t version, const char *doc,
+				    struct sl_error *err);
 /* Rows: (version, created_at, created_by, doc). */
 enum sl_err sl_store_policy_versions(struct sl_tx *tx, const char *env,
 				     struct sl_db_rows *out,

@@ -1021,7 +1021,7 @@ def test_zz_openapi_describes_every_route(d):
             fill = {"/v1/services/{name}": gone_svc,
                     "/v1/environments/{name}": gone_env,
                     "/v1/tokens/{id}": str(tok["id"])}
-            url = re.sub(r"\{[^}]*\}", fill[p], p)
+            url = re.sub(r"\{[^}]*\}", fill.get(p, "999999"), p)
         elif p.startswith("/v1/services/"):
             url = p.replace("{name}", svc)
         elif p.startswith("/v1/environments/"):
@@ -1031,9 +1031,10 @@ def test_zz_openapi_describes_every_route(d):
         elif p.startswith("/v1/deployments/"):
             url = p.replace("{id}", str(dep["id"]))
         else:
-            check("{" not in p, "unexpected parameter in " + p)
-            url = p
-        body = {} if method in ("POST", "PATCH") else None
+            # governance objects: an id that does not exist is enough to
+            # show the route answers
+            url = re.sub(r"\{[^}]*\}", "999999", p)
+        body = {} if method in ("POST", "PATCH", "PUT") else None
         status, h, got = d.request(method, url, body)
         check(status != 405, "%s %s -> 405" % (method, url))
         check(not (status == 404 and isinstance(got, dict) and

@@ -1,0 +1,628 @@
+/* gates.c - gathering the facts the gate engine decides on.
+ *
+ * For a release, an environment and a moment, this reads the policy,
+ * approvals, checklist completions, change request, windows, the
+ * environment below, what runs there and what is in progress, and hands
+ * them to core/gate.c. POST /v1/gates/check answers the verdict; starting
+ * a deployment runs the same function and refuses with the same list. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cal/windows.h"
+#include "core/perm.h"
+#include "core/range.h"
+#include "core/semver.h"
+#include "core/state.h"
+#include "core/validate.h"
+#include "http/governance.h"
+#include "http/handlers.h"
+
+#define MAX_GROUPS 10
+#define MAX_ITEMS  64
+#define MAX_DEPS   32
+
+void sl_artifacts_digest(const json_t *release, char *out)
+{
+	unsigned char d[crypto_hash_sha256_BYTES];
+	json_t *a = json_object_get(release, "artifacts");
+	char *text = a ? sl_http_canon(a) : sl_xstrdup("[]");
+
+	crypto_hash_sha256(d, (const unsigned char *)text, strlen(text));
+	sodium_bin2hex(out, 65, d, sizeof(d));
+	free(text);
+}
+
+/* Everything the facts point into, freed together. */
+struct facts_mem {
+	struct sl_gate_facts f;
+	struct sl_gate_group groups[MAX_GROUPS];
+	char approvers[MAX_GROUPS][256];
+	const char *missing[MAX_ITEMS];
+	struct sl_gate_dep deps[MAX_DEPS];
+	const char *overrides[16];
+	char perm_why[300];
+	char rejected_by[128];
+	char reject_comment[256];
+	json_t *keep; /* documents whose strings the facts borrow */
+	struct sl_db_rows rows[4];
+};
+
+static json_t *keep(struct facts_mem *m, json_t *v)
+{
+	json_array_append_new(m->keep, v);
+	return v;
+}
+
+static json_t *load_doc(struct facts_mem *m, char *text)
+{
+	json_t *d = text ? sl_http_doc(text) : NULL;
+
+	free(text);
+	return d ? keep(m, d) : NULL;
+}
+
+static int64_t doc_time(const json_t *d, const char *key)
+{
+	const char *s = json_string_value(json_object_get(d, key));
+	int64_t us = 0;
+
+	if (s && sl_time_parse(s, &us, key, NULL))
+		us = 0;
+	return us;
+}
+
+/* Approvals: the latest decision of each approver counts when it is not
+ * withdrawn, not expired and made on today's artifacts. */
+static void gather_approvals(struct facts_mem *m, struct sl_tx *tx,
+			     const json_t *policy, const json_t *rel,
+			     const char *env, const char *actor, int64_t at,
+			     struct sl_error *err)
+{
+	struct sl_db_rows *rows = &m->rows[0];
+	char digest[65];
+	json_t *groups = json_object_get(policy, "approvals"), *g;
+	size_t i;
+	const char *author =
+		json_string_value(json_object_get(rel, "created_by"));
+
+	sl_artifacts_digest(rel, digest);
+	if (sl_store_approval_list(
+		    tx, json_integer_value(json_object_get(rel, "id")), env,
+		    rows, err))
+		return;
+	json_array_foreach(groups, i, g)
+	{
+		if (i >= MAX_GROUPS)
+			break;
+		m->groups[i].name =
+			json_string_value(json_object_get(g, "group"));
+		m->groups[i].required =
+			(int)json_integer_value(json_object_get(g, "count"));
+		m->groups[i].approvers = m->approvers[i];
+		m->f.ngroups = i + 1;
+	}
+	m->f.groups = m->groups;
+	for (size_t r = 0; r < rows->nrows; r++) {
+		const char *who = sl_db_text(rows, r, 1);
+		const char *grp = sl_db_text(rows, r, 2);
+		const char *decision = sl_db_text(rows, r, 3);
+		int64_t expires = sl_db_int(rows, r, 5);
+		int later = 0;
+
+		/* Superseded by a later decision of the same person? */
+		for (size_t k = r + 1; k < rows->nrows; k++)
+			if (strcmp(sl_db_text(rows, k, 1), who) == 0 &&
+			    !sl_db_text(rows, k, 7))
+				later = 1;
+		if (later || sl_db_text(rows, r, 7) ||
+		    (expires && expires <= at) ||
+		    strcmp(sl_db_text(rows, r, 6), digest) != 0)
+			continue;
+		if (strcmp(decision, "reject") == 0) {
+			json_t *d = sl_http_doc(sl_db_text(rows, r, 9));
+
+			snprintf(m->rejected_by, sizeof(m->rejected_by), "%s",
+				 who);
+			snprintf(
+				m->reject_comment, sizeof(m->reject_comment),
+				"%s",
+				json_string_value(json_object_get(d, "comment"))
+					?: "");
+			json_decref(d);
+			m->f.rejected_by = m->rejected_by;
+			m->f.reject_comment =
+				*m->reject_comment ? m->reject_comment : NULL;
+			continue;
+		}
+		if (actor && strcmp(who, actor) == 0)
+			m->f.actor_approved = 1;
+		if (author && strcmp(who, author) == 0 &&
+		    json_is_true(json_object_get(
+			    json_object_get(policy, "segregation"),
+			    "author_may_not_approve")))
+			continue;
+		for (size_t k = 0; k < m->f.ngroups; k++) {
+			size_t n;
+
+			if (!grp || strcmp(grp, m->groups[k].name) != 0)
+				continue;
+			m->groups[k].have++;
+			n = strlen(m->approvers[k]);
+			snprintf(m->approvers[k] + n,
+				 sizeof(m->approvers[k]) - n, "%s%s",
+				 n ? ", " : "", who);
+		}
+	}
+}
+
+static void gather_checklist(struct facts_mem *m, struct sl_tx *tx,
+			     const json_t *policy, const json_t *rel,
+			     const char *env, struct sl_error *err)
+{
+	struct sl_db_rows *done = &m->rows[1];
+	const char *type = json_string_value(json_object_get(rel, "type"));
+	json_t *lists = json_object_get(policy, "checklists"), *l, *item;
+	size_t i, j;
+
+	if (sl_store_checklist_list(
+		    tx, json_integer_value(json_object_get(rel, "id")), env,
+		    done, err))
+		return;
+	json_array_foreach(lists, i, l)
+	{
+		json_t *types = json_object_get(l, "release_types"), *t;
+		int applies = json_array_size(types) == 0;
+		size_t k;
+
+		json_array_foreach(types, k, t) if (strcmp(json_string_value(t),
+							   type) == 0) applies =
+			1;
+		if (!applies)
+			continue;
+		json_array_foreach(json_object_get(l, "items"), j, item)
+		{
+			const char *name = json_string_value(item);
+			int ok = 0;
+
+			m->f.nitems++;
+			for (size_t d = 0; d < done->nrows; d++)
+				if (strcmp(sl_db_text(done, d, 0), name) == 0)
+					ok = 1;
+			if (!ok && m->f.nmissing < MAX_ITEMS)
+				m->missing[m->f.nmissing++] = name;
+		}
+	}
+	m->f.missing = m->missing;
+}
+
+static void gather_change(struct facts_mem *m, struct sl_tx *tx,
+			  const json_t *policy, const json_t *rel)
+{
+	json_t *cr = json_object_get(policy, "change_request"), *t;
+	const char *key =
+		json_string_value(json_object_get(rel, "change_request"));
+	const char *type = json_string_value(json_object_get(rel, "type"));
+	char *text = NULL;
+	int64_t rev;
+	json_t *doc;
+	size_t i;
+
+	m->f.cr_required = json_is_true(json_object_get(cr, "required"));
+	m->f.cr_key = key;
+	if (!m->f.cr_required || !key)
+		return;
+	if (sl_store_change_get(tx, key, &text, &rev, NULL))
+		return;
+	doc = load_doc(m, text);
+	m->f.cr_found = 1;
+	m->f.cr_class = json_string_value(json_object_get(doc, "class"));
+	m->f.cr_state = json_string_value(json_object_get(doc, "state"));
+	m->f.cr_window_start = doc_time(doc, "window_start");
+	m->f.cr_window_end = doc_time(doc, "window_end");
+	if (m->f.cr_class && strcmp(m->f.cr_class, "standard") == 0)
+		json_array_foreach(json_object_get(cr, "standard_types"), i,
+				   t) if (strcmp(json_string_value(t), type) ==
+					  0) m->f.cr_preapproved = 1;
+}
+
+/* 1 when a window document applies to env and the release's service. */
+static int window_applies(const json_t *w, const char *env, const json_t *svc)
+{
+	const char *wenv = json_string_value(json_object_get(w, "environment"));
+	const char *tag = json_string_value(json_object_get(w, "service_tag"));
+
+	if (wenv && strcmp(wenv, env) != 0)
+		return 0;
+	if (tag) {
+		const char *eq = strchr(tag, '=');
+		char key[80];
+		const char *v;
+
+		if (!eq || (size_t)(eq - tag) >= sizeof(key))
+			return 0;
+		memcpy(key, tag, (size_t)(eq - tag));
+		key[eq - tag] = '\0';
+		v = json_string_value(
+			json_object_get(json_object_get(svc, "tags"), key));
+		if (!v || strcmp(v, eq + 1) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+void sl_window_spec_of(const json_t *w, struct sl_window_spec *spec)
+{
+	spec->timezone = json_string_value(json_object_get(w, "timezone"));
+	spec->start = json_string_value(json_object_get(w, "start"));
+	spec->end = json_string_value(json_object_get(w, "end"));
+	spec->rrule = json_string_value(json_object_get(w, "rrule"));
+	spec->duration_s =
+		json_integer_value(json_object_get(w, "duration_minutes")) * 60;
+}
+
+static void gather_windows(struct facts_mem *m, struct sl_tx *tx,
+			   const json_t *policy, const json_t *svc,
+			   const char *env, int64_t at, struct sl_error *err)
+{
+	struct sl_db_rows *rows = &m->rows[2];
+
+	m->f.maintenance_only = strcmp(json_string_value(json_object_get(
+					       policy, "windows_mode")),
+				       "maintenance_only") == 0;
+	if (sl_store_window_list(tx, rows, err))
+		return;
+	for (size_t i = 0; i < rows->nrows; i++) {
+		json_t *w = keep(m, sl_http_doc(sl_db_text(rows, i, 2)));
+		struct sl_window_spec spec;
+		struct sl_occurrence occ;
+		enum sl_window_kind kind;
+
+		if (!window_applies(w, env, svc) ||
+		    sl_window_kind_parse(
+			    json_string_value(json_object_get(w, "kind")),
+			    &kind))
+			continue;
+		sl_window_spec_of(w, &spec);
+		if (sl_window_covering(&spec, at, &occ, NULL) == 1) {
+			if (kind == SL_WIN_MAINTENANCE) {
+				m->f.in_maintenance = 1;
+			} else if (!m->f.block_name ||
+				   occ.end_us > m->f.block_until) {
+				m->f.block_name = json_string_value(
+					json_object_get(w, "name"));
+				m->f.block_kind = sl_window_kind_name(kind);
+				m->f.block_until = occ.end_us;
+			}
+		} else if (kind == SL_WIN_MAINTENANCE &&
+			   m->f.maintenance_only) {
+			size_t n = 0;
+
+			if (sl_window_occurrences(&spec, at,
+						  at + 366LL * 86400 * 1000000,
+						  &occ, 1, &n, NULL) == 0 &&
+			    n == 1 &&
+			    (!m->f.next_maintenance ||
+			     occ.start_us < m->f.next_maintenance))
+				m->f.next_maintenance = occ.start_us;
+		}
+	}
+}
+
+static void gather_promotion(struct facts_mem *m, struct sl_tx *tx,
+			     const json_t *policy, const json_t *rel,
+			     const json_t *envdoc, struct sl_error *err)
+{
+	struct sl_db_rows *envs = &m->rows[3];
+	int64_t rank = json_integer_value(json_object_get(envdoc, "rank"));
+	int64_t best = -1;
+	char *text = NULL;
+
+	m->f.promotion_required =
+		json_is_true(json_object_get(policy, "promotion"));
+	m->f.soak_us =
+		json_integer_value(json_object_get(policy, "soak_minutes")) *
+		60 * 1000000;
+	if (!m->f.promotion_required ||
+	    sl_store_environment_list(tx, envs, err))
+		return;
+	for (size_t i = 0; i < envs->nrows; i++) {
+		json_t *e = keep(m, sl_http_doc(sl_db_text(envs, i, 1)));
+		int64_t r = json_integer_value(json_object_get(e, "rank"));
+
+		if (r < rank && r > best) {
+			best = r;
+			m->f.lower_env = sl_db_text(envs, i, 0);
+		}
+	}
+	if (!m->f.lower_env)
+		return;
+	if (sl_store_release_success_in(
+		    tx, json_integer_value(json_object_get(rel, "id")),
+		    m->f.lower_env, &text, NULL) == SL_OK) {
+		json_t *d = load_doc(m, text);
+		int64_t t = doc_time(d, "finished_at");
+
+		m->f.lower_since = t ? t : doc_time(d, "updated_at");
+	}
+}
+
+static void gather_deps(struct facts_mem *m, struct sl_tx *tx,
+			const json_t *rel, const char *env)
+{
+	json_t *deps = json_object_get(rel, "dependencies"), *d;
+	size_t i;
+
+	json_array_foreach(deps, i, d)
+	{
+		struct sl_gate_dep *g;
+		struct sl_db_rows rows = {0};
+		struct sl_range *range = NULL;
+
+		if (i >= MAX_DEPS)
+			break;
+		g = &m->deps[i];
+		g->service = json_string_value(json_object_get(d, "service"));
+		g->range = json_string_value(json_object_get(d, "range"));
+		m->f.ndeps = i + 1;
+		if (sl_range_parse(g->range, &range, NULL))
+			continue;
+		if (sl_store_running_in(tx, g->service, env, &rows, NULL) ==
+		    SL_OK) {
+			for (size_t k = 0; k < rows.nrows && !g->satisfied;
+			     k++) {
+				json_t *doc = keep(m, sl_http_doc(sl_db_text(
+							      &rows, k, 0)));
+				const char *v = json_string_value(
+					json_object_get(doc, "version"));
+				struct sl_semver sv;
+
+				g->running = v;
+				if (v &&
+				    sl_semver_parse(v, &sv, NULL) == SL_OK) {
+					g->satisfied =
+						sl_range_match(range, &sv);
+					sl_semver_fini(&sv);
+				}
+			}
+		}
+		sl_db_rows_fini(&rows);
+		sl_range_free(range);
+	}
+	m->f.deps = m->deps;
+}
+
+/* An override is valid only for an emergency release, from a role the
+ * policy names, with a reason, over checks that may be set aside. */
+static int check_override(struct sl_req *r, const json_t *policy,
+			  const json_t *rel, const json_t *override,
+			  struct facts_mem *m, struct sl_error *err)
+{
+	json_t *checks = json_object_get(override, "checks"), *c, *role;
+	const char *reason =
+		json_string_value(json_object_get(override, "reason"));
+	int allowed = 0;
+	size_t i;
+
+	if (!override)
+		return 0;
+	if (strcmp(json_string_value(json_object_get(rel, "type")),
+		   "emergency") != 0)
+		return sl_error_set(
+			       err, SL_EINVAL, "override",
+			       "only emergency releases may override "
+			       "gates; this one is %s",
+			       json_string_value(json_object_get(rel, "type"))),
+		       -1;
+	if (!reason || !*reason)
+		return sl_error_set(err, SL_EINVAL, "override.reason",
+				    "an override needs a reason"),
+		       -1;
+	json_array_foreach(json_object_get(policy, "override_roles"), i,
+			   role) if (strcmp(json_string_value(role),
+					    r->actor.role) == 0) allowed = 1;
+	if (!allowed)
+		return sl_error_set(err, SL_EFORBIDDEN, "override",
+				    "the role %s may not override gates in "
+				    "this environment",
+				    r->actor.role),
+		       -1;
+	json_array_foreach(checks, i, c)
+	{
+		if (!sl_gate_overridable(json_string_value(c)))
+			return sl_error_set(err, SL_EINVAL, "override.checks",
+					    "the check '%s' cannot be "
+					    "overridden",
+					    json_string_value(c)),
+			       -1;
+		if (m->f.noverrides < 16)
+			m->overrides[m->f.noverrides++] = json_string_value(c);
+	}
+	m->f.overrides = m->overrides;
+	m->f.override_by = r->actor.name;
+	m->f.override_reason = reason;
+	return 0;
+}
+
+int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
+		const char *env, const char *target, int64_t at,
+		const json_t *override, struct sl_gate_check *checks,
+		struct sl_error *err)
+{
+	struct facts_mem *m = sl_xcalloc(1, sizeof(*m));
+	const char *service =
+		json_string_value(json_object_get(rel, "service"));
+	char *text = NULL;
+	int64_t rev, version;
+	json_t *policy = NULL, *envdoc, *svc = NULL;
+	int result = -1;
+
+	(void)target;
+	m->keep = json_array();
+	m->f.now = at;
+	m->f.environment = env;
+	m->f.actor = r->actor.name;
+	if (sl_store_environment_get(tx, env, &text, &rev, err)) {
+		if (err->code == SL_ENOTFOUND)
+			sl_error_set(err, SL_EINVAL, "environment",
+				     "environment '%s' does not exist", env);
+		goto out;
+	}
+	envdoc = load_doc(m, text);
+	if (sl_store_service_get(tx, service, &text, &rev, err) == SL_OK)
+		svc = load_doc(m, text);
+	policy = sl_policy_load(tx, env, &version, err);
+	if (!policy)
+		goto out;
+	if (check_override(r, policy, rel, override, m, err))
+		goto out;
+
+	m->f.permitted = sl_http_allowed(r, SL_ACT_DEPLOY, env, service,
+					 m->perm_why, sizeof(m->perm_why));
+	m->f.permission_detail = m->perm_why;
+	m->f.author = json_string_value(json_object_get(rel, "created_by"));
+	m->f.sod_approver_may_not_deploy = json_is_true(
+		json_object_get(json_object_get(policy, "segregation"),
+				"approver_may_not_deploy"));
+	m->f.sod_deployer_may_not_be_author = json_is_true(
+		json_object_get(json_object_get(policy, "segregation"),
+				"deployer_may_not_be_author"));
+	gather_approvals(m, tx, policy, rel, env, r->actor.name, at, err);
+	gather_checklist(m, tx, policy, rel, env, err);
+	gather_change(m, tx, policy, rel);
+	gather_windows(m, tx, policy, svc, env, at, err);
+	gather_promotion(m, tx, policy, rel, envdoc, err);
+	gather_deps(m, tx, rel, env);
+	m->f.max_concurrent =
+		json_is_integer(json_object_get(policy, "max_concurrent"))
+			? json_integer_value(
+				  json_object_get(policy, "max_concurrent"))
+			: json_integer_value(
+				  json_object_get(envdoc, "max_concurrent"));
+	if (m->f.max_concurrent > 0 &&
+	    sl_store_deployment_count_status(tx, env, "in_progress",
+					     &m->f.in_progress, err))
+		goto out;
+	result = sl_gate_evaluate(&m->f, checks);
+out:
+	for (size_t i = 0; i < 4; i++)
+		sl_db_rows_fini(&m->rows[i]);
+	json_decref(policy);
+	json_decref(m->keep);
+	free(m);
+	return result;
+}
+
+json_t *sl_gate_json(const struct sl_gate_check *checks)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < sl_gate_count(); i++) {
+		json_t *c = json_pack("{ss sb ss}", "name", checks[i].name,
+				      "passed", checks[i].passed, "detail",
+				      checks[i].detail);
+
+		if (checks[i].overridden)
+			json_object_set_new(c, "overridden", json_true());
+		json_array_append_new(list, c);
+	}
+	return list;
+}
+
+void sl_gate_refuse(struct sl_req *r, const struct sl_gate_check *checks)
+{
+	const char *first = "the gates refuse";
+	json_t *p;
+
+	for (size_t i = 0; i < sl_gate_count(); i++)
+		if (!checks[i].passed) {
+			first = checks[i].detail;
+			break;
+		}
+	p = json_pack("{ss ss si ss ss sb so}", "type",
+		      "https://shiplog.dev/problems/gate-refused", "title",
+		      "Refused by the gates", "status", 409, "detail", first,
+		      "instance", r->request_id, "allowed", 0, "checks",
+		      sl_gate_json(checks));
+	sl_http_reply_json(r, 409, p);
+	r->content_type = "application/problem+json";
+}
+
+const struct sl_field sl_override_fields_table[] = {
+	{"checks", SL_FT_STRINGS, SL_F_REQUIRED, 1, 32, NULL, NULL, NULL,
+	 "the checks set aside"},
+	{"reason", SL_FT_STRING, SL_F_REQUIRED | SL_F_MULTILINE, 1, 4096, NULL,
+	 NULL, NULL, NULL},
+	{0},
+};
+
+const struct sl_field sl_gate_fields[] = {
+	{"release", SL_FT_REF, SL_F_REQUIRED, 1, 200, NULL, NULL, NULL,
+	 "id or service@version"},
+	{"environment", SL_FT_STRING, SL_F_REQUIRED, 1, 63, sl_valid_slug, NULL,
+	 NULL, NULL},
+	{"target", SL_FT_STRING, SL_F_NULLABLE, 1, 63, sl_valid_slug, NULL,
+	 NULL, NULL},
+	{"at", SL_FT_STRING, 0, 1, 40, sl_h_check_time, NULL, NULL,
+	 "RFC 3339; default now"},
+	{"override", SL_FT_OBJECT, 0, 0, 0, NULL, sl_override_fields_table,
+	 NULL, "what an emergency deployment would set aside"},
+	{0},
+};
+
+void sl_h_gate_check(struct sl_req *r)
+{
+	json_t *ref = json_object_get(r->json, "release");
+	const char *env =
+		json_string_value(json_object_get(r->json, "environment"));
+	const char *at_s = json_string_value(json_object_get(r->json, "at"));
+	struct sl_gate_check checks[16];
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char refbuf[32], *doc = NULL;
+	const char *refs = refbuf;
+	int64_t id = 0, rev, at = r->now;
+	json_t *rel = NULL;
+	int allowed;
+	enum sl_err rc;
+
+	if (json_is_integer(ref))
+		sl_h_id(json_integer_value(ref), refbuf, sizeof(refbuf));
+	else
+		refs = json_string_value(ref);
+	if (at_s)
+		sl_time_parse(at_s, &at, "at", NULL);
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	if (rc) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	rc = sl_h_release_ref(&tx, refs, &id, &err);
+	if (rc == SL_OK)
+		rc = sl_store_release_get(&tx, id, &doc, &rev, &err);
+	if (rc == SL_ENOTFOUND)
+		rc = sl_error_set(&err, SL_EINVAL, "release",
+				  "release '%s' does not exist", refs);
+	if (rc) {
+		sl_store_abort(&tx);
+		sl_http_fail(r, &err);
+		return;
+	}
+	rel = sl_http_doc(doc);
+	free(doc);
+	allowed = sl_gate_run(
+		r, &tx, rel, env,
+		json_string_value(json_object_get(r->json, "target")), at,
+		json_object_get(r->json, "override"), checks, &err);
+	sl_store_abort(&tx);
+	if (allowed < 0)
+		sl_http_fail(r, &err);
+	else
+		sl_http_reply_json(
+			r, 200,
+			json_pack("{sb sO ss so so}", "allowed", allowed,
+				  "release", json_object_get(rel, "name"),
+				  "environment", env, "at", sl_h_time(at),
+				  "checks", sl_gate_json(checks)));
+	json_decref(rel);
+}

@@ -1,0 +1,1088 @@
+/* governance.c - approvals, checklists, change requests, windows, grants
+ * and post-incident reviews: the records the gates read. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cal/windows.h"
+#include "core/perm.h"
+#include "core/state.h"
+#include "core/validate.h"
+#include "http/governance.h"
+#include "http/handlers.h"
+
+static const char *const decisions[] = {"approve", "reject", NULL};
+static const char *const cr_classes[] = {"standard", "normal", "emergency",
+					 NULL};
+static const char *const cr_states[] = {
+	"new",	  "assess", "authorize", "approved", "scheduled", "implement",
+	"review", "closed", "cancelled", "rejected", NULL};
+static const char *const cr_risks[] = {"low", "moderate", "high", "very_high",
+				       NULL};
+static const char *const kinds[] = {"freeze", "blackout", "maintenance", NULL};
+static const char *const roles[] = {"admin",	"release_manager", "approver",
+				    "deployer", "developer",	   "auditor",
+				    NULL};
+
+/* Loads the release named by the first path parameter into *rel and its
+ * id; replies 404 and returns 0 when there is none. */
+static int load_release(struct sl_req *r, struct sl_tx *tx, json_t **rel,
+			int64_t *id)
+{
+	struct sl_error err = {0};
+	char *doc = NULL;
+	int64_t rev;
+	enum sl_err rc = sl_h_release_ref(tx, r->params[0], id, &err);
+
+	if (rc == SL_OK)
+		rc = sl_store_release_get(tx, *id, &doc, &rev, &err);
+	if (rc == SL_ENOTFOUND) {
+		sl_http_failf(r, rc, NULL, "release '%s' not found",
+			      r->params[0]);
+		return 0;
+	}
+	if (rc) {
+		sl_http_fail(r, &err);
+		return 0;
+	}
+	*rel = sl_http_doc(doc);
+	free(doc);
+	return 1;
+}
+
+/* 1 when env exists; else replies 422 naming the field. */
+static int env_known(struct sl_req *r, struct sl_tx *tx, const char *env,
+		     json_t **envdoc)
+{
+	char *doc = NULL;
+	int64_t rev;
+
+	if (sl_store_environment_get(tx, env, &doc, &rev, NULL) == SL_OK) {
+		if (envdoc)
+			*envdoc = sl_http_doc(doc);
+		free(doc);
+		return 1;
+	}
+	sl_http_failf(r, SL_EINVAL, "environment",
+		      "environment '%s' does not exist", env);
+	return 0;
+}
+
+/* ---- approvals ---- */
+
+const struct sl_field sl_approval_fields[] = {
+	{"environment", SL_FT_STRING, SL_F_REQUIRED, 1, 63, sl_valid_slug, NULL,
+	 NULL, NULL},
+	{"decision", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, decisions,
+	 NULL},
+	{"comment", SL_FT_STRING, SL_F_MULTILINE, 1, 4096, NULL, NULL, NULL,
+	 NULL},
+	{"group", SL_FT_STRING, 0, 1, 63, sl_valid_slug, NULL, NULL,
+	 "the approval group it counts for (one the token belongs to)"},
+	{0},
+};
+
+void sl_h_approval_create(struct sl_req *r)
+{
+	const char *env =
+		json_string_value(json_object_get(r->json, "environment"));
+	const char *decision =
+		json_string_value(json_object_get(r->json, "decision"));
+	const char *comment =
+		json_string_value(json_object_get(r->json, "comment"));
+	const char *group =
+		json_string_value(json_object_get(r->json, "group"));
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	struct sl_approval_row row = {0};
+	json_t *rel = NULL, *policy = NULL, *g, *doc = NULL;
+	char digest[65], idb[24], *text = NULL;
+	int64_t rid = 0, id = 0, hours;
+	const char *author;
+	size_t i;
+	int in_policy = 0;
+	enum sl_err rc;
+
+	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	if (!load_release(r, &tx, &rel, &rid) ||
+	    !env_known(r, &tx, env, NULL) ||
+	    !sl_http_require(
+		    r, SL_ACT_APPROVE, env,
+		    json_string_value(json_object_get(rel, "service"))))
+		goto abort;
+	policy = sl_policy_load(&tx, env, NULL, &err);
+	if (!policy) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	author = json_string_value(json_object_get(rel, "created_by"));
+	if (author && strcmp(author, r->actor.name) == 0 &&
+	    json_is_true(json_object_get(json_object_get(policy, "segregation"),
+					 "author_may_not_approve"))) {
+		sl_http_failf(r, SL_EFORBIDDEN, "decision",
+			      "%s wrote this release and may not approve it "
+			      "for %s (rule author_may_not_approve)",
+			      r->actor.name, env);
+		goto abort;
+	}
+	if (group) {
+		json_array_foreach(
+			json_object_get(policy, "approvals"), i,
+			g) if (strcmp(json_string_value(json_object_get(g,
+									"grou"
+									"p")),
+				      group) == 0) in_policy = 1;
+		if (!in_policy) {
+			sl_http_failf(r, SL_EINVAL, "group",
+				      "%s requires no approvals from group "
+				      "'%s'",
+				      env, group);
+			goto abort;
+		}
+		if (!sl_http_in_groups(r, group)) {
+			sl_http_failf(r, SL_EFORBIDDEN, "group",
+				      "the token '%s' is not a member of the "
+				      "group '%s'",
+				      r->actor.name, group);
+			goto abort;
+		}
+	} else {
+		/* Without a group, the approval counts for the one required
+		 * group the token belongs to, if exactly one. */
+		json_array_foreach(json_object_get(policy, "approvals"), i, g)
+		{
+			const char *name =
+				json_string_value(json_object_get(g, "group"));
+
+			if (sl_http_in_groups(r, name)) {
+				if (group) {
+					sl_http_failf(
+						r, SL_EINVAL, "group",
+						"the token belongs to several "
+						"required groups; say which "
+						"one this approval is for");
+					goto abort;
+				}
+				group = name;
+			}
+		}
+	}
+	sl_artifacts_digest(rel, digest);
+	hours = json_integer_value(
+		json_object_get(policy, "approval_valid_hours"));
+	row.release_id = rid;
+	row.environment = env;
+	row.approver = r->actor.name;
+	row.group = group;
+	row.decision = decision;
+	row.at = r->now;
+	row.expires_at = hours ? r->now + hours * 3600 * 1000000LL : 0;
+	row.artifacts_digest = digest;
+	rc = sl_store_approval_insert(&tx, &row, &id, &err);
+	if (rc) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	doc = json_pack(
+		"{sI sI sO ss ss ss* ss* ss so so ss sn}", "id", (json_int_t)id,
+		"release_id", (json_int_t)rid, "release",
+		json_object_get(rel, "name"), "environment", env, "decision",
+		decision, "comment", comment, "group", group, "approver",
+		r->actor.name, "at", sl_h_time(r->now), "expires_at",
+		row.expires_at ? sl_h_time(row.expires_at) : json_null(),
+		"artifacts_digest", digest, "withdrawn_at");
+	text = sl_http_canon(doc);
+	rc = sl_store_approval_set_doc(&tx, id, text, &err);
+	if (rc) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	sl_h_finish(r, &tx, "approval.create", "approval",
+		    sl_h_id(id, idb, sizeof(idb)), NULL, 201, text);
+	goto out;
+abort:
+	sl_store_abort(&tx);
+out:
+	json_decref(rel);
+	json_decref(policy);
+	json_decref(doc);
+	free(text);
+}
+
+void sl_h_approval_list(struct sl_req *r)
+{
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	const char *env = NULL;
+	json_t *rel = NULL;
+	int64_t rid;
+
+	if (!sl_h_text_param(r, "environment", &env))
+		return;
+	if (sl_store_begin(sl_http_store(r), 0, &tx, &err)) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	if (load_release(r, &tx, &rel, &rid)) {
+		if (sl_store_approval_list(&tx, rid, env, &rows, &err))
+			sl_http_fail(r, &err);
+		else
+			sl_http_reply(r, 200, sl_h_list(&rows, 9, NULL));
+	}
+	sl_store_abort(&tx);
+	sl_db_rows_fini(&rows);
+	json_decref(rel);
+}
+
+void sl_h_approval_withdraw(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *before = NULL, *after = NULL, *end;
+	long long id = strtoll(r->params[0], &end, 10);
+	json_t *doc = NULL;
+	enum sl_err rc;
+
+	if (*end || id < 1 || strlen(r->params[0]) > 18) {
+		sl_http_failf(r, SL_ENOTFOUND, NULL,
+			      "approval '%.40s' not found", r->params[0]);
+		return;
+	}
+	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	rc = sl_store_approval_get(&tx, id, &before, &err);
+	if (rc) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	doc = sl_http_doc(before);
+	if (strcmp(json_string_value(json_object_get(doc, "approver")),
+		   r->actor.name) != 0 &&
+	    strcmp(r->actor.role, "admin") != 0) {
+		sl_http_failf(
+			r, SL_EFORBIDDEN, "approver",
+			"only %s (or an admin) may withdraw this "
+			"decision",
+			json_string_value(json_object_get(doc, "approver")));
+		goto abort;
+	}
+	json_object_set_new(doc, "withdrawn_at", sl_h_time(r->now));
+	after = sl_http_canon(doc);
+	rc = sl_store_approval_withdraw(&tx, id, r->now, after, &err);
+	if (rc) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	sl_h_finish(r, &tx, "approval.withdraw", "approval", r->params[0],
+		    before, 200, after);
+	goto out;
+abort:
+	sl_store_abort(&tx);
+out:
+	json_decref(doc);
+	free(before);
+	free(after);
+}
+
+/* What waits for me: releases not yet released or cancelled, for each
+ * environment whose policy needs a group I belong to that is still
+ * short, where I have not decided. */
+void sl_h_approvals_pending(struct sl_req *r)
+{
+	struct sl_db_rows envs = {0}, rels = {0}, appr = {0};
+	struct sl_error err = {0};
+	struct sl_filter f = {.limit = 200};
+	struct sl_tx tx;
+	json_t *items = json_array();
+
+	if (sl_store_begin(sl_http_store(r), 0, &tx, &err) ||
+	    sl_store_environment_list(&tx, &envs, &err) ||
+	    sl_store_release_list(&tx, &f, &rels, &err)) {
+		sl_http_fail(r, &err);
+		goto out;
+	}
+	for (size_t e = 0; e < envs.nrows; e++) {
+		const char *env = sl_db_text(&envs, e, 0);
+		json_t *policy = sl_policy_load(&tx, env, NULL, NULL), *g;
+		size_t i;
+
+		if (!policy)
+			continue;
+		json_array_foreach(json_object_get(policy, "approvals"), i, g)
+		{
+			const char *grp =
+				json_string_value(json_object_get(g, "group"));
+
+			if (!sl_http_in_groups(r, grp))
+				continue;
+			for (size_t k = 0; k < rels.nrows; k++) {
+				json_t *rel =
+					sl_http_doc(sl_db_text(&rels, k, 1));
+				const char *st = json_string_value(
+					json_object_get(rel, "status"));
+				int decided = 0, have = 0;
+
+				if (strcmp(st, "released") == 0 ||
+				    strcmp(st, "cancelled") == 0 ||
+				    !sl_http_sees(
+					    r, env,
+					    json_string_value(json_object_get(
+						    rel, "service")))) {
+					json_decref(rel);
+					continue;
+				}
+				sl_store_approval_list(&tx,
+						       sl_db_int(&rels, k, 0),
+						       env, &appr, NULL);
+				for (size_t a = 0; a < appr.nrows; a++) {
+					if (sl_db_text(&appr, a, 7))
+						continue;
+					if (strcmp(sl_db_text(&appr, a, 1),
+						   r->actor.name) == 0)
+						decided = 1;
+					if (sl_db_text(&appr, a, 2) &&
+					    strcmp(sl_db_text(&appr, a, 2),
+						   grp) == 0 &&
+					    strcmp(sl_db_text(&appr, a, 3),
+						   "approve") == 0)
+						have++;
+				}
+				sl_db_rows_fini(&appr);
+				if (!decided &&
+				    have < json_integer_value(
+						   json_object_get(g, "count")))
+					json_array_append_new(
+						items,
+						json_pack("{sO sO ss ss si sO}",
+							  "release",
+							  json_object_get(
+								  rel, "name"),
+							  "release_id",
+							  json_object_get(rel,
+									  "id"),
+							  "environment", env,
+							  "group", grp, "have",
+							  have, "required",
+							  json_object_get(
+								  g, "count")));
+				json_decref(rel);
+			}
+		}
+		json_decref(policy);
+	}
+	sl_http_reply_json(r, 200,
+			   json_pack("{sO sn}", "items", items, "next_cursor"));
+out:
+	if (tx.conn)
+		sl_store_abort(&tx);
+	json_decref(items);
+	sl_db_rows_fini(&envs);
+	sl_db_rows_fini(&rels);
+}
+
+/* ---- checklists ---- */
+
+const struct sl_field sl_checklist_fields[] = {
+	{"environment", SL_FT_STRING, SL_F_REQUIRED, 1, 63, sl_valid_slug, NULL,
+	 NULL, NULL},
+	{"item", SL_FT_STRING, SL_F_REQUIRED, 1, 200, NULL, NULL, NULL,
+	 "an item of the environment's checklist for this release type"},
+	{"evidence", SL_FT_STRING, SL_F_NULLABLE, 1, 2048, sl_valid_url, NULL,
+	 NULL, "a link to the proof"},
+	{0},
+};
+
+/* The checklist items the policy requires for rel; new reference. */
+static json_t *required_items(const json_t *policy, const json_t *rel)
+{
+	const char *type = json_string_value(json_object_get(rel, "type"));
+	json_t *out = json_array(), *l, *t, *item;
+	size_t i, k, j;
+
+	json_array_foreach(json_object_get(policy, "checklists"), i, l)
+	{
+		int applies = json_array_size(
+				      json_object_get(l, "release_types")) == 0;
+
+		json_array_foreach(json_object_get(l, "release_types"), k,
+				   t) if (strcmp(json_string_value(t), type) ==
+					  0) applies = 1;
+		if (applies)
+			json_array_foreach(json_object_get(l, "items"), j, item)
+				json_array_append(out, item);
+	}
+	return out;
+}
+
+void sl_h_checklist_complete(struct sl_req *r)
+{
+	const char *env =
+		json_string_value(json_object_get(r->json, "environment"));
+	const char *item = json_string_value(json_object_get(r->json, "item"));
+	json_t *evidence = json_object_get(r->json, "evidence");
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	json_t *rel = NULL, *policy = NULL, *items = NULL, *it, *doc = NULL;
+	char *text = NULL, oid[160];
+	int64_t rid = 0;
+	size_t i;
+	int known = 0;
+
+	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	if (!load_release(r, &tx, &rel, &rid) ||
+	    !env_known(r, &tx, env, NULL) ||
+	    !sl_http_require(
+		    r, SL_ACT_CHECKLIST, env,
+		    json_string_value(json_object_get(rel, "service"))))
+		goto abort;
+	policy = sl_policy_load(&tx, env, NULL, &err);
+	if (!policy) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	items = required_items(policy, rel);
+	json_array_foreach(items, i, it) if (strcmp(json_string_value(it),
+						    item) == 0) known = 1;
+	if (!known) {
+		sl_http_failf(r, SL_EINVAL, "item",
+			      "'%s' is not on the %s checklist for %s releases",
+			      item, env,
+			      json_string_value(json_object_get(rel, "type")));
+		goto abort;
+	}
+	doc = json_pack("{sO ss ss ss so sO*}", "release_id",
+			json_object_get(rel, "id"), "environment", env, "item",
+			item, "by", r->actor.name, "at", sl_h_time(r->now),
+			"evidence", json_is_string(evidence) ? evidence : NULL);
+	text = sl_http_canon(doc);
+	if (sl_store_checklist_done(&tx, rid, env, item, r->now, text, &err)) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	snprintf(oid, sizeof(oid), "%lld/%s", (long long)rid, env);
+	sl_h_finish(r, &tx, "checklist.complete", "checklist", oid, NULL, 201,
+		    text);
+	goto out;
+abort:
+	sl_store_abort(&tx);
+out:
+	json_decref(rel);
+	json_decref(policy);
+	json_decref(items);
+	json_decref(doc);
+	free(text);
+}
+
+void sl_h_checklist_get(struct sl_req *r)
+{
+	struct sl_db_rows done = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	const char *env = NULL;
+	json_t *rel = NULL, *policy = NULL, *items, *it, *out;
+	int64_t rid;
+	size_t i;
+
+	if (!sl_h_text_param(r, "environment", &env))
+		return;
+	if (!env) {
+		sl_http_failf(r, SL_EMALFORMED, "environment",
+			      "say which environment's checklist: "
+			      "?environment=");
+		return;
+	}
+	if (sl_store_begin(sl_http_store(r), 0, &tx, &err)) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	if (!load_release(r, &tx, &rel, &rid) || !env_known(r, &tx, env, NULL))
+		goto out;
+	policy = sl_policy_load(&tx, env, NULL, &err);
+	if (!policy || sl_store_checklist_list(&tx, rid, env, &done, &err)) {
+		sl_http_fail(r, &err);
+		goto out;
+	}
+	items = required_items(policy, rel);
+	out = json_array();
+	json_array_foreach(items, i, it)
+	{
+		json_t *entry =
+			json_pack("{sO so}", "item", it, "done", json_null());
+
+		for (size_t d = 0; d < done.nrows; d++)
+			if (strcmp(sl_db_text(&done, d, 0),
+				   json_string_value(it)) == 0)
+				json_object_set_new(
+					entry, "done",
+					sl_http_doc(sl_db_text(&done, d, 1)));
+		json_array_append_new(out, entry);
+	}
+	json_decref(items);
+	sl_http_reply_json(r, 200,
+			   json_pack("{sO ss so}", "release",
+				     json_object_get(rel, "name"),
+				     "environment", env, "items", out));
+out:
+	sl_store_abort(&tx);
+	sl_db_rows_fini(&done);
+	json_decref(rel);
+	json_decref(policy);
+}
+
+/* ---- change requests ---- */
+
+const struct sl_field sl_change_fields[] = {
+	{"key", SL_FT_STRING, SL_F_REQUIRED | SL_F_IMMUTABLE, 1, 64, NULL, NULL,
+	 NULL, "e.g. CHG0031337"},
+	{"system", SL_FT_STRING, 0, 1, 64, NULL, NULL, NULL,
+	 "the ITSM it lives in"},
+	{"class", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, cr_classes,
+	 NULL},
+	{"risk", SL_FT_STRING, 0, 1, 16, NULL, NULL, cr_risks, NULL},
+	{"state", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, cr_states,
+	 NULL},
+	{"window_start", SL_FT_STRING, SL_F_NULLABLE, 1, 40, sl_h_check_time,
+	 NULL, NULL, "planned window, RFC 3339"},
+	{"window_end", SL_FT_STRING, SL_F_NULLABLE, 1, 40, sl_h_check_time,
+	 NULL, NULL, NULL},
+	{"url", SL_FT_STRING, SL_F_NULLABLE, 1, 2048, sl_valid_url, NULL, NULL,
+	 NULL},
+	{0},
+};
+
+/* A window with an end before its start is refused. */
+static int window_ok(struct sl_req *r, const json_t *doc)
+{
+	const char *a = json_string_value(json_object_get(doc, "window_start"));
+	const char *b = json_string_value(json_object_get(doc, "window_end"));
+	int64_t ta = 0, tb = 0;
+
+	if (!a != !b) {
+		sl_http_failf(r, SL_EINVAL, a ? "window_end" : "window_start",
+			      "a planned window needs both a start and an end");
+		return 0;
+	}
+	if (a && (sl_time_parse(a, &ta, "window_start", NULL) ||
+		  sl_time_parse(b, &tb, "window_end", NULL) || tb <= ta)) {
+		sl_http_failf(r, SL_EINVAL, "window_end",
+			      "window_end must come after window_start");
+		return 0;
+	}
+	return 1;
+}
+
+void sl_h_change_create(struct sl_req *r)
+{
+	const char *key = json_string_value(json_object_get(r->json, "key"));
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	json_t *doc = json_pack("{ss* ss* sn sn sn}", "system", NULL, "risk",
+				NULL, "window_start", "window_end", "url");
+	char *text;
+
+	sl_h_merge(doc, r->json);
+	if (!window_ok(r, doc)) {
+		json_decref(doc);
+		return;
+	}
+	json_object_set_new(doc, "revision", json_integer(1));
+	json_object_set_new(doc, "created_at", sl_h_time(r->now));
+	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
+	json_object_set_new(doc, "created_by", json_string(r->actor.name));
+	text = sl_http_canon(doc);
+	if (sl_store_begin(sl_http_store(r), 1, &tx, &err) ||
+	    sl_store_change_insert(&tx, key, r->now, text, &err)) {
+		if (tx.conn)
+			sl_store_abort(&tx);
+		sl_http_fail(r, &err);
+	} else {
+		sl_http_etag(r, 1);
+		sl_h_finish(r, &tx, "change_request.create", "change_request",
+			    key, NULL, 201, text);
+	}
+	free(text);
+	json_decref(doc);
+}
+
+void sl_h_change_get(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *doc = NULL;
+	int64_t rev = 0;
+	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+
+	if (rc == SL_OK) {
+		rc = sl_store_change_get(&tx, r->params[0], &doc, &rev, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc == SL_ENOTFOUND)
+		sl_http_failf(r, rc, NULL, "change request '%s' not found",
+			      r->params[0]);
+	else if (rc)
+		sl_http_fail(r, &err);
+	else
+		sl_h_reply_doc(r, 200, doc, rev);
+}
+
+void sl_h_change_list(struct sl_req *r)
+{
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+
+	if (rc == SL_OK) {
+		rc = sl_store_change_list(&tx, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc)
+		sl_http_fail(r, &err);
+	else
+		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
+	sl_db_rows_fini(&rows);
+}
+
+void sl_h_change_update(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *before = NULL, *after = NULL;
+	int64_t rev = 0;
+	json_t *doc = NULL;
+	enum sl_err rc;
+
+	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	rc = sl_store_change_get(&tx, r->params[0], &before, &rev, &err);
+	if (rc == SL_ENOTFOUND) {
+		sl_http_failf(r, rc, NULL, "change request '%s' not found",
+			      r->params[0]);
+		goto abort;
+	}
+	if (rc) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	if (!sl_http_if_match(r, rev))
+		goto abort;
+	doc = sl_http_doc(before);
+	sl_h_merge(doc, r->json);
+	if (!window_ok(r, doc))
+		goto abort;
+	json_object_set_new(doc, "revision", json_integer(rev + 1));
+	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
+	after = sl_http_canon(doc);
+	rc = sl_store_change_update(&tx, r->params[0], rev, r->now, after,
+				    &err);
+	if (rc) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	sl_http_etag(r, rev + 1);
+	sl_h_finish(r, &tx, "change_request.update", "change_request",
+		    r->params[0], before, 200, after);
+	goto out;
+abort:
+	sl_store_abort(&tx);
+out:
+	json_decref(doc);
+	free(before);
+	free(after);
+}
+
+/* ---- windows ---- */
+
+static int check_service_tag(const char *s, const char *field,
+			     struct sl_error *err)
+{
+	const char *eq = strchr(s, '=');
+
+	if (!eq || eq == s || !eq[1])
+		return sl_error_set(err, SL_EINVAL, field,
+				    "%s must be written key=value", field),
+		       -1;
+	return 0;
+}
+
+const struct sl_field sl_window_fields[] = {
+	{"name", SL_FT_STRING, SL_F_REQUIRED, 1, 128, NULL, NULL, NULL, NULL},
+	{"kind", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, kinds, NULL},
+	{"environment", SL_FT_STRING, SL_F_NULLABLE, 1, 63, sl_valid_slug, NULL,
+	 NULL, "null = every environment"},
+	{"service_tag", SL_FT_STRING, SL_F_NULLABLE, 3, 320, check_service_tag,
+	 NULL, NULL, "key=value: only services with that tag"},
+	{"timezone", SL_FT_STRING, SL_F_REQUIRED, 1, 64, NULL, NULL, NULL,
+	 "IANA time zone"},
+	{"start", SL_FT_STRING, SL_F_REQUIRED, 19, 19, NULL, NULL, NULL,
+	 "local wall time YYYY-MM-DDTHH:MM:SS"},
+	{"end", SL_FT_STRING, SL_F_NULLABLE, 19, 19, NULL, NULL, NULL,
+	 "fixed windows: local wall time of the end"},
+	{"rrule", SL_FT_STRING, SL_F_NULLABLE, 1, 512, NULL, NULL, NULL,
+	 "recurring windows: an iCalendar RRULE"},
+	{"duration_minutes", SL_FT_INT, SL_F_NULLABLE, 1, 527040, NULL, NULL,
+	 NULL, "recurring windows: the length of each occurrence"},
+	{"reason", SL_FT_STRING, SL_F_MULTILINE, 1, 4096, NULL, NULL, NULL,
+	 NULL},
+	{0},
+};
+
+void sl_window_spec_of(const json_t *w, struct sl_window_spec *spec);
+
+void sl_h_window_create(struct sl_req *r)
+{
+	const char *env =
+		json_string_value(json_object_get(r->json, "environment"));
+	struct sl_window_spec spec;
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	json_t *doc;
+	char *text = NULL, idb[24];
+	int64_t id = 0;
+
+	if (!sl_http_require(r, SL_ACT_WINDOW_WRITE, env, NULL))
+		return;
+	doc = json_pack("{sn sn sn sn sn}", "environment", "service_tag", "end",
+			"rrule", "duration_minutes");
+	sl_h_merge(doc, r->json);
+	sl_window_spec_of(doc, &spec);
+	if (sl_window_check(&spec, &err)) {
+		sl_http_fail(r, &err);
+		json_decref(doc);
+		return;
+	}
+	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
+		sl_http_fail(r, &err);
+		json_decref(doc);
+		return;
+	}
+	if (env && !env_known(r, &tx, env, NULL))
+		goto abort;
+	if (sl_store_window_insert(&tx, env, r->now, &id, &err)) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	json_object_set_new(doc, "id", json_integer(id));
+	json_object_set_new(doc, "created_at", sl_h_time(r->now));
+	json_object_set_new(doc, "created_by", json_string(r->actor.name));
+	text = sl_http_canon(doc);
+	if (sl_store_window_set_doc(&tx, id, text, &err)) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	sl_h_finish(r, &tx, "window.create", "window",
+		    sl_h_id(id, idb, sizeof(idb)), NULL, 201, text);
+	goto out;
+abort:
+	sl_store_abort(&tx);
+out:
+	json_decref(doc);
+	free(text);
+}
+
+#define MAX_OCC 2000
+
+/* Lists windows, and with from and to every occurrence in [from, to). */
+void sl_h_window_list(struct sl_req *r)
+{
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	const char *env = NULL;
+	int64_t from = 0, to = 0;
+	json_t *items = json_array(), *occs = json_array();
+	struct sl_occurrence *occ = NULL;
+
+	if (!sl_h_time_param(r, "from", &from) ||
+	    !sl_h_time_param(r, "to", &to) ||
+	    !sl_h_text_param(r, "environment", &env))
+		goto out;
+	if (!from != !to || (from && to <= from) ||
+	    (from && to - from > 400LL * 86400 * 1000000)) {
+		sl_http_failf(r, SL_EMALFORMED, "to",
+			      "give both from and to, to after from, at most "
+			      "400 days apart");
+		goto out;
+	}
+	if (sl_store_begin(sl_http_store(r), 0, &tx, &err) ||
+	    sl_store_window_list(&tx, &rows, &err)) {
+		if (tx.conn)
+			sl_store_abort(&tx);
+		sl_http_fail(r, &err);
+		goto out;
+	}
+	sl_store_abort(&tx);
+	occ = sl_xcalloc(MAX_OCC, sizeof(*occ));
+	for (size_t i = 0; i < rows.nrows; i++) {
+		json_t *w = sl_http_doc(sl_db_text(&rows, i, 2));
+		const char *wenv =
+			json_string_value(json_object_get(w, "environment"));
+		struct sl_window_spec spec;
+		size_t n = 0;
+
+		if (env && wenv && strcmp(env, wenv) != 0) {
+			json_decref(w);
+			continue;
+		}
+		json_array_append(items, w);
+		sl_window_spec_of(w, &spec);
+		if (from && sl_window_occurrences(&spec, from, to, occ, MAX_OCC,
+						  &n, NULL) == 0)
+			for (size_t k = 0; k < n; k++)
+				json_array_append_new(
+					occs,
+					json_pack("{sO sO sO sO so so}",
+						  "window_id",
+						  json_object_get(w, "id"),
+						  "name",
+						  json_object_get(w, "name"),
+						  "kind",
+						  json_object_get(w, "kind"),
+						  "environment",
+						  json_object_get(
+							  w, "environment"),
+						  "start",
+						  sl_h_time(occ[k].start_us),
+						  "end",
+						  sl_h_time(occ[k].end_us)));
+		json_decref(w);
+	}
+	sl_http_reply_json(r, 200,
+			   json_pack("{sO sO sn}", "items", items,
+				     "occurrences", occs, "next_cursor"));
+out:
+	free(occ);
+	json_decref(items);
+	json_decref(occs);
+	sl_db_rows_fini(&rows);
+}
+
+void sl_h_window_delete(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *before = NULL, *end;
+	long long id = strtoll(r->params[0], &end, 10);
+	json_t *doc;
+
+	if (*end || id < 1 || strlen(r->params[0]) > 18) {
+		sl_http_failf(r, SL_ENOTFOUND, NULL, "window '%.40s' not found",
+			      r->params[0]);
+		return;
+	}
+	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	if (sl_store_window_delete(&tx, id, r->now, &before, &err)) {
+		sl_store_abort(&tx);
+		sl_http_fail(r, &err);
+		return;
+	}
+	doc = sl_http_doc(before);
+	if (!sl_http_require(
+		    r, SL_ACT_WINDOW_WRITE,
+		    json_string_value(json_object_get(doc, "environment")),
+		    NULL)) {
+		sl_store_abort(&tx);
+	} else {
+		sl_h_finish(r, &tx, "window.delete", "window", r->params[0],
+			    before, 204, NULL);
+	}
+	json_decref(doc);
+	free(before);
+}
+
+/* ---- grants ---- */
+
+const struct sl_field sl_grant_fields[] = {
+	{"token", SL_FT_STRING, SL_F_REQUIRED, 1, 64, NULL, NULL, NULL,
+	 "the name of the token that receives it"},
+	{"role", SL_FT_STRING, SL_F_REQUIRED, 1, 32, NULL, NULL, roles, NULL},
+	{"environment", SL_FT_STRING, SL_F_REQUIRED, 1, 63, sl_valid_slug, NULL,
+	 NULL, NULL},
+	{"hours", SL_FT_INT, SL_F_REQUIRED, 1, 168, NULL, NULL, NULL,
+	 "it expires by itself after this many hours"},
+	{"reason", SL_FT_STRING, SL_F_REQUIRED | SL_F_MULTILINE, 1, 4096, NULL,
+	 NULL, NULL, NULL},
+	{0},
+};
+
+void sl_h_grant_create(struct sl_req *r)
+{
+	const char *token =
+		json_string_value(json_object_get(r->json, "token"));
+	const char *role = json_string_value(json_object_get(r->json, "role"));
+	const char *env =
+		json_string_value(json_object_get(r->json, "environment"));
+	int64_t hours = json_integer_value(json_object_get(r->json, "hours"));
+	struct sl_db_rows toks = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	int64_t token_id = 0, id = 0,
+		expires = r->now + hours * 3600 * 1000000LL;
+	json_t *doc = NULL;
+	char *text = NULL, idb[24];
+
+	if (!sl_http_require(r, SL_ACT_GRANT, env, NULL))
+		return;
+	if (strcmp(role, "admin") == 0 && strcmp(r->actor.role, "admin") != 0) {
+		sl_http_failf(r, SL_EFORBIDDEN, "role",
+			      "only an admin may grant the admin role");
+		return;
+	}
+	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	if (!env_known(r, &tx, env, NULL))
+		goto abort;
+	if (sl_store_token_list(&tx, &toks, &err)) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	for (size_t i = 0; i < toks.nrows; i++)
+		if (strcmp(sl_db_text(&toks, i, 1), token) == 0 &&
+		    !sl_db_text(&toks, i, 5))
+			token_id = sl_db_int(&toks, i, 0);
+	if (!token_id) {
+		sl_http_failf(r, SL_EINVAL, "token",
+			      "no live token is named '%s'", token);
+		goto abort;
+	}
+	if (sl_store_grant_insert(&tx, token_id, role, env, expires, &id,
+				  &err)) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	doc = json_pack("{sI ss sI ss ss so so ss sO}", "id", (json_int_t)id,
+			"token", token, "token_id", (json_int_t)token_id,
+			"role", role, "environment", env, "created_at",
+			sl_h_time(r->now), "expires_at", sl_h_time(expires),
+			"granted_by", r->actor.name, "reason",
+			json_object_get(r->json, "reason"));
+	text = sl_http_canon(doc);
+	if (sl_store_grant_set_doc(&tx, id, text, &err)) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	sl_h_finish(r, &tx, "grant.create", "grant",
+		    sl_h_id(id, idb, sizeof(idb)), NULL, 201, text);
+	goto out;
+abort:
+	sl_store_abort(&tx);
+out:
+	sl_db_rows_fini(&toks);
+	json_decref(doc);
+	free(text);
+}
+
+void sl_h_grant_list(struct sl_req *r)
+{
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+
+	if (rc == SL_OK) {
+		rc = sl_store_grant_list(&tx, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc)
+		sl_http_fail(r, &err);
+	else
+		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
+	sl_db_rows_fini(&rows);
+}
+
+/* ---- post-incident reviews ---- */
+
+const struct sl_field sl_review_close_fields[] = {
+	{"link", SL_FT_STRING, SL_F_REQUIRED, 1, 2048, sl_valid_url, NULL, NULL,
+	 "the review's record"},
+	{"comment", SL_FT_STRING, SL_F_MULTILINE, 1, 4096, NULL, NULL, NULL,
+	 NULL},
+	{0},
+};
+
+void sl_h_review_list(struct sl_req *r)
+{
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	const char *open = NULL;
+	enum sl_err rc;
+
+	if (!sl_h_text_param(r, "open", &open))
+		return;
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	if (rc == SL_OK) {
+		rc = sl_store_review_list(
+			&tx, open && strcmp(open, "true") == 0, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc)
+		sl_http_fail(r, &err);
+	else
+		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
+	sl_db_rows_fini(&rows);
+}
+
+void sl_h_review_close(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *before = NULL, *after = NULL, *end;
+	long long id = strtoll(r->params[0], &end, 10);
+	json_t *doc = NULL;
+
+	if (*end || id < 1 || strlen(r->params[0]) > 18) {
+		sl_http_failf(r, SL_ENOTFOUND, NULL, "review '%.40s' not found",
+			      r->params[0]);
+		return;
+	}
+	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	if (sl_store_review_get(&tx, id, &before, &err)) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	doc = sl_http_doc(before);
+	if (!json_is_null(json_object_get(doc, "closed_at"))) {
+		sl_http_failf(r, SL_ECONFLICT, "id",
+			      "review %lld is already closed", id);
+		goto abort;
+	}
+	json_object_set_new(doc, "closed_at", sl_h_time(r->now));
+	json_object_set_new(doc, "closed_by", json_string(r->actor.name));
+	json_object_set(doc, "link", json_object_get(r->json, "link"));
+	if (json_object_get(r->json, "comment"))
+		json_object_set(doc, "comment",
+				json_object_get(r->json, "comment"));
+	after = sl_http_canon(doc);
+	if (sl_store_review_set_doc(&tx, id, after, r->now, &err)) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
+	sl_h_finish(r, &tx, "review.close", "review", r->params[0], before, 200,
+		    after);
+	goto out;
+abort:
+	sl_store_abort(&tx);
+out:
+	json_decref(doc);
+	free(before);
+	free(after);
+}

@@ -1,0 +1,68 @@
+/* governance.h - what the governance handlers share: policies and the
+ * gate run. */
+#ifndef SL_HTTP_GOVERNANCE_H
+#define SL_HTTP_GOVERNANCE_H
+
+#include "core/gate.h"
+#include "http/http.h"
+#include "http/schema.h"
+
+extern const struct sl_field sl_policy_fields[];
+
+/* The policy document with every default filled in; new reference. */
+json_t *sl_policy_defaults(void);
+/* The latest policy of env (defaults when none; *version 0), or NULL
+ * with err. New reference. */
+json_t *sl_policy_load(struct sl_tx *tx, const char *env, int64_t *version,
+		       struct sl_error *err);
+
+/* Hex SHA-256 of the canonical JSON of a release's artifacts, into out
+ * (65 bytes): approvals are void when it changes. */
+void sl_artifacts_digest(const json_t *release, char *out);
+
+/* Runs every gate for release rel (a document) into environment env at
+ * time at, for the request's actor, with an optional override object
+ * ({"checks": [...], "reason": "..."}). Fills checks (sl_gate_count()
+ * entries) and returns 1 when allowed, 0 when not, -1 when the facts
+ * could not be read (err filled). */
+int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
+		const char *env, const char *target, int64_t at,
+		const json_t *override, struct sl_gate_check *checks,
+		struct sl_error *err);
+/* The checks as a JSON array; new reference. */
+json_t *sl_gate_json(const struct sl_gate_check *checks);
+/* Replies 409 with a problem document that lists every check. */
+void sl_gate_refuse(struct sl_req *r, const struct sl_gate_check *checks);
+
+/* Handlers (policy.c, approvals.c, governance.c). */
+void sl_h_policy_get(struct sl_req *r);
+void sl_h_policy_put(struct sl_req *r);
+void sl_h_policy_versions(struct sl_req *r);
+void sl_h_gate_check(struct sl_req *r);
+void sl_h_approval_create(struct sl_req *r);
+void sl_h_approval_list(struct sl_req *r);
+void sl_h_approval_withdraw(struct sl_req *r);
+void sl_h_approvals_pending(struct sl_req *r);
+void sl_h_checklist_complete(struct sl_req *r);
+void sl_h_checklist_get(struct sl_req *r);
+void sl_h_change_create(struct sl_req *r);
+void sl_h_change_list(struct sl_req *r);
+void sl_h_change_get(struct sl_req *r);
+void sl_h_change_update(struct sl_req *r);
+void sl_h_window_create(struct sl_req *r);
+void sl_h_window_list(struct sl_req *r);
+void sl_h_window_delete(struct sl_req *r);
+void sl_h_grant_create(struct sl_req *r);
+void sl_h_grant_list(struct sl_req *r);
+void sl_h_review_list(struct sl_req *r);
+void sl_h_review_close(struct sl_req *r);
+extern const struct sl_field sl_gate_fields[];
+extern const struct sl_field sl_override_fields_table[];
+extern const struct sl_field sl_approval_fields[];
+extern const struct sl_field sl_checklist_fields[];
+extern const struct sl_field sl_change_fields[];
+extern const struct sl_field sl_window_fields[];
+extern const struct sl_field sl_grant_fields[];
+extern const struct sl_field sl_review_close_fields[];
+
+#endif
