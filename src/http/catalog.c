@@ -191,6 +191,10 @@ static void get(struct sl_req *r, const struct kind *k)
 			      r->params[0]);
 	else if (rc)
 		sl_http_fail(r, &err);
+	else if (!sl_http_require(r, SL_ACT_READ,
+				  k->is_env ? r->params[0] : NULL,
+				  k->is_env ? NULL : r->params[0]))
+		free(doc);
 	else
 		sl_h_reply_doc(r, 200, doc, rev);
 }
@@ -349,6 +353,8 @@ void sl_h_service_list(struct sl_req *r)
 		rc = sl_store_service_list(&tx, &f, &rows, &err);
 		sl_store_abort(&tx);
 	}
+	if (rc == SL_OK)
+		sl_h_scope_filter(r, &rows, 1, NULL, "name");
 	if (rc)
 		sl_http_fail(r, &err);
 	else
@@ -373,6 +379,8 @@ void sl_h_env_list(struct sl_req *r)
 		rc = sl_store_environment_list(&tx, &rows, &err);
 		sl_store_abort(&tx);
 	}
+	if (rc == SL_OK)
+		sl_h_scope_filter(r, &rows, 1, "name", NULL);
 	if (rc)
 		sl_http_fail(r, &err);
 	else

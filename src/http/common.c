@@ -261,3 +261,33 @@ int sl_h_check_time(const char *s, const char *field, struct sl_error *err)
 
 	return sl_time_parse(s, &us, field, err);
 }
+
+void sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
+		       size_t doc_col, const char *env_key,
+		       const char *service_key)
+{
+	if (!r->actor.scope)
+		return;
+	for (size_t i = 0; i < rows->nrows; i++) {
+		char **cell = &rows->cells[i * rows->ncols + doc_col];
+		json_t *d;
+		int sees;
+
+		if (!*cell)
+			continue;
+		d = sl_http_doc(*cell);
+		sees = sl_http_sees(
+			r,
+			env_key ? json_string_value(json_object_get(d, env_key))
+				: NULL,
+			service_key ? json_string_value(
+					      json_object_get(d, service_key))
+				    : NULL);
+		json_decref(d);
+		if (!sees) {
+			/* A NULL document is skipped by sl_h_list. */
+			free(*cell);
+			*cell = NULL;
+		}
+	}
+}

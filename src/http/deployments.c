@@ -433,6 +433,23 @@ static int dep_id(struct sl_req *r, int64_t *id)
 	return 1;
 }
 
+/* 1 when the token's scope covers the deployment; else replies 403. */
+static int dep_visible(struct sl_req *r, const char *doc)
+{
+	json_t *d;
+	int ok;
+
+	if (!r->actor.scope)
+		return 1;
+	d = sl_http_doc(doc);
+	ok = sl_http_require(
+		r, SL_ACT_READ,
+		json_string_value(json_object_get(d, "environment")),
+		json_string_value(json_object_get(d, "service")));
+	json_decref(d);
+	return ok;
+}
+
 void sl_h_deploy_get(struct sl_req *r)
 {
 	struct sl_error err = {0};
@@ -460,15 +477,22 @@ void sl_h_deploy_get(struct sl_req *r)
 			sl_http_fail(r, &err);
 		goto out;
 	}
+	if (!dep_visible(r, doc))
+		goto out;
 	/* The stored document plus its timeline: splice "events" in before
 	 * the closing brace, keeping the stored bytes. */
 	events = sl_h_list(&rows, 1, NULL);
-	n = strlen(doc);
-	body = sl_xmalloc(n + strlen(events) + 16);
-	memcpy(body, doc, n - 1);
-	snprintf(body + n - 1, strlen(events) + 16, ",\"events\":%.*s}",
-		 (int)(strchr(events, ']') - strchr(events, '[') + 1),
-		 strchr(events, '['));
+	{
+		/* sl_h_list wrote {"items":[...],"next_cursor":null}: the
+		 * array runs from the first '[' to the last ']'. */
+		const char *a = strchr(events, '['), *b = strrchr(events, ']');
+
+		n = strlen(doc);
+		body = sl_xmalloc(n + (size_t)(b - a) + 16);
+		memcpy(body, doc, n - 1);
+		snprintf(body + n - 1, (size_t)(b - a) + 16,
+			 ",\"events\":%.*s}", (int)(b - a + 1), a);
+	}
 	sl_h_reply_doc(r, 200, body, rev);
 out:
 	sl_db_rows_fini(&rows);
@@ -499,7 +523,7 @@ void sl_h_deploy_events(struct sl_req *r)
 			      (long long)id);
 	else if (rc)
 		sl_http_fail(r, &err);
-	else
+	else if (dep_visible(r, doc))
 		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
 	sl_db_rows_fini(&rows);
 	free(doc);
@@ -535,6 +559,8 @@ void sl_h_deploy_list(struct sl_req *r)
 			rc = sl_store_deployment_list(&tx, &f, &rows, &err);
 		sl_store_abort(&tx);
 	}
+	if (rc == SL_OK)
+		sl_h_scope_filter(r, &rows, 1, "environment", "service");
 	if (rc == SL_ENOTFOUND) {
 		/* An unknown release filter matches nothing. */
 		sl_http_reply(r, 200,
@@ -952,6 +978,8 @@ void sl_h_status(struct sl_req *r)
 		rc = sl_store_placement_list(&tx, &f, &rows, &err);
 		sl_store_abort(&tx);
 	}
+	if (rc == SL_OK)
+		sl_h_scope_filter(r, &rows, 3, "environment", "service");
 	if (rc)
 		sl_http_fail(r, &err);
 	else

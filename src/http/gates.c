@@ -124,11 +124,11 @@ static void gather_approvals(struct facts_mem *m, struct sl_tx *tx,
 
 			snprintf(m->rejected_by, sizeof(m->rejected_by), "%s",
 				 who);
-			snprintf(
-				m->reject_comment, sizeof(m->reject_comment),
-				"%s",
-				json_string_value(json_object_get(d, "comment"))
-					?: "");
+			if (json_is_string(json_object_get(d, "comment")))
+				snprintf(m->reject_comment,
+					 sizeof(m->reject_comment), "%s",
+					 json_string_value(json_object_get(
+						 d, "comment")));
 			json_decref(d);
 			m->f.rejected_by = m->rejected_by;
 			m->f.reject_comment =

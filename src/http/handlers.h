@@ -92,6 +92,11 @@ const char *sl_h_id(int64_t id, char *buf, size_t size);
 void sl_h_finish(struct sl_req *r, struct sl_tx *tx, const char *action,
 		 const char *type, const char *id, const char *before,
 		 int status, const char *after);
+/* Drops (sets to NULL) the rows whose document lies outside the
+ * token's scope: env_key and service_key name the document's fields. */
+void sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
+		       size_t doc_col, const char *env_key,
+		       const char *service_key);
 /* Validators with the sl_check_fn shape, for schemas. */
 int sl_h_check_semver(const char *s, const char *field, struct sl_error *err);
 int sl_h_check_naming(const char *s, const char *field, struct sl_error *err);

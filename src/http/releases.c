@@ -208,12 +208,25 @@ void sl_h_release_get(struct sl_req *r)
 	}
 	if (tx.conn)
 		sl_store_abort(&tx);
+	if (rc == SL_OK && r->actor.scope) {
+		json_t *d = sl_http_doc(doc);
+		int ok = sl_http_require(
+			r, SL_ACT_READ, NULL,
+			json_string_value(json_object_get(d, "service")));
+
+		json_decref(d);
+		if (!ok) {
+			free(doc);
+			goto done;
+		}
+	}
 	if (rc == SL_ENOTFOUND)
 		sl_http_failf(r, rc, NULL, "release '%s' not found", ref);
 	else if (rc)
 		sl_http_fail(r, &err);
 	else
 		sl_h_reply_doc(r, 200, doc, rev);
+done:
 	free(service);
 	free(key);
 }
@@ -242,6 +255,8 @@ void sl_h_release_list(struct sl_req *r)
 		rc = sl_store_release_list(&tx, &f, &rows, &err);
 		sl_store_abort(&tx);
 	}
+	if (rc == SL_OK)
+		sl_h_scope_filter(r, &rows, 1, NULL, "service");
 	if (rc) {
 		sl_http_fail(r, &err);
 		goto out;
