@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit codes, documented in "shiplog --help". */
 enum sl_cli_exit {
@@ -103,6 +104,63 @@ sl_cli_handler sl_cli_run_create, sl_cli_run_list, sl_cli_run_get,
 	sl_cli_run_deploy_event, sl_cli_run_deploy_rollback, sl_cli_run_status,
 	sl_cli_run_token_create;
 
+/* governance.c: gates, approvals, policies, checklists, change requests,
+ * windows, grants and reviews. */
+sl_cli_handler sl_cli_run_gate_check, sl_cli_run_decide,
+	sl_cli_run_approvals_list, sl_cli_run_approval_withdraw,
+	sl_cli_run_policy_get, sl_cli_run_policy_set,
+	sl_cli_run_policy_versions, sl_cli_run_checklist_show,
+	sl_cli_run_checklist_done, sl_cli_run_change_create,
+	sl_cli_run_window_create, sl_cli_run_window_list,
+	sl_cli_run_grant_create, sl_cli_run_review_close;
+
+/* commands.c: helpers the handlers share. */
+
+/* Adds every option of args that has a body field to body. Returns
+ * SL_CLI_OK, or SL_CLI_USAGE after printing why. */
+int sl_cli_fill_body(json_t *body, const struct sl_cli_args *args);
+
+/* Returns 1 when the option called name was given. */
+int sl_cli_has_opt(const struct sl_cli_args *args, const char *name);
+
+/* Returns the value of the last option called name, or NULL. */
+const char *sl_cli_opt_value(const struct sl_cli_args *args, const char *name);
+
+/* Checks that every option the synopsis names outside brackets ("reject
+ * SVC@VER ENV --comment C") was given. Returns SL_CLI_OK, or SL_CLI_USAGE
+ * after printing which is missing. */
+int sl_cli_check_required(const struct sl_cli_cmd *cmd,
+			  const struct sl_cli_args *args);
+
+/* Returns cmd->path followed by "/" and the escaped id (when id is not
+ * NULL), then suffix (when not NULL). Free with free(). */
+char *sl_cli_object_path(const struct sl_cli_cmd *cmd, const char *id,
+			 const char *suffix);
+
+/* Returns a new {"release", "environment"} body, the release as an
+ * integer when it is an id; NULL when either is not UTF-8. */
+json_t *sl_cli_release_body(const char *release, const char *env);
+
+/* Prints a single-object answer: pretty JSON with --json, else
+ * "key: value" lines. */
+void sl_cli_print_answer(const struct sl_cli *cli, json_t *answer);
+
+/* Sends one request and prints the answer. Returns the exit code. */
+int sl_cli_call_and_print(const struct sl_cli *cli, const char *method,
+			  const char *path, json_t *body);
+
+/* Returns base with every option that has a field as a query parameter
+ * (a flag as "true", its negation as "false"); cursor, when not NULL,
+ * replaces a --cursor option. Free with free(). */
+char *sl_cli_list_path(const char *base, const struct sl_cli_args *args,
+		       const char *cursor);
+
+/* GETs the list at base (with the options that have a field as query
+ * parameters, following next_cursor with --all) and prints it as a table
+ * of columns, or the JSON page with --json. Returns the exit code. */
+int sl_cli_list_at(const struct sl_cli *cli, const struct sl_cli_args *args,
+		   const char *base, const struct sl_cli_column *columns);
+
 /* Prints "shiplog: <message>" and a hint to --help on stderr, and returns
  * SL_CLI_USAGE so callers can "return sl_cli_usage(...)". */
 int sl_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -148,6 +206,15 @@ char *sl_cli_format(json_t *v);
 /* Prints items (a JSON array of objects) as an aligned table with the
  * given columns, headers first, to stdout. */
 void sl_cli_print_table(json_t *items, const struct sl_cli_column *cols);
+
+/* The same, to out. */
+void sl_cli_fprint_table(FILE *out, json_t *items,
+			 const struct sl_cli_column *cols);
+
+/* Prints a gate verdict's checks ([{"name", "passed", "detail",
+ * "overridden"?}]) to out as a CHECK / RESULT / DETAIL table, RESULT
+ * being pass, FAIL or overridden. */
+void sl_cli_print_checks(FILE *out, json_t *checks);
 
 /* Prints obj as "key: value" lines on stdout; nested objects become
  * "parent.key: value", arrays of objects one indented line per element.

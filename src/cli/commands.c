@@ -87,9 +87,7 @@ static json_t *str(const char *s)
 	return json_string(s);
 }
 
-/* Adds every option of args that has a body field to body. Returns
- * SL_CLI_OK, or SL_CLI_USAGE after printing why. */
-static int fill_body(json_t *body, const struct sl_cli_args *args)
+int sl_cli_fill_body(json_t *body, const struct sl_cli_args *args)
 {
 	for (int i = 0; i < args->nopts; i++) {
 		const struct sl_cli_opt *o = args->opts[i].opt;
@@ -154,13 +152,52 @@ static int fill_body(json_t *body, const struct sl_cli_args *args)
 	return SL_CLI_OK;
 }
 
-/* Returns 1 when the option called name was given. */
-static int has_opt(const struct sl_cli_args *args, const char *name)
+int sl_cli_has_opt(const struct sl_cli_args *args, const char *name)
 {
 	for (int i = 0; i < args->nopts; i++)
 		if (!strcmp(args->opts[i].opt->name, name))
 			return 1;
 	return 0;
+}
+
+const char *sl_cli_opt_value(const struct sl_cli_args *args, const char *name)
+{
+	const char *v = NULL;
+
+	for (int i = 0; i < args->nopts; i++)
+		if (!strcmp(args->opts[i].opt->name, name))
+			v = args->opts[i].value;
+	return v;
+}
+
+int sl_cli_check_required(const struct sl_cli_cmd *cmd,
+			  const struct sl_cli_args *args)
+{
+	const char *p = cmd->synopsis;
+	int depth = 0;
+
+	for (; *p; p++) {
+		char name[64];
+		size_t n;
+
+		if (*p == '[')
+			depth++;
+		else if (*p == ']')
+			depth--;
+		if (depth || strncmp(p, "--", 2) ||
+		    (p > cmd->synopsis && p[-1] != ' '))
+			continue;
+		n = strcspn(p + 2, " =|]");
+		if (n >= sizeof(name))
+			continue;
+		memcpy(name, p + 2, n);
+		name[n] = '\0';
+		if (!sl_cli_has_opt(args, name))
+			return sl_cli_usage("missing option --%s: shiplog %s",
+					    name, cmd->synopsis);
+		p += 1 + n;
+	}
+	return SL_CLI_OK;
 }
 
 /* A growable string for building paths. */
@@ -191,9 +228,7 @@ static void query_add(struct str *b, const char *name, const char *value)
 	free(e);
 }
 
-/* Returns cmd->path followed by "/" and the escaped id (when id is not
- * NULL), then suffix (when not NULL). Free with free(). */
-static char *object_path(const struct sl_cli_cmd *cmd, const char *id,
+char *sl_cli_object_path(const struct sl_cli_cmd *cmd, const char *id,
 			 const char *suffix)
 {
 	struct str b = {0};
@@ -211,30 +246,30 @@ static char *object_path(const struct sl_cli_cmd *cmd, const char *id,
 	return b.s;
 }
 
-/* Returns cmd->path with every option that has a field as a query
- * parameter; cursor, when not NULL, replaces a --cursor option. Free with
- * free(). */
-static char *list_path(const struct sl_cli_cmd *cmd,
-		       const struct sl_cli_args *args, const char *cursor)
+char *sl_cli_list_path(const char *base, const struct sl_cli_args *args,
+		       const char *cursor)
 {
 	struct str b = {0};
 
-	str_add(&b, cmd->path);
+	str_add(&b, base);
 	for (int i = 0; i < args->nopts; i++) {
 		const struct sl_cli_opt *o = args->opts[i].opt;
+		const char *v = args->opts[i].value;
 
 		if (!o->field || (cursor && !strcmp(o->field, "cursor")))
 			continue;
-		query_add(&b, o->field, args->opts[i].value);
+		if (o->type == SL_OPT_FLAG)
+			v = "true";
+		else if (o->type == SL_OPT_FALSE)
+			v = "false";
+		query_add(&b, o->field, v);
 	}
 	if (cursor)
 		query_add(&b, "cursor", cursor);
 	return b.s;
 }
 
-/* Prints a single-object answer: pretty JSON with --json, else
- * "key: value" lines. */
-static void print_answer(const struct sl_cli *cli, json_t *answer)
+void sl_cli_print_answer(const struct sl_cli *cli, json_t *answer)
 {
 	if (!answer)
 		return;
@@ -244,15 +279,14 @@ static void print_answer(const struct sl_cli *cli, json_t *answer)
 		sl_cli_print_object(answer, NULL);
 }
 
-/* Sends one request and prints the answer. Returns the exit code. */
-static int call_and_print(const struct sl_cli *cli, const char *method,
+int sl_cli_call_and_print(const struct sl_cli *cli, const char *method,
 			  const char *path, json_t *body)
 {
 	struct sl_cli_response res;
 	int result = sl_cli_request(cli, method, path, body, NULL, &res);
 
 	if (result == SL_CLI_OK)
-		print_answer(cli, res.json);
+		sl_cli_print_answer(cli, res.json);
 	json_decref(res.json);
 	return result;
 }
@@ -268,9 +302,9 @@ int sl_cli_run_create(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 		result = sl_cli_usage("bad argument '%s'", args->pos[0]);
 		goto out;
 	}
-	result = fill_body(body, args);
+	result = sl_cli_fill_body(body, args);
 	if (result == SL_CLI_OK)
-		result = call_and_print(cli, "POST", cmd->path, body);
+		result = sl_cli_call_and_print(cli, "POST", cmd->path, body);
 out:
 	json_decref(body);
 	return result;
@@ -279,13 +313,19 @@ out:
 int sl_cli_run_list(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 		    const struct sl_cli_args *args)
 {
-	int all = has_opt(args, "all"), result;
+	return sl_cli_list_at(cli, args, cmd->path, cmd->columns);
+}
+
+int sl_cli_list_at(const struct sl_cli *cli, const struct sl_cli_args *args,
+		   const char *base, const struct sl_cli_column *columns)
+{
+	int all = sl_cli_has_opt(args, "all"), result;
 	json_t *items = json_array(), *page = NULL;
 	char *cursor = NULL;
 
 	for (;;) {
 		struct sl_cli_response res;
-		char *path = list_path(cmd, args, cursor);
+		char *path = sl_cli_list_path(base, args, cursor);
 		json_t *next;
 
 		result = sl_cli_request(cli, "GET", path, NULL, NULL, &res);
@@ -319,7 +359,7 @@ int sl_cli_run_list(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 		const char *next =
 			json_string_value(json_object_get(page, "next_cursor"));
 
-		sl_cli_print_table(items, cmd->columns);
+		sl_cli_print_table(items, columns);
 		if (next && *next)
 			fprintf(stderr,
 				"shiplog: more: pass --all, or --cursor %s\n",
@@ -335,8 +375,8 @@ out:
 int sl_cli_run_get(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 		   const struct sl_cli_args *args)
 {
-	char *path = object_path(cmd, args->pos[0], NULL);
-	int result = call_and_print(cli, "GET", path, NULL);
+	char *path = sl_cli_object_path(cmd, args->pos[0], NULL);
+	int result = sl_cli_call_and_print(cli, "GET", path, NULL);
 
 	free(path);
 	return result;
@@ -374,10 +414,10 @@ int sl_cli_run_update(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 		      const struct sl_cli_args *args)
 {
 	json_t *body = json_object();
-	char *path = object_path(cmd, args->pos[0], NULL);
+	char *path = sl_cli_object_path(cmd, args->pos[0], NULL);
 	char if_match[128] = "";
 	struct sl_cli_response res = {0};
-	int result = fill_body(body, args);
+	int result = sl_cli_fill_body(body, args);
 
 	if (result != SL_CLI_OK)
 		goto out;
@@ -395,7 +435,7 @@ int sl_cli_run_update(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 	result = sl_cli_request(cli, "PATCH", path, body,
 				if_match[0] ? if_match : NULL, &res);
 	if (result == SL_CLI_OK)
-		print_answer(cli, res.json);
+		sl_cli_print_answer(cli, res.json);
 	json_decref(res.json);
 out:
 	free(path);
@@ -407,7 +447,7 @@ int sl_cli_run_delete(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 		      const struct sl_cli_args *args)
 {
 	struct sl_cli_response res;
-	char *path = object_path(cmd, args->pos[0], NULL);
+	char *path = sl_cli_object_path(cmd, args->pos[0], NULL);
 	int result = sl_cli_request(cli, "DELETE", path, NULL, NULL, &res);
 
 	if (result == SL_CLI_OK) {
@@ -445,9 +485,9 @@ int sl_cli_run_release_create(const struct sl_cli *cli,
 	body = json_object();
 	json_object_set_new(body, "service", service);
 	json_object_set_new(body, "version", version);
-	result = fill_body(body, args);
+	result = sl_cli_fill_body(body, args);
 	if (result == SL_CLI_OK)
-		result = call_and_print(cli, "POST", cmd->path, body);
+		result = sl_cli_call_and_print(cli, "POST", cmd->path, body);
 	json_decref(body);
 	return result;
 }
@@ -464,19 +504,16 @@ int sl_cli_run_release_status(const struct sl_cli *cli,
 		return sl_cli_usage("bad status '%s'", args->pos[1]);
 	body = json_object();
 	json_object_set_new(body, "status", status);
-	path = object_path(cmd, args->pos[0], NULL);
-	result = call_and_print(cli, "PATCH", path, body);
+	path = sl_cli_object_path(cmd, args->pos[0], NULL);
+	result = sl_cli_call_and_print(cli, "PATCH", path, body);
 	free(path);
 	json_decref(body);
 	return result;
 }
 
-int sl_cli_run_deploy(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
-		      const struct sl_cli_args *args)
+json_t *sl_cli_release_body(const char *release, const char *env)
 {
-	const char *release = args->pos[0];
-	json_t *body = json_object(), *rel, *env = str(args->pos[1]);
-	int result;
+	json_t *rel, *e = str(env), *body;
 
 	/* A release is named by id or service@version; send an id as the
 	 * integer the API expects. */
@@ -485,17 +522,37 @@ int sl_cli_run_deploy(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 		rel = json_integer(strtoll(release, NULL, 10));
 	else
 		rel = str(release);
-	if (!rel || !env) {
+	if (!rel || !e) {
 		json_decref(rel);
-		json_decref(env);
-		json_decref(body);
-		return sl_cli_usage("bad release or environment");
+		json_decref(e);
+		return NULL;
 	}
+	body = json_object();
 	json_object_set_new(body, "release", rel);
-	json_object_set_new(body, "environment", env);
-	result = fill_body(body, args);
+	json_object_set_new(body, "environment", e);
+	return body;
+}
+
+int sl_cli_run_deploy(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
+		      const struct sl_cli_args *args)
+{
+	const char *release = args->pos[0];
+	json_t *body;
+	int result;
+
+	if (sl_cli_has_opt(args, "override") != sl_cli_has_opt(args, "reason"))
+		return sl_cli_usage("--override CHECK and --reason R go "
+				    "together");
+	body = sl_cli_release_body(release, args->pos[1]);
+	if (!body)
+		return sl_cli_usage("bad release or environment");
+	result = sl_cli_fill_body(body, args);
 	if (result == SL_CLI_OK)
-		result = call_and_print(cli, "POST", cmd->path, body);
+		result = sl_cli_call_and_print(cli, "POST", cmd->path, body);
+	if (result == SL_CLI_OK && json_object_get(body, "override"))
+		fprintf(stderr,
+			"shiplog: the override opened a post-incident review; "
+			"see 'shiplog review list --open'\n");
 	json_decref(body);
 	return result;
 }
@@ -506,7 +563,7 @@ int sl_cli_run_deploy_get(const struct sl_cli *cli,
 {
 	static const char *const skip[] = {"events", NULL};
 	struct sl_cli_response res;
-	char *path = object_path(cmd, args->pos[0], NULL);
+	char *path = sl_cli_object_path(cmd, args->pos[0], NULL);
 	int result = sl_cli_request(cli, "GET", path, NULL, NULL, &res);
 
 	if (result == SL_CLI_OK && res.json) {
@@ -535,16 +592,17 @@ int sl_cli_run_deploy_event(const struct sl_cli *cli,
 	char *path;
 	int result;
 
-	if (!has_opt(args, "status") && !has_opt(args, "traffic") &&
-	    !has_opt(args, "message"))
+	if (!sl_cli_has_opt(args, "status") &&
+	    !sl_cli_has_opt(args, "traffic") &&
+	    !sl_cli_has_opt(args, "message"))
 		return sl_cli_usage("deploy event needs --status, --traffic "
 				    "or --message");
 	body = json_object();
-	result = fill_body(body, args);
+	result = sl_cli_fill_body(body, args);
 	if (result == SL_CLI_OK) {
 		json_object_set_new(body, "source", json_string("cli"));
-		path = object_path(cmd, args->pos[0], "/events");
-		result = call_and_print(cli, "POST", path, body);
+		path = sl_cli_object_path(cmd, args->pos[0], "/events");
+		result = sl_cli_call_and_print(cli, "POST", path, body);
 		free(path);
 	}
 	json_decref(body);
@@ -557,11 +615,11 @@ int sl_cli_run_deploy_rollback(const struct sl_cli *cli,
 {
 	json_t *body = json_object();
 	char *path;
-	int result = fill_body(body, args);
+	int result = sl_cli_fill_body(body, args);
 
 	if (result == SL_CLI_OK) {
-		path = object_path(cmd, args->pos[0], "/rollback");
-		result = call_and_print(cli, "POST", path, body);
+		path = sl_cli_object_path(cmd, args->pos[0], "/rollback");
+		result = sl_cli_call_and_print(cli, "POST", path, body);
 		free(path);
 	}
 	json_decref(body);
@@ -572,7 +630,7 @@ int sl_cli_run_status(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 		      const struct sl_cli_args *args)
 {
 	struct sl_cli_response res;
-	char *path = list_path(cmd, args, NULL);
+	char *path = sl_cli_list_path(cmd->path, args, NULL);
 	int result = sl_cli_request(cli, "GET", path, NULL, NULL, &res);
 
 	free(path);

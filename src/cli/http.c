@@ -126,6 +126,9 @@ static void print_problem(long status, json_t *doc, const char *raw)
 		fprintf(stderr, "shiplog: %s: %s\n", field ? field : "-",
 			msg ? msg : "invalid");
 	}
+	/* A refusal by the gates lists every check; show them all. */
+	if (json_is_array(json_object_get(doc, "checks")))
+		sl_cli_print_checks(stderr, json_object_get(doc, "checks"));
 }
 
 int sl_cli_request(const struct sl_cli *cli, const char *method,

@@ -133,6 +133,14 @@ static const struct sl_cli_opt deploy_opts[] = {
 	 "--deployer D         who deploys; default the token's name"},
 	{"pipeline-url", SL_OPT_STR, "pipeline_url",
 	 "--pipeline-url URL   the pipeline run"},
+	{"override", SL_OPT_LIST, "override.checks",
+	 "--override CHECK     emergency releases: set this gate check aside\n"
+	 "                       (approvals, checklist, change_request, "
+	 "windows,\n"
+	 "                       promotion); repeatable; needs --reason"},
+	{"reason", SL_OPT_STR, "override.reason",
+	 "--reason R           why the override; opens a post-incident "
+	 "review"},
 	{NULL, 0, NULL, NULL},
 };
 
@@ -182,6 +190,137 @@ static const struct sl_cli_opt token_opts[] = {
 	{"role", SL_OPT_STR, "role",
 	 "--role R       admin|release_manager|approver|deployer|developer|"
 	 "auditor"},
+	{"env", SL_OPT_LIST, "environments",
+	 "--env E        limit it to this environment; repeatable"},
+	{"service", SL_OPT_LIST, "services",
+	 "--service S    limit it to this service; repeatable"},
+	{"team", SL_OPT_LIST, "teams",
+	 "--team T       limit it to services this team owns; repeatable"},
+	{"group", SL_OPT_LIST, "groups",
+	 "--group G      an approval group its holder belongs to; "
+	 "repeatable"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt gate_opts[] = {
+	{"at", SL_OPT_STR, "at",
+	 "--at T               decide for this moment (RFC 3339); default "
+	 "now"},
+	{"target", SL_OPT_STR, "target",
+	 "--target T           one of the environment's targets"},
+	{"override", SL_OPT_LIST, "override.checks",
+	 "--override CHECK     what an emergency deployment would set "
+	 "aside;\n"
+	 "                       repeatable; needs --reason"},
+	{"reason", SL_OPT_STR, "override.reason",
+	 "--reason R           why the override"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt decide_opts[] = {
+	{"comment", SL_OPT_STR, "comment",
+	 "--comment C    why (required to reject)"},
+	{"group", SL_OPT_STR, "group",
+	 "--group G      the approval group it counts for; needed when the\n"
+	 "                 token belongs to several required groups"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt approvals_list_opts[] = {
+	{"env", SL_OPT_STR, "environment",
+	 "--env E        only decisions for this environment"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt policy_get_opts[] = {
+	{"version", SL_OPT_INT, NULL,
+	 "--version N    this version instead of the latest"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt policy_set_opts[] = {
+	{"file", SL_OPT_STR, NULL,
+	 "--file FILE    the policy document (JSON), or - for standard "
+	 "input;\n"
+	 "                 the output of 'policy get --json' is taken too"},
+	{"force", SL_OPT_FLAG, NULL,
+	 "--force        replace whatever version is current (no "
+	 "If-Match)"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt evidence_opts[] = {
+	{"evidence", SL_OPT_STR, "evidence",
+	 "--evidence URL   a link to the proof"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt change_opts[] = {
+	{"class", SL_OPT_STR, "class",
+	 "--class C            standard|normal|emergency"},
+	{"state", SL_OPT_STR, "state",
+	 "--state S            new|assess|authorize|approved|scheduled|\n"
+	 "                       implement|review|closed|cancelled|rejected"},
+	{"system", SL_OPT_STR, "system",
+	 "--system X           the ITSM it lives in"},
+	{"risk", SL_OPT_STR, "risk",
+	 "--risk R             low|moderate|high|very_high"},
+	{"window-start", SL_OPT_STR, "window_start",
+	 "--window-start T     planned window start (RFC 3339)"},
+	{"window-end", SL_OPT_STR, "window_end",
+	 "--window-end T       planned window end (RFC 3339)"},
+	{"url", SL_OPT_STR, "url", "--url U              its page in the ITSM"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt window_opts[] = {
+	{"kind", SL_OPT_STR, "kind",
+	 "--kind K              freeze|blackout|maintenance"},
+	{"timezone", SL_OPT_STR, "timezone",
+	 "--timezone TZ         IANA time zone of the wall times"},
+	{"start", SL_OPT_STR, "start",
+	 "--start LOCAL         local wall time YYYY-MM-DDTHH:MM:SS"},
+	{"end", SL_OPT_STR, "end",
+	 "--end LOCAL           a fixed window's end, local wall time"},
+	{"rrule", SL_OPT_STR, "rrule",
+	 "--rrule RULE          a recurring window: iCalendar RRULE,\n"
+	 "                        e.g. FREQ=WEEKLY;BYDAY=FR"},
+	{"duration", SL_OPT_INT, "duration_minutes",
+	 "--duration MINUTES    a recurring window: each occurrence's "
+	 "length"},
+	{"env", SL_OPT_STR, "environment",
+	 "--env E               only this environment (default every one)"},
+	{"service-tag", SL_OPT_STR, "service_tag",
+	 "--service-tag k=v     only services with this tag"},
+	{"reason", SL_OPT_STR, "reason", "--reason R            why"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt window_list_opts[] = {
+	{"from", SL_OPT_STR, "from",
+	 "--from T       with --to: list the occurrences in [T, --to)"},
+	{"to", SL_OPT_STR, "to",
+	 "--to T         end of the range (RFC 3339; at most 400 days)"},
+	{"env", SL_OPT_STR, "environment",
+	 "--env E        windows of this environment (and org-wide ones)"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt grant_opts[] = {
+	{"hours", SL_OPT_INT, "hours",
+	 "--hours N      it expires by itself after N hours (1-168)"},
+	{"reason", SL_OPT_STR, "reason", "--reason R     why (audited)"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt review_list_opts[] = {
+	{"open", SL_OPT_FLAG, "open", "--open         only reviews not closed"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct sl_cli_opt review_close_opts[] = {
+	{"link", SL_OPT_STR, "link", "--link URL     the review's record"},
+	{"comment", SL_OPT_STR, "comment", "--comment C    a note"},
 	{NULL, 0, NULL, NULL},
 };
 
@@ -278,9 +417,155 @@ static const struct sl_cli_column audit_cols[] = {
 	{NULL, NULL, NULL},
 };
 
+/* A token's scope as "environments=a,b groups=qa", or "-". */
+static char *render_scope(json_t *item)
+{
+	json_t *scope = json_object_get(item, "scope"), *v;
+	const char *key;
+	char *out = sl_xstrdup("");
+	size_t len = 0;
+
+	json_object_foreach(scope, key, v)
+	{
+		char *s = sl_cli_format(v);
+		size_t n = strlen(key) + strlen(s) + 3;
+
+		out = sl_xrealloc(out, len + n);
+		snprintf(out + len, n, "%s%s=%s", len ? " " : "", key, s);
+		len = strlen(out);
+		free(s);
+	}
+	if (!len) {
+		free(out);
+		out = sl_xstrdup("-");
+	}
+	return out;
+}
+
 static const struct sl_cli_column token_cols[] = {
-	{"ID", "id", NULL},	{"NAME", "name", NULL},
-	{"ROLE", "role", NULL}, {"CREATED", "created_at", NULL},
+	{"ID", "id", NULL},
+	{"NAME", "name", NULL},
+	{"ROLE", "role", NULL},
+	{"SCOPE", NULL, render_scope},
+	{"CREATED", "created_at", NULL},
+	{NULL, NULL, NULL},
+};
+
+static const struct sl_cli_column approval_cols[] = {
+	{"ID", "id", NULL},
+	{"ENVIRONMENT", "environment", NULL},
+	{"DECISION", "decision", NULL},
+	{"GROUP", "group", NULL},
+	{"APPROVER", "approver", NULL},
+	{"AT", "at", NULL},
+	{"EXPIRES", "expires_at", NULL},
+	{"WITHDRAWN", "withdrawn_at", NULL},
+	{"COMMENT", "comment", NULL},
+	{NULL, NULL, NULL},
+};
+
+static const struct sl_cli_column pending_cols[] = {
+	{"RELEASE", "release", NULL},
+	{"ID", "release_id", NULL},
+	{"ENVIRONMENT", "environment", NULL},
+	{"GROUP", "group", NULL},
+	{"HAVE", "have", NULL},
+	{"REQUIRED", "required", NULL},
+	{NULL, NULL, NULL},
+};
+
+static const struct sl_cli_column policy_version_cols[] = {
+	{"VERSION", "version", NULL},
+	{"CREATED", "created_at", NULL},
+	{"BY", "created_by", NULL},
+	{NULL, NULL, NULL},
+};
+
+static const struct sl_cli_column change_cols[] = {
+	{"KEY", "key", NULL},
+	{"CLASS", "class", NULL},
+	{"STATE", "state", NULL},
+	{"RISK", "risk", NULL},
+	{"SYSTEM", "system", NULL},
+	{"WINDOW_START", "window_start", NULL},
+	{"WINDOW_END", "window_end", NULL},
+	{NULL, NULL, NULL},
+};
+
+/* A window's shape: "until END" or "RRULE, N min". */
+static char *render_when(json_t *w)
+{
+	const char *end = json_string_value(json_object_get(w, "end"));
+	const char *rrule = json_string_value(json_object_get(w, "rrule"));
+	char buf[640];
+
+	if (rrule)
+		snprintf(buf, sizeof(buf), "%s, %lld min", rrule,
+			 (long long)json_integer_value(
+				 json_object_get(w, "duration_minutes")));
+	else
+		snprintf(buf, sizeof(buf), "until %s", end ? end : "?");
+	return sl_xstrdup(buf);
+}
+
+static const struct sl_cli_column window_cols[] = {
+	{"ID", "id", NULL},
+	{"NAME", "name", NULL},
+	{"KIND", "kind", NULL},
+	{"ENVIRONMENT", "environment", NULL},
+	{"SERVICE_TAG", "service_tag", NULL},
+	{"TIMEZONE", "timezone", NULL},
+	{"START", "start", NULL},
+	{"RECURRENCE", NULL, render_when},
+	{NULL, NULL, NULL},
+};
+
+static const struct sl_cli_column grant_cols[] = {
+	{"ID", "id", NULL},
+	{"TOKEN", "token", NULL},
+	{"ROLE", "role", NULL},
+	{"ENVIRONMENT", "environment", NULL},
+	{"EXPIRES", "expires_at", NULL},
+	{"GRANTED_BY", "granted_by", NULL},
+	{"REASON", "reason", NULL},
+	{NULL, NULL, NULL},
+};
+
+/* The names of the checks an override set aside, comma-joined. */
+static char *render_overridden(json_t *review)
+{
+	json_t *checks = json_object_get(review, "checks"), *c;
+	char *out = sl_xstrdup("");
+	size_t i, len = 0;
+
+	json_array_foreach(checks, i, c)
+	{
+		const char *name =
+			json_string_value(json_object_get(c, "check"));
+		size_t n = strlen(name ? name : "?") + 2;
+
+		out = sl_xrealloc(out, len + n);
+		snprintf(out + len, n, "%s%s", len ? "," : "",
+			 name ? name : "?");
+		len = strlen(out);
+	}
+	if (!len) {
+		free(out);
+		out = sl_xstrdup("-");
+	}
+	return out;
+}
+
+static const struct sl_cli_column review_cols[] = {
+	{"ID", "id", NULL},
+	{"DEPLOYMENT", "deployment_id", NULL},
+	{"RELEASE", "release", NULL},
+	{"ENVIRONMENT", "environment", NULL},
+	{"OVERRIDDEN", NULL, render_overridden},
+	{"BY", "overridden_by", NULL},
+	{"OPENED", "opened_at", NULL},
+	{"CLOSED", "closed_at", NULL},
+	{"LINK", "link", NULL},
 	{NULL, NULL, NULL},
 };
 
@@ -352,8 +637,9 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	{"deploy", NULL, sl_cli_run_deploy, "/v1/deployments", 2, NULL,
 	 deploy_opts, NULL,
 	 "deploy SERVICE@VERSION ENV [--target T] [--strategy S] "
-	 "[--status queued|in_progress] [--deployer D] [--pipeline-url URL]",
-	 "start (or queue) a deployment"},
+	 "[--status queued|in_progress] [--deployer D] [--pipeline-url URL] "
+	 "[--override CHECK]... [--reason R]",
+	 "start (or queue) a deployment; starting runs the gates"},
 	{"deploy", "list", sl_cli_run_list, "/v1/deployments", 0, NULL,
 	 deploy_list_opts, deploy_cols,
 	 "deploy list [--service S] [--env E] [--status S] [--limit N] "
@@ -380,21 +666,110 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 "read the audit log"},
 
 	{"token", "create", sl_cli_run_token_create, "/v1/tokens", 0, NULL,
-	 token_opts, NULL, "token create --name N --role R",
+	 token_opts, NULL,
+	 "token create --name N --role R [--env E]... [--service S]... "
+	 "[--team T]... [--group G]...",
 	 "create an API token (shown once)"},
 	{"token", "list", sl_cli_run_list, "/v1/tokens", 0, NULL,
 	 plain_list_opts, token_cols, "token list [--all]", "list tokens"},
 	{"token", "revoke", sl_cli_run_delete, "/v1/tokens", 1, NULL, no_opts,
 	 NULL, "token revoke ID", "revoke a token"},
 
+	{"gate", "check", sl_cli_run_gate_check, "/v1/gates/check", 2, NULL,
+	 gate_opts, NULL,
+	 "gate check SERVICE@VERSION ENV [--at RFC3339] [--target T] "
+	 "[--override CHECK]... [--reason R]",
+	 "may it go there now? every check; exit 0 allowed, 1 not"},
+
+	{"approve", NULL, sl_cli_run_decide, "/v1/releases", 2, NULL,
+	 decide_opts, NULL,
+	 "approve SERVICE@VERSION ENV [--comment C] [--group G]",
+	 "approve a release for an environment"},
+	{"reject", NULL, sl_cli_run_decide, "/v1/releases", 2, NULL,
+	 decide_opts, NULL,
+	 "reject SERVICE@VERSION ENV --comment C [--group G]",
+	 "reject a release for an environment (blocks until withdrawn)"},
+	{"approvals", "list", sl_cli_run_approvals_list, "/v1/releases", 1,
+	 NULL, approvals_list_opts, approval_cols,
+	 "approvals list SERVICE@VERSION [--env E]",
+	 "a release's approvals and rejections"},
+	{"approvals", "pending", sl_cli_run_list, "/v1/approvals/pending", 0,
+	 NULL, no_opts, pending_cols, "approvals pending",
+	 "what waits for my approval"},
+	{"approvals", "withdraw", sl_cli_run_approval_withdraw, "/v1/approvals",
+	 1, NULL, no_opts, NULL, "approvals withdraw ID",
+	 "withdraw a decision"},
+
+	{"policy", "get", sl_cli_run_policy_get, "/v1/environments", 1, NULL,
+	 policy_get_opts, NULL, "policy get ENV [--version N]",
+	 "show an environment's policy"},
+	{"policy", "set", sl_cli_run_policy_set, "/v1/environments", 1, NULL,
+	 policy_set_opts, NULL, "policy set ENV --file FILE|- [--force]",
+	 "replace an environment's policy (a new version)"},
+	{"policy", "versions", sl_cli_run_policy_versions, "/v1/environments",
+	 1, NULL, no_opts, policy_version_cols, "policy versions ENV",
+	 "every version of an environment's policy"},
+
+	{"checklist", "show", sl_cli_run_checklist_show, "/v1/releases", 2,
+	 NULL, no_opts, NULL, "checklist show SERVICE@VERSION ENV",
+	 "a release's checklist for an environment"},
+	{"checklist", "done", sl_cli_run_checklist_done, "/v1/releases", 3,
+	 NULL, evidence_opts, NULL,
+	 "checklist done SERVICE@VERSION ENV ITEM [--evidence URL]",
+	 "complete a checklist item"},
+
+	{"change", "create", sl_cli_run_change_create, "/v1/change-requests", 1,
+	 "key", change_opts, NULL,
+	 "change create KEY --class C --state S [--system X] [--risk R] "
+	 "[--window-start T --window-end T] [--url U]",
+	 "record a change request"},
+	{"change", "list", sl_cli_run_list, "/v1/change-requests", 0, NULL,
+	 no_opts, change_cols, "change list", "list change requests"},
+	{"change", "get", sl_cli_run_get, "/v1/change-requests", 1, NULL,
+	 no_opts, NULL, "change get KEY", "show one change request"},
+	{"change", "update", sl_cli_run_update, "/v1/change-requests", 1, NULL,
+	 change_opts, NULL,
+	 "change update KEY [--state S] [--class C] [--risk R] [--system X] "
+	 "[--window-start T] [--window-end T] [--url U]",
+	 "change a change request"},
+
+	{"window", "create", sl_cli_run_window_create, "/v1/windows", 1, "name",
+	 window_opts, NULL,
+	 "window create NAME --kind freeze|blackout|maintenance --timezone TZ "
+	 "--start LOCAL [--end LOCAL | --rrule RULE --duration MINUTES] "
+	 "[--env E] [--service-tag k=v] [--reason R]",
+	 "create a freeze, blackout or maintenance window"},
+	{"window", "list", sl_cli_run_window_list, "/v1/windows", 0, NULL,
+	 window_list_opts, window_cols,
+	 "window list [--from T --to T] [--env E]",
+	 "list windows, or with --from and --to their occurrences"},
+	{"window", "delete", sl_cli_run_delete, "/v1/windows", 1, NULL, no_opts,
+	 NULL, "window delete ID", "delete a window"},
+
+	{"grant", "create", sl_cli_run_grant_create, "/v1/grants", 3, NULL,
+	 grant_opts, NULL,
+	 "grant create TOKEN-NAME ROLE ENV --hours N --reason R",
+	 "grant a role on an environment for some hours"},
+	{"grant", "list", sl_cli_run_list, "/v1/grants", 0, NULL, no_opts,
+	 grant_cols, "grant list", "list grants"},
+
+	{"review", "list", sl_cli_run_list, "/v1/reviews", 0, NULL,
+	 review_list_opts, review_cols, "review list [--open]",
+	 "post-incident reviews owed by overrides"},
+	{"review", "close", sl_cli_run_review_close, "/v1/reviews", 1, NULL,
+	 review_close_opts, NULL, "review close ID --link URL [--comment C]",
+	 "close a review with a link to its record"},
+
 	{NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };
 
 static const char exit_help[] =
 	"exit codes:\n"
-	"  0  done\n"
+	"  0  done (gate check: allowed)\n"
 	"  1  the server refused the request (4xx: invalid, unauthorized,\n"
-	"     forbidden, not found, conflict, stale revision, ...)\n"
+	"     forbidden, not found, conflict, stale revision, refused by\n"
+	"     the gates, ...), or a gate check found the release not "
+	"allowed\n"
 	"  2  usage error (unknown command or option, missing argument,\n"
 	"     bad number); nothing was sent\n"
 	"  3  server or network error (5xx, connection refused, timeout,\n"
@@ -437,14 +812,17 @@ static void print_top_help(void)
 {
 	puts("usage: shiplog [global options] COMMAND [arguments] [options]\n"
 	     "\nA client of the shiplogd HTTP API: services, environments, "
-	     "releases,\ndeployments, the status matrix, audit and tokens.\n"
+	     "releases,\ndeployments, the status matrix, audit and tokens; "
+	     "and governance:\ngate checks, approvals, policies, "
+	     "checklists, change requests, windows,\ngrants and "
+	     "post-incident reviews.\n"
 	     "\ncommands:");
 	for (const struct sl_cli_cmd *c = sl_cli_cmds; c->group; c++) {
 		char name[64];
 
 		snprintf(name, sizeof(name), "%s%s%s", c->group,
 			 c->sub ? " " : "", c->sub ? c->sub : "");
-		printf("  %-18s %s\n", name, c->summary);
+		printf("  %-19s %s\n", name, c->summary);
 	}
 	print_global_help();
 	puts("\nenvironment:\n"

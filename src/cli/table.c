@@ -92,6 +92,12 @@ char *sl_cli_format(json_t *v)
 
 void sl_cli_print_table(json_t *items, const struct sl_cli_column *cols)
 {
+	sl_cli_fprint_table(stdout, items, cols);
+}
+
+void sl_cli_fprint_table(FILE *out, json_t *items,
+			 const struct sl_cli_column *cols)
+{
 	size_t ncols = 0, nrows = json_array_size(items), r, c;
 	size_t *width;
 	char **cells;
@@ -127,14 +133,36 @@ void sl_cli_print_table(json_t *items, const struct sl_cli_column *cols)
 			const char *s = cells[r * ncols + c];
 
 			if (c + 1 == ncols)
-				printf("%s\n", s);
+				fprintf(out, "%s\n", s);
 			else
-				printf("%-*s  ", (int)width[c], s);
+				fprintf(out, "%-*s  ", (int)width[c], s);
 			free(cells[r * ncols + c]);
 		}
 	}
 	free(cells);
 	free(width);
+}
+
+/* A check's verdict: "overridden", "pass" or "FAIL". */
+static char *render_result(json_t *check)
+{
+	if (json_is_true(json_object_get(check, "overridden")))
+		return sl_xstrdup("overridden");
+	return sl_xstrdup(json_is_true(json_object_get(check, "passed"))
+				  ? "pass"
+				  : "FAIL");
+}
+
+void sl_cli_print_checks(FILE *out, json_t *checks)
+{
+	static const struct sl_cli_column cols[] = {
+		{"CHECK", "name", NULL},
+		{"RESULT", NULL, render_result},
+		{"DETAIL", "detail", NULL},
+		{NULL, NULL, NULL},
+	};
+
+	sl_cli_fprint_table(out, checks, cols);
 }
 
 /* Returns 1 when key is in the NULL-terminated list skip. */

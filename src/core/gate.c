@@ -59,7 +59,7 @@ static void segregation(const struct sl_gate_facts *f, struct sl_gate_check *c)
 static void approvals(const struct sl_gate_facts *f, struct sl_gate_check *c)
 {
 	size_t len = 0;
-	int ok = 1;
+	int ok = 1, first = 1;
 
 	if (f->rejected_by) {
 		say(c, 0, "rejected by %s%s%s; withdraw or supersede it first",
@@ -83,10 +83,10 @@ static void approvals(const struct sl_gate_facts *f, struct sl_gate_check *c)
 			continue;
 		len += (size_t)snprintf(
 			c->detail + len, sizeof(c->detail) - len,
-			"%s%d of %d from %s%s%s%s", len > 20 ? "; " : "",
-			g->have, g->required, g->name,
-			*g->approvers ? " (" : "", g->approvers,
-			*g->approvers ? ")" : "");
+			"%s%d of %d from %s%s%s%s", first ? "" : "; ", g->have,
+			g->required, g->name, *g->approvers ? " (" : "",
+			g->approvers, *g->approvers ? ")" : "");
+		first = 0;
 	}
 	c->passed = ok;
 }
@@ -134,11 +134,28 @@ static void change_request(const struct sl_gate_facts *f,
 		    f->cr_key);
 		return;
 	}
-	if (f->cr_preapproved) {
+	if (f->cr_preapproved && f->cr_state &&
+	    (strcmp(f->cr_state, "cancelled") == 0 ||
+	     strcmp(f->cr_state, "rejected") == 0 ||
+	     strcmp(f->cr_state, "closed") == 0)) {
+		say(c, 0, "standard change %s is %s", f->cr_key, f->cr_state);
+		return;
+	}
+	if (f->cr_preapproved &&
+	    (!f->cr_window_start ||
+	     (f->now >= f->cr_window_start && f->now < f->cr_window_end))) {
 		say(c, 1,
 		    "%s is a standard change, pre-approved for this "
 		    "release type",
 		    f->cr_key);
+		return;
+	}
+	if (f->cr_preapproved) {
+		say(c, 0,
+		    "standard change %s is planned for %s to %s, which does "
+		    "not cover now",
+		    f->cr_key, sl_time_format(f->cr_window_start, a),
+		    sl_time_format(f->cr_window_end, b));
 		return;
 	}
 	if (!f->cr_state || strcmp(f->cr_state, "approved") != 0) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/perm.h"
 #include "core/validate.h"
 #include "http/handlers.h"
 
@@ -53,9 +54,14 @@ void sl_h_token_create(struct sl_req *r)
 
 	static const char *const scopes[] = {"environments", "services",
 					     "teams", "groups"};
-	json_t *scope = json_object();
+	json_t *scope;
 	char *scope_text = NULL;
 
+	/* Tokens are organisation-wide: a grant on one environment, or an
+	 * admin token limited to some scope, may not mint them. */
+	if (!sl_http_require(r, SL_ACT_TOKEN_ADMIN, NULL, NULL))
+		return;
+	scope = json_object();
 	for (size_t i = 0; i < 4; i++)
 		if (json_array_size(json_object_get(r->json, scopes[i])))
 			json_object_set(scope, scopes[i],
@@ -99,8 +105,11 @@ void sl_h_token_list(struct sl_req *r)
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	json_t *items;
-	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	enum sl_err rc;
 
+	if (!sl_http_require(r, SL_ACT_TOKEN_ADMIN, NULL, NULL))
+		return;
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
 		rc = sl_store_token_list(&tx, &rows, &err);
 		sl_store_abort(&tx);
@@ -148,6 +157,8 @@ void sl_h_token_revoke(struct sl_req *r)
 			      r->params[0]);
 		return;
 	}
+	if (!sl_http_require(r, SL_ACT_TOKEN_ADMIN, NULL, NULL))
+		return;
 	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
 	if (rc == SL_OK)
 		rc = sl_store_token_revoke(&tx, id, r->now, &err);

@@ -102,7 +102,9 @@ static int64_t grant_for(struct sl_req *r, enum sl_action a, const char *env)
 				continue;
 			if (!sl_role_allows(gr, a))
 				continue;
-			if (env && strcmp(sl_db_text(&rows, i, 2), env) != 0)
+			/* A grant is on one environment: it never reaches
+			 * organisation-wide objects. */
+			if (!env || strcmp(sl_db_text(&rows, i, 2), env) != 0)
 				continue;
 			id = sl_db_int(&rows, i, 0);
 		}

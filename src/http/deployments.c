@@ -372,9 +372,11 @@ void sl_h_deploy_create(struct sl_req *r)
 		struct sl_gate_check checks[16];
 		json_t *override = json_object_get(in, "override");
 		/* Only starting is gated; a queued deployment meets the
-		 * gates when it moves to in_progress. */
+		 * gates when it moves to in_progress. An override is checked
+		 * (and what it sets aside recorded) either way. */
+		int gated = status && strcmp(status, "in_progress") == 0;
 		int allowed =
-			status && strcmp(status, "in_progress") == 0
+			gated || override
 				? sl_gate_run(r, &tx, rel, env, target, r->now,
 					      override, checks, &err)
 				: 1;
@@ -383,7 +385,7 @@ void sl_h_deploy_create(struct sl_req *r)
 			rc = err.code;
 			goto abort;
 		}
-		if (!allowed) {
+		if (!allowed && gated) {
 			sl_store_abort(&tx);
 			sl_gate_refuse(r, checks);
 			goto out;
@@ -787,6 +789,13 @@ void sl_h_deploy_rollback(struct sl_req *r)
 	if (rc)
 		goto abort;
 	doc = sl_http_doc(before);
+	if (!sl_http_require(
+		    r, SL_ACT_DEPLOY,
+		    json_string_value(json_object_get(doc, "environment")),
+		    json_string_value(json_object_get(doc, "service")))) {
+		sl_store_abort(&tx);
+		goto out;
+	}
 	service = json_string_value(json_object_get(doc, "service"));
 	env = json_string_value(json_object_get(doc, "environment"));
 	target = json_string_value(json_object_get(doc, "target"));

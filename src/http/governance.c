@@ -588,6 +588,10 @@ void sl_h_change_create(struct sl_req *r)
 				NULL, "window_start", "window_end", "url");
 	char *text;
 
+	if (!sl_http_require(r, SL_ACT_CHANGE_WRITE, NULL, NULL)) {
+		json_decref(doc);
+		return;
+	}
 	sl_h_merge(doc, r->json);
 	if (!window_ok(r, doc)) {
 		json_decref(doc);
@@ -660,6 +664,8 @@ void sl_h_change_update(struct sl_req *r)
 	json_t *doc = NULL;
 	enum sl_err rc;
 
+	if (!sl_http_require(r, SL_ACT_CHANGE_WRITE, NULL, NULL))
+		return;
 	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
 		sl_http_fail(r, &err);
 		return;
@@ -1060,6 +1066,11 @@ void sl_h_review_close(struct sl_req *r)
 		goto abort;
 	}
 	doc = sl_http_doc(before);
+	if (!sl_http_require(
+		    r, SL_ACT_OVERRIDE,
+		    json_string_value(json_object_get(doc, "environment")),
+		    NULL))
+		goto abort;
 	if (!json_is_null(json_object_get(doc, "closed_at"))) {
 		sl_http_failf(r, SL_ECONFLICT, "id",
 			      "review %lld is already closed", id);
