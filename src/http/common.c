@@ -291,3 +291,21 @@ void sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
 		}
 	}
 }
+
+void sl_h_reply_rows(struct sl_req *r, sl_rows_fn fn, size_t doc_col)
+{
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+
+	if (rc == SL_OK) {
+		rc = fn(&tx, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc)
+		sl_http_fail(r, &err);
+	else
+		sl_http_reply(r, 200, sl_h_list(&rows, doc_col, NULL));
+	sl_db_rows_fini(&rows);
+}

@@ -639,20 +639,7 @@ void sl_h_change_get(struct sl_req *r)
 
 void sl_h_change_list(struct sl_req *r)
 {
-	struct sl_db_rows rows = {0};
-	struct sl_error err = {0};
-	struct sl_tx tx;
-	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
-
-	if (rc == SL_OK) {
-		rc = sl_store_change_list(&tx, &rows, &err);
-		sl_store_abort(&tx);
-	}
-	if (rc)
-		sl_http_fail(r, &err);
-	else
-		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
-	sl_db_rows_fini(&rows);
+	sl_h_reply_rows(r, sl_store_change_list, 1);
 }
 
 void sl_h_change_update(struct sl_req *r)
@@ -995,20 +982,7 @@ out:
 
 void sl_h_grant_list(struct sl_req *r)
 {
-	struct sl_db_rows rows = {0};
-	struct sl_error err = {0};
-	struct sl_tx tx;
-	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
-
-	if (rc == SL_OK) {
-		rc = sl_store_grant_list(&tx, &rows, &err);
-		sl_store_abort(&tx);
-	}
-	if (rc)
-		sl_http_fail(r, &err);
-	else
-		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
-	sl_db_rows_fini(&rows);
+	sl_h_reply_rows(r, sl_store_grant_list, 1);
 }
 
 /* ---- post-incident reviews ---- */

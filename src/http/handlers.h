@@ -97,6 +97,11 @@ void sl_h_finish(struct sl_req *r, struct sl_tx *tx, const char *action,
 void sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
 		       size_t doc_col, const char *env_key,
 		       const char *service_key);
+/* Reads every row of a list query and replies with column doc_col's
+ * documents as {"items": [...]}. */
+typedef enum sl_err (*sl_rows_fn)(struct sl_tx *tx, struct sl_db_rows *out,
+				  struct sl_error *err);
+void sl_h_reply_rows(struct sl_req *r, sl_rows_fn fn, size_t doc_col);
 /* Validators with the sl_check_fn shape, for schemas. */
 int sl_h_check_semver(const char *s, const char *field, struct sl_error *err);
 int sl_h_check_naming(const char *s, const char *field, struct sl_error *err);
