@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,25 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 /* Fills out (33 bytes) with 128 random bits in hex. Returns 0, or -1
  * when /dev/urandom cannot be read. */
+/* FNV-1a over the method, path and body: a request's identity within a
+ * job's idempotency key. */
+static uint64_t request_hash(const char *method, const char *path,
+			     const char *body)
+{
+	const char *parts[3] = {method, path, body ? body : ""};
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < 3; i++) {
+		for (const char *p = parts[i]; *p; p++) {
+			h ^= (unsigned char)*p;
+			h *= 1099511628211ULL;
+		}
+		h ^= 0xff; /* separator */
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 static int idempotency_key(char out[33])
 {
 	unsigned char raw[16];
@@ -184,8 +204,19 @@ int sl_cli_request(const struct sl_cli *cli, const char *method,
 			fprintf(stderr, "shiplog: cannot read /dev/urandom\n");
 			goto out;
 		}
-		snprintf(line, sizeof(line), "Idempotency-Key: %s",
-			 cli->idem_key ? cli->idem_key : key);
+		if (cli->idem_key)
+			/* The given key names the job; each distinct request
+			 * of it gets its own key, so a retried job repeats
+			 * every write once and its different writes never
+			 * collide. */
+			snprintf(line, sizeof(line),
+				 "Idempotency-Key: %.200s-%016llx",
+				 cli->idem_key,
+				 (unsigned long long)request_hash(method, path,
+								  payload));
+		else
+			snprintf(line, sizeof(line), "Idempotency-Key: %s",
+				 key);
 		headers = curl_slist_append(headers, line);
 		if (!body) {
 			curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");

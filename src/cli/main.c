@@ -27,11 +27,11 @@ static const struct sl_cli_opt global_opts[] = {
 	{"json", SL_OPT_FLAG, NULL,
 	 "--json         print the server's JSON answer instead of tables"},
 	{"idempotency-key", SL_OPT_STR, NULL,
-	 "--idempotency-key K  send K as the POST's Idempotency-Key (default\n"
-	 "               $SHIPLOG_IDEMPOTENCY_KEY, else a random one); a CI "
-	 "job\n"
-	 "               that passes its run id can retry without writing "
-	 "twice"},
+	 "--idempotency-key K  derive each POST's Idempotency-Key from K and\n"
+	 "               the request (default $SHIPLOG_IDEMPOTENCY_KEY, else "
+	 "a\n"
+	 "               random key); a CI job that passes its run id can be\n"
+	 "               retried and writes each thing once"},
 	{"help", SL_OPT_FLAG, NULL, "--help, -h     show help and exit"},
 	{"version", SL_OPT_FLAG, NULL, "--version      show the version"},
 	{NULL, 0, NULL, NULL},

@@ -583,6 +583,15 @@ def test_a_stable_idempotency_key_makes_a_retried_deploy_write_once(d):
     eq(rc3, 0, "from the environment: " + err3)
     listed = api(d, "GET", "/v1/deployments?service=" + svc, want=200)
     eq(len(listed["items"]), 1, "deployments after the env-var retry")
+    # The same job key on a different write is a different request: it
+    # is written, not refused as a reused key.
+    dep = json.loads(out1)["id"]
+    rc4, _, err4 = cli(d, "deploy", "event", str(dep), "--status",
+                       "in_progress",
+                       env={"SHIPLOG_IDEMPOTENCY_KEY": "ci-run-%s" % svc})
+    eq(rc4, 0, "a second, different write of the job: " + err4)
+    eq(api(d, "GET", "/v1/deployments/%d" % dep)["status"], "in_progress",
+       "the event was written")
 
 
 def test_server_error_exits_3(d):
