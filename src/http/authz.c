@@ -49,6 +49,13 @@ static char *service_owner(struct sl_req *r, const char *service)
 	}
 	sl_store_abort(&tx);
 	free(doc);
+	/* A service being created has no row yet: its owner is the one
+	 * the request names. */
+	if (!owner && r->route &&
+	    strcmp(r->route->pattern, "/v1/services") == 0 &&
+	    json_is_string(json_object_get(r->json, "owner")))
+		owner = sl_xstrdup(
+			json_string_value(json_object_get(r->json, "owner")));
 	return owner;
 }
 

@@ -557,6 +557,16 @@ def test_scope_release_manager_limited_to_team(d):
     assert_refused(d, status, h, doc, "catalog.write", "other team")
     eq(api(d, "GET", "/v1/services/" + theirs, want=200)["tier"], 3, "tier")
     eq(audit_new(d), [], "nothing audited")
+    # A new service for the team is theirs to create; another team's is
+    # not.
+    mine = uniq("svc")
+    api(d, "POST", "/v1/services", {"name": mine, "owner": "payments"}, 201,
+        token=secret)
+    status, h, doc = d.request("POST", "/v1/services",
+                               {"name": uniq("svc"), "owner": "search"},
+                               token=secret)
+    assert_refused(d, status, h, doc, "catalog.write", "other team's new")
+    audit_new(d)
     # Organisation-wide objects are for unscoped tokens.
     status, h, doc = d.request("POST", "/v1/windows",
                                window_body(None, uniq("org-freeze")),
