@@ -21,6 +21,8 @@ WARN := -std=c17 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 \
 ifeq ($(MODE),release)
 OPT := -O2 -g -DNDEBUG
 SAN :=
+else ifeq ($(MODE),fuzzlib)
+OPT := -O1 -g
 else
 OPT := -O1 -g -fno-omit-frame-pointer
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -36,6 +38,7 @@ STORE_SRC := $(wildcard src/store/*.c)
 HTTP_SRC := $(filter-out src/http/main.c,$(wildcard src/http/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -43,9 +46,12 @@ LIB_OBJ := $(call obj,$(CORE_SRC) $(CAL_SRC) $(STORE_SRC) $(HTTP_SRC))
 DAEMON := $(BUILD)/shiplogd
 CLI := $(BUILD)/shiplog
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# Every fuzz target is also built with a replay main, so the tests run its
+# corpus; `make fuzz` builds them with libFuzzer (clang) for long runs.
+FUZZ_BIN := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all release run test unit format setup clean bench crash-long
-all: $(DAEMON) $(CLI) $(UNIT_BIN)
+.PHONY: all release run test unit format setup clean bench crash-long fuzz
+all: $(DAEMON) $(CLI) $(UNIT_BIN) $(FUZZ_BIN)
 
 release:
 	$(MAKE) MODE=release all
@@ -67,6 +73,26 @@ $(CLI): $(call obj,$(CLI_SRC)) $(call obj,src/core/error.c)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libshiplog.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(BUILD)/libshiplog.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# libFuzzer builds: make fuzz, then e.g.
+#   build/fuzz/fuzz_rrule -max_total_time=600 fuzz/corpus/rrule
+FUZZ_CC ?= clang
+fuzz:
+	@mkdir -p build/fuzz
+	$(MAKE) MODE=fuzzlib CC=$(FUZZ_CC) \
+		WARN="$(WARN) -Wno-unknown-warning-option" \
+		SAN="-fsanitize=fuzzer-no-link,address,undefined" \
+		build/fuzzlib/libshiplog.a
+	for f in $(FUZZ_SRC); do \
+		$(FUZZ_CC) $(CPPFLAGS) -std=c17 -g -O1 $(PKG_CFLAGS) \
+			-fsanitize=fuzzer,address,undefined $$f \
+			build/fuzzlib/libshiplog.a $(LIBS) \
+			-o build/fuzz/$$(basename $$f .c) || exit 1; \
+	done
 
 setup:
 	@scripts/setup

@@ -227,6 +227,19 @@ static int parse_rrule(const char *rrule, struct plan *p, struct sl_error *err)
 			       "FREQ=%s is too frequent; a window recurs "
 			       "at most hourly.",
 			       icalrecur_freq_to_string(p->rule.freq));
+	/* An hourly rule filtered by month, day of month, day of year or
+	 * week number can take libical millions of steps to find (or rule
+	 * out) its next hour; a daily or weekly rule says the same thing
+	 * cheaply. */
+	if (p->rule.freq == ICAL_HOURLY_RECURRENCE &&
+	    (p->rule.by_month[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+	     p->rule.by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+	     p->rule.by_year_day[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+	     p->rule.by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX))
+		return invalid(err, "rrule",
+			       "an hourly rrule may filter by BYDAY and BYHOUR "
+			       "only; use FREQ=DAILY or coarser with "
+			       "BYMONTH, BYMONTHDAY, BYYEARDAY or BYWEEKNO.");
 	if (!icaltime_is_null_time(p->rule.until)) {
 		if (p->rule.until.is_date)
 			return invalid(err, "rrule",

@@ -452,6 +452,11 @@ int sl_time_parse(const char *s, int64_t *us_out, const char *field,
 	secs = days_from_civil(year, mon, day) * 86400 + hour * 3600 +
 	       min * 60 + sec;
 	secs -= (int64_t)sign * (oh * 3600 + om * 60);
+	/* An offset can carry a time past the first or last instant of
+	 * years 0000-9999, which could not be written back. */
+	if (secs < -62167219200LL || secs > 253402300799LL)
+		return invalid(err, field,
+			       "falls outside the years 0000 to 9999 in UTC");
 	*us_out = secs * 1000000 + frac;
 	return 0;
 }
