@@ -586,6 +586,38 @@ out:
 	free(tagbuf);
 }
 
+/* Begins a write transaction, reads deployment id and checks that the
+ * token may deploy it. 1 when ready (the transaction open, *before and
+ * *doc set); 0 when it replied (and closed the transaction). */
+static int dep_open(struct sl_req *r, struct sl_tx *tx, int64_t id,
+		    char **before, int64_t *rev, json_t **doc)
+{
+	struct sl_error err = {0};
+	enum sl_err rc = sl_store_begin(sl_http_store(r), 1, tx, &err);
+
+	if (rc == SL_OK)
+		rc = sl_store_deployment_get(tx, id, before, rev, &err);
+	if (rc) {
+		if (tx->conn)
+			sl_store_abort(tx);
+		if (rc == SL_ENOTFOUND)
+			sl_http_failf(r, rc, NULL, "deployment %lld not found",
+				      (long long)id);
+		else
+			sl_http_fail(r, &err);
+		return 0;
+	}
+	*doc = sl_http_doc(*before);
+	if (!sl_http_require(
+		    r, SL_ACT_DEPLOY,
+		    json_string_value(json_object_get(*doc, "environment")),
+		    json_string_value(json_object_get(*doc, "service")))) {
+		sl_store_abort(tx);
+		return 0;
+	}
+	return 1;
+}
+
 /* A queued deployment starting runs the gates again (checklists, windows
  * and approvals may have changed since it was queued), with the override
  * it was created under. 1 allowed; 0 refused (replied 409 and rolled
@@ -657,20 +689,8 @@ void sl_h_deploy_event(struct sl_req *r)
 			      "at is more than 5 minutes in the future");
 		return;
 	}
-	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
-	if (rc)
-		goto fail;
-	rc = sl_store_deployment_get(&tx, id, &before, &rev, &err);
-	if (rc)
-		goto abort;
-	doc = sl_http_doc(before);
-	if (!sl_http_require(
-		    r, SL_ACT_DEPLOY,
-		    json_string_value(json_object_get(doc, "environment")),
-		    json_string_value(json_object_get(doc, "service")))) {
-		sl_store_abort(&tx);
+	if (!dep_open(r, &tx, id, &before, &rev, &doc))
 		goto out;
-	}
 	if (at < doc_time(doc, "created_at")) {
 		rc = sl_error_set(&err, SL_EINVAL, "at",
 				  "at is before the deployment was created");
@@ -753,7 +773,6 @@ void sl_h_deploy_event(struct sl_req *r)
 	goto out;
 abort:
 	sl_store_abort(&tx);
-fail:
 	if (rc == SL_ENOTFOUND)
 		sl_http_failf(r, rc, NULL, "deployment %lld not found",
 			      (long long)id);
@@ -782,20 +801,8 @@ void sl_h_deploy_rollback(struct sl_req *r)
 
 	if (!dep_id(r, &id))
 		return;
-	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
-	if (rc)
-		goto fail;
-	rc = sl_store_deployment_get(&tx, id, &before, &rev, &err);
-	if (rc)
-		goto abort;
-	doc = sl_http_doc(before);
-	if (!sl_http_require(
-		    r, SL_ACT_DEPLOY,
-		    json_string_value(json_object_get(doc, "environment")),
-		    json_string_value(json_object_get(doc, "service")))) {
-		sl_store_abort(&tx);
+	if (!dep_open(r, &tx, id, &before, &rev, &doc))
 		goto out;
-	}
 	service = json_string_value(json_object_get(doc, "service"));
 	env = json_string_value(json_object_get(doc, "environment"));
 	target = json_string_value(json_object_get(doc, "target"));
@@ -890,7 +897,6 @@ void sl_h_deploy_rollback(struct sl_req *r)
 	goto out;
 abort:
 	sl_store_abort(&tx);
-fail:
 	if (rc == SL_ENOTFOUND)
 		sl_http_failf(r, rc, NULL, "deployment %lld not found",
 			      (long long)id);
