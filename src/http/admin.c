@@ -147,16 +147,13 @@ void sl_h_token_revoke(struct sl_req *r)
 {
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char *end, *after;
-	long long id = strtoll(r->params[0], &end, 10);
+	char *after;
+	int64_t id = 0;
 	json_t *doc;
 	enum sl_err rc;
 
-	if (*end || id < 1 || strlen(r->params[0]) > 18) {
-		sl_http_failf(r, SL_ENOTFOUND, NULL, "token '%.40s' not found",
-			      r->params[0]);
+	if (!sl_h_path_id(r, "token", &id))
 		return;
-	}
 	if (!sl_http_require(r, SL_ACT_TOKEN_ADMIN, NULL, NULL))
 		return;
 	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);

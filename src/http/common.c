@@ -309,3 +309,27 @@ void sl_h_reply_rows(struct sl_req *r, sl_rows_fn fn, size_t doc_col)
 		sl_http_reply(r, 200, sl_h_list(&rows, doc_col, NULL));
 	sl_db_rows_fini(&rows);
 }
+
+int sl_h_path_id(struct sl_req *r, const char *what, int64_t *id)
+{
+	char *end;
+	long long n = strtoll(r->params[0], &end, 10);
+
+	if (*end || n < 1 || strlen(r->params[0]) > 18) {
+		sl_http_failf(r, SL_ENOTFOUND, NULL, "%s '%.40s' not found",
+			      what, r->params[0]);
+		return 0;
+	}
+	*id = n;
+	return 1;
+}
+
+int64_t sl_h_doc_time(const json_t *doc, const char *key)
+{
+	const char *s = json_string_value(json_object_get(doc, key));
+	int64_t us = 0;
+
+	if (s && sl_time_parse(s, &us, key, NULL))
+		us = 0;
+	return us;
+}

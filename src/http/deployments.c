@@ -57,16 +57,6 @@ const struct sl_field sl_rollback_fields[] = {
 	{0},
 };
 
-static int64_t doc_time(const json_t *doc, const char *key)
-{
-	const char *s = json_string_value(json_object_get(doc, key));
-	int64_t us = 0;
-
-	if (s && sl_time_parse(s, &us, key, NULL))
-		us = 0;
-	return us;
-}
-
 /* Moves a deployment document to status at time at, keeping its
  * timestamps and duration true. */
 static void apply_status(json_t *doc, enum sl_deploy_status to, int64_t at)
@@ -85,8 +75,8 @@ static void apply_status(json_t *doc, enum sl_deploy_status to, int64_t at)
 	    (to == SL_DEP_ROLLED_BACK &&
 	     json_is_null(json_object_get(doc, "finished_at"))))
 		json_object_set_new(doc, "finished_at", sl_h_time(at));
-	ms = sl_duration_ms(doc_time(doc, "started_at"),
-			    doc_time(doc, "finished_at"));
+	ms = sl_duration_ms(sl_h_doc_time(doc, "started_at"),
+			    sl_h_doc_time(doc, "finished_at"));
 	json_object_set_new(doc, "duration_seconds",
 			    ms < 0 ? json_null()
 				   : json_real((double)ms / 1000));
@@ -420,21 +410,6 @@ out:
 	free(text);
 }
 
-/* Reads the {id} path parameter. */
-static int dep_id(struct sl_req *r, int64_t *id)
-{
-	char *end;
-	long long n = strtoll(r->params[0], &end, 10);
-
-	if (*end || n < 1 || strlen(r->params[0]) > 18) {
-		sl_http_failf(r, SL_ENOTFOUND, NULL,
-			      "deployment '%.40s' not found", r->params[0]);
-		return 0;
-	}
-	*id = n;
-	return 1;
-}
-
 /* 1 when the token's scope covers the deployment; else replies 403. */
 static int dep_visible(struct sl_req *r, const char *doc)
 {
@@ -462,7 +437,7 @@ void sl_h_deploy_get(struct sl_req *r)
 	size_t n;
 	enum sl_err rc;
 
-	if (!dep_id(r, &id))
+	if (!sl_h_path_id(r, "deployment", &id))
 		return;
 	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
@@ -511,7 +486,7 @@ void sl_h_deploy_events(struct sl_req *r)
 	int64_t id, rev;
 	enum sl_err rc;
 
-	if (!dep_id(r, &id))
+	if (!sl_h_path_id(r, "deployment", &id))
 		return;
 	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
@@ -674,7 +649,7 @@ void sl_h_deploy_event(struct sl_req *r)
 	int64_t id, rev = 0, at = r->now;
 	enum sl_err rc;
 
-	if (!dep_id(r, &id))
+	if (!sl_h_path_id(r, "deployment", &id))
 		return;
 	if (!to && !traffic && !message) {
 		sl_http_failf(r, SL_EINVAL, "status",
@@ -691,7 +666,7 @@ void sl_h_deploy_event(struct sl_req *r)
 	}
 	if (!dep_open(r, &tx, id, &before, &rev, &doc))
 		goto out;
-	if (at < doc_time(doc, "created_at")) {
+	if (at < sl_h_doc_time(doc, "created_at")) {
 		rc = sl_error_set(&err, SL_EINVAL, "at",
 				  "at is before the deployment was created");
 		goto abort;
@@ -799,7 +774,7 @@ void sl_h_deploy_rollback(struct sl_req *r)
 	const char *service, *env, *target;
 	enum sl_err rc;
 
-	if (!dep_id(r, &id))
+	if (!sl_h_path_id(r, "deployment", &id))
 		return;
 	if (!dep_open(r, &tx, id, &before, &rev, &doc))
 		goto out;

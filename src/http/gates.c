@@ -62,16 +62,6 @@ static json_t *load_doc(struct facts_mem *m, char *text)
 	return d ? keep(m, d) : NULL;
 }
 
-static int64_t doc_time(const json_t *d, const char *key)
-{
-	const char *s = json_string_value(json_object_get(d, key));
-	int64_t us = 0;
-
-	if (s && sl_time_parse(s, &us, key, NULL))
-		us = 0;
-	return us;
-}
-
 /* Approvals: the latest decision of each approver counts when it is not
  * withdrawn, not expired and made on today's artifacts. */
 static void gather_approvals(struct facts_mem *m, struct sl_tx *tx,
@@ -218,8 +208,8 @@ static void gather_change(struct facts_mem *m, struct sl_tx *tx,
 	m->f.cr_found = 1;
 	m->f.cr_class = json_string_value(json_object_get(doc, "class"));
 	m->f.cr_state = json_string_value(json_object_get(doc, "state"));
-	m->f.cr_window_start = doc_time(doc, "window_start");
-	m->f.cr_window_end = doc_time(doc, "window_end");
+	m->f.cr_window_start = sl_h_doc_time(doc, "window_start");
+	m->f.cr_window_end = sl_h_doc_time(doc, "window_end");
 	if (m->f.cr_class && strcmp(m->f.cr_class, "standard") == 0)
 		json_array_foreach(json_object_get(cr, "standard_types"), i,
 				   t) if (strcmp(json_string_value(t), type) ==
@@ -341,9 +331,9 @@ static void gather_promotion(struct facts_mem *m, struct sl_tx *tx,
 		    tx, json_integer_value(json_object_get(rel, "id")),
 		    m->f.lower_env, &text, NULL) == SL_OK) {
 		json_t *d = load_doc(m, text);
-		int64_t t = doc_time(d, "finished_at");
+		int64_t t = sl_h_doc_time(d, "finished_at");
 
-		m->f.lower_since = t ? t : doc_time(d, "updated_at");
+		m->f.lower_since = t ? t : sl_h_doc_time(d, "updated_at");
 	}
 }
 

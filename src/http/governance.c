@@ -241,16 +241,13 @@ void sl_h_approval_withdraw(struct sl_req *r)
 {
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char *before = NULL, *after = NULL, *end;
-	long long id = strtoll(r->params[0], &end, 10);
+	char *before = NULL, *after = NULL;
+	int64_t id = 0;
 	json_t *doc = NULL;
 	enum sl_err rc;
 
-	if (*end || id < 1 || strlen(r->params[0]) > 18) {
-		sl_http_failf(r, SL_ENOTFOUND, NULL,
-			      "approval '%.40s' not found", r->params[0]);
+	if (!sl_h_path_id(r, "approval", &id))
 		return;
-	}
 	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
 		sl_http_fail(r, &err);
 		return;
@@ -730,8 +727,6 @@ const struct sl_field sl_window_fields[] = {
 	{0},
 };
 
-void sl_window_spec_of(const json_t *w, struct sl_window_spec *spec);
-
 void sl_h_window_create(struct sl_req *r)
 {
 	const char *env =
@@ -864,15 +859,12 @@ void sl_h_window_delete(struct sl_req *r)
 {
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char *before = NULL, *end;
-	long long id = strtoll(r->params[0], &end, 10);
+	char *before = NULL;
+	int64_t id = 0;
 	json_t *doc;
 
-	if (*end || id < 1 || strlen(r->params[0]) > 18) {
-		sl_http_failf(r, SL_ENOTFOUND, NULL, "window '%.40s' not found",
-			      r->params[0]);
+	if (!sl_h_path_id(r, "window", &id))
 		return;
-	}
 	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
 		sl_http_fail(r, &err);
 		return;
@@ -1022,15 +1014,12 @@ void sl_h_review_close(struct sl_req *r)
 {
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char *before = NULL, *after = NULL, *end;
-	long long id = strtoll(r->params[0], &end, 10);
+	char *before = NULL, *after = NULL;
+	int64_t id = 0;
 	json_t *doc = NULL;
 
-	if (*end || id < 1 || strlen(r->params[0]) > 18) {
-		sl_http_failf(r, SL_ENOTFOUND, NULL, "review '%.40s' not found",
-			      r->params[0]);
+	if (!sl_h_path_id(r, "review", &id))
 		return;
-	}
 	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
 		sl_http_fail(r, &err);
 		return;
@@ -1047,7 +1036,7 @@ void sl_h_review_close(struct sl_req *r)
 		goto abort;
 	if (!json_is_null(json_object_get(doc, "closed_at"))) {
 		sl_http_failf(r, SL_ECONFLICT, "id",
-			      "review %lld is already closed", id);
+			      "review %lld is already closed", (long long)id);
 		goto abort;
 	}
 	json_object_set_new(doc, "closed_at", sl_h_time(r->now));

@@ -29,6 +29,9 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 		const char *env, const char *target, int64_t at,
 		const json_t *override, struct sl_gate_check *checks,
 		struct sl_error *err);
+struct sl_window_spec;
+/* Points spec at a stored window document's fields (borrowed). */
+void sl_window_spec_of(const json_t *w, struct sl_window_spec *spec);
 /* The checks as a JSON array; new reference. */
 json_t *sl_gate_json(const struct sl_gate_check *checks);
 /* Replies 409 with a problem document that lists every check. */

@@ -102,6 +102,11 @@ void sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
 typedef enum sl_err (*sl_rows_fn)(struct sl_tx *tx, struct sl_db_rows *out,
 				  struct sl_error *err);
 void sl_h_reply_rows(struct sl_req *r, sl_rows_fn fn, size_t doc_col);
+/* Reads the numeric {id} path parameter; replies 404 naming what and
+ * returns 0 when it is not a positive id. */
+int sl_h_path_id(struct sl_req *r, const char *what, int64_t *id);
+/* A document's RFC 3339 field as microseconds, 0 when absent or bad. */
+int64_t sl_h_doc_time(const json_t *doc, const char *key);
 /* Validators with the sl_check_fn shape, for schemas. */
 int sl_h_check_semver(const char *s, const char *field, struct sl_error *err);
 int sl_h_check_naming(const char *s, const char *field, struct sl_error *err);
