@@ -333,3 +333,29 @@ int64_t sl_h_doc_time(const json_t *doc, const char *key)
 		us = 0;
 	return us;
 }
+
+json_t *sl_h_body_release(struct sl_tx *tx, const json_t *ref,
+			  struct sl_error *err)
+{
+	char buf[32], *doc = NULL;
+	const char *refs = buf;
+	int64_t id = 0, rev;
+	enum sl_err rc;
+	json_t *rel;
+
+	if (json_is_integer(ref))
+		sl_h_id(json_integer_value(ref), buf, sizeof(buf));
+	else
+		refs = json_string_value(ref);
+	rc = sl_h_release_ref(tx, refs, &id, err);
+	if (rc == SL_OK)
+		rc = sl_store_release_get(tx, id, &doc, &rev, err);
+	if (rc == SL_ENOTFOUND)
+		sl_error_set(err, SL_EINVAL, "release",
+			     "release '%s' does not exist", refs);
+	if (rc)
+		return NULL;
+	rel = sl_http_doc(doc);
+	free(doc);
+	return rel;
+}

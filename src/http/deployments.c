@@ -317,32 +317,17 @@ void sl_h_deploy_create(struct sl_req *r)
 	json_t *pipeline = json_object_get(in, "pipeline_url");
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char *rdoc = NULL, *text = NULL, refbuf[32], idb[24];
-	const char *refs;
+	char *text = NULL, refbuf[32], idb[24];
 	json_t *rel = NULL, *doc = NULL;
-	int64_t rid = 0, rrev;
 	enum sl_err rc;
 
-	if (json_is_integer(ref)) {
-		sl_h_id(json_integer_value(ref), refbuf, sizeof(refbuf));
-		refs = refbuf;
-	} else {
-		refs = json_string_value(ref);
-	}
 	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
 	if (rc)
 		goto fail;
-	rc = sl_h_release_ref(&tx, refs, &rid, &err);
-	if (rc == SL_OK)
-		rc = sl_store_release_get(&tx, rid, &rdoc, &rrev, &err);
-	if (rc == SL_ENOTFOUND)
-		rc = sl_error_set(&err, SL_EINVAL, "release",
-				  "release '%s' does not exist", refs);
-	if (rc == SL_OK)
-		rc = check_target(&tx, env, target, &err);
+	rel = sl_h_body_release(&tx, ref, &err);
+	rc = rel ? check_target(&tx, env, target, &err) : err.code;
 	if (rc)
 		goto abort;
-	rel = sl_http_doc(rdoc);
 	if (!sl_http_require(
 		    r, SL_ACT_DEPLOY, env,
 		    json_string_value(json_object_get(rel, "service")))) {
@@ -354,7 +339,10 @@ void sl_h_deploy_create(struct sl_req *r)
 		rc = sl_error_set(&err, SL_ECONFLICT, "release",
 				  "release '%s' is cancelled and cannot be "
 				  "deployed",
-				  refs);
+				  json_is_integer(ref)
+					  ? sl_h_id(json_integer_value(ref),
+						    refbuf, sizeof(refbuf))
+					  : json_string_value(ref));
 		goto abort;
 	}
 	{
@@ -406,7 +394,6 @@ fail:
 out:
 	json_decref(rel);
 	json_decref(doc);
-	free(rdoc);
 	free(text);
 }
 

@@ -569,37 +569,22 @@ void sl_h_gate_check(struct sl_req *r)
 	struct sl_gate_check checks[16];
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char refbuf[32], *doc = NULL;
-	const char *refs = refbuf;
-	int64_t id = 0, rev, at = r->now;
-	json_t *rel = NULL;
+	int64_t at = r->now;
+	json_t *rel;
 	int allowed;
-	enum sl_err rc;
 
-	if (json_is_integer(ref))
-		sl_h_id(json_integer_value(ref), refbuf, sizeof(refbuf));
-	else
-		refs = json_string_value(ref);
 	if (at_s)
 		sl_time_parse(at_s, &at, "at", NULL);
-	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
-	if (rc) {
+	if (sl_store_begin(sl_http_store(r), 0, &tx, &err)) {
 		sl_http_fail(r, &err);
 		return;
 	}
-	rc = sl_h_release_ref(&tx, refs, &id, &err);
-	if (rc == SL_OK)
-		rc = sl_store_release_get(&tx, id, &doc, &rev, &err);
-	if (rc == SL_ENOTFOUND)
-		rc = sl_error_set(&err, SL_EINVAL, "release",
-				  "release '%s' does not exist", refs);
-	if (rc) {
+	rel = sl_h_body_release(&tx, ref, &err);
+	if (!rel) {
 		sl_store_abort(&tx);
 		sl_http_fail(r, &err);
 		return;
 	}
-	rel = sl_http_doc(doc);
-	free(doc);
 	allowed = sl_gate_run(
 		r, &tx, rel, env,
 		json_string_value(json_object_get(r->json, "target")), at,

@@ -81,6 +81,11 @@ json_t *sl_h_time(int64_t us);
 /* Resolves a release reference (id or "service@version"). */
 enum sl_err sl_h_release_ref(struct sl_tx *tx, const char *ref, int64_t *id,
 			     struct sl_error *err);
+/* The release a body names in a field (an id or "service@version"),
+ * as a new reference; NULL with err (422 on field "release" when it does
+ * not exist). */
+json_t *sl_h_body_release(struct sl_tx *tx, const json_t *ref,
+			  struct sl_error *err);
 /* Replies with a stored document and its ETag. */
 void sl_h_reply_doc(struct sl_req *r, int status, char *doc, int64_t revision);
 /* Copies every key of src into dst (set, replacing). */
