@@ -461,6 +461,13 @@ int sl_time_parse(const char *s, int64_t *us_out, const char *field,
 	return 0;
 }
 
+/* Writes v as exactly n decimal digits (v is within range). */
+static void put_digits(char *at, int64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		at[i] = (char)('0' + v % 10);
+}
+
 char *sl_time_format(int64_t us, char *buf)
 {
 	/* Floor division, so times before 1970 get a positive fraction. */
@@ -478,15 +485,31 @@ char *sl_time_format(int64_t us, char *buf)
 		days--;
 	}
 	civil_from_days(days, &y, &m, &d);
-	if (frac)
+	if (y < 0 || y > 9999) {
 		snprintf(buf, SL_TIME_BUF,
 			 "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d.%06dZ", y, m,
 			 d, (int)(rem / 3600), (int)(rem / 60 % 60),
 			 (int)(rem % 60), (int)frac);
-	else
-		snprintf(buf, SL_TIME_BUF,
-			 "%04" PRId64 "-%02d-%02dT%02d:%02d:%02dZ", y, m, d,
-			 (int)(rem / 3600), (int)(rem / 60 % 60),
-			 (int)(rem % 60));
+		return buf;
+	}
+	/* By hand: this runs for every document and every log line. */
+	put_digits(buf, y, 4);
+	buf[4] = '-';
+	put_digits(buf + 5, m, 2);
+	buf[7] = '-';
+	put_digits(buf + 8, d, 2);
+	buf[10] = 'T';
+	put_digits(buf + 11, rem / 3600, 2);
+	buf[13] = ':';
+	put_digits(buf + 14, rem / 60 % 60, 2);
+	buf[16] = ':';
+	put_digits(buf + 17, rem % 60, 2);
+	if (frac) {
+		buf[19] = '.';
+		put_digits(buf + 20, frac, 6);
+		memcpy(buf + 26, "Z", 2);
+	} else {
+		memcpy(buf + 19, "Z", 2);
+	}
 	return buf;
 }

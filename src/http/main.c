@@ -295,6 +295,7 @@ static void *leadership_run(void *arg)
 			logj("info", now ? "became leader" : "lost leadership",
 			     NULL, NULL);
 		was = now;
+		sl_store_tick(l->st);
 		pthread_mutex_lock(&l->lock);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += l->interval_ms / 1000;

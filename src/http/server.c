@@ -642,10 +642,17 @@ static void dispatch(struct sl_req *r)
 
 /* ---- libmicrohttpd glue ---- */
 
+/* Request ids: 64 random bits drawn once per process (so two daemons of a
+ * cluster never hand out the same id) followed by a counter. Drawing
+ * fresh random bytes per request cost a system call on every request. */
+static char id_prefix[17];
+static uint64_t id_counter;
+
 static void new_request_id(struct sl_req *r)
 {
+	static const char hex[] = "0123456789abcdef";
 	const char *given = sl_http_header(r, "X-Request-Id");
-	unsigned char raw[12];
+	uint64_t n;
 
 	if (given && *given && strlen(given) < sizeof(r->request_id) &&
 	    sl_valid_text(given, sizeof(r->request_id) - 1, 0, "", NULL) == 0 &&
@@ -653,8 +660,11 @@ static void new_request_id(struct sl_req *r)
 		snprintf(r->request_id, sizeof(r->request_id), "%s", given);
 		return;
 	}
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(r->request_id, sizeof(r->request_id), raw, sizeof(raw));
+	n = __atomic_add_fetch(&id_counter, 1, __ATOMIC_RELAXED);
+	memcpy(r->request_id, id_prefix, 16);
+	for (int i = 15; i >= 0; i--, n >>= 4)
+		r->request_id[16 + i] = hex[n & 15];
+	r->request_id[32] = '\0';
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -725,6 +735,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
  * backslashes and control characters); returns the new length. */
 static size_t put_json_text(char *buf, size_t len, size_t cap, const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
+
 	for (; *s && len + 7 < cap; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -732,8 +744,10 @@ static size_t put_json_text(char *buf, size_t len, size_t cap, const char *s)
 			buf[len++] = '\\';
 			buf[len++] = (char)c;
 		} else if (c < 0x20 || c == 0x7f) {
-			len += (size_t)snprintf(buf + len, cap - len, "\\u%04x",
-						c);
+			memcpy(buf + len, "\\u00", 4);
+			buf[len + 4] = hex[c >> 4];
+			buf[len + 5] = hex[c & 15];
+			len += 6;
 		} else {
 			buf[len++] = (char)c;
 		}
@@ -741,34 +755,64 @@ static size_t put_json_text(char *buf, size_t len, size_t cap, const char *s)
 	return len;
 }
 
+/* Appends s as it is (a fixed part of the line); returns the new length. */
+static size_t put_raw(char *buf, size_t len, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (len + n >= cap)
+		n = len < cap ? cap - len - 1 : 0;
+	memcpy(buf + len, s, n);
+	return len + n;
+}
+
+static size_t put_int(char *buf, size_t len, size_t cap, long long v)
+{
+	char digits[24];
+	int n = 0;
+	unsigned long long u =
+		v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		digits[n++] = '-';
+	while (n && len + 1 < cap)
+		buf[len++] = digits[--n];
+	return len;
+}
+
 /* One JSON line per request, written with a single write(2) so lines
- * from different threads never interleave. Built by hand: this runs on
- * every request. */
+ * from different threads never interleave. Built by hand, without
+ * printf: this runs on every request. */
 static void log_line(const struct sl_req *r, int64_t dur_us)
 {
 	char when[SL_TIME_BUF], line[1024];
-	size_t len;
+	const size_t cap = sizeof(line);
+	size_t len = 0;
 
-	len = (size_t)snprintf(line, sizeof(line),
-			       "{\"time\":\"%s\",\"level\":\"info\","
-			       "\"request_id\":\"",
-			       sl_time_format(r->now, when));
-	len = put_json_text(line, len, sizeof(line), r->request_id);
-	len += (size_t)snprintf(line + len, sizeof(line) - len,
-				"\",\"method\":\"");
-	len = put_json_text(line, len, sizeof(line), r->method);
-	len += (size_t)snprintf(line + len, sizeof(line) - len,
-				"\",\"route\":\"%s\",\"path\":\"",
-				r->route ? r->route->pattern : "unmatched");
-	len = put_json_text(line, len, sizeof(line), r->url);
-	len += (size_t)snprintf(line + len, sizeof(line) - len,
-				"\",\"status\":%d,\"duration_us\":%lld,"
-				"\"actor\":\"",
-				r->status, (long long)dur_us);
-	len = put_json_text(line, len, sizeof(line),
-			    r->actor.name ? r->actor.name : "");
-	if (len + 3 > sizeof(line))
-		len = sizeof(line) - 3;
+	len = put_raw(line, len, cap, "{\"time\":\"");
+	len = put_raw(line, len, cap, sl_time_format(r->now, when));
+	len = put_raw(line, len, cap,
+		      "\",\"level\":\"info\",\"request_id\":\"");
+	len = put_json_text(line, len, cap, r->request_id);
+	len = put_raw(line, len, cap, "\",\"method\":\"");
+	len = put_json_text(line, len, cap, r->method);
+	len = put_raw(line, len, cap, "\",\"route\":\"");
+	len = put_raw(line, len, cap,
+		      r->route ? r->route->pattern : "unmatched");
+	len = put_raw(line, len, cap, "\",\"path\":\"");
+	len = put_json_text(line, len, cap, r->url);
+	len = put_raw(line, len, cap, "\",\"status\":");
+	len = put_int(line, len, cap, r->status);
+	len = put_raw(line, len, cap, ",\"duration_us\":");
+	len = put_int(line, len, cap, (long long)dur_us);
+	len = put_raw(line, len, cap, ",\"actor\":\"");
+	len = put_json_text(line, len, cap, r->actor.name ? r->actor.name : "");
+	if (len + 3 > cap)
+		len = cap - 3;
 	line[len++] = '"';
 	line[len++] = '}';
 	line[len++] = '\n';
@@ -832,6 +876,12 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 				    cfg->listen);
 	addr.sin_port = htons((uint16_t)port);
 
+	if (!id_prefix[0]) {
+		unsigned char raw[8];
+
+		randombytes_buf(raw, sizeof(raw));
+		sodium_bin2hex(id_prefix, sizeof(id_prefix), raw, sizeof(raw));
+	}
 	s = sl_xcalloc(1, sizeof(*s));
 	s->app = sl_xcalloc(1, sizeof(*s->app));
 	s->app->store = cfg->store;
@@ -844,6 +894,9 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+		/* Headers up to 16 KiB; the pool is cleared after every
+		 * request, so a larger one costs time on each. */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!s->mhd) {
 		free(s->app);

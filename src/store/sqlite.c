@@ -3,6 +3,7 @@
  * (every query is a string literal in the store, so the address is a
  * stable identity). */
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,14 @@ struct conn {
 	struct cached cache[CACHE_SIZE];
 	char *path;
 	int lock_fd; /* the leader lock file, -1 when not held */
+	/* The shared read snapshot, while one is open (see read_enter). */
+	int in_snap; /* a read transaction begun by read_enter is open */
+	uint64_t snap_gen;
+	int64_t snap_ns;
 };
+
+static const char SQL_BEGIN[] = "BEGIN", SQL_COMMIT[] = "COMMIT";
+static void end_snapshot(struct conn *c);
 
 /* Rewrites $N parameters to ?N, outside quoted strings. Caller frees. */
 static char *adapt(const char *sql)
@@ -65,12 +73,21 @@ static enum sl_err fail(sqlite3 *db, int rc, struct sl_error *err)
 			    sqlite3_errmsg(db));
 }
 
+/* SQLite's memory statistics take a global mutex on every allocation of
+ * every connection; nothing here reads them. */
+static void configure_once(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum sl_err sq_open(const char *uri, void **out, struct sl_error *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct conn *c = sl_xcalloc(1, sizeof(*c));
 	const char *path = uri;
 	int rc;
 
+	pthread_once(&once, configure_once);
 	if (strncmp(path, "sqlite://", 9) == 0)
 		path += 9;
 	rc = sqlite3_open_v2(path, &c->db,
@@ -178,6 +195,10 @@ static enum sl_err sq_exec(void *p, const char *sql,
 		memset(out, 0, sizeof(*out));
 	if (!stmt)
 		return err ? err->code : SL_EINTERNAL;
+	/* A write on a connection that holds a shared read snapshot runs
+	 * on its own, committed at once, as it would without the snapshot. */
+	if (c->in_snap && !sqlite3_stmt_readonly(stmt))
+		end_snapshot(c);
 	for (size_t i = 0; i < nparams; i++) {
 		const struct sl_db_val *v = &params[i];
 		int idx = (int)i + 1;
@@ -236,6 +257,7 @@ static enum sl_err sq_script(void *p, const char *sql, struct sl_error *err)
 
 static enum sl_err sq_begin(void *p, struct sl_error *err)
 {
+	end_snapshot(p);
 	return sq_script(p, "BEGIN IMMEDIATE", err);
 }
 
@@ -248,15 +270,57 @@ static void sq_rollback(void *p)
 {
 	struct conn *c = p;
 
+	c->in_snap = 0;
 	if (!sqlite3_get_autocommit(c->db))
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* A connection may go back to the pool with no transaction or with a
+ * read snapshot open; one inside a write is broken. */
 static int sq_healthy(void *p)
 {
 	struct conn *c = p;
 
-	return sqlite3_get_autocommit(c->db) != 0;
+	return sqlite3_get_autocommit(c->db) != 0 ||
+	       (c->in_snap &&
+		sqlite3_txn_state(c->db, NULL) != SQLITE_TXN_WRITE);
+}
+
+/* Reads share a snapshot: starting and ending a read transaction costs
+ * two lock calls and a stat of the database file, more than a lookup by
+ * key. A snapshot is kept while the store has committed nothing since it
+ * began (gen) and for at most SL_SNAPSHOT_MAX_NS, so a write by another
+ * process is seen that late at most. */
+static void end_snapshot(struct conn *c)
+{
+	c->in_snap = 0;
+	if (sqlite3_get_autocommit(c->db))
+		return;
+	if (sq_exec(c, SQL_COMMIT, NULL, 0, NULL, NULL, NULL))
+		sq_rollback(c);
+}
+
+static void sq_read_enter(void *p, uint64_t gen, int64_t now_ns)
+{
+	struct conn *c = p;
+
+	if (c->in_snap && !sqlite3_get_autocommit(c->db) &&
+	    c->snap_gen == gen && now_ns - c->snap_ns < SL_SNAPSHOT_MAX_NS)
+		return;
+	end_snapshot(c);
+	if (sq_exec(c, SQL_BEGIN, NULL, 0, NULL, NULL, NULL) == SL_OK) {
+		c->in_snap = 1;
+		c->snap_gen = gen;
+		c->snap_ns = now_ns;
+	}
+}
+
+static void sq_read_expire(void *p, int64_t older_than_ns)
+{
+	struct conn *c = p;
+
+	if (c->in_snap && c->snap_ns < older_than_ns)
+		end_snapshot(c);
 }
 
 /* Leadership on SQLite is an exclusive flock on a file beside the
@@ -292,4 +356,6 @@ const struct sl_db_ops sl_db_sqlite = {
 	.exec_script = sq_script,
 	.healthy = sq_healthy,
 	.try_lock = sq_try_lock,
+	.read_enter = sq_read_enter,
+	.read_expire = sq_read_expire,
 };

@@ -31,7 +31,43 @@ struct sl_store {
 	pthread_mutex_t leader_lock;
 	int leader_held;     /* the last answer of sl_store_leader_try */
 	struct group *group; /* grouped writes, on SQLite */
+	/* Bumped after every COMMIT that wrote: a read snapshot taken before
+	 * the latest bump is not reused (see read_enter in db.h). */
+	uint64_t data_gen;
 };
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Ends the shared read snapshots of the pooled connections that began
+ * before older_than_ns (all of them after a write), so an idle connection
+ * never holds the write-ahead log back from a checkpoint. */
+static void pool_expire(struct sl_store *st, int64_t older_than_ns)
+{
+	if (!st->ops->read_expire)
+		return;
+	pthread_mutex_lock(&st->lock);
+	for (size_t i = 0; i < st->npool; i++)
+		st->ops->read_expire(st->pool[i], older_than_ns);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* Called once a COMMIT that wrote has returned. */
+static void wrote(struct sl_store *st)
+{
+	__atomic_add_fetch(&st->data_gen, 1, __ATOMIC_RELEASE);
+	pool_expire(st, INT64_MAX);
+}
+
+void sl_store_tick(struct sl_store *st)
+{
+	pool_expire(st, mono_ns() - SL_SNAPSHOT_MAX_NS);
+}
 
 enum sl_err sl__store_run(struct sl_tx *tx, const char *sql,
 			  const struct sl_db_val *p, size_t n,
@@ -204,6 +240,8 @@ static void group_flush(struct sl_store *st)
 		rc = st->ops->commit(g->conn, &e);
 		if (rc)
 			st->ops->rollback(g->conn);
+		else
+			wrote(st);
 	} else {
 		st->ops->rollback(g->conn);
 	}
@@ -320,8 +358,16 @@ enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
 	rc = conn_get(st, &tx->conn, err);
 	if (rc)
 		return rc;
-	if (!write)
+	if (!write) {
+		if (st->ops->read_enter)
+			st->ops->read_enter(tx->conn,
+					    __atomic_load_n(&st->data_gen,
+							    __ATOMIC_ACQUIRE),
+					    mono_ns());
 		return SL_OK;
+	}
+	if (st->ops->read_expire)
+		st->ops->read_expire(tx->conn, INT64_MAX);
 	pthread_mutex_lock(&st->write_lock);
 	rc = st->ops->begin(tx->conn, err);
 	if (rc) {
@@ -356,6 +402,8 @@ enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err)
 		if (rc)
 			tx->st->ops->rollback(tx->conn);
 		pthread_mutex_unlock(&tx->st->write_lock);
+		if (!rc)
+			wrote(tx->st);
 	}
 	conn_release(tx->st, tx->conn);
 	tx->conn = NULL;

@@ -67,6 +67,9 @@ int sl_store_leader_try(struct sl_store *st, int64_t key);
  * engines that do not group. */
 void sl_store_group_stats(struct sl_store *st, uint64_t *commits,
 			  uint64_t *writes, int *waiting);
+/* Housekeeping, called about once a second: ends the shared read
+ * snapshots that idle pooled connections still hold. */
+void sl_store_tick(struct sl_store *st);
 /* 1 when the last sl_store_leader_try took or kept the lock. */
 int sl_store_leader_held(struct sl_store *st);
 /* The lock key of the daemon's cluster-wide leadership. */

@@ -6,8 +6,10 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "store/db.h"
 #include "store/migrations.h"
 #include "store/store.h"
 #include "test.h"
@@ -388,6 +390,57 @@ TEST(committed_writes_survive_reopen_and_aborted_ones_do_not)
 	sl_store_close(again);
 }
 
+static enum sl_err env_read(struct sl_store *st, const char *name)
+{
+	struct sl_tx tx;
+	char *doc = NULL;
+	int64_t rev;
+	enum sl_err rc;
+
+	SL_ASSERT(sl_store_begin(st, 0, &tx, NULL) == SL_OK);
+	rc = sl_store_environment_get(&tx, name, &doc, &rev, NULL);
+	free(doc);
+	sl_store_abort(&tx);
+	return rc;
+}
+
+/* Reads may share a snapshot across requests (SQLite); a write of this
+ * store is seen by the very next read, a write by another process (here a
+ * second store on the same database) once SL_SNAPSHOT_MAX_NS has passed,
+ * and a write made through a read transaction is committed at once. */
+TEST(reads_see_this_stores_writes_at_once_and_others_within_the_bound)
+{
+	struct sl_store *st = fresh(), *other = NULL;
+	struct timespec pause = {0, 3 * SL_SNAPSHOT_MAX_NS};
+	struct sl_tx tx;
+
+	SL_ASSERT(sl_store_open(path, &other, NULL) == SL_OK);
+	CHECK_INT(env_read(st, "mine"), SL_ENOTFOUND);
+	CHECK_INT(env_read(st, "theirs"), SL_ENOTFOUND);
+	tx = wtx(st);
+	CHECK_INT(sl_store_environment_insert(&tx, "mine", 1, 1, "{}", NULL),
+		  SL_OK);
+	CHECK_INT(sl_store_commit(&tx, NULL), SL_OK);
+	CHECK_INT(env_read(st, "mine"), SL_OK);
+
+	tx = wtx(other);
+	CHECK_INT(sl_store_environment_insert(&tx, "theirs", 2, 1, "{}", NULL),
+		  SL_OK);
+	CHECK_INT(sl_store_commit(&tx, NULL), SL_OK);
+	nanosleep(&pause, NULL);
+	CHECK_INT(env_read(st, "theirs"), SL_OK);
+
+	SL_ASSERT(sl_store_begin(st, 0, &tx, NULL) == SL_OK);
+	CHECK_INT(env_read(st, "mine"), SL_OK);
+	CHECK_INT(
+		sl_store_environment_insert(&tx, "via-read", 3, 1, "{}", NULL),
+		SL_OK);
+	sl_store_abort(&tx);
+	CHECK_INT(env_read(other, "via-read"), SL_OK);
+	sl_store_close(other);
+	sl_store_close(st);
+}
+
 struct writer {
 	struct sl_store *st;
 	const char *name;
@@ -493,6 +546,7 @@ int main(void)
 		T(idempotency_records_keep_the_first_answer),
 		T(committed_writes_survive_reopen_and_aborted_ones_do_not),
 		T(writes_that_arrive_together_share_one_commit_and_fail_alone),
+		T(reads_see_this_stores_writes_at_once_and_others_within_the_bound),
 	};
 	const size_t n = sizeof(cases) / sizeof(cases[0]);
 	int passed = 0, failed = 0;
