@@ -25,6 +25,9 @@ typedef void (*sl_handler)(struct sl_req *r);
 #define SL_R_PUBLIC 0x1 /* no token needed */
 #define SL_R_BODY   0x2 /* expects a JSON object body */
 #define SL_R_WRITE  0x4 /* changes state: audited, idempotent */
+#define SL_R_CACHE                                                             \
+	0x8 /* a read answered from stored data alone, never                   \
+	       from the clock: kept by cache.c */
 
 struct sl_field;
 
@@ -83,6 +86,12 @@ struct sl_req {
 	struct sl_req *next; /* the writer's queue */
 	char allow[40];	     /* the methods the path allows, for a 405 */
 	char via[40];	     /* "grant:<id>" when only a grant allowed it */
+	/* A cacheable read: its key (path and arguments) and the data
+	 * version read before the handler ran; cache_key_len is 0 when the
+	 * answer is not to be kept. */
+	size_t cache_key_len;
+	char cache_key[1024];
+	unsigned char cache_version[SL_DATA_VERSION_LEN];
 };
 
 /* Replies with status and a body (taken: freed with the request). */

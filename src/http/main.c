@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -42,14 +43,16 @@ static const char usage[] =
 	"(default\n"
 	"                      DB.admin-token, or ./shiplog.admin-token on\n"
 	"                      PostgreSQL)\n"
-	"  --threads N         request threads (default: the CPU count, at\n"
-	"                      least 2, on SQLite, whose writes go to one\n"
+	"  --threads N         request threads (default: the CPUs it may\n"
+	"                      run on, on SQLite, whose writes go to one\n"
 	"                      writer thread; 4 per CPU, at least 8, on\n"
 	"                      PostgreSQL)\n"
 	"  -h, --help          this text\n"
 	"  --version           print the version\n"
 	"\n"
-	"Environment: SHIPLOG_BOOTSTRAP_TOKEN sets the first admin token.\n"
+	"Environment: SHIPLOG_BOOTSTRAP_TOKEN sets the first admin token;\n"
+	"SHIPLOG_CACHE_MB the read cache's size in MiB (default 32, 0 off;\n"
+	"SQLite only).\n"
 	"Roles: admin release_manager approver deployer developer auditor.\n"
 	"Exit codes: 0 clean stop, 1 runtime failure, 2 usage error.\n";
 
@@ -406,12 +409,18 @@ int main(int argc, char **argv)
 	}
 	cfg.store = st;
 	if (!cfg.threads) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		/* The CPUs this process may run on (taskset, cgroups'
+		 * cpusets), not all the machine has: more request threads
+		 * than CPUs only take turns, and the turns show as latency. */
+		cpu_set_t cpus;
+		long n = sched_getaffinity(0, sizeof(cpus), &cpus) == 0
+				 ? CPU_COUNT(&cpus)
+				 : sysconf(_SC_NPROCESSORS_ONLN);
 
 		if (n < 1)
 			n = 1;
 		cfg.threads = sl_store_grouped(st)
-				      ? (unsigned)(n < 2 ? 2 : n)
+				      ? (unsigned)n
 				      : (unsigned)(n < 2 ? 8 : 4 * n);
 	}
 	if (sl_server_start(&cfg, &srv, &err)) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/cache.h"
 #include "http/http.h"
 
 #define MAX_ROUTES 64
@@ -127,6 +128,27 @@ char *sl_metrics_render(struct sl_req *r)
 		    "# TYPE shiplog_store_grouped_writes_total counter\n"
 		    "shiplog_store_grouped_writes_total %llu\n",
 		    (unsigned long long)commits, (unsigned long long)writes);
+	}
+	{
+		uint64_t hits, misses;
+		size_t bytes;
+
+		sl_cache_stats(&hits, &misses, &bytes);
+		put(&b,
+		    "# HELP shiplog_read_cache_hits_total Reads answered from "
+		    "the read cache.\n"
+		    "# TYPE shiplog_read_cache_hits_total counter\n"
+		    "shiplog_read_cache_hits_total %llu\n"
+		    "# HELP shiplog_read_cache_misses_total Cacheable reads "
+		    "that ran their query.\n"
+		    "# TYPE shiplog_read_cache_misses_total counter\n"
+		    "shiplog_read_cache_misses_total %llu\n"
+		    "# HELP shiplog_read_cache_bytes Bytes the read cache "
+		    "holds.\n"
+		    "# TYPE shiplog_read_cache_bytes gauge\n"
+		    "shiplog_read_cache_bytes %zu\n",
+		    (unsigned long long)hits, (unsigned long long)misses,
+		    bytes);
 	}
 	put(&b, "# HELP shiplog_deployments Deployments by status.\n"
 		"# TYPE shiplog_deployments gauge\n");

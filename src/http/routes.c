@@ -9,6 +9,7 @@
 #define PUB   SL_R_PUBLIC
 #define BODY  SL_R_BODY
 #define WRITE SL_R_WRITE
+#define CACHE SL_R_CACHE
 
 const struct sl_route sl_routes[] = {
 	{"GET", "/healthz", sl_h_healthz, PUB, "liveness", NULL, SL_ACT_READ},
@@ -21,9 +22,9 @@ const struct sl_route sl_routes[] = {
 
 	{"POST", "/v1/services", sl_h_service_create, BODY | WRITE,
 	 "create a service", sl_service_fields, SL_ACT_CATALOG_WRITE},
-	{"GET", "/v1/services", sl_h_service_list, 0, "list services", NULL,
+	{"GET", "/v1/services", sl_h_service_list, CACHE, "list services", NULL,
 	 SL_ACT_READ},
-	{"GET", "/v1/services/{name}", sl_h_service_get, 0, "get a service",
+	{"GET", "/v1/services/{name}", sl_h_service_get, CACHE, "get a service",
 	 NULL, SL_ACT_READ},
 	{"PATCH", "/v1/services/{name}", sl_h_service_update, BODY | WRITE,
 	 "update a service", sl_service_fields, SL_ACT_CATALOG_WRITE},
@@ -32,9 +33,9 @@ const struct sl_route sl_routes[] = {
 
 	{"POST", "/v1/environments", sl_h_env_create, BODY | WRITE,
 	 "create an environment", sl_env_fields, SL_ACT_CATALOG_WRITE},
-	{"GET", "/v1/environments", sl_h_env_list, 0, "list environments", NULL,
-	 SL_ACT_READ},
-	{"GET", "/v1/environments/{name}", sl_h_env_get, 0,
+	{"GET", "/v1/environments", sl_h_env_list, CACHE, "list environments",
+	 NULL, SL_ACT_READ},
+	{"GET", "/v1/environments/{name}", sl_h_env_get, CACHE,
 	 "get an environment", NULL, SL_ACT_READ},
 	{"PATCH", "/v1/environments/{name}", sl_h_env_update, BODY | WRITE,
 	 "update an environment", sl_env_fields, SL_ACT_CATALOG_WRITE},
@@ -43,9 +44,9 @@ const struct sl_route sl_routes[] = {
 
 	{"POST", "/v1/releases", sl_h_release_create, BODY | WRITE,
 	 "create a release", sl_release_fields, SL_ACT_RELEASE_WRITE},
-	{"GET", "/v1/releases", sl_h_release_list, 0, "list releases", NULL,
+	{"GET", "/v1/releases", sl_h_release_list, CACHE, "list releases", NULL,
 	 SL_ACT_READ},
-	{"GET", "/v1/releases/{id}", sl_h_release_get, 0,
+	{"GET", "/v1/releases/{id}", sl_h_release_get, CACHE,
 	 "get a release by id or service@version", NULL, SL_ACT_READ},
 	{"PATCH", "/v1/releases/{id}", sl_h_release_update, BODY | WRITE,
 	 "update a release or move its status", sl_release_fields,
@@ -54,19 +55,19 @@ const struct sl_route sl_routes[] = {
 	{"POST", "/v1/deployments", sl_h_deploy_create, BODY | WRITE,
 	 "start or queue a deployment (runs the gates)", sl_deploy_fields,
 	 SL_ACT_DEPLOY},
-	{"GET", "/v1/deployments", sl_h_deploy_list, 0, "list deployments",
+	{"GET", "/v1/deployments", sl_h_deploy_list, CACHE, "list deployments",
 	 NULL, SL_ACT_READ},
-	{"GET", "/v1/deployments/{id}", sl_h_deploy_get, 0,
+	{"GET", "/v1/deployments/{id}", sl_h_deploy_get, CACHE,
 	 "get a deployment with its timeline", NULL, SL_ACT_READ},
 	{"POST", "/v1/deployments/{id}/events", sl_h_deploy_event, BODY | WRITE,
 	 "report progress", sl_event_fields, SL_ACT_DEPLOY},
-	{"GET", "/v1/deployments/{id}/events", sl_h_deploy_events, 0,
+	{"GET", "/v1/deployments/{id}/events", sl_h_deploy_events, CACHE,
 	 "a deployment's timeline", NULL, SL_ACT_READ},
 	{"POST", "/v1/deployments/{id}/rollback", sl_h_deploy_rollback,
 	 BODY | WRITE, "roll back to the version that ran before",
 	 sl_rollback_fields, SL_ACT_DEPLOY},
 
-	{"GET", "/v1/status", sl_h_status, 0,
+	{"GET", "/v1/status", sl_h_status, CACHE,
 	 "the matrix: what runs where, since when", NULL, SL_ACT_READ},
 
 	{"POST", "/v1/tokens", sl_h_token_create, BODY, "mint a token (admin)",

@@ -19,6 +19,7 @@
 
 #include "core/perm.h"
 #include "core/validate.h"
+#include "http/cache.h"
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/schema.h"
@@ -607,6 +608,68 @@ static void *writer_run(void *arg)
 	return NULL;
 }
 
+struct key_buf {
+	char *buf;
+	size_t len, cap;
+	int overflow;
+};
+
+static void key_put(struct key_buf *k, const char *s, size_t n)
+{
+	if (k->len + n + 1 > k->cap) {
+		k->overflow = 1;
+		return;
+	}
+	memcpy(k->buf + k->len, s, n);
+	k->len += n;
+	k->buf[k->len++] = '\0';
+}
+
+static enum MHD_Result key_arg(void *cls, enum MHD_ValueKind kind,
+			       const char *key, const char *value)
+{
+	struct key_buf *k = cls;
+
+	(void)kind;
+	key_put(k, key, strlen(key));
+	/* A key without "=" is told apart from one with an empty value. */
+	if (value) {
+		key_put(k, "=", 1);
+		key_put(k, value, strlen(value));
+	} else {
+		key_put(k, "", 0);
+	}
+	return k->overflow ? MHD_NO : MHD_YES;
+}
+
+/* Answers a cacheable read from cache.c when an answer for the same path,
+ * arguments and token was kept at the current data version; otherwise
+ * notes the key and the version, so dispatch keeps what the handler
+ * answers. The version is read before the handler runs: the answer is at
+ * least as new as it. */
+static int cached(struct sl_req *r)
+{
+	struct key_buf k = {r->cache_key, 0, sizeof(r->cache_key), 0};
+	struct sl_cached hit;
+
+	if (!sl_cache_enabled() ||
+	    !sl_store_data_version(r->app->store, r->cache_version))
+		return 0;
+	key_put(&k, r->url, strlen(r->url));
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, key_arg, &k);
+	if (k.overflow)
+		return 0;
+	r->cache_key_len = k.len;
+	if (!sl_cache_get(r->cache_key, k.len, r->actor.id, r->cache_version,
+			  &hit))
+		return 0;
+	r->status = 200;
+	r->reply = hit.body;
+	r->content_type = hit.content_type;
+	memcpy(r->etag, hit.etag, sizeof(r->etag));
+	return 1;
+}
+
 static void dispatch(struct sl_req *r)
 {
 	if (!route(r))
@@ -635,9 +698,16 @@ static void dispatch(struct sl_req *r)
 		return;
 	if (strcmp(r->method, "GET") != 0 && writer_take(r))
 		return;
+	if ((r->route->flags & SL_R_CACHE) && cached(r))
+		return;
 	r->route->handler(r);
 	if (!r->status)
 		sl_http_failf(r, SL_EINTERNAL, NULL, "handler set no reply");
+	if (r->cache_key_len && r->status == 200 && !r->via[0] && r->reply &&
+	    r->content_type)
+		sl_cache_put(r->cache_key, r->cache_key_len, r->actor.id,
+			     r->cache_version, r->reply, r->content_type,
+			     r->etag);
 }
 
 /* ---- libmicrohttpd glue ---- */

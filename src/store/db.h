@@ -34,6 +34,8 @@ struct sl_db_rows {
 	char **cells;
 };
 
+#define SL_DATA_VERSION_LEN 48
+
 struct sl_db_ops {
 	const char *name;
 	/* The DDL spelling of an auto-assigned 64-bit integer primary key. */
@@ -60,18 +62,18 @@ struct sl_db_ops {
 	 * connection: 1 taken (or already held), 0 held elsewhere, -1 the
 	 * database cannot be reached. */
 	int (*try_lock)(void *conn, int64_t key);
-	/* Optional (NULL on PostgreSQL). A read connection may keep one
-	 * snapshot across several read requests while nothing was written:
-	 * read_enter ends the connection's snapshot when it predates the
-	 * store's write generation gen or is older than SL_SNAPSHOT_MAX_NS,
-	 * and starts a new one when none is open; read_expire ends it. */
-	void (*read_enter)(void *conn, uint64_t gen, int64_t now_ns);
+	/* Optional (NULL on PostgreSQL). The database's data version:
+	 * bytes that differ whenever any process has committed a write since
+	 * they were read. 1 when out was filled, 0 when it is not known. */
+	int (*data_version)(void *conn, unsigned char out[SL_DATA_VERSION_LEN]);
+	/* Optional. A read connection may keep one snapshot across several
+	 * read requests while nothing has been committed: read_enter ends
+	 * the connection's snapshot when the data version moved and starts
+	 * a new one when none is open; read_expire ends one that began
+	 * before older_than_ns. */
+	void (*read_enter)(void *conn, int64_t now_ns);
 	void (*read_expire)(void *conn, int64_t older_than_ns);
 };
-
-/* How long a shared read snapshot may live: the bound on how late a read
- * sees a write made by another process on the same database file. */
-#define SL_SNAPSHOT_MAX_NS 1000000
 
 extern const struct sl_db_ops sl_db_sqlite;
 extern const struct sl_db_ops sl_db_pg;

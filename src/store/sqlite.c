@@ -26,8 +26,10 @@ struct conn {
 	char *path;
 	int lock_fd; /* the leader lock file, -1 when not held */
 	/* The shared read snapshot, while one is open (see read_enter). */
-	int in_snap; /* a read transaction begun by read_enter is open */
-	uint64_t snap_gen;
+	int shm_fd;	/* the WAL index, read for the data version; or -1 */
+	int in_snap;	/* a read transaction begun by read_enter is open */
+	int snap_known; /* snap_version holds the version it began at */
+	unsigned char snap_version[SL_DATA_VERSION_LEN];
 	int64_t snap_ns;
 };
 
@@ -104,6 +106,7 @@ static enum sl_err sq_open(const char *uri, void **out, struct sl_error *err)
 	}
 	c->path = sl_xstrdup(path);
 	c->lock_fd = -1;
+	c->shm_fd = -1;
 	sqlite3_busy_timeout(c->db, 10000);
 	rc = sqlite3_exec(c->db,
 			  "PRAGMA journal_mode=WAL;"
@@ -132,6 +135,8 @@ static void sq_close(void *p)
 	sqlite3_close(c->db);
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
+	if (c->shm_fd >= 0)
+		close(c->shm_fd);
 	free(c->path);
 	free(c);
 }
@@ -286,11 +291,6 @@ static int sq_healthy(void *p)
 		sqlite3_txn_state(c->db, NULL) != SQLITE_TXN_WRITE);
 }
 
-/* Reads share a snapshot: starting and ending a read transaction costs
- * two lock calls and a stat of the database file, more than a lookup by
- * key. A snapshot is kept while the store has committed nothing since it
- * began (gen) and for at most SL_SNAPSHOT_MAX_NS, so a write by another
- * process is seen that late at most. */
 static void end_snapshot(struct conn *c)
 {
 	c->in_snap = 0;
@@ -300,17 +300,54 @@ static void end_snapshot(struct conn *c)
 		sq_rollback(c);
 }
 
-static void sq_read_enter(void *p, uint64_t gen, int64_t now_ns)
+/* The data version is the first copy of the WAL-index header at the
+ * start of the database's "-shm" file (the "WAL-index format" of SQLite's
+ * file-format document): every commit, by any process, changes it (frame
+ * count, checksums, or salts when the log restarts), and it is what
+ * SQLite itself compares to learn whether its cached pages are still
+ * good. Read with pread, not mapped, so a file that is not what it should
+ * be costs an answer of "unknown", never a fault. */
+static int sq_data_version(void *p, unsigned char out[SL_DATA_VERSION_LEN])
 {
 	struct conn *c = p;
 
-	if (c->in_snap && !sqlite3_get_autocommit(c->db) &&
-	    c->snap_gen == gen && now_ns - c->snap_ns < SL_SNAPSHOT_MAX_NS)
+	if (c->shm_fd < 0) {
+		const char *db = sqlite3_db_filename(c->db, "main");
+		char shm[4096];
+
+		if (!db || !*db ||
+		    (size_t)snprintf(shm, sizeof(shm), "%s-shm", db) >=
+			    sizeof(shm))
+			return 0;
+		c->shm_fd = open(shm, O_RDONLY | O_CLOEXEC);
+		if (c->shm_fd < 0)
+			return 0;
+	}
+	return pread(c->shm_fd, out, SL_DATA_VERSION_LEN, 0) ==
+	       SL_DATA_VERSION_LEN;
+}
+
+/* Reads share a snapshot: starting and ending a read transaction costs
+ * two lock calls and a stat of the database file, more than a lookup by
+ * key. A snapshot is kept as long as the data version it began at has
+ * not moved, so a read never misses a committed write, whoever made it. */
+static void sq_read_enter(void *p, int64_t now_ns)
+{
+	struct conn *c = p;
+	unsigned char v[SL_DATA_VERSION_LEN];
+	int known = sq_data_version(c, v);
+
+	if (known && c->in_snap && c->snap_known &&
+	    !sqlite3_get_autocommit(c->db) &&
+	    memcmp(v, c->snap_version, sizeof(v)) == 0)
 		return;
 	end_snapshot(c);
+	/* The version is read before the snapshot is taken (at the first
+	 * read after BEGIN): the snapshot is at least as new as it. */
 	if (sq_exec(c, SQL_BEGIN, NULL, 0, NULL, NULL, NULL) == SL_OK) {
 		c->in_snap = 1;
-		c->snap_gen = gen;
+		c->snap_known = known;
+		memcpy(c->snap_version, v, sizeof(v));
 		c->snap_ns = now_ns;
 	}
 }
@@ -356,6 +393,7 @@ const struct sl_db_ops sl_db_sqlite = {
 	.exec_script = sq_script,
 	.healthy = sq_healthy,
 	.try_lock = sq_try_lock,
+	.data_version = sq_data_version,
 	.read_enter = sq_read_enter,
 	.read_expire = sq_read_expire,
 };

@@ -31,10 +31,13 @@ struct sl_store {
 	pthread_mutex_t leader_lock;
 	int leader_held;     /* the last answer of sl_store_leader_try */
 	struct group *group; /* grouped writes, on SQLite */
-	/* Bumped after every COMMIT that wrote: a read snapshot taken before
-	 * the latest bump is not reused (see read_enter in db.h). */
-	uint64_t data_gen;
+	/* A connection kept only to read the data version (SQLite). */
+	void *probe;
 };
+
+/* Idle pooled connections give up a shared read snapshot after this
+ * long, so they never hold the write-ahead log back for long. */
+#define SNAPSHOT_IDLE_NS 1000000000
 
 static int64_t mono_ns(void)
 {
@@ -57,16 +60,22 @@ static void pool_expire(struct sl_store *st, int64_t older_than_ns)
 	pthread_mutex_unlock(&st->lock);
 }
 
-/* Called once a COMMIT that wrote has returned. */
+/* Called once a COMMIT that wrote has returned: the snapshots of idle
+ * connections are stale now, and would keep the log from a checkpoint. */
 static void wrote(struct sl_store *st)
 {
-	__atomic_add_fetch(&st->data_gen, 1, __ATOMIC_RELEASE);
 	pool_expire(st, INT64_MAX);
 }
 
 void sl_store_tick(struct sl_store *st)
 {
-	pool_expire(st, mono_ns() - SL_SNAPSHOT_MAX_NS);
+	pool_expire(st, mono_ns() - SNAPSHOT_IDLE_NS);
+}
+
+int sl_store_data_version(struct sl_store *st,
+			  unsigned char out[SL_DATA_VERSION_LEN])
+{
+	return st->probe && st->ops->data_version(st->probe, out);
 }
 
 enum sl_err sl__store_run(struct sl_tx *tx, const char *sql,
@@ -360,10 +369,7 @@ enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
 		return rc;
 	if (!write) {
 		if (st->ops->read_enter)
-			st->ops->read_enter(tx->conn,
-					    __atomic_load_n(&st->data_gen,
-							    __ATOMIC_ACQUIRE),
-					    mono_ns());
+			st->ops->read_enter(tx->conn, mono_ns());
 		return SL_OK;
 	}
 	if (st->ops->read_expire)
@@ -556,6 +562,8 @@ enum sl_err sl_store_open(const char *uri, struct sl_store **out,
 		}
 	}
 	rc = migrate(st, err);
+	if (rc == SL_OK && st->ops->data_version)
+		rc = st->ops->open(st->uri, &st->probe, err);
 	if (rc) {
 		sl_store_close(st);
 		return rc;
@@ -572,6 +580,8 @@ void sl_store_close(struct sl_store *st)
 		st->ops->close(st->pool[i]);
 	if (st->leader)
 		st->ops->close(st->leader);
+	if (st->probe)
+		st->ops->close(st->probe);
 	if (st->group) {
 		if (st->group->conn)
 			st->ops->close(st->group->conn);

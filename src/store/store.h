@@ -70,6 +70,11 @@ void sl_store_group_stats(struct sl_store *st, uint64_t *commits,
 /* Housekeeping, called about once a second: ends the shared read
  * snapshots that idle pooled connections still hold. */
 void sl_store_tick(struct sl_store *st);
+/* The database's data version (SQLite): SL_DATA_VERSION_LEN bytes that
+ * differ whenever any process has committed a write since they were read.
+ * 1 when out was filled, 0 when the engine cannot tell cheaply. */
+int sl_store_data_version(struct sl_store *st,
+			  unsigned char out[SL_DATA_VERSION_LEN]);
 /* 1 when the last sl_store_leader_try took or kept the lock. */
 int sl_store_leader_held(struct sl_store *st);
 /* The lock key of the daemon's cluster-wide leadership. */

@@ -1,0 +1,34 @@
+/* cache.h - answers of read routes, kept while the data is unchanged
+ * (see cache.c). */
+#ifndef SL_HTTP_CACHE_H
+#define SL_HTTP_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "store/db.h"
+
+struct sl_cached {
+	char *body;		  /* owned by the caller */
+	const char *content_type; /* a string with static lifetime */
+	char etag[32];
+};
+
+/* 1 unless SHIPLOG_CACHE_MB=0 turned the cache off. */
+int sl_cache_enabled(void);
+/* 1 and out filled when an answer for key (len bytes naming the path and
+ * the query arguments) and token was kept at this data version. */
+int sl_cache_get(const char *key, size_t len, int64_t token,
+		 const unsigned char version[SL_DATA_VERSION_LEN],
+		 struct sl_cached *out);
+/* Keeps a 200 answer computed at version (read before the handler ran);
+ * content_type must have static lifetime. */
+void sl_cache_put(const char *key, size_t len, int64_t token,
+		  const unsigned char version[SL_DATA_VERSION_LEN],
+		  const char *body, const char *content_type, const char *etag);
+void sl_cache_stats(uint64_t *hits, uint64_t *misses, size_t *bytes);
+/* Drops every entry (for tests and shutdown). */
+void sl_cache_clear(void);
+
+#endif
