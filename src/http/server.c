@@ -22,6 +22,7 @@
 #include "http/cache.h"
 #include "http/http.h"
 #include "http/metrics.h"
+#include "http/reqlog.h"
 #include "http/schema.h"
 
 struct sl_server {
@@ -854,9 +855,9 @@ static size_t put_int(char *buf, size_t len, size_t cap, long long v)
 	return len;
 }
 
-/* One JSON line per request, written with a single write(2) so lines
- * from different threads never interleave. Built by hand, without
- * printf: this runs on every request. */
+/* One JSON line per request, handed whole to the log thread (reqlog.c),
+ * so lines never interleave. Built by hand, without printf: this runs on
+ * every request. */
 static void log_line(const struct sl_req *r, int64_t dur_us)
 {
 	char when[SL_TIME_BUF], line[1024];
@@ -886,9 +887,7 @@ static void log_line(const struct sl_req *r, int64_t dur_us)
 	line[len++] = '"';
 	line[len++] = '}';
 	line[len++] = '\n';
-	if (write(STDERR_FILENO, line, len) < 0) {
-		/* Nowhere left to say it. */
-	}
+	sl_reqlog_line(line, len);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -954,6 +953,7 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 	}
 	s = sl_xcalloc(1, sizeof(*s));
 	s->app = sl_xcalloc(1, sizeof(*s->app));
+	sl_reqlog_start(STDERR_FILENO);
 	s->app->store = cfg->store;
 	s->mhd = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
@@ -969,6 +969,7 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!s->mhd) {
+		sl_reqlog_stop();
 		free(s->app);
 		free(s);
 		return sl_error_set(err, SL_EUNAVAIL, "listen",
@@ -1016,6 +1017,7 @@ void sl_server_stop(struct sl_server *s)
 		pthread_cond_destroy(&w->wake);
 	}
 	MHD_stop_daemon(s->mhd);
+	sl_reqlog_stop();
 	free(s->app->writer);
 	free(s->app);
 	free(s);
