@@ -630,7 +630,7 @@ void sl_h_deploy_event(struct sl_req *r)
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	char *before = NULL, *after = NULL, *body = NULL, idb[24];
-	json_t *doc = NULL, *ev = NULL, *reply;
+	json_t *doc = NULL, *ev = NULL;
 	enum sl_deploy_status from_s, to_s;
 	enum sl_strategy strat;
 	int64_t id, rev = 0, at = r->now;
@@ -722,9 +722,17 @@ void sl_h_deploy_event(struct sl_req *r)
 			to_s, &err);
 	if (rc)
 		goto abort;
-	reply = json_pack("{sO sO}", "event", ev, "deployment", doc);
-	body = sl_http_canon(reply);
-	json_decref(reply);
+	{
+		/* The canonical form of {"deployment": doc, "event": ev}
+		 * (keys sorted), from the document already serialised. */
+		char *evs = sl_http_canon(ev);
+		size_t n = strlen(after) + strlen(evs) + 32;
+
+		body = sl_xmalloc(n);
+		snprintf(body, n, "{\"deployment\":%s,\"event\":%s}", after,
+			 evs);
+		free(evs);
+	}
 	sl_http_etag(r, rev + 1);
 	{
 		struct sl_audit_info a = {"deployment.event", "deployment",

@@ -62,6 +62,9 @@ struct sl_db_ops {
 	 * connection: 1 taken (or already held), 0 held elsewhere, -1 the
 	 * database cannot be reached. */
 	int (*try_lock)(void *conn, int64_t key);
+	/* Optional: called once on the connection that will carry all
+	 * writes (SQLite's group commit); SQLite moves checkpoints off it. */
+	void (*writer_setup)(void *conn);
 	/* Optional (NULL on PostgreSQL). The database's data version:
 	 * bytes that differ whenever any process has committed a write since
 	 * they were read. 1 when out was filled, 0 when it is not known. */

@@ -20,13 +20,16 @@ struct cached {
 	sqlite3_stmt *stmt;
 };
 
+struct checkpointer;
+
 struct conn {
 	sqlite3 *db;
 	struct cached cache[CACHE_SIZE];
 	char *path;
 	int lock_fd; /* the leader lock file, -1 when not held */
+	int shm_fd;  /* the WAL index, read for the data version; or -1 */
+	struct checkpointer *ckpt; /* the writer's, see sq_writer_setup */
 	/* The shared read snapshot, while one is open (see read_enter). */
-	int shm_fd;	/* the WAL index, read for the data version; or -1 */
 	int in_snap;	/* a read transaction begun by read_enter is open */
 	int snap_known; /* snap_version holds the version it began at */
 	unsigned char snap_version[SL_DATA_VERSION_LEN];
@@ -124,12 +127,16 @@ static enum sl_err sq_open(const char *uri, void **out, struct sl_error *err)
 	return SL_OK;
 }
 
+static void checkpointer_stop(struct checkpointer *k);
+
 static void sq_close(void *p)
 {
 	struct conn *c = p;
 
 	if (!c)
 		return;
+	if (c->ckpt)
+		checkpointer_stop(c->ckpt);
 	for (size_t i = 0; i < CACHE_SIZE; i++)
 		sqlite3_finalize(c->cache[i].stmt);
 	sqlite3_close(c->db);
@@ -360,6 +367,109 @@ static void sq_read_expire(void *p, int64_t older_than_ns)
 		end_snapshot(c);
 }
 
+/* ---- checkpoints off the writer's thread ----
+ *
+ * By default the connection that commits a write also checkpoints the
+ * log into the database once it holds 1,000 pages: it copies them and
+ * syncs the database file while every write queued behind it waits. The
+ * writer connection instead tells a thread of its own, which checkpoints
+ * on a connection of its own (PASSIVE: never blocking readers or the
+ * writer) while the writer goes on committing. A checkpoint that runs
+ * while writes go on rarely catches the very end of the log, and only a
+ * checkpoint that does lets the log start over from its beginning; so
+ * once the log holds CKPT_INLINE pages the writer checkpoints itself,
+ * which finds nearly every page already copied, and the log restarts.
+ * The log thus stays under about CKPT_INLINE pages (16 MB). */
+#define CKPT_PAGES  1000
+#define CKPT_INLINE 4000
+
+struct checkpointer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	sqlite3 *db;
+	int pending, stop;
+};
+
+static void *checkpointer_run(void *arg)
+{
+	struct checkpointer *k = arg;
+
+	pthread_mutex_lock(&k->lock);
+	while (!k->stop) {
+		if (!k->pending) {
+			pthread_cond_wait(&k->wake, &k->lock);
+			continue;
+		}
+		k->pending = 0;
+		pthread_mutex_unlock(&k->lock);
+		sqlite3_wal_checkpoint_v2(
+			k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&k->lock);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return NULL;
+}
+
+static void checkpointer_stop(struct checkpointer *k)
+{
+	pthread_mutex_lock(&k->lock);
+	k->stop = 1;
+	pthread_cond_signal(&k->wake);
+	pthread_mutex_unlock(&k->lock);
+	pthread_join(k->thread, NULL);
+	sqlite3_close(k->db);
+	pthread_mutex_destroy(&k->lock);
+	pthread_cond_destroy(&k->wake);
+	free(k);
+}
+
+/* Called by SQLite after each commit of the writer with the log's size. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct conn *c = arg;
+
+	if (pages >= CKPT_INLINE) {
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+					  NULL, NULL);
+	} else if (pages >= CKPT_PAGES) {
+		pthread_mutex_lock(&c->ckpt->lock);
+		c->ckpt->pending = 1;
+		pthread_cond_signal(&c->ckpt->wake);
+		pthread_mutex_unlock(&c->ckpt->lock);
+	}
+	return SQLITE_OK;
+}
+
+static void sq_writer_setup(void *p)
+{
+	struct conn *c = p;
+	struct checkpointer *k = sl_xcalloc(1, sizeof(*k));
+
+	if (sqlite3_open_v2(c->path, &k->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_exec(k->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+		sqlite3_close(k->db);
+		free(k);
+		return; /* the writer keeps checkpointing itself */
+	}
+	sqlite3_busy_timeout(k->db, 10000);
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_cond_init(&k->wake, NULL);
+	if (pthread_create(&k->thread, NULL, checkpointer_run, k)) {
+		pthread_mutex_destroy(&k->lock);
+		pthread_cond_destroy(&k->wake);
+		sqlite3_close(k->db);
+		free(k);
+		return;
+	}
+	c->ckpt = k;
+	/* Replaces the automatic checkpoint of this connection. */
+	sqlite3_wal_hook(c->db, wal_hook, c);
+}
+
 /* Leadership on SQLite is an exclusive flock on a file beside the
  * database, held as long as the connection lives; the kernel drops it
  * when the process dies. */
@@ -393,6 +503,7 @@ const struct sl_db_ops sl_db_sqlite = {
 	.exec_script = sq_script,
 	.healthy = sq_healthy,
 	.try_lock = sq_try_lock,
+	.writer_setup = sq_writer_setup,
 	.data_version = sq_data_version,
 	.read_enter = sq_read_enter,
 	.read_expire = sq_read_expire,

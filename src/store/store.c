@@ -556,6 +556,8 @@ enum sl_err sl_store_open(const char *uri, struct sl_store **out,
 		pthread_cond_init(&st->group->turn, NULL);
 		pthread_cond_init(&st->group->done, NULL);
 		rc = st->ops->open(st->uri, &st->group->conn, err);
+		if (rc == SL_OK && st->ops->writer_setup)
+			st->ops->writer_setup(st->group->conn);
 		if (rc) {
 			sl_store_close(st);
 			return rc;
