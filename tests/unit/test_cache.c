@@ -1,0 +1,91 @@
+/* test_cache.c - the read cache's table: hits need the same key, token
+ * and data version; a newer version drops the entry; the byte budget
+ * evicts the least recently used entries first. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/cache.h"
+#include "test.h"
+
+static unsigned char v1[SL_DATA_VERSION_LEN], v2[SL_DATA_VERSION_LEN];
+
+static int get(const char *key, size_t len, int64_t token,
+	       const unsigned char *v, char **body)
+{
+	struct sl_cached c = {0};
+	int hit = sl_cache_get(key, len, token, v, &c);
+
+	*body = c.body;
+	return hit;
+}
+
+TEST(hits_need_same_key_token_and_version)
+{
+	static const char ct[] = "application/json";
+	char *body = NULL;
+	struct sl_cached c = {0};
+
+	sl_cache_clear();
+	/* Keys hold NUL-separated parts: "a\0b" and "a\0c" differ. */
+	sl_cache_put("/x\0a=1", 6, 7, v1, "{\"n\":1}", ct, "\"3\"");
+	CHECK_INT(sl_cache_get("/x\0a=1", 6, 7, v1, &c), 1);
+	CHECK_STR(c.body, "{\"n\":1}");
+	CHECK_STR(c.etag, "\"3\"");
+	CHECK(c.content_type == ct);
+	free(c.body);
+	CHECK_INT(get("/x\0a=2", 6, 7, v1, &body), 0);
+	CHECK_INT(get("/x", 2, 7, v1, &body), 0);
+	CHECK_INT(get("/x\0a=1", 6, 8, v1, &body), 0);
+	/* Another version: a miss, and the old entry is gone for good. */
+	CHECK_INT(get("/x\0a=1", 6, 7, v2, &body), 0);
+	CHECK_INT(get("/x\0a=1", 6, 7, v1, &body), 0);
+}
+
+TEST(the_budget_evicts_least_recently_used_first)
+{
+	/* 1 MiB over 16 stripes: 64 KiB a stripe. Entries of ~8 KiB, all
+	 * in one stripe or another: put 400 (3.2 MB), reading the first
+	 * one after every put keeps it; the second, never read, goes. */
+	char key[32], *big = malloc(8001), *body = NULL;
+	uint64_t hits, misses;
+	size_t bytes;
+	int kept = 0;
+
+	memset(big, 'x', 8000);
+	big[8000] = '\0';
+	sl_cache_clear();
+	for (int i = 0; i < 400; i++) {
+		int n = snprintf(key, sizeof(key), "/k%d", i);
+
+		sl_cache_put(key, (size_t)n, 1, v1, big, "application/json",
+			     "");
+		if (get("/k0", 3, 1, v1, &body))
+			kept++;
+		free(body);
+	}
+	CHECK_INT(kept, 400);
+	CHECK_INT(get("/k1", 3, 1, v1, &body), 0);
+	free(body);
+	CHECK_INT(get("/k399", 5, 1, v1, &body), 1);
+	free(body);
+	sl_cache_stats(&hits, &misses, &bytes);
+	CHECK(bytes <= 1024 * 1024);
+	CHECK(bytes >= 512 * 1024);
+	free(big);
+}
+
+int main(void)
+{
+	static const struct t_case cases[] = {
+		T(hits_need_same_key_token_and_version),
+		T(the_budget_evicts_least_recently_used_first),
+	};
+	int passed = 0, failed = 0;
+
+	setenv("SHIPLOG_CACHE_MB", "1", 1);
+	memset(v2, 1, sizeof(v2));
+	t_run(cases, sizeof(cases) / sizeof(cases[0]), &passed, &failed);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
