@@ -21,7 +21,9 @@
 
 #define STRIPES	  16
 #define BUCKETS	  512	/* per stripe */
-#define ENTRY_MAX 65536 /* bigger answers are not kept */
+/* Bigger answers are not kept: a page of 50 large documents is read
+ * seldom twice, and a few of them would push out hundreds of small ones. */
+#define ENTRY_MAX 16384
 
 struct entry {
 	struct entry *chain;	   /* bucket chain */
