@@ -19,8 +19,8 @@
 
 #include "http/cache.h"
 
-#define STRIPES	  16
-#define BUCKETS	  512	/* per stripe */
+#define STRIPES 16
+#define BUCKETS 512 /* per stripe */
 /* Bigger answers are not kept: a page of 50 large documents is read
  * seldom twice, and a few of them would push out hundreds of small ones. */
 #define ENTRY_MAX 16384
