@@ -486,10 +486,17 @@ char *sl_time_format(int64_t us, char *buf)
 	}
 	civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999) {
-		snprintf(buf, SL_TIME_BUF,
-			 "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d.%06dZ", y, m,
-			 d, (int)(rem / 3600), (int)(rem / 60 % 60),
-			 (int)(rem % 60), (int)frac);
+		if (frac)
+			snprintf(buf, SL_TIME_BUF,
+				 "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d.%06dZ",
+				 y, m, d, (int)(rem / 3600),
+				 (int)(rem / 60 % 60), (int)(rem % 60),
+				 (int)frac);
+		else
+			snprintf(buf, SL_TIME_BUF,
+				 "%04" PRId64 "-%02d-%02dT%02d:%02d:%02dZ", y,
+				 m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
+				 (int)(rem % 60));
 		return buf;
 	}
 	/* By hand: this runs for every document and every log line. */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "http/cache.h"
 
 #define STRIPES 16
@@ -35,9 +36,13 @@ struct entry {
 	char etag[32];
 	size_t cost;
 	size_t key_len, body_len;
-	char *body; /* points into key's allocation, after the key */
-	char key[];
+	char key[]; /* the key, a NUL, then the body */
 };
+
+static char *body_of(struct entry *e)
+{
+	return e->key + e->key_len + 1;
+}
 
 struct stripe {
 	pthread_mutex_t lock;
@@ -150,7 +155,7 @@ int sl_cache_get(const char *key, size_t len, int64_t token,
 	}
 	if (e) {
 		out->body = sl_xmalloc(e->body_len + 1);
-		memcpy(out->body, e->body, e->body_len + 1);
+		memcpy(out->body, body_of(e), e->body_len + 1);
 		out->content_type = e->content_type;
 		memcpy(out->etag, e->etag, sizeof(out->etag));
 		lru_unlink(s, e);
@@ -186,9 +191,8 @@ void sl_cache_put(const char *key, size_t len, int64_t token,
 	e->key_len = len;
 	memcpy(e->key, key, len);
 	e->key[len] = '\0';
-	e->body = e->key + len + 1;
 	e->body_len = blen;
-	memcpy(e->body, body, blen + 1);
+	memcpy(body_of(e), body, blen + 1);
 
 	pthread_mutex_lock(&s->lock);
 	old = find(s, h, key, len, token);

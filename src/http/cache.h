@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/error.h"
 #include "store/db.h"
 
 struct sl_cached {
@@ -28,7 +27,7 @@ void sl_cache_put(const char *key, size_t len, int64_t token,
 		  const unsigned char version[SL_DATA_VERSION_LEN],
 		  const char *body, const char *content_type, const char *etag);
 void sl_cache_stats(uint64_t *hits, uint64_t *misses, size_t *bytes);
-/* Drops every entry (for tests and shutdown). */
+/* Drops every entry (tests). */
 void sl_cache_clear(void);
 
 #endif

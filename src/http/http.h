@@ -25,9 +25,9 @@ typedef void (*sl_handler)(struct sl_req *r);
 #define SL_R_PUBLIC 0x1 /* no token needed */
 #define SL_R_BODY   0x2 /* expects a JSON object body */
 #define SL_R_WRITE  0x4 /* changes state: audited, idempotent */
-#define SL_R_CACHE                                                             \
-	0x8 /* a read answered from stored data alone, never                   \
-	       from the clock: kept by cache.c */
+/* A read answered from stored data alone, never from the clock: its
+ * answers are kept by cache.c. */
+#define SL_R_CACHE 0x8
 
 struct sl_field;
 

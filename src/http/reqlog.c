@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/error.h"
 #include "http/reqlog.h"
 
 #define BUF_SIZE (1 << 20)

@@ -5,8 +5,6 @@
 
 #include <stddef.h>
 
-#include "core/error.h"
-
 /* Starts the log thread writing to fd. Until then, and after stop, lines
  * are written at once. */
 void sl_reqlog_start(int fd);

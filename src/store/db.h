@@ -72,10 +72,11 @@ struct sl_db_ops {
 	/* Optional. A read connection may keep one snapshot across several
 	 * read requests while nothing has been committed: read_enter ends
 	 * the connection's snapshot when the data version moved and starts
-	 * a new one when none is open; read_expire ends one that began
-	 * before older_than_ns. */
-	void (*read_enter)(void *conn, int64_t now_ns);
-	void (*read_expire)(void *conn, int64_t older_than_ns);
+	 * a new one when none is open (tick: the store's housekeeping tick
+	 * now); read_expire ends one that began before tick `before`. The
+	 * write path's begin ends a snapshot itself. */
+	void (*read_enter)(void *conn, uint64_t tick);
+	void (*read_expire)(void *conn, uint64_t before);
 };
 
 extern const struct sl_db_ops sl_db_sqlite;

@@ -33,7 +33,7 @@ struct conn {
 	int in_snap;	/* a read transaction begun by read_enter is open */
 	int snap_known; /* snap_version holds the version it began at */
 	unsigned char snap_version[SL_DATA_VERSION_LEN];
-	int64_t snap_ns;
+	uint64_t snap_tick; /* the store's tick when it began */
 };
 
 static const char SQL_BEGIN[] = "BEGIN", SQL_COMMIT[] = "COMMIT";
@@ -338,7 +338,7 @@ static int sq_data_version(void *p, unsigned char out[SL_DATA_VERSION_LEN])
  * two lock calls and a stat of the database file, more than a lookup by
  * key. A snapshot is kept as long as the data version it began at has
  * not moved, so a read never misses a committed write, whoever made it. */
-static void sq_read_enter(void *p, int64_t now_ns)
+static void sq_read_enter(void *p, uint64_t tick)
 {
 	struct conn *c = p;
 	unsigned char v[SL_DATA_VERSION_LEN];
@@ -355,15 +355,15 @@ static void sq_read_enter(void *p, int64_t now_ns)
 		c->in_snap = 1;
 		c->snap_known = known;
 		memcpy(c->snap_version, v, sizeof(v));
-		c->snap_ns = now_ns;
+		c->snap_tick = tick;
 	}
 }
 
-static void sq_read_expire(void *p, int64_t older_than_ns)
+static void sq_read_expire(void *p, uint64_t before)
 {
 	struct conn *c = p;
 
-	if (c->in_snap && c->snap_ns < older_than_ns)
+	if (c->in_snap && c->snap_tick < before)
 		end_snapshot(c);
 }
 

@@ -33,30 +33,21 @@ struct sl_store {
 	struct group *group; /* grouped writes, on SQLite */
 	/* A connection kept only to read the data version (SQLite). */
 	void *probe;
+	/* Counts sl_store_tick calls; a read snapshot remembers the tick it
+	 * began in. */
+	uint64_t ticks;
 };
 
-/* Idle pooled connections give up a shared read snapshot after this
- * long, so they never hold the write-ahead log back for long. */
-#define SNAPSHOT_IDLE_NS 1000000000
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Ends the shared read snapshots of the pooled connections that began
- * before older_than_ns (all of them after a write), so an idle connection
+ * before tick `before` (all of them after a write), so an idle connection
  * never holds the write-ahead log back from a checkpoint. */
-static void pool_expire(struct sl_store *st, int64_t older_than_ns)
+static void pool_expire(struct sl_store *st, uint64_t before)
 {
 	if (!st->ops->read_expire)
 		return;
 	pthread_mutex_lock(&st->lock);
 	for (size_t i = 0; i < st->npool; i++)
-		st->ops->read_expire(st->pool[i], older_than_ns);
+		st->ops->read_expire(st->pool[i], before);
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -64,12 +55,14 @@ static void pool_expire(struct sl_store *st, int64_t older_than_ns)
  * connections are stale now, and would keep the log from a checkpoint. */
 static void wrote(struct sl_store *st)
 {
-	pool_expire(st, INT64_MAX);
+	pool_expire(st, UINT64_MAX);
 }
 
 void sl_store_tick(struct sl_store *st)
 {
-	pool_expire(st, mono_ns() - SNAPSHOT_IDLE_NS);
+	/* Snapshots begun before the previous tick have been idle for at
+	 * least one tick's interval. */
+	pool_expire(st, __atomic_fetch_add(&st->ticks, 1, __ATOMIC_RELAXED));
 }
 
 int sl_store_data_version(struct sl_store *st,
@@ -369,11 +362,11 @@ enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
 		return rc;
 	if (!write) {
 		if (st->ops->read_enter)
-			st->ops->read_enter(tx->conn, mono_ns());
+			st->ops->read_enter(
+				tx->conn,
+				__atomic_load_n(&st->ticks, __ATOMIC_RELAXED));
 		return SL_OK;
 	}
-	if (st->ops->read_expire)
-		st->ops->read_expire(tx->conn, INT64_MAX);
 	pthread_mutex_lock(&st->write_lock);
 	rc = st->ops->begin(tx->conn, err);
 	if (rc) {

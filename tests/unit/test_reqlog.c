@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/error.h"
 #include "http/reqlog.h"
 #include "test.h"
 
