@@ -1,7 +1,8 @@
--- same.lua - the size-matched nginx baseline: GET of one fixed path that
--- nginx serves from a file holding a real answer of the daemon (same
--- bytes as the figure it is compared with); same headers as the shiplog
--- scripts. Started as: wrk ... -s same.lua URL -- <dir> <token> <path>
+-- same.lua - the nginx baselines: GET of one fixed path, with the same
+-- headers as the shiplog scripts. /v1/releases/fixed is nginx's fixed 200;
+-- /same/<size>-<figure>.json is a file holding a real answer of the daemon
+-- (the same bytes as the figure it is compared with).
+-- Started as: wrk ... -s same.lua URL -- <dir> <token> <path>
 package.path = debug.getinfo(1, "S").source:match("@?(.*/)") .. "?.lua;" .. package.path
 local common = require("common")
 local path
