@@ -36,6 +36,7 @@ struct entry {
 	char etag[32];
 	size_t cost;
 	size_t key_len, body_len;
+	int refs;   /* the table's (while linked) and each reply's in flight */
 	char key[]; /* the key, a NUL, then the body */
 };
 
@@ -111,7 +112,14 @@ static void lru_push(struct stripe *s, struct entry *e)
 		s->tail = e;
 }
 
-/* Unlinks e from its bucket and the LRU list and frees it. */
+static void unref(struct entry *e)
+{
+	if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(e);
+}
+
+/* Unlinks e from its bucket and the LRU list and lets it go (it is freed
+ * once no reply still sends its body). */
 static void drop(struct stripe *s, struct entry *e)
 {
 	struct entry **at = &s->bucket[(e->hash / STRIPES) % BUCKETS];
@@ -121,7 +129,7 @@ static void drop(struct stripe *s, struct entry *e)
 	*at = e->chain;
 	lru_unlink(s, e);
 	s->bytes -= e->cost;
-	free(e);
+	unref(e);
 }
 
 static struct entry *find(struct stripe *s, uint64_t h, const char *key,
@@ -154,8 +162,10 @@ int sl_cache_get(const char *key, size_t len, int64_t token,
 		e = NULL;
 	}
 	if (e) {
-		out->body = sl_xmalloc(e->body_len + 1);
-		memcpy(out->body, body_of(e), e->body_len + 1);
+		__atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+		out->body = body_of(e);
+		out->body_len = e->body_len;
+		out->ref = e;
 		out->content_type = e->content_type;
 		memcpy(out->etag, e->etag, sizeof(out->etag));
 		lru_unlink(s, e);
@@ -192,6 +202,7 @@ void sl_cache_put(const char *key, size_t len, int64_t token,
 	memcpy(e->key, key, len);
 	e->key[len] = '\0';
 	e->body_len = blen;
+	e->refs = 1;
 	memcpy(body_of(e), body, blen + 1);
 
 	pthread_mutex_lock(&s->lock);
@@ -205,6 +216,12 @@ void sl_cache_put(const char *key, size_t len, int64_t token,
 	lru_push(s, e);
 	s->bytes += cost;
 	pthread_mutex_unlock(&s->lock);
+}
+
+void sl_cache_release(void *ref)
+{
+	if (ref)
+		unref(ref);
 }
 
 void sl_cache_stats(uint64_t *hit_count, uint64_t *miss_count, size_t *bytes)

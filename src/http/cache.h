@@ -9,7 +9,11 @@
 #include "store/db.h"
 
 struct sl_cached {
-	char *body;		  /* owned by the caller */
+	/* The kept body, lent to the caller: it stays valid, even if the
+	 * entry is dropped meanwhile, until sl_cache_release(ref). */
+	const char *body;
+	size_t body_len;
+	void *ref;
 	const char *content_type; /* a string with static lifetime */
 	char etag[32];
 };
@@ -26,6 +30,8 @@ int sl_cache_get(const char *key, size_t len, int64_t token,
 void sl_cache_put(const char *key, size_t len, int64_t token,
 		  const unsigned char version[SL_DATA_VERSION_LEN],
 		  const char *body, const char *content_type, const char *etag);
+/* Gives back a body lent by sl_cache_get; NULL does nothing. */
+void sl_cache_release(void *ref);
 void sl_cache_stats(uint64_t *hits, uint64_t *misses, size_t *bytes);
 /* Drops every entry (tests). */
 void sl_cache_clear(void);

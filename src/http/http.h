@@ -77,6 +77,7 @@ struct sl_req {
 	/* the reply */
 	int status;
 	char *reply;
+	void *reply_ref; /* reply is lent by the read cache (cache.h) */
 	const char *content_type;
 	char etag[32];
 	char *location;

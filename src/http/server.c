@@ -82,9 +82,20 @@ const char *sl_http_header(struct sl_req *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
 }
 
+/* Lets the reply's body go, whoever owns it. */
+static void reply_free(struct sl_req *r)
+{
+	if (r->reply_ref)
+		sl_cache_release(r->reply_ref);
+	else
+		free(r->reply);
+	r->reply = NULL;
+	r->reply_ref = NULL;
+}
+
 void sl_http_reply(struct sl_req *r, int status, char *body)
 {
-	free(r->reply);
+	reply_free(r);
 	r->status = status;
 	r->reply = body;
 	if (!r->content_type || status < 400)
@@ -368,6 +379,55 @@ static int route(struct sl_req *r)
 	return 0;
 }
 
+/* What a connection remembers between its requests: the last bearer
+ * secret it sent and its digest, so a keep-alive client that sends the
+ * same token every time costs one hash, not one per request. Wiped when
+ * the connection closes. */
+#define CONN_SECRET_MAX 128
+
+struct conn_memo {
+	size_t secret_len;
+	char secret[CONN_SECRET_MAX];
+	char hash[SL_TOKEN_HASH_HEX];
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	(void)conn;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = sl_xcalloc(1, sizeof(struct conn_memo));
+	} else if (*socket_context) {
+		sodium_memzero(*socket_context, sizeof(struct conn_memo));
+		free(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* The token digest of secret, from the connection's memo when it sent the
+ * same secret last time. */
+static void token_hash(struct sl_req *r, const char *secret, char *hash)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_memo *m = ci ? ci->socket_context : NULL;
+	size_t n = strlen(secret);
+
+	if (m && n == m->secret_len &&
+	    sodium_memcmp(secret, m->secret, n) == 0) {
+		memcpy(hash, m->hash, SL_TOKEN_HASH_HEX);
+		return;
+	}
+	sl_token_hash(secret, hash);
+	if (m && n <= CONN_SECRET_MAX) {
+		memcpy(m->secret, secret, n);
+		m->secret_len = n;
+		memcpy(m->hash, hash, SL_TOKEN_HASH_HEX);
+	}
+}
+
 static int authenticate(struct sl_req *r)
 {
 	const char *h = sl_http_header(r, "Authorization");
@@ -381,7 +441,7 @@ static int authenticate(struct sl_req *r)
 			      "send Authorization: Bearer <token>");
 		return 0;
 	}
-	sl_token_hash(h + 7, hash);
+	token_hash(r, h + 7, hash);
 	if (sl_tokcache_get(hash, &r->actor))
 		return 1;
 	rc = sl_store_begin(r->app->store, 0, &tx, &err);
@@ -665,7 +725,8 @@ static int cached(struct sl_req *r)
 			  &hit))
 		return 0;
 	r->status = 200;
-	r->reply = hit.body;
+	r->reply = (char *)hit.body;
+	r->reply_ref = hit.ref;
 	r->content_type = hit.content_type;
 	memcpy(r->etag, hit.etag, sizeof(r->etag));
 	return 1;
@@ -780,10 +841,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		if (r->queued)
 			return MHD_YES; /* the writer resumes it */
 	}
-	body = r->reply ? r->reply : sl_xstrdup("");
-	r->reply = NULL;
-	resp = MHD_create_response_from_buffer(strlen(body), body,
-					       MHD_RESPMEM_MUST_FREE);
+	if (r->reply_ref) {
+		/* A kept answer is sent from the cache itself. */
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(
+			strlen(r->reply), r->reply, sl_cache_release,
+			r->reply_ref);
+		r->reply = NULL;
+		r->reply_ref = NULL;
+	} else {
+		body = r->reply ? r->reply : sl_xstrdup("");
+		r->reply = NULL;
+		resp = MHD_create_response_from_buffer(strlen(body), body,
+						       MHD_RESPMEM_MUST_FREE);
+	}
 	MHD_add_response_header(resp, "Content-Type", r->content_type);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	if (r->etag[0])
@@ -910,7 +980,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(r->params[i]);
 	json_decref(r->json);
 	free(r->body);
-	free(r->reply);
+	reply_free(r);
 	free(r->location);
 	free(r->actor.name);
 	free(r->actor.role);
@@ -962,6 +1032,7 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned)(cfg->threads ? cfg->threads : 8),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
 		/* Headers up to 16 KiB; the pool is cleared after every

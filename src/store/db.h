@@ -67,7 +67,9 @@ struct sl_db_ops {
 	void (*writer_setup)(void *conn);
 	/* Optional (NULL on PostgreSQL). The database's data version:
 	 * bytes that differ whenever any process has committed a write since
-	 * they were read. 1 when out was filled, 0 when it is not known. */
+	 * they were read. 1 when out was filled, 0 when it is not known.
+	 * The first call on a connection sets it up; after that, calls on
+	 * one connection may come from several threads at once. */
 	int (*data_version)(void *conn, unsigned char out[SL_DATA_VERSION_LEN]);
 	/* Optional. A read connection may keep one snapshot across several
 	 * read requests while nothing has been committed: read_enter ends

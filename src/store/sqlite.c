@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/db.h"
@@ -20,6 +22,9 @@ struct cached {
 	sqlite3_stmt *stmt;
 };
 
+/* Bytes of the WAL index mapped for the data version (see map_shm). */
+#define SHM_MAPPED 4096
+
 struct checkpointer;
 
 struct conn {
@@ -27,7 +32,9 @@ struct conn {
 	struct cached cache[CACHE_SIZE];
 	char *path;
 	int lock_fd; /* the leader lock file, -1 when not held */
-	int shm_fd;  /* the WAL index, read for the data version; or -1 */
+	/* The WAL index's first page, mapped for the data version; NULL
+	 * until the first call, MAP_FAILED when it cannot be mapped. */
+	const void *shm_map;
 	struct checkpointer *ckpt; /* the writer's, see sq_writer_setup */
 	/* The shared read snapshot, while one is open (see read_enter). */
 	int in_snap;	/* a read transaction begun by read_enter is open */
@@ -109,7 +116,6 @@ static enum sl_err sq_open(const char *uri, void **out, struct sl_error *err)
 	}
 	c->path = sl_xstrdup(path);
 	c->lock_fd = -1;
-	c->shm_fd = -1;
 	sqlite3_busy_timeout(c->db, 10000);
 	rc = sqlite3_exec(c->db,
 			  "PRAGMA journal_mode=WAL;"
@@ -142,8 +148,8 @@ static void sq_close(void *p)
 	sqlite3_close(c->db);
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
-	if (c->shm_fd >= 0)
-		close(c->shm_fd);
+	if (c->shm_map && c->shm_map != MAP_FAILED)
+		munmap((void *)c->shm_map, SHM_MAPPED);
 	free(c->path);
 	free(c);
 }
@@ -312,26 +318,51 @@ static void end_snapshot(struct conn *c)
  * file-format document): every commit, by any process, changes it (frame
  * count, checksums, or salts when the log restarts), and it is what
  * SQLite itself compares to learn whether its cached pages are still
- * good. Read with pread, not mapped, so a file that is not what it should
- * be costs an answer of "unknown", never a fault. */
+ * good. It is read on every cacheable request, so the file's first page
+ * is mapped (a read is a few loads, not a system call). SQLite shrinks
+ * the file only when it opens it while no connection anywhere holds it;
+ * this connection holds it from its first read (done here, before the
+ * mapping) until it closes, so the mapping never outlives the bytes. */
+static const void *map_shm(struct conn *c)
+{
+	const char *db = sqlite3_db_filename(c->db, "main");
+	char shm[4096];
+	struct stat st;
+	void *m = MAP_FAILED;
+	int fd;
+
+	if (!db || !*db ||
+	    (size_t)snprintf(shm, sizeof(shm), "%s-shm", db) >= sizeof(shm) ||
+	    sqlite3_exec(c->db, "PRAGMA schema_version", NULL, NULL, NULL) !=
+		    SQLITE_OK)
+		return MAP_FAILED;
+	fd = open(shm, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return MAP_FAILED;
+	if (fstat(fd, &st) == 0 && st.st_size >= SHM_MAPPED)
+		m = mmap(NULL, SHM_MAPPED, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	return m;
+}
+
 static int sq_data_version(void *p, unsigned char out[SL_DATA_VERSION_LEN])
 {
 	struct conn *c = p;
+	const uint32_t *w;
+	uint32_t words[SL_DATA_VERSION_LEN / 4];
 
-	if (c->shm_fd < 0) {
-		const char *db = sqlite3_db_filename(c->db, "main");
-		char shm[4096];
-
-		if (!db || !*db ||
-		    (size_t)snprintf(shm, sizeof(shm), "%s-shm", db) >=
-			    sizeof(shm))
-			return 0;
-		c->shm_fd = open(shm, O_RDONLY | O_CLOEXEC);
-		if (c->shm_fd < 0)
-			return 0;
-	}
-	return pread(c->shm_fd, out, SL_DATA_VERSION_LEN, 0) ==
-	       SL_DATA_VERSION_LEN;
+	if (!c->shm_map)
+		c->shm_map = map_shm(c);
+	if (c->shm_map == MAP_FAILED)
+		return 0;
+	/* Another process writes these words while they are read: atomic
+	 * loads, so a read sees each word whole (a header caught halfway
+	 * reads as a version that matches nothing, which is safe). */
+	w = c->shm_map;
+	for (size_t i = 0; i < SL_DATA_VERSION_LEN / 4; i++)
+		words[i] = __atomic_load_n(&w[i], __ATOMIC_ACQUIRE);
+	memcpy(out, words, sizeof(words));
+	return 1;
 }
 
 /* Reads share a snapshot: starting and ending a read transaction costs

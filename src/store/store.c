@@ -557,8 +557,15 @@ enum sl_err sl_store_open(const char *uri, struct sl_store **out,
 		}
 	}
 	rc = migrate(st, err);
-	if (rc == SL_OK && st->ops->data_version)
+	if (rc == SL_OK && st->ops->data_version) {
+		unsigned char v[SL_DATA_VERSION_LEN];
+
 		rc = st->ops->open(st->uri, &st->probe, err);
+		/* The first call sets the probe up; later ones only read, from
+		 * any thread. */
+		if (rc == SL_OK)
+			st->ops->data_version(st->probe, v);
+	}
 	if (rc) {
 		sl_store_close(st);
 		return rc;

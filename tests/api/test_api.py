@@ -796,6 +796,45 @@ def test_token_lifecycle(d):
     check(revoked["revoked_at"] is not None, revoked)
 
 
+def test_each_request_on_one_connection_is_its_own_token(d):
+    # The daemon remembers a connection's last token digest; a different
+    # token on the same keep-alive connection must be judged afresh, and
+    # a revoked one refused, even right after it was accepted there.
+    import http.client
+    name = uniq("tok-conn")
+    tok = api(d, "POST", "/v1/tokens", {"name": name, "role": "auditor"},
+              201)
+    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
+
+    def send(method, path, secret, body=None):
+        h = {"Authorization": "Bearer " + secret}
+        if body is not None:
+            h["Content-Type"] = "application/json"
+            body = json.dumps(body)
+        conn.request(method, path, body=body, headers=h)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+
+    svc = uniq("svc-conn")
+    eq(send("POST", "/v1/services", TOKEN, {"name": svc, "owner": "t"}),
+       201, "admin writes")
+    eq(send("POST", "/v1/services", tok["token"],
+            {"name": uniq("svc-conn"), "owner": "t"}), 403,
+       "the auditor's token on the same connection is not the admin's")
+    eq(send("GET", "/v1/services/" + svc, tok["token"]), 200, "auditor reads")
+    eq(send("GET", "/v1/services/" + svc, tok["token"][:-1] + "x"), 401,
+       "a token differing in its last character")
+    eq(send("GET", "/v1/services/" + svc, tok["token"] + "x"), 401,
+       "a token with one more character")
+    eq(send("GET", "/v1/services/" + svc, TOKEN), 200, "admin again")
+    eq(send("GET", "/v1/services/" + svc, tok["token"]), 200, "auditor again")
+    req(d, "DELETE", "/v1/tokens/%d" % tok["id"], want=204)
+    eq(send("GET", "/v1/services/" + svc, tok["token"]), 401,
+       "revoked, on the connection that used it a moment ago")
+    conn.close()
+
+
 def test_requests_without_a_token_are_401(d):
     for path in ("/v1/services", "/v1/status", "/metrics",
                  "/v1/openapi.json"):
