@@ -2,6 +2,7 @@
  * inserted straight into SQLite, no HTTP, no JSON, no audit.
  *
  *   sqlite_baseline --db PATH --threads 64 --batch B --seconds S
+ *   sqlite_baseline --db PATH --threads 0 --batch B --seconds S
  *
  * Same pragmas as the daemon's driver (journal_mode=WAL,
  * synchronous=FULL, foreign_keys=ON), the same deployment_events table
@@ -12,7 +13,10 @@
  * COMMIT under one writer mutex (the daemon today); with --batch B rows
  * that arrive together are committed by one thread in one transaction of
  * up to B rows (group commit), and each client is released only after
- * that commit. Prints one line:
+ * that commit. With --threads 0 there are no clients: one thread inserts
+ * B rows and commits, again and again - what the engine itself does on
+ * one core with these pragmas, the ceiling of any durable design that
+ * commits B rows at a time. Prints one line:
  *   BASELINE batch=B threads=T rows=N seconds=S rows_per_s=R p50_us=N p99_us=N
  */
 #include <pthread.h>
@@ -109,6 +113,41 @@ static void commit_queue(void)
 	committing = 0;
 }
 
+/* --threads 0: no clients, no hand-over; batches back to back. */
+static void direct(void)
+{
+	struct pending p;
+	uint64_t n = 0, x = 0x9E3779B97F4A7C15ULL;
+	double t0 = now();
+
+	while (now() - t0 < seconds) {
+		double b0 = now();
+
+		exec("BEGIN IMMEDIATE");
+		for (int i = 0; i < batch; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			p.dep = (int64_t)(x % 1000) + 1;
+			snprintf(p.doc, sizeof(p.doc),
+				 "{\"actor\":\"bench-admin\",\"at\":"
+				 "\"2026-11-22T10:00:00.123456Z\","
+				 "\"deployment_id\":%lld,\"id\":0,"
+				 "\"message\":\"bench baseline direct-%llu\","
+				 "\"seq\":0,\"source\":\"api\","
+				 "\"status\":null,\"traffic_percent\":%d}",
+				 (long long)p.dep, (unsigned long long)n++,
+				 (int)(x % 101));
+			insert(&p);
+		}
+		exec("COMMIT");
+		total_rows += batch;
+		/* Every row of a batch waits for its commit. */
+		for (int i = 0; i < batch && nlat < MAX_LAT; i++)
+			lat[nlat++] = (uint32_t)((now() - b0) * 1e6);
+	}
+}
+
 static void *client(void *arg)
 {
 	uintptr_t tid = (uintptr_t)arg;
@@ -177,9 +216,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--seconds"))
 			seconds = atof(argv[i + 1]);
 	}
-	if (!path || nthreads < 1 || nthreads > MAX_THREADS || batch < 1) {
+	if (!path || nthreads < 0 || nthreads > MAX_THREADS || batch < 1) {
 		fprintf(stderr, "usage: sqlite_baseline --db PATH [--threads "
-				"64] [--batch 1] [--seconds 10]\n");
+				"64|0] [--batch 1] [--seconds 10]\n");
 		return 2;
 	}
 	lat = malloc(sizeof(*lat) * MAX_LAT);
@@ -204,14 +243,19 @@ int main(int argc, char **argv)
 			       NULL) != SQLITE_OK)
 		die("prepare");
 	t0 = now();
-	for (int i = 0; i < nthreads; i++)
-		pthread_create(&th[i], NULL, client, (void *)(uintptr_t)i);
-	ts.tv_sec = (time_t)seconds;
-	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);
-	stop_flag = 1;
-	for (int i = 0; i < nthreads; i++)
-		pthread_join(th[i], NULL);
+	if (nthreads == 0) {
+		direct();
+	} else {
+		for (int i = 0; i < nthreads; i++)
+			pthread_create(&th[i], NULL, client,
+				       (void *)(uintptr_t)i);
+		ts.tv_sec = (time_t)seconds;
+		ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		stop_flag = 1;
+		for (int i = 0; i < nthreads; i++)
+			pthread_join(th[i], NULL);
+	}
 	el = now() - t0;
 	qsort(lat, nlat, sizeof(*lat), cmp_u32);
 	printf("BASELINE batch=%d threads=%d rows=%lld seconds=%.2f "
