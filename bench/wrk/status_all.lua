@@ -1,5 +1,5 @@
--- status_all.lua - GET /v1/status, the whole matrix (every service x
--- environment x target; large: see bench/README.md)
+-- status_all.lua - GET /v1/status unfiltered: the first page of the
+-- matrix (service x environment x target; see bench/README.md)
 package.path = debug.getinfo(1, "S").source:match("@?(.*/)") .. "?.lua;" .. package.path
 local common = require("common")
 

@@ -316,10 +316,12 @@ int sl_cli_run_list(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 	return sl_cli_list_at(cli, args, cmd->path, cmd->columns);
 }
 
-int sl_cli_list_at(const struct sl_cli *cli, const struct sl_cli_args *args,
-		   const char *base, const struct sl_cli_column *columns)
+/* Lists base, one page or (all) every page. */
+static int list_pages(const struct sl_cli *cli, const struct sl_cli_args *args,
+		      const char *base, const struct sl_cli_column *columns,
+		      int all)
 {
-	int all = sl_cli_has_opt(args, "all"), result;
+	int result;
 	json_t *items = json_array(), *page = NULL;
 	char *cursor = NULL;
 
@@ -370,6 +372,13 @@ out:
 	json_decref(page);
 	json_decref(items);
 	return result;
+}
+
+int sl_cli_list_at(const struct sl_cli *cli, const struct sl_cli_args *args,
+		   const char *base, const struct sl_cli_column *columns)
+{
+	return list_pages(cli, args, base, columns,
+			  sl_cli_has_opt(args, "all"));
 }
 
 int sl_cli_run_get(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
@@ -626,27 +635,15 @@ int sl_cli_run_deploy_rollback(const struct sl_cli *cli,
 	return result;
 }
 
+/* The matrix is paged like every list, but "shiplog status" shows all of
+ * it unless a page was asked for (--limit or --cursor). */
 int sl_cli_run_status(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 		      const struct sl_cli_args *args)
 {
-	struct sl_cli_response res;
-	char *path = sl_cli_list_path(cmd->path, args, NULL);
-	int result = sl_cli_request(cli, "GET", path, NULL, NULL, &res);
-
-	free(path);
-	if (result != SL_CLI_OK)
-		return result;
-	if (cli->json) {
-		sl_cli_print_json(res.json);
-	} else if (json_is_array(json_object_get(res.json, "items"))) {
-		sl_cli_print_table(json_object_get(res.json, "items"),
-				   cmd->columns);
-	} else {
-		fprintf(stderr, "shiplog: unreadable answer: no items\n");
-		result = SL_CLI_FAILED;
-	}
-	json_decref(res.json);
-	return result;
+	return list_pages(cli, args, cmd->path, cmd->columns,
+			  sl_cli_has_opt(args, "all") ||
+				  !(sl_cli_has_opt(args, "limit") ||
+				    sl_cli_has_opt(args, "cursor")));
 }
 
 int sl_cli_run_token_create(const struct sl_cli *cli,

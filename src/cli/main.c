@@ -177,7 +177,7 @@ static const struct sl_cli_opt status_opts[] = {
 	 "--env E        only this environment"},
 	{"tag", SL_OPT_TAG, "tag",
 	 "--tag k=v      only services with this tag"},
-	{NULL, 0, NULL, NULL},
+	LIST_OPTS,
 };
 
 static const struct sl_cli_opt audit_opts[] = {
@@ -658,7 +658,7 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 "roll a deployment back to what ran before"},
 
 	{"status", NULL, sl_cli_run_status, "/v1/status", 0, NULL, status_opts,
-	 status_cols, "status [--service S] [--env E] [--tag k=v]",
+	 status_cols, "status [--service S] [--env E] [--tag k=v] [--limit N]",
 	 "what runs where: the environment matrix"},
 
 	{"audit", "list", sl_cli_run_list, "/v1/audit", 0, NULL, audit_opts,

@@ -943,32 +943,77 @@ enum sl_err sl_h_placement_refresh(struct sl_tx *tx, const char *service,
 	return rc;
 }
 
+/* A status cursor names the last row of a page: "service~environment~
+ * target" (slugs never hold '~'; the target may be empty). Splits it into
+ * buf; 0 when it is not one. */
+static int status_cursor(const char *c, char *buf, size_t cap,
+			 struct sl_filter *f)
+{
+	char *env, *target;
+
+	if (strlen(c) >= cap)
+		return 0;
+	memcpy(buf, c, strlen(c) + 1);
+	env = strchr(buf, '~');
+	target = env ? strchr(env + 1, '~') : NULL;
+	if (!target || strchr(target + 1, '~'))
+		return 0;
+	*env++ = '\0';
+	*target++ = '\0';
+	if (sl_valid_slug(buf, "cursor", NULL) ||
+	    sl_valid_slug(env, "cursor", NULL) ||
+	    (*target && sl_valid_slug(target, "cursor", NULL)))
+		return 0;
+	f->cursor_name = buf;
+	f->cursor_env = env;
+	f->cursor_target = target;
+	return 1;
+}
+
 /* The matrix is the placements' stored rows, concatenated: no document
- * is parsed on the way out. */
+ * is parsed on the way out. Paged like every list (limit, cursor), in the
+ * matrix's order: service, environment rank, environment, target. */
 void sl_h_status(struct sl_req *r)
 {
 	struct sl_filter f = {0};
 	struct sl_db_rows rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char *tagbuf = NULL;
+	char *tagbuf = NULL, cur[3 * 64 + 3], next[3 * 64 + 3];
+	const char *cursor = NULL;
 	enum sl_err rc;
 
-	if (!sl_h_text_param(r, "service", &f.service) ||
+	if (!sl_h_limit(r, &f.limit) ||
+	    !sl_h_text_param(r, "cursor", &cursor) ||
+	    !sl_h_text_param(r, "service", &f.service) ||
 	    !sl_h_text_param(r, "environment", &f.environment) ||
 	    !sl_h_tag_param(r, &tagbuf, &f.tag_key, &f.tag_value))
 		return;
+	if (cursor && !status_cursor(cursor, cur, sizeof(cur), &f)) {
+		sl_http_failf(r, SL_EMALFORMED, "cursor",
+			      "cursor must be a next_cursor of this list");
+		goto out;
+	}
 	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
 		rc = sl_store_placement_list(&tx, &f, &rows, &err);
 		sl_store_abort(&tx);
 	}
-	if (rc == SL_OK)
-		sl_h_scope_filter(r, &rows, 3, "environment", "service");
-	if (rc)
+	if (rc) {
 		sl_http_fail(r, &err);
-	else
-		sl_http_reply(r, 200, sl_h_list(&rows, 3, NULL));
+		goto out;
+	}
+	/* The next page starts after the last row read, seen or not. */
+	if (rows.nrows == (size_t)f.limit)
+		snprintf(next, sizeof(next), "%s~%s~%s",
+			 sl_db_text(&rows, rows.nrows - 1, 0),
+			 sl_db_text(&rows, rows.nrows - 1, 1),
+			 sl_db_text(&rows, rows.nrows - 1, 2));
+	sl_h_scope_filter(r, &rows, 3, "environment", "service");
+	sl_http_reply(r, 200,
+		      sl_h_list(&rows, 3,
+				rows.nrows == (size_t)f.limit ? next : NULL));
+out:
 	sl_db_rows_fini(&rows);
 	free(tagbuf);
 }

@@ -1274,6 +1274,8 @@ enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
 				    struct sl_db_rows *out,
 				    struct sl_error *err)
 {
+	/* The cursor is the last row's key, in the order of the list: the
+	 * first clause lets the primary key start at its service. */
 	static const struct clause cl[] = {
 		{"p.service = $#", 1},
 		{"p.environment = $#", 1},
@@ -1281,19 +1283,25 @@ enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
 		 "p.service"
 		 " AND t.key = $# AND t.value = $#)",
 		 2},
+		{"p.service >= $#", 1},
+		{"(p.service, e.rank, p.environment, p.target) > ($#,"
+		 " (SELECT c.rank FROM environments c WHERE c.name = $#), $#,"
+		 " $#)",
+		 4},
 	};
 	const struct sl_db_val vals[] = {
-		SL_P_TEXT(f->service),
-		SL_P_TEXT(f->environment),
-		SL_P_TEXT(f->tag_key),
-		SL_P_TEXT(f->tag_value),
+		SL_P_TEXT(f->service),	     SL_P_TEXT(f->environment),
+		SL_P_TEXT(f->tag_key),	     SL_P_TEXT(f->tag_value),
+		SL_P_TEXT(f->cursor_name),   SL_P_TEXT(f->cursor_name),
+		SL_P_TEXT(f->cursor_env),    SL_P_TEXT(f->cursor_env),
+		SL_P_TEXT(f->cursor_target),
 	};
 
 	return run_list(tx, LIST_PLACEMENTS,
 			"SELECT p.service, p.environment, p.target, p.item"
 			" FROM placements p"
 			" JOIN environments e ON e.name = p.environment",
-			cl, 3, vals,
+			cl, 5, vals,
 			"ORDER BY p.service, e.rank, p.environment, p.target"
 			" LIMIT",
 			f->limit, out, err);

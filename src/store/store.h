@@ -42,6 +42,9 @@ struct sl_filter {
 	const char *tag_key;
 	const char *tag_value;
 	const char *cursor_name;
+	/* The status matrix's cursor: the last row's environment and target
+	 * (cursor_name holds its service). */
+	const char *cursor_env, *cursor_target;
 	int64_t release_id;
 	int64_t since, until; /* microseconds; 0 = open */
 	int64_t cursor;	      /* list ids below this; 0 = from the top */

@@ -618,6 +618,48 @@ def test_status_matrix_shows_running_and_latest(d):
        "environment filter")
 
 
+def test_status_matrix_pages_in_order(d):
+    tag = uniq("page")
+    prod = mk_env(d, rank=50, targets=["eu-west", "us-east"])
+    dev = mk_env(d, rank=5)
+    svcs = sorted(mk_service(d, tags={"group": tag}) for _ in range(3))
+    for svc in svcs:
+        mk_release(d, svc, "1.0.0")
+        succeed(d, svc + "@1.0.0", prod, target="us-east")
+        succeed(d, svc + "@1.0.0", dev)
+        succeed(d, svc + "@1.0.0", prod, target="eu-west")
+    key = [(s, e, t) for s in svcs
+           for e, t in ((dev, None), (prod, "eu-west"), (prod, "us-east"))]
+    whole = api(d, "GET", "/v1/status" + q(tag="group=" + tag), want=200)
+    eq([(r["service"], r["environment"], r["target"])
+        for r in whole["items"]], key, "one page: service, env rank, target")
+    eq(whole["next_cursor"], None, "one page is the end")
+    # Pages of 2 across services and environments: the same rows, once
+    # each, in the same order.
+    rows, cursor, pages = [], None, 0
+    while True:
+        params = {"tag": "group=" + tag, "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = api(d, "GET", "/v1/status" + q(**params), want=200)
+        pages += 1
+        check(len(page["items"]) <= 2, page)
+        rows += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    eq(rows, whole["items"], "pages put together")
+    eq(pages, 5, "9 rows in pages of 2")
+    # The last row of a full page names where the next one starts.
+    first = api(d, "GET", "/v1/status" + q(tag="group=" + tag, limit=4))
+    eq(first["next_cursor"], "%s~%s~" % (svcs[1], dev), "cursor")
+    for bad in ("x", "a~b", "a~b~c~d", "A~b~", "a~~", "a~b~-c"):
+        p = problem(d, "GET", "/v1/status" + q(cursor=bad), None, 400)
+        eq(p["errors"][0]["field"], "cursor", bad)
+    p = problem(d, "GET", "/v1/status" + q(limit=0), None, 400)
+    eq(p["errors"][0]["field"], "limit", "limit 0")
+
+
 def test_status_running_skips_a_rolled_back_deployment(d):
     svc, env = mk_service(d), mk_env(d)
     mk_release(d, svc, "1.0.0")

@@ -307,6 +307,37 @@ def test_deploy_event_and_status_matrix(d):
     check(out.rstrip().endswith("alice"), out)
 
 
+def test_status_shows_every_page_unless_one_is_asked_for(d):
+    svc = uniq("svc")
+    api(d, "POST", "/v1/services", {"name": svc, "owner": "t"}, 201)
+    api(d, "POST", "/v1/releases",
+        {"service": svc, "version": "1.0.0", "type": "minor"}, 201)
+    envs = []
+    for rank in (1, 2, 3):
+        env = uniq("env")
+        api(d, "POST", "/v1/environments", {"name": env, "rank": rank}, 201)
+        envs.append(env)
+        api(d, "POST", "/v1/deployments",
+            {"release": svc + "@1.0.0", "environment": env}, 201)
+    # --limit asks for one page: its rows and a hint for the rest.
+    rc, out, err = cli(d, "status", "--service", svc, "--limit", "1")
+    eq(rc, 0, "exit")
+    eq([r[1] for r in table_rows(out)[1:]], envs[:1], "one page")
+    check("--cursor %s~%s~" % (svc, envs[0]) in err, err)
+    page = cli_json(d, "status", "--service", svc, "--limit", "2")
+    eq(page["next_cursor"], "%s~%s~" % (svc, envs[1]), "json page")
+    nxt = cli_json(d, "status", "--service", svc, "--limit", "2",
+                   "--cursor", page["next_cursor"])
+    eq([r["environment"] for r in nxt["items"]], envs[2:], "next page")
+    # --limit with --all, and plain "status", show the whole matrix.
+    whole = cli_json(d, "status", "--service", svc, "--limit", "1", "--all")
+    eq([r["environment"] for r in whole["items"]], envs, "--all")
+    eq(whole["next_cursor"], None, "--all ends")
+    rc, out, err = cli(d, "status", "--service", svc)
+    eq([r[1] for r in table_rows(out)[1:]], envs, "plain status")
+    check("more:" not in err, err)
+
+
 def test_deploy_get_shows_the_timeline(d):
     svc, env = deploy_setup(d)
     dep = cli_json(d, "deploy", svc + "@1.0.0", env)
