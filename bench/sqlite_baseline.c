@@ -113,6 +113,26 @@ static void commit_queue(void)
 	committing = 0;
 }
 
+/* The next event row of a client (tid) or of the direct loop: a random
+ * deployment among 1,000 and an event-sized document. */
+static void make_row(struct pending *p, uint64_t *x, unsigned long tid,
+		     uint64_t n)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	memset(p, 0, sizeof(*p));
+	p->dep = (int64_t)(*x % 1000) + 1;
+	snprintf(p->doc, sizeof(p->doc),
+		 "{\"actor\":\"bench-admin\",\"at\":\"2026-11-22T10:00:"
+		 "00.123456Z\",\"deployment_id\":%lld,\"id\":0,"
+		 "\"message\":\"bench baseline %lu-%llu\",\"seq\":0,"
+		 "\"source\":\"api\",\"status\":null,"
+		 "\"traffic_percent\":%d}",
+		 (long long)p->dep, tid, (unsigned long long)n,
+		 (int)(*x % 101));
+}
+
 /* --threads 0: no clients, no hand-over; batches back to back. */
 static void direct(void)
 {
@@ -125,19 +145,7 @@ static void direct(void)
 
 		exec("BEGIN IMMEDIATE");
 		for (int i = 0; i < batch; i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			p.dep = (int64_t)(x % 1000) + 1;
-			snprintf(p.doc, sizeof(p.doc),
-				 "{\"actor\":\"bench-admin\",\"at\":"
-				 "\"2026-11-22T10:00:00.123456Z\","
-				 "\"deployment_id\":%lld,\"id\":0,"
-				 "\"message\":\"bench baseline direct-%llu\","
-				 "\"seq\":0,\"source\":\"api\","
-				 "\"status\":null,\"traffic_percent\":%d}",
-				 (long long)p.dep, (unsigned long long)n++,
-				 (int)(x % 101));
+			make_row(&p, &x, 0, n++);
 			insert(&p);
 		}
 		exec("COMMIT");
@@ -157,19 +165,7 @@ static void *client(void *arg)
 	while (!stop_flag) {
 		double t0 = now();
 
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		memset(&p, 0, sizeof(p));
-		p.dep = (int64_t)(x % 1000) + 1;
-		snprintf(p.doc, sizeof(p.doc),
-			 "{\"actor\":\"bench-admin\",\"at\":\"2026-11-22T10:00:"
-			 "00.123456Z\",\"deployment_id\":%lld,\"id\":0,"
-			 "\"message\":\"bench baseline %lu-%llu\",\"seq\":0,"
-			 "\"source\":\"api\",\"status\":null,"
-			 "\"traffic_percent\":%d}",
-			 (long long)p.dep, (unsigned long)tid,
-			 (unsigned long long)n++, (int)(x % 101));
+		make_row(&p, &x, (unsigned long)tid, n++);
 		pthread_mutex_lock(&mu);
 		p.next = NULL;
 		*queue_tail = &p;
