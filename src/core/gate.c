@@ -278,7 +278,14 @@ static void concurrency(const struct sl_gate_facts *f, struct sl_gate_check *c)
 		say(c, 1, "%s has no concurrency limit", f->environment);
 		return;
 	}
-	if (f->in_progress >= f->max_concurrent) {
+	if (f->in_progress > f->max_concurrent) {
+		say(c, 0,
+		    "%s allows %lld deployments at once and more than that "
+		    "are in progress",
+		    f->environment, (long long)f->max_concurrent);
+		return;
+	}
+	if (f->in_progress == f->max_concurrent) {
 		say(c, 0,
 		    "%s allows %lld deployments at once and %lld are in "
 		    "progress",

@@ -79,7 +79,7 @@ struct sl_gate_facts {
 
 	/* concurrency */
 	int64_t max_concurrent; /* 0 = unlimited */
-	int64_t in_progress;
+	int64_t in_progress;	/* counted up to max_concurrent + 1 */
 
 	/* overrides: checks an authorised person set aside, with a reason */
 	const char *const *overrides;

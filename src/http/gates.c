@@ -489,8 +489,11 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 				  json_object_get(policy, "max_concurrent"))
 			: json_integer_value(
 				  json_object_get(envdoc, "max_concurrent"));
+	/* One more than the limit tells "full" from "over": no need to count
+	 * every deployment in progress. */
 	if (m->f.max_concurrent > 0 &&
 	    sl_store_deployment_count_status(tx, env, "in_progress",
+					     m->f.max_concurrent + 1,
 					     &m->f.in_progress, err))
 		goto out;
 	result = sl_gate_evaluate(&m->f, checks);

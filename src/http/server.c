@@ -758,7 +758,10 @@ static void dispatch(struct sl_req *r)
 		return;
 	if ((r->route->flags & SL_R_WRITE) && idempotent_replay(r))
 		return;
-	if (strcmp(r->method, "GET") != 0 && writer_take(r))
+	/* Writes go to the writer; a POST that only reads (the gate check)
+	 * runs here, beside the other reads. */
+	if (strcmp(r->method, "GET") != 0 && r->route->action != SL_ACT_READ &&
+	    writer_take(r))
 		return;
 	if ((r->route->flags & SL_R_CACHE) && cached(r))
 		return;

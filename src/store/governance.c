@@ -333,14 +333,15 @@ enum sl_err sl_store_review_list(struct sl_tx *tx, int open_only,
 /* ---- what the gates read ---- */
 
 enum sl_err sl_store_deployment_count_status(struct sl_tx *tx, const char *env,
-					     const char *status, int64_t *n,
-					     struct sl_error *err)
+					     const char *status, int64_t most,
+					     int64_t *n, struct sl_error *err)
 {
-	return sl__store_one_int(tx,
-				 "SELECT COUNT(*) FROM deployments"
-				 " WHERE environment = $1 AND status = $2",
-				 P(SL_P_TEXT(env), SL_P_TEXT(status)), n,
-				 "deployment", err);
+	return sl__store_one_int(
+		tx,
+		"SELECT COUNT(*) FROM (SELECT 1 FROM deployments"
+		" WHERE environment = $1 AND status = $2 LIMIT $3) c",
+		P(SL_P_TEXT(env), SL_P_TEXT(status), SL_P_INT(most)), n,
+		"deployment", err);
 }
 
 enum sl_err sl_store_release_success_in(struct sl_tx *tx, int64_t release_id,

@@ -171,6 +171,11 @@ static const char m002[] =
 	" created_at BIGINT NOT NULL,"
 	" doc TEXT NOT NULL);";
 
+static const char m003[] =
+	/* The gate's concurrency check counts a status in one environment. */
+	"CREATE INDEX deployments_env_status ON deployments"
+	" (environment, status, id);";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -180,6 +185,7 @@ const struct sl_migration sl_migrations[] = {
 	 "governance: token scopes, policies, approvals, checklists, change "
 	 "requests, windows, grants, reviews",
 	 m002},
+	{3, "an index for the gate's concurrency check", m003},
 };
 
 const size_t sl_migrations_count =

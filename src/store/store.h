@@ -404,10 +404,11 @@ enum sl_err sl_store_review_get(struct sl_tx *tx, int64_t id, char **doc,
 enum sl_err sl_store_review_list(struct sl_tx *tx, int open_only,
 				 struct sl_db_rows *out, struct sl_error *err);
 
-/* Deployments in an environment with a status. */
+/* Deployments in an environment with a status, counted up to most (an
+ * index range of at most that many entries, however many there are). */
 enum sl_err sl_store_deployment_count_status(struct sl_tx *tx, const char *env,
-					     const char *status, int64_t *n,
-					     struct sl_error *err);
+					     const char *status, int64_t most,
+					     int64_t *n, struct sl_error *err);
 /* The first succeeded or verified deployment of a release in an
  * environment; SL_ENOTFOUND when there is none. */
 enum sl_err sl_store_release_success_in(struct sl_tx *tx, int64_t release_id,

@@ -790,6 +790,18 @@ def test_max_concurrent(d):
     eq(verdict(gate(d, second, env), "concurrency"),
        (True, "0 of 1 concurrent deployments in use"), "free")
     deploy(d, second, env, status="in_progress")
+    # More in progress than the limit (they started before it was set):
+    # refused, without counting every one of them.
+    busy = mk_env(d)
+    for _ in range(3):
+        deploy(d, mk_release(d), busy, status="in_progress")
+    put_policy(d, busy, {"max_concurrent": 2})
+    eq(verdict(gate(d, mk_release(d), busy), "concurrency"),
+       (False, "%s allows 2 deployments at once and more than that are in "
+        "progress" % busy), "over the limit")
+    put_policy(d, busy, {"max_concurrent": 4})
+    eq(verdict(gate(d, mk_release(d), busy), "concurrency"),
+       (True, "3 of 4 concurrent deployments in use"), "under the limit")
 
 
 # ---- overrides and reviews ----
