@@ -84,7 +84,14 @@ int sl_cli_run_gate_check(const struct sl_cli *cli,
 	if (cli->json) {
 		sl_cli_print_json(res.json);
 	} else {
+		const char *until = json_string_value(
+			json_object_get(res.json, "valid_until"));
+
 		sl_cli_print_checks(stdout, checks);
+		if (until)
+			printf("the verdict stands until %s unless something "
+			       "is recorded before\n",
+			       until);
 		puts(allowed ? "allowed" : "not allowed");
 	}
 	json_decref(res.json);

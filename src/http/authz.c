@@ -91,8 +91,10 @@ static int in_scope(struct sl_req *r, const char *env, const char *service)
 	return ok;
 }
 
-/* A live grant of the token that allows a on env; its id, or 0. */
-static int64_t grant_for(struct sl_req *r, enum sl_action a, const char *env)
+/* A live grant of the token that allows a on env; its id (and when it
+ * expires), or 0. */
+static int64_t grant_for(struct sl_req *r, enum sl_action a, const char *env,
+			 int64_t *expires)
 {
 	struct sl_db_rows rows = {0};
 	struct sl_tx tx;
@@ -114,6 +116,7 @@ static int64_t grant_for(struct sl_req *r, enum sl_action a, const char *env)
 			if (!env || strcmp(sl_db_text(&rows, i, 2), env) != 0)
 				continue;
 			id = sl_db_int(&rows, i, 0);
+			*expires = sl_db_int(&rows, i, 3);
 		}
 	}
 	sl_db_rows_fini(&rows);
@@ -130,7 +133,7 @@ int sl_http_allowed(struct sl_req *r, int a, const char *env,
 	if (sl_role_parse(r->actor.role, &role) == 0 &&
 	    sl_role_allows(role, a) && in_scope(r, env, service))
 		return 1;
-	g = grant_for(r, a, env);
+	g = grant_for(r, a, env, &r->via_until);
 	if (g) {
 		snprintf(r->via, sizeof(r->via), "grant:%lld", (long long)g);
 		return 1;

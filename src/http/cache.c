@@ -9,6 +9,9 @@
  * another process, moves the version and so retires every entry at once;
  * stale entries are dropped when met or pushed out by new ones.
  *
+ * An answer that also depends on the clock (a gate verdict) is kept with
+ * the moment it stops holding, and is not given out from then on.
+ *
  * Entries are keyed by the raw request target and the token id (a token's
  * role and scope never change, and both decide what a list shows). The
  * table is split into stripes, each with its own lock, an LRU list and a
@@ -31,6 +34,7 @@ struct entry {
 	struct entry *prev, *next; /* LRU, most recent first */
 	uint64_t hash;
 	int64_t token;
+	int64_t until; /* 0, or when the answer stops holding */
 	unsigned char version[SL_DATA_VERSION_LEN];
 	const char *content_type;
 	char etag[32];
@@ -145,7 +149,7 @@ static struct entry *find(struct stripe *s, uint64_t h, const char *key,
 }
 
 int sl_cache_get(const char *key, size_t len, int64_t token,
-		 const unsigned char version[SL_DATA_VERSION_LEN],
+		 const unsigned char version[SL_DATA_VERSION_LEN], int64_t now,
 		 struct sl_cached *out)
 {
 	uint64_t h = hash_of(key, len, token);
@@ -157,7 +161,8 @@ int sl_cache_get(const char *key, size_t len, int64_t token,
 		return 0;
 	pthread_mutex_lock(&s->lock);
 	e = find(s, h, key, len, token);
-	if (e && memcmp(e->version, version, SL_DATA_VERSION_LEN) != 0) {
+	if (e && (memcmp(e->version, version, SL_DATA_VERSION_LEN) != 0 ||
+		  (e->until && now >= e->until))) {
 		drop(s, e);
 		e = NULL;
 	}
@@ -179,7 +184,8 @@ int sl_cache_get(const char *key, size_t len, int64_t token,
 
 void sl_cache_put(const char *key, size_t len, int64_t token,
 		  const unsigned char version[SL_DATA_VERSION_LEN],
-		  const char *body, const char *content_type, const char *etag)
+		  int64_t until, const char *body, const char *content_type,
+		  const char *etag)
 {
 	size_t blen = strlen(body), elen = strlen(etag);
 	uint64_t h = hash_of(key, len, token);
@@ -194,6 +200,7 @@ void sl_cache_put(const char *key, size_t len, int64_t token,
 	memset(e, 0, sizeof(*e));
 	e->hash = h;
 	e->token = token;
+	e->until = until;
 	memcpy(e->version, version, SL_DATA_VERSION_LEN);
 	e->content_type = content_type;
 	memcpy(e->etag, etag, elen + 1);

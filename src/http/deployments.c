@@ -356,7 +356,7 @@ void sl_h_deploy_create(struct sl_req *r)
 		int allowed =
 			gated || override
 				? sl_gate_run(r, &tx, rel, env, target, r->now,
-					      override, checks, &err)
+					      override, checks, NULL, &err)
 				: 1;
 
 		if (allowed < 0) {
@@ -610,7 +610,7 @@ static int start_gate(struct sl_req *r, struct sl_tx *tx, const json_t *dep,
 	ok = sl_gate_run(r, tx, rel,
 			 json_string_value(json_object_get(dep, "environment")),
 			 json_string_value(json_object_get(dep, "target")),
-			 r->now, o, checks, err);
+			 r->now, o, checks, NULL, err);
 	json_decref(o);
 	json_decref(rel);
 	if (ok == 0) {

@@ -15,6 +15,7 @@
 #include "core/semver.h"
 #include "core/state.h"
 #include "core/validate.h"
+#include "http/cache.h"
 #include "http/governance.h"
 #include "http/handlers.h"
 
@@ -46,7 +47,22 @@ struct facts_mem {
 	char reject_comment[256];
 	json_t *keep; /* documents whose strings the facts borrow */
 	struct sl_db_rows rows[4];
+	/* The first moment after f.now at which the clock alone may change
+	 * a verdict (an approval expires, a window opens or closes, a soak
+	 * ends, ...); 0 when none is known within a year, and unsure when
+	 * one could not be worked out. */
+	int64_t edge;
+	int unsure;
 };
+
+/* Notes t as a moment the verdict may change at, if it is still ahead. */
+static void edge_at(struct facts_mem *m, int64_t t)
+{
+	if (t > m->f.now && (!m->edge || t < m->edge))
+		m->edge = t;
+}
+
+#define YEAR_US (366LL * 86400 * 1000000)
 
 static json_t *keep(struct facts_mem *m, json_t *v)
 {
@@ -99,6 +115,9 @@ static void gather_approvals(struct facts_mem *m, struct sl_tx *tx,
 		const char *decision = sl_db_text(rows, r, 3);
 		int64_t expires = sl_db_int(rows, r, 5);
 		int later = 0;
+
+		if (expires)
+			edge_at(m, expires);
 
 		/* Superseded by a later decision of the same person? */
 		for (size_t k = r + 1; k < rows->nrows; k++)
@@ -210,6 +229,8 @@ static void gather_change(struct facts_mem *m, struct sl_tx *tx,
 	m->f.cr_state = json_string_value(json_object_get(doc, "state"));
 	m->f.cr_window_start = sl_h_doc_time(doc, "window_start");
 	m->f.cr_window_end = sl_h_doc_time(doc, "window_end");
+	edge_at(m, m->f.cr_window_start);
+	edge_at(m, m->f.cr_window_end);
 	if (m->f.cr_class && strcmp(m->f.cr_class, "standard") == 0)
 		json_array_foreach(json_object_get(cr, "standard_types"), i,
 				   t) if (strcmp(json_string_value(t), type) ==
@@ -251,6 +272,23 @@ void sl_window_spec_of(const json_t *w, struct sl_window_spec *spec)
 		json_integer_value(json_object_get(w, "duration_minutes")) * 60;
 }
 
+/* When the window next opens or closes after at (within a year). */
+static void next_change(struct facts_mem *m, const struct sl_window_spec *spec,
+			int64_t at)
+{
+	struct sl_occurrence occ;
+	size_t n = 0;
+
+	if (sl_window_occurrences(spec, at, at + YEAR_US, &occ, 1, &n, NULL)) {
+		m->unsure = 1;
+		return;
+	}
+	if (n == 1) {
+		edge_at(m, occ.start_us);
+		edge_at(m, occ.end_us);
+	}
+}
+
 static void gather_windows(struct facts_mem *m, struct sl_tx *tx,
 			   const json_t *policy, const json_t *svc,
 			   const char *env, int64_t at, struct sl_error *err)
@@ -274,6 +312,7 @@ static void gather_windows(struct facts_mem *m, struct sl_tx *tx,
 			    &kind))
 			continue;
 		sl_window_spec_of(w, &spec);
+		next_change(m, &spec, at);
 		if (sl_window_covering(&spec, at, &occ, NULL) == 1) {
 			if (kind == SL_WIN_MAINTENANCE) {
 				m->f.in_maintenance = 1;
@@ -288,9 +327,8 @@ static void gather_windows(struct facts_mem *m, struct sl_tx *tx,
 			   m->f.maintenance_only) {
 			size_t n = 0;
 
-			if (sl_window_occurrences(&spec, at,
-						  at + 366LL * 86400 * 1000000,
-						  &occ, 1, &n, NULL) == 0 &&
+			if (sl_window_occurrences(&spec, at, at + YEAR_US, &occ,
+						  1, &n, NULL) == 0 &&
 			    n == 1 &&
 			    (!m->f.next_maintenance ||
 			     occ.start_us < m->f.next_maintenance))
@@ -334,6 +372,7 @@ static void gather_promotion(struct facts_mem *m, struct sl_tx *tx,
 		int64_t t = sl_h_doc_time(d, "finished_at");
 
 		m->f.lower_since = t ? t : sl_h_doc_time(d, "updated_at");
+		edge_at(m, m->f.lower_since + m->f.soak_us);
 	}
 }
 
@@ -437,7 +476,7 @@ static int check_override(struct sl_req *r, const json_t *policy,
 int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 		const char *env, const char *target, int64_t at,
 		const json_t *override, struct sl_gate_check *checks,
-		struct sl_error *err)
+		int64_t *until, struct sl_error *err)
 {
 	struct facts_mem *m = sl_xcalloc(1, sizeof(*m));
 	const char *service =
@@ -470,6 +509,8 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 	m->f.permitted = sl_http_allowed(r, SL_ACT_DEPLOY, env, service,
 					 m->perm_why, sizeof(m->perm_why));
 	m->f.permission_detail = m->perm_why;
+	if (m->f.permitted && r->via[0])
+		edge_at(m, r->via_until);
 	m->f.author = json_string_value(json_object_get(rel, "created_by"));
 	m->f.sod_approver_may_not_deploy = json_is_true(
 		json_object_get(json_object_get(policy, "segregation"),
@@ -497,6 +538,8 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 					     &m->f.in_progress, err))
 		goto out;
 	result = sl_gate_evaluate(&m->f, checks);
+	if (until)
+		*until = m->unsure ? -1 : m->edge;
 out:
 	for (size_t i = 0; i < 4; i++)
 		sl_db_rows_fini(&m->rows[i]);
@@ -563,6 +606,66 @@ const struct sl_field sl_gate_fields[] = {
 	{0},
 };
 
+/* Verdicts are kept in the read cache (cache.c) like the answers of read
+ * routes: keyed by the raw body and the token, at the data version read
+ * before any fact, until the first moment the clock may change them and
+ * never more than a minute. A body without "at" is judged at arrival, so
+ * a kept answer to it gets this request's moment as its "at". */
+#define GATE_KEEP_US (60LL * 1000000)
+#define GATE_KEY_MAX 2048
+
+static const char gate_key_prefix[] = "POST /v1/gates/check";
+
+/* The key's length, or 0 when the body is too long to be kept. */
+static size_t gate_key(const struct sl_req *r, char *key)
+{
+	size_t n = sizeof(gate_key_prefix); /* with its NUL */
+
+	if (n + r->body_len > GATE_KEY_MAX)
+		return 0;
+	memcpy(key, gate_key_prefix, n);
+	memcpy(key + n, r->body, r->body_len);
+	return n + r->body_len;
+}
+
+/* A kept verdict as this request's answer; 1 when there was one. */
+static int gate_cached(struct sl_req *r, const char *key, size_t len,
+		       const unsigned char *version, int restamp)
+{
+	struct sl_cached hit;
+	const char *at, *end;
+	char now[SL_TIME_BUF];
+	size_t head, nlen;
+
+	if (!sl_cache_get(key, len, r->actor.id, version, r->now, &hit))
+		return 0;
+	r->status = 200;
+	r->content_type = hit.content_type;
+	if (!restamp) {
+		r->reply = (char *)hit.body;
+		r->reply_ref = hit.ref;
+		return 1;
+	}
+	/* Keys are sorted: "allowed" then "at", whose value has no quote. */
+	at = strstr(hit.body, "\"at\":\"");
+	end = at ? strchr(at + 6, '"') : NULL;
+	if (!end) {
+		sl_cache_release(hit.ref);
+		r->status = 0;
+		return 0;
+	}
+	sl_time_format(r->now, now);
+	head = (size_t)(at + 6 - hit.body);
+	nlen = strlen(now);
+	r->reply = sl_xmalloc(hit.body_len + nlen + 1);
+	memcpy(r->reply, hit.body, head);
+	memcpy(r->reply + head, now, nlen);
+	memcpy(r->reply + head + nlen, end,
+	       hit.body_len - (size_t)(end - hit.body) + 1);
+	sl_cache_release(hit.ref);
+	return 1;
+}
+
 void sl_h_gate_check(struct sl_req *r)
 {
 	json_t *ref = json_object_get(r->json, "release");
@@ -572,10 +675,19 @@ void sl_h_gate_check(struct sl_req *r)
 	struct sl_gate_check checks[16];
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	int64_t at = r->now;
+	int64_t at = r->now, until = -1;
+	unsigned char version[SL_DATA_VERSION_LEN];
+	char key[GATE_KEY_MAX];
+	size_t klen = 0;
 	json_t *rel;
 	int allowed;
 
+	if (sl_cache_enabled() &&
+	    sl_store_data_version(sl_http_store(r), version)) {
+		klen = gate_key(r, key);
+		if (klen && gate_cached(r, key, klen, version, !at_s))
+			return;
+	}
 	if (at_s)
 		sl_time_parse(at_s, &at, "at", NULL);
 	if (sl_store_begin(sl_http_store(r), 0, &tx, &err)) {
@@ -591,16 +703,30 @@ void sl_h_gate_check(struct sl_req *r)
 	allowed = sl_gate_run(
 		r, &tx, rel, env,
 		json_string_value(json_object_get(r->json, "target")), at,
-		json_object_get(r->json, "override"), checks, &err);
+		json_object_get(r->json, "override"), checks, &until, &err);
 	sl_store_abort(&tx);
-	if (allowed < 0)
+	if (allowed < 0) {
 		sl_http_fail(r, &err);
-	else
-		sl_http_reply_json(
-			r, 200,
-			json_pack("{sb sO ss so so}", "allowed", allowed,
-				  "release", json_object_get(rel, "name"),
-				  "environment", env, "at", sl_h_time(at),
-				  "checks", sl_gate_json(checks)));
+		json_decref(rel);
+		return;
+	}
+	sl_http_reply_json(
+		r, 200,
+		json_pack("{sb sO ss so so so}", "allowed", allowed, "release",
+			  json_object_get(rel, "name"), "environment", env,
+			  "at", sl_h_time(at), "checks", sl_gate_json(checks),
+			  "valid_until",
+			  until > 0 ? sl_h_time(until) : json_null()));
 	json_decref(rel);
+	/* Kept unless the clock's effect is unknown or only a grant let the
+	 * token deploy; with "at" given, the clock matters only through a
+	 * grant, so the verdict holds while the data does. */
+	if (klen && until >= 0 && !r->via[0]) {
+		int64_t keep_until = r->now + GATE_KEEP_US;
+
+		if (!at_s && until > 0 && until < keep_until)
+			keep_until = until;
+		sl_cache_put(key, klen, r->actor.id, version, keep_until,
+			     r->reply, r->content_type, "");
+	}
 }

@@ -24,11 +24,15 @@ void sl_artifacts_digest(const json_t *release, char *out);
  * time at, for the request's actor, with an optional override object
  * ({"checks": [...], "reason": "..."}). Fills checks (sl_gate_count()
  * entries) and returns 1 when allowed, 0 when not, -1 when the facts
- * could not be read (err filled). */
+ * could not be read (err filled). until, when not NULL, gets the first
+ * moment after at when the clock alone may change the verdict (an
+ * approval or grant expires, a window opens or closes, a change window
+ * opens or closes, a soak ends): 0 when none within a year, -1 when one
+ * could not be worked out. Otherwise only a write can change it. */
 int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 		const char *env, const char *target, int64_t at,
 		const json_t *override, struct sl_gate_check *checks,
-		struct sl_error *err);
+		int64_t *until, struct sl_error *err);
 struct sl_window_spec;
 /* Points spec at a stored window document's fields (borrowed). */
 void sl_window_spec_of(const json_t *w, struct sl_window_spec *spec);

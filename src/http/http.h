@@ -87,6 +87,7 @@ struct sl_req {
 	struct sl_req *next; /* the writer's queue */
 	char allow[40];	     /* the methods the path allows, for a 405 */
 	char via[40];	     /* "grant:<id>" when only a grant allowed it */
+	int64_t via_until;   /* when that grant expires */
 	/* A cacheable read: its key (path and arguments) and the data
 	 * version read before the handler ran; cache_key_len is 0 when the
 	 * answer is not to be kept. */

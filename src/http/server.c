@@ -722,7 +722,7 @@ static int cached(struct sl_req *r)
 		return 0;
 	r->cache_key_len = k.len;
 	if (!sl_cache_get(r->cache_key, k.len, r->actor.id, r->cache_version,
-			  &hit))
+			  r->now, &hit))
 		return 0;
 	r->status = 200;
 	r->reply = (char *)hit.body;
@@ -771,7 +771,7 @@ static void dispatch(struct sl_req *r)
 	if (r->cache_key_len && r->status == 200 && !r->via[0] && r->reply &&
 	    r->content_type)
 		sl_cache_put(r->cache_key, r->cache_key_len, r->actor.id,
-			     r->cache_version, r->reply, r->content_type,
+			     r->cache_version, 0, r->reply, r->content_type,
 			     r->etag);
 }
 

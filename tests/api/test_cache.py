@@ -10,12 +10,16 @@ would not answer.
 - answers are kept per token: a scoped token never gets what an unscoped
   one was answered, and its refusals stay refusals;
 - query arguments are part of the key;
-- SHIPLOG_CACHE_MB=0 turns it off.
+- SHIPLOG_CACHE_MB=0 turns it off;
+- gate verdicts are kept the same way, per token and body, and also
+  stop being given out at the moment the clock may change them.
 """
+import datetime
 import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import SHIPLOGD, Daemon, check, eq, run_tests  # noqa: E402
@@ -162,6 +166,67 @@ def test_arguments_are_part_of_the_key(d):
     check(s in (200, 422) and s2 in (200, 422), (s, s2))
     eq(api(d, "GET", base + "&environment=" + envs[0], want=200), one,
        "still the first answer")
+
+
+def gate_check(d, body, token=None):
+    doc = api(d, "POST", "/v1/gates/check", body, 200, token=token)
+    return doc, {c["name"]: c["passed"] for c in doc["checks"]}
+
+
+def test_gate_verdicts_are_kept_until_a_write_or_the_clock_changes_them(d):
+    svc, envs = setup_world(d)
+    env = envs[0]
+    rel = api(d, "GET", "/v1/releases/%s@1.0.0" % svc, want=200)
+    api(d, "PUT", "/v1/environments/%s/policy" % env,
+        {"approvals": [{"group": "cab", "count": 1}]}, 200)
+    body = {"release": "%s@1.0.0" % svc, "environment": env}
+    first, _ = gate_check(d, body)
+    eq(first["allowed"], False, "no approval yet")
+    before = hits(d)
+    again, _ = gate_check(d, body)
+    eq(hits(d) - before, 1 if SQLITE else 0, "the second check is a hit")
+    check(again["at"] != first["at"], "each answer has its own moment")
+    eq(dict(again, at=None), dict(first, at=None), "the same verdict")
+    # With "at" given the kept answer is the same to the byte.
+    fixed = dict(body, at="2031-01-01T00:00:00Z")
+    eq(gate_check(d, fixed)[0], gate_check(d, fixed)[0], "fixed moment")
+
+    # A write is seen by the very next check.
+    approver = api(d, "POST", "/v1/tokens",
+                   {"name": uniq("tok"), "role": "approver",
+                    "groups": ["cab"]}, 201)["token"]
+    api(d, "POST", "/v1/releases/%d/approvals" % rel["id"],
+        {"environment": env, "decision": "approve"}, 201, token=approver)
+    eq(gate_check(d, body)[0]["allowed"], True, "approved")
+
+    # Another token's check of the same body is judged for that token.
+    scoped = api(d, "POST", "/v1/tokens",
+                 {"name": uniq("tok"), "role": "developer",
+                  "environments": [envs[1]]}, 201)["token"]
+    for _ in range(2):
+        doc, passed = gate_check(d, body, token=scoped)
+        eq((doc["allowed"], passed["permission"]), (False, False),
+           "out of the token's scope")
+
+    # The clock: a freeze that begins in two seconds.
+    start = (datetime.datetime.now(datetime.timezone.utc).replace(
+        microsecond=0) + datetime.timedelta(seconds=3))
+    api(d, "POST", "/v1/windows",
+        {"name": uniq("win"), "kind": "freeze", "environment": env,
+         "timezone": "UTC", "start": start.strftime("%Y-%m-%dT%H:%M:%S"),
+         "end": (start + datetime.timedelta(hours=1)).strftime(
+             "%Y-%m-%dT%H:%M:%S")}, 201)
+    doc, passed = gate_check(d, body)
+    eq((doc["allowed"], doc["valid_until"]),
+       (True, start.strftime("%Y-%m-%dT%H:%M:%SZ")), "open until then")
+    before = hits(d)
+    eq(gate_check(d, body)[0]["allowed"], True, "still open")
+    eq(hits(d) - before, 1 if SQLITE else 0, "kept while it holds")
+    wait = (start - datetime.datetime.now(datetime.timezone.utc))
+    time.sleep(max(0.0, wait.total_seconds()) + 0.2)
+    doc, passed = gate_check(d, body)
+    eq((doc["allowed"], passed["windows"]), (False, False),
+       "refused once the freeze has begun")
 
 
 def test_cache_off(d):

@@ -162,6 +162,20 @@ def test_policy_gate_check_and_approval_story(d):
     eq(doc["allowed"], True, "--json verdict")
 
 
+def test_gate_check_says_until_when_the_verdict_stands(d):
+    _, env, ref = setup(d)
+    start = (datetime.now(timezone.utc) + timedelta(hours=2)).replace(
+        microsecond=0)
+    api(d, "POST", "/v1/windows",
+        {"name": uniq("freeze"), "kind": "freeze", "environment": env,
+         "timezone": "UTC", "start": utc(start),
+         "end": utc(start + timedelta(hours=1))}, 201)
+    _, out, _ = run(d, "gate", "check", ref, env, want=0)
+    eq(out.splitlines()[-2:],
+       ["the verdict stands until %sZ unless something is recorded before"
+        % utc(start), "allowed"], "until and verdict lines")
+
+
 def test_gate_check_json_still_exits_1_when_not_allowed(d):
     _, env, ref = setup(d)
     api(d, "PUT", "/v1/environments/%s/policy" % env,

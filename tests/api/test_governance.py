@@ -87,6 +87,14 @@ def wall(t):
     return t.strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def parse_t(s):
+    """An RFC 3339 UTC time as the daemon writes it, with or without
+    microseconds."""
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if "." in s else "%Y-%m-%dT%H:%M:%SZ"
+    return datetime.datetime.strptime(s, fmt).replace(
+        tzinfo=datetime.timezone.utc)
+
+
 def mk_service(d, **extra):
     body = dict(name=uniq("svc"), owner="team-a", **extra)
     return api(d, "POST", "/v1/services", body, 201)["name"]
@@ -420,11 +428,14 @@ def test_approvals_expire(d):
     a = approve(d, rel, env, s)
     check(a["expires_at"] and a["expires_at"] > a["at"], a)
     t = now()
-    eq(gate(d, rel, env, at=iso(t + datetime.timedelta(hours=1)))
-       ["allowed"], True, "in an hour")
+    doc = gate(d, rel, env, at=iso(t + datetime.timedelta(hours=1)))
+    eq(doc["allowed"], True, "in an hour")
+    eq(doc["valid_until"], a["expires_at"], "holds until the approval "
+       "expires")
     doc = gate(d, rel, env, at=iso(t + datetime.timedelta(hours=3)))
     eq(verdict(doc, "approvals"),
        (False, "missing approvals: 0 of 1 from cab"), "expired")
+    eq(doc["valid_until"], None, "nothing ahead changes it by the clock")
 
 
 def test_approvals_are_void_after_the_artifacts_change(d):
@@ -563,15 +574,18 @@ def test_change_request_required(d):
     api(d, "PATCH", "/v1/change-requests/" + key,
         {"state": "approved", "window_start": iso(start),
          "window_end": iso(end)}, 200)
-    passed, detail = verdict(gate(d, rel, env), "change_request")
+    doc = gate(d, rel, env)
+    passed, detail = verdict(doc, "change_request")
     eq(passed, False, detail)
     check("does not cover now" in detail, detail)
+    eq(doc["valid_until"], iso(start), "holds until the window opens")
     eq(deploy(d, rel, env, want=409, status="in_progress")["detail"],
        detail, "deployment refused with the same sentence")
     doc = gate(d, rel, env, at=iso(t + datetime.timedelta(hours=3)))
     eq(verdict(doc, "change_request"),
        (True, "change request %s is approved and its window is open" % key),
        "covered")
+    eq(doc["valid_until"], iso(end), "holds until the window closes")
     # A standard change pre-approves the allowed types only.
     std = mk_change(d, **{"class": "standard", "state": "new"})
     patch = mk_release(d, version="1.0.1", type="patch", change_request=std)
@@ -617,16 +631,42 @@ def test_freeze_covering_now_refuses(d):
     w = mk_window(d, env, name="year-end", start=wall(start), end=wall(end),
                   reason="year end")
     want = "freeze 'year-end' is in force until %s" % iso(end)
-    eq(verdict(gate(d, rel, env), "windows"), (False, want), "freeze")
+    doc = gate(d, rel, env)
+    eq(verdict(doc, "windows"), (False, want), "freeze")
+    eq(doc["valid_until"], iso(end), "holds until the freeze ends")
     ref = deploy(d, rel, env, want=409, status="in_progress")
     eq(ref["detail"], want, "deployment refused")
     eq(deployments_of(d, rel), [], "nothing written")
     # After the freeze, and in another environment, it does not apply.
     eq(verdict(gate(d, rel, env, at=iso(end + datetime.timedelta(
         minutes=1))), "windows")[0], True, "after")
-    eq(gate(d, rel, mk_env(d))["allowed"], True, "other environment")
+    other = gate(d, rel, mk_env(d))
+    eq((other["allowed"], other["valid_until"]), (True, None),
+       "other environment")
     api(d, "DELETE", "/v1/windows/%d" % w["id"], want=204)
     eq(gate(d, rel, env)["allowed"], True, "deleted")
+
+
+def test_a_verdict_says_until_when_the_clock_leaves_it_standing(d):
+    env = mk_env(d)
+    rel = mk_release(d)
+    t = now()
+    start, end = t + datetime.timedelta(hours=2), t + datetime.timedelta(
+        hours=3)
+    mk_window(d, env, start=wall(start), end=wall(end))
+    doc = gate(d, rel, env)
+    eq((doc["allowed"], doc["valid_until"]), (True, iso(start)),
+       "allowed until the freeze begins")
+    doc = gate(d, rel, env, at=iso(start))
+    eq((doc["allowed"], doc["valid_until"]), (False, iso(end)),
+       "refused from its start until its end")
+    # A weekly window: the next change is the next occurrence's start.
+    env2 = mk_env(d)
+    mk_window(d, env2, kind="blackout", start=wall(start),
+              duration_minutes=30, rrule="FREQ=WEEKLY")
+    doc = gate(d, rel, env2, at=iso(start + datetime.timedelta(hours=1)))
+    eq((doc["allowed"], doc["valid_until"]),
+       (True, iso(start + datetime.timedelta(days=7))), "next week")
 
 
 def test_maintenance_only_allows_only_inside_maintenance(d):
@@ -731,6 +771,9 @@ def test_promotion_needs_success_below_and_soak(d):
     eq(passed, False, detail)
     check(detail.startswith("the release must soak in %s until " % lower)
           and "(30 minutes" in detail, detail)
+    eq(parse_t(gate(d, rel, higher)["valid_until"]),
+       parse_t(dep["finished_at"]) + datetime.timedelta(minutes=30),
+       "holds until the soak ends")
     fin = datetime.datetime.strptime(dep["finished_at"][:19],
                                      "%Y-%m-%dT%H:%M:%S")
     later = iso(fin + datetime.timedelta(minutes=31))
