@@ -16,7 +16,11 @@
  * that commit. With --threads 0 there are no clients: one thread inserts
  * B rows and commits, again and again - what the engine itself does on
  * one core with these pragmas, the ceiling of any durable design that
- * commits B rows at a time. Prints one line:
+ * commits B rows at a time. With --audit, each event also writes the other
+ * rows the daemon writes for it, in the same transaction: its deployment's
+ * document (~2 KB) read and rewritten, and the audit entry (the next
+ * gap-free seq) with that document before and after. rows then counts
+ * events. Prints one line:
  *   BASELINE batch=B threads=T rows=N seconds=S rows_per_s=R p50_us=N p99_us=N
  */
 #include <pthread.h>
@@ -31,8 +35,8 @@
 #define MAX_LAT	    (1 << 22)
 
 static sqlite3 *db;
-static sqlite3_stmt *ins;
-static int batch = 1, nthreads = 64;
+static sqlite3_stmt *ins, *aud, *dget, *dput;
+static int batch = 1, nthreads = 64, audit;
 static double seconds = 10;
 static volatile int stop_flag;
 
@@ -71,6 +75,44 @@ static void exec(const char *sql)
 		die(sql);
 }
 
+/* The deployment document's rewrite and the audit entry of one event:
+ * the old document is read, a new one written with the event's traffic
+ * figure and a new revision, both go into the audit entry. */
+static void insert_audited(const struct pending *p)
+{
+	static char after[4096];
+	const char *before;
+	char *at;
+	size_t n;
+
+	sqlite3_bind_int64(dget, 1, p->dep);
+	if (sqlite3_step(dget) != SQLITE_ROW)
+		die("deployment read");
+	before = (const char *)sqlite3_column_text(dget, 0);
+	n = strlen(before);
+	if (n >= sizeof(after))
+		die("deployment document too long");
+	memcpy(after, before, n + 1);
+	/* A new revision: the document changes in place, as an event's
+	 * update changes a few fields of it. */
+	at = strstr(after, "\"revision\":");
+	if (at)
+		at[11] = (char)('0' + (at[11] - '0' + 1) % 10);
+	sqlite3_bind_text(aud, 1, before, -1, SQLITE_TRANSIENT);
+	sqlite3_reset(dget);
+	sqlite3_bind_text(dput, 1, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(dput, 2, p->dep);
+	if (sqlite3_step(dput) != SQLITE_DONE)
+		die("deployment update");
+	sqlite3_reset(dput);
+	sqlite3_bind_int64(aud, 2, (int64_t)time(NULL) * 1000000);
+	sqlite3_bind_int64(aud, 3, p->dep);
+	sqlite3_bind_text(aud, 4, after, -1, SQLITE_STATIC);
+	if (sqlite3_step(aud) != SQLITE_DONE)
+		die("audit insert");
+	sqlite3_reset(aud);
+}
+
 static void insert(const struct pending *p)
 {
 	sqlite3_bind_int64(ins, 1, p->dep);
@@ -79,6 +121,8 @@ static void insert(const struct pending *p)
 	if (sqlite3_step(ins) != SQLITE_DONE)
 		die("insert");
 	sqlite3_reset(ins);
+	if (audit)
+		insert_audited(p);
 }
 
 /* Commits everything queued, up to batch rows per transaction, while
@@ -188,6 +232,49 @@ static void *client(void *arg)
 	return NULL;
 }
 
+/* The 1,000 deployments events go to, each with a document the size of a
+ * canary deployment's after a few traffic steps (~2 KB). */
+static void seed_deployments(void)
+{
+	char doc[4096];
+	sqlite3_stmt *put;
+	size_t n;
+
+	if (sqlite3_prepare_v2(db,
+			       "INSERT OR IGNORE INTO deployments (id, doc)"
+			       " VALUES (?1, ?2)",
+			       -1, &put, NULL) != SQLITE_OK)
+		die("prepare seed");
+	exec("BEGIN");
+	for (int64_t id = 1; id <= 1000; id++) {
+		n = (size_t)snprintf(
+			doc, sizeof(doc),
+			"{\"created_at\":\"2026-03-03T23:39:24.144893Z\","
+			"\"deployer\":\"ci-payments\",\"environment\":"
+			"\"preprod\",\"id\":%lld,\"pipeline_url\":\"https:"
+			"//ci.example.com/payments/svc-00000/pipelines/"
+			"3118300\",\"release_id\":1001,\"revision\":1,"
+			"\"service\":\"svc-00000\",\"status\":"
+			"\"in_progress\",\"strategy\":\"canary\","
+			"\"traffic\":[",
+			(long long)id);
+		for (int i = 0; i < 40; i++)
+			n += (size_t)snprintf(
+				doc + n, sizeof(doc) - n,
+				"%s{\"at\":\"2026-12-02T14:12:%02d.581156Z\","
+				"\"percent\":%d}",
+				i ? "," : "", i, (i * 7) % 101);
+		snprintf(doc + n, sizeof(doc) - n, "]}");
+		sqlite3_bind_int64(put, 1, id);
+		sqlite3_bind_text(put, 2, doc, -1, SQLITE_STATIC);
+		if (sqlite3_step(put) != SQLITE_DONE)
+			die("seed");
+		sqlite3_reset(put);
+	}
+	exec("COMMIT");
+	sqlite3_finalize(put);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -202,7 +289,13 @@ int main(int argc, char **argv)
 	struct timespec ts;
 	double t0, el;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--audit")) {
+			audit = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			break;
 		if (!strcmp(argv[i], "--db"))
 			path = argv[i + 1];
 		else if (!strcmp(argv[i], "--threads"))
@@ -211,10 +304,12 @@ int main(int argc, char **argv)
 			batch = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--seconds"))
 			seconds = atof(argv[i + 1]);
+		i++;
 	}
 	if (!path || nthreads < 0 || nthreads > MAX_THREADS || batch < 1) {
 		fprintf(stderr, "usage: sqlite_baseline --db PATH [--threads "
-				"64|0] [--batch 1] [--seconds 10]\n");
+				"64|0] [--batch 1] [--seconds 10] "
+				"[--audit]\n");
 		return 2;
 	}
 	lat = malloc(sizeof(*lat) * MAX_LAT);
@@ -229,7 +324,20 @@ int main(int argc, char **argv)
 	     " seq BIGINT NOT NULL,"
 	     " at BIGINT NOT NULL,"
 	     " doc TEXT NOT NULL,"
-	     " UNIQUE (deployment_id, seq));");
+	     " UNIQUE (deployment_id, seq));"
+	     "CREATE TABLE IF NOT EXISTS audit ("
+	     " seq BIGINT PRIMARY KEY,"
+	     " at BIGINT NOT NULL,"
+	     " actor TEXT NOT NULL,"
+	     " action TEXT NOT NULL,"
+	     " object_type TEXT NOT NULL,"
+	     " object_id TEXT NOT NULL,"
+	     " request_id TEXT,"
+	     " before TEXT,"
+	     " after TEXT);"
+	     "CREATE TABLE IF NOT EXISTS deployments ("
+	     " id INTEGER PRIMARY KEY,"
+	     " doc TEXT NOT NULL);");
 	if (sqlite3_prepare_v3(db,
 			       "INSERT INTO deployment_events (deployment_id,"
 			       " seq, at, doc) SELECT ?1, COALESCE(MAX(seq),"
@@ -238,6 +346,23 @@ int main(int argc, char **argv)
 			       -1, SQLITE_PREPARE_PERSISTENT, &ins,
 			       NULL) != SQLITE_OK)
 		die("prepare");
+	if (sqlite3_prepare_v3(db,
+			       "INSERT INTO audit (seq, at, actor, action,"
+			       " object_type, object_id, before, after)"
+			       " SELECT COALESCE(MAX(seq), 0) + 1, ?2,"
+			       " 'bench-admin', 'deployment.event',"
+			       " 'deployment', ?3, ?1, ?4 FROM audit",
+			       -1, SQLITE_PREPARE_PERSISTENT, &aud,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db, "SELECT doc FROM deployments WHERE id = ?1",
+			       -1, SQLITE_PREPARE_PERSISTENT, &dget,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(
+		    db, "UPDATE deployments SET doc = ?1 WHERE id = ?2", -1,
+		    SQLITE_PREPARE_PERSISTENT, &dput, NULL) != SQLITE_OK)
+		die("prepare audit");
+	if (audit)
+		seed_deployments();
 	t0 = now();
 	if (nthreads == 0) {
 		direct();
@@ -260,6 +385,9 @@ int main(int argc, char **argv)
 	       (double)total_rows / el, nlat ? lat[nlat / 2] : 0,
 	       nlat ? lat[nlat * 99 / 100] : 0);
 	sqlite3_finalize(ins);
+	sqlite3_finalize(aud);
+	sqlite3_finalize(dget);
+	sqlite3_finalize(dput);
 	sqlite3_close(db);
 	free(lat);
 	return 0;
