@@ -41,6 +41,14 @@ function common.init(args)
 	math.randomseed(os.time() * 1000 + tid * 7919)
 end
 
+-- Requests are formatted once, in init(), and request() picks one at
+-- random: formatting each one in Lua costs the load generator about as much
+-- as a cached answer costs the daemon, and wrk must not be what a figure
+-- measures.
+function common.pick(reqs)
+	return reqs[math.random(#reqs)]
+end
+
 -- percent-encoding for query values (service names are slugs, but keep
 -- the scripts honest)
 function common.q(s)

@@ -3,7 +3,7 @@
 -- answer is 200 whatever the verdict); nothing is written.
 package.path = debug.getinfo(1, "S").source:match("@?(.*/)") .. "?.lua;" .. package.path
 local common = require("common")
-local releases
+local reqs = {}
 local envs = { "dev", "test", "staging", "preprod", "production" }
 
 setup = common.setup
@@ -11,13 +11,15 @@ done = common.done
 
 function init(args)
 	common.init(args)
-	releases = common.read_lines(common.dir .. "/releases.txt")
 	common.headers["Content-Type"] = "application/json"
+	for _, r in ipairs(common.read_lines(common.dir .. "/releases.txt")) do
+		for _, e in ipairs(envs) do
+			reqs[#reqs + 1] = wrk.format("POST", "/v1/gates/check", common.headers,
+				string.format('{"release":"%s","environment":"%s"}', r, e))
+		end
+	end
 end
 
 function request()
-	local r = releases[math.random(#releases)]
-	local e = envs[math.random(#envs)]
-	return wrk.format("POST", "/v1/gates/check", common.headers,
-		string.format('{"release":"%s","environment":"%s"}', r, e))
+	return common.pick(reqs)
 end

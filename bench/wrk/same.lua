@@ -5,16 +5,16 @@
 -- Started as: wrk ... -s same.lua URL -- <dir> <token> <path>
 package.path = debug.getinfo(1, "S").source:match("@?(.*/)") .. "?.lua;" .. package.path
 local common = require("common")
-local path
+local req
 
 setup = common.setup
 done = common.done
 
 function init(args)
 	common.init(args)
-	path = args[3]
+	req = wrk.format("GET", args[3], common.headers)
 end
 
 function request()
-	return wrk.format("GET", path, common.headers)
+	return req
 end

@@ -1,17 +1,18 @@
 -- status.lua - GET /v1/status?service=<random service>
 package.path = debug.getinfo(1, "S").source:match("@?(.*/)") .. "?.lua;" .. package.path
 local common = require("common")
-local services
+local reqs = {}
 
 setup = common.setup
 done = common.done
 
 function init(args)
 	common.init(args)
-	services = common.read_lines(common.dir .. "/services.txt")
+	for _, s in ipairs(common.read_lines(common.dir .. "/services.txt")) do
+		reqs[#reqs + 1] = wrk.format("GET", "/v1/status?service=" .. common.q(s), common.headers)
+	end
 end
 
 function request()
-	local s = services[math.random(#services)]
-	return wrk.format("GET", "/v1/status?service=" .. common.q(s), common.headers)
+	return common.pick(reqs)
 end
