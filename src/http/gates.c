@@ -116,8 +116,7 @@ static void gather_approvals(struct facts_mem *m, struct sl_tx *tx,
 		int64_t expires = sl_db_int(rows, r, 5);
 		int later = 0;
 
-		if (expires)
-			edge_at(m, expires);
+		edge_at(m, expires); /* 0 (never) is not ahead */
 
 		/* Superseded by a later decision of the same person? */
 		for (size_t k = r + 1; k < rows->nrows; k++)
@@ -272,21 +271,23 @@ void sl_window_spec_of(const json_t *w, struct sl_window_spec *spec)
 		json_integer_value(json_object_get(w, "duration_minutes")) * 60;
 }
 
-/* When the window next opens or closes after at (within a year). */
-static void next_change(struct facts_mem *m, const struct sl_window_spec *spec,
-			int64_t at)
+/* The window's first occurrence still open at or starting after at,
+ * within a year, into next (1 when there is one); its start and end are
+ * moments the verdict may change at. */
+static int next_change(struct facts_mem *m, const struct sl_window_spec *spec,
+		       int64_t at, struct sl_occurrence *next)
 {
-	struct sl_occurrence occ;
 	size_t n = 0;
 
-	if (sl_window_occurrences(spec, at, at + YEAR_US, &occ, 1, &n, NULL)) {
+	if (sl_window_occurrences(spec, at, at + YEAR_US, next, 1, &n, NULL)) {
 		m->unsure = 1;
-		return;
+		return 0;
 	}
 	if (n == 1) {
-		edge_at(m, occ.start_us);
-		edge_at(m, occ.end_us);
+		edge_at(m, next->start_us);
+		edge_at(m, next->end_us);
 	}
+	return n == 1;
 }
 
 static void gather_windows(struct facts_mem *m, struct sl_tx *tx,
@@ -303,8 +304,9 @@ static void gather_windows(struct facts_mem *m, struct sl_tx *tx,
 	for (size_t i = 0; i < rows->nrows; i++) {
 		json_t *w = keep(m, sl_http_doc(sl_db_text(rows, i, 2)));
 		struct sl_window_spec spec;
-		struct sl_occurrence occ;
+		struct sl_occurrence occ, next;
 		enum sl_window_kind kind;
+		int has_next;
 
 		if (!window_applies(w, env, svc) ||
 		    sl_window_kind_parse(
@@ -312,7 +314,7 @@ static void gather_windows(struct facts_mem *m, struct sl_tx *tx,
 			    &kind))
 			continue;
 		sl_window_spec_of(w, &spec);
-		next_change(m, &spec, at);
+		has_next = next_change(m, &spec, at, &next);
 		if (sl_window_covering(&spec, at, &occ, NULL) == 1) {
 			if (kind == SL_WIN_MAINTENANCE) {
 				m->f.in_maintenance = 1;
@@ -324,15 +326,10 @@ static void gather_windows(struct facts_mem *m, struct sl_tx *tx,
 				m->f.block_until = occ.end_us;
 			}
 		} else if (kind == SL_WIN_MAINTENANCE &&
-			   m->f.maintenance_only) {
-			size_t n = 0;
-
-			if (sl_window_occurrences(&spec, at, at + YEAR_US, &occ,
-						  1, &n, NULL) == 0 &&
-			    n == 1 &&
-			    (!m->f.next_maintenance ||
-			     occ.start_us < m->f.next_maintenance))
-				m->f.next_maintenance = occ.start_us;
+			   m->f.maintenance_only && has_next &&
+			   (!m->f.next_maintenance ||
+			    next.start_us < m->f.next_maintenance)) {
+			m->f.next_maintenance = next.start_us;
 		}
 	}
 }
