@@ -16,6 +16,12 @@
 #include "store/db.h"
 
 #define CACHE_SIZE 256
+/* SQLite's page cache per connection, in KiB (its default is 2000). A
+ * daemon holds a connection per reader thread and per request thread, and
+ * the kernel's page cache holds the file behind them all. */
+#define PAGE_CACHE_KB 1024
+#define SL_STR_(x)    #x
+#define SL_STR(x)     SL_STR_(x)
 
 struct cached {
 	const char *sql;
@@ -148,8 +154,6 @@ static void sq_close(void *p)
 	sqlite3_close(c->db);
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
-	if (c->shm_map && c->shm_map != MAP_FAILED)
-		munmap((void *)c->shm_map, SHM_MAPPED);
 	free(c->path);
 	free(c);
 }
@@ -319,29 +323,92 @@ static void end_snapshot(struct conn *c)
  * count, checksums, or salts when the log restarts), and it is what
  * SQLite itself compares to learn whether its cached pages are still
  * good. It is read on every cacheable request, so the file's first page
- * is mapped (a read is a few loads, not a system call). SQLite shrinks
- * the file only when it opens it while no connection anywhere holds it;
- * this connection holds it from its first read (done here, before the
- * mapping) until it closes, so the mapping never outlives the bytes. */
+ * is mapped (a read is a few loads, not a system call).
+ *
+ * The descriptor behind a mapping is never closed: SQLite's locks on the
+ * file are POSIX locks, which belong to the process, and closing any
+ * descriptor of the file would drop every one of them. Another process
+ * opening the database would then find no holder, take the file over and
+ * shrink it under every mapping of it (SIGBUS). So a process maps each
+ * "-shm" file (one per file identity: a database deleted and created
+ * again gets a new one) once, for all its connections, and keeps it. The
+ * table is small: a process serves one database; tests open a few. A
+ * file that SQLite has since deleted frees its slot (the mapping stays).
+ * While a connection
+ * of this process is open SQLite holds the file (a connection reads the
+ * database, here, before the mapping), so it is not shrunk under us. */
+#define SHM_SLOTS 16
+
+static struct shm_slot {
+	dev_t dev;
+	ino_t ino;
+	int fd;
+	const void *map;
+} shm_slots[SHM_SLOTS];
+static pthread_mutex_t shm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A slot whose file is gone (no name left), or NULL. Under shm_lock. */
+static struct shm_slot *shm_free_slot(void)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < SHM_SLOTS; i++) {
+		struct shm_slot *s = &shm_slots[i];
+
+		if (!s->map)
+			return s;
+		/* Its mapping stays: a connection may still read it. */
+		if (fstat(s->fd, &st) == 0 && st.st_nlink == 0) {
+			close(s->fd);
+			s->map = NULL;
+			return s;
+		}
+	}
+	return NULL;
+}
+
 static const void *map_shm(struct conn *c)
 {
 	const char *db = sqlite3_db_filename(c->db, "main");
+	const void *m = MAP_FAILED;
+	struct shm_slot *slot;
 	char shm[4096];
 	struct stat st;
-	void *m = MAP_FAILED;
+	void *p;
 	int fd;
 
 	if (!db || !*db ||
 	    (size_t)snprintf(shm, sizeof(shm), "%s-shm", db) >= sizeof(shm) ||
 	    sqlite3_exec(c->db, "PRAGMA schema_version", NULL, NULL, NULL) !=
-		    SQLITE_OK)
+		    SQLITE_OK ||
+	    stat(shm, &st) != 0 || st.st_size < SHM_MAPPED)
 		return MAP_FAILED;
+	pthread_mutex_lock(&shm_lock);
+	for (size_t i = 0; i < SHM_SLOTS; i++)
+		if (shm_slots[i].map && shm_slots[i].dev == st.st_dev &&
+		    shm_slots[i].ino == st.st_ino) {
+			m = shm_slots[i].map;
+			goto out;
+		}
+	slot = shm_free_slot();
+	if (!slot)
+		goto out;
 	fd = open(shm, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return MAP_FAILED;
-	if (fstat(fd, &st) == 0 && st.st_size >= SHM_MAPPED)
-		m = mmap(NULL, SHM_MAPPED, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
+		goto out;
+	p = mmap(NULL, SHM_MAPPED, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED || fstat(fd, &st) != 0) {
+		/* Kept open all the same: see above. */
+		if (p != MAP_FAILED)
+			munmap(p, SHM_MAPPED);
+		goto out;
+	}
+	slot->dev = st.st_dev;
+	slot->ino = st.st_ino;
+	slot->fd = fd;
+	slot->map = m = p;
+out:
+	pthread_mutex_unlock(&shm_lock);
 	return m;
 }
 

@@ -12,7 +12,8 @@ would not answer.
 - query arguments are part of the key;
 - SHIPLOG_CACHE_MB=0 turns it off;
 - gate verdicts are kept the same way, per token and body, and also
-  stop being given out at the moment the clock may change them.
+  stop being given out at the moment the clock may change them;
+- the data version's mapping leaves SQLite's locks on the WAL index alone.
 """
 import datetime
 import os
@@ -227,6 +228,41 @@ def test_gate_verdicts_are_kept_until_a_write_or_the_clock_changes_them(d):
     doc, passed = gate_check(d, body)
     eq((doc["allowed"], passed["windows"]), (False, False),
        "refused once the freeze has begun")
+
+
+def test_the_daemon_keeps_sqlites_hold_on_the_wal_index(d):
+    """SQLite's locks on the "-shm" file are POSIX locks, owned by the
+    process: a descriptor of the file closed anywhere in the daemon (the
+    data version's mapping once did) drops them all, and the next process
+    to open the database takes the file over and shrinks it under the
+    daemon's mappings. The "dead man switch" byte (offset 128, SQLite's
+    os_unix.c) must stay share-locked by the daemon after its reads."""
+    if not SQLITE:
+        return
+    import fcntl
+    svc, _ = setup_world(d)
+    for _ in range(3):
+        api(d, "GET", "/v1/services/" + svc, want=200)
+        api(d, "GET", "/v1/services?limit=2", want=200)
+    fd = os.open(d.db + "-shm", os.O_RDWR)
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)
+        except OSError:
+            held = True
+        else:
+            held = False
+            fcntl.lockf(fd, fcntl.LOCK_UN, 1, 128)
+    finally:
+        os.close(fd)
+    check(held, "the daemon holds its shared lock on the WAL index")
+    # Another process opening the database leaves the daemon whole.
+    out = subprocess.run([SHIPLOGD, "token", "create", "--name", uniq("t"),
+                          "--role", "auditor", "--db", d.db],
+                         capture_output=True, text=True, timeout=30)
+    eq(out.returncode, 0, out.stderr)
+    api(d, "POST", "/v1/services", {"name": uniq("svc"), "owner": "x"}, 201)
+    eq(api(d, "GET", "/v1/services/" + svc, want=200)["name"], svc, "read")
 
 
 def test_cache_off(d):
