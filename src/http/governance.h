@@ -46,6 +46,9 @@ void sl_h_policy_get(struct sl_req *r);
 void sl_h_policy_put(struct sl_req *r);
 void sl_h_policy_versions(struct sl_req *r);
 void sl_h_gate_check(struct sl_req *r);
+/* A kept verdict for the request, when there is one (the route's cache
+ * hook); 1 when it answered. */
+int sl_h_gate_cached(struct sl_req *r);
 void sl_h_approval_create(struct sl_req *r);
 void sl_h_approval_list(struct sl_req *r);
 void sl_h_approval_withdraw(struct sl_req *r);

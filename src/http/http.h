@@ -39,6 +39,9 @@ struct sl_route {
 	const char *summary;
 	const struct sl_field *body; /* the request body's schema, if any */
 	int action;		     /* enum sl_action the route needs */
+	/* Answers from the read cache when it can (1), before the request
+	 * is handed to a reader; NULL for most routes. */
+	int (*cached)(struct sl_req *r);
 };
 
 extern const struct sl_route sl_routes[];
@@ -156,6 +159,7 @@ struct sl_store *sl_http_store(struct sl_req *r);
 struct sl_server_config {
 	const char *listen;
 	unsigned threads;
+	unsigned readers; /* reader threads, on SQLite (see server.c) */
 	struct sl_store *store;
 };
 struct sl_server;

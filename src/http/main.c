@@ -30,7 +30,7 @@
 
 static const char usage[] =
 	"usage: shiplogd [--listen HOST:PORT] [--db PATH|URI] [--threads N]\n"
-	"                [--token-file PATH]\n"
+	"                [--readers N] [--token-file PATH]\n"
 	"       shiplogd token create --name NAME --role ROLE [--db PATH]\n"
 	"\n"
 	"Runs the shiplog release-tracking server.\n"
@@ -47,6 +47,10 @@ static const char usage[] =
 	"                      run on, on SQLite, whose writes go to one\n"
 	"                      writer thread; 4 per CPU, at least 8, on\n"
 	"                      PostgreSQL)\n"
+	"  --readers N         SQLite: threads that run the reads the read\n"
+	"                      cache cannot answer, so a read waiting on\n"
+	"                      the disk holds no request thread (default 4\n"
+	"                      per request thread, at most 16)\n"
 	"  -h, --help          this text\n"
 	"  --version           print the version\n"
 	"\n"
@@ -320,12 +324,13 @@ int main(int argc, char **argv)
 		{"listen", required_argument, NULL, 'l'},
 		{"db", required_argument, NULL, 'd'},
 		{"threads", required_argument, NULL, 't'},
+		{"readers", required_argument, NULL, 'r'},
 		{"token-file", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
-	struct sl_server_config cfg = {"127.0.0.1:8080", 0, NULL};
+	struct sl_server_config cfg = {.listen = "127.0.0.1:8080"};
 	const char *db = "./shiplog.db";
 	struct sl_error err = {0};
 	struct sl_store *st = NULL;
@@ -361,6 +366,14 @@ int main(int argc, char **argv)
 			cfg.threads = (unsigned)atoi(optarg);
 			if (cfg.threads < 1 || cfg.threads > 256) {
 				fprintf(stderr, "shiplogd: --threads wants "
+						"1 to 256\n");
+				return 2;
+			}
+			break;
+		case 'r':
+			cfg.readers = (unsigned)atoi(optarg);
+			if (cfg.readers < 1 || cfg.readers > 256) {
+				fprintf(stderr, "shiplogd: --readers wants "
 						"1 to 256\n");
 				return 2;
 			}
@@ -422,6 +435,11 @@ int main(int argc, char **argv)
 		cfg.threads = sl_store_grouped(st)
 				      ? (unsigned)n
 				      : (unsigned)(n < 2 ? 8 : 4 * n);
+	}
+	if (!cfg.readers) {
+		/* Readers mostly wait on the disk, so more of them than
+		 * CPUs: that many reads are in flight at once. */
+		cfg.readers = 4 * cfg.threads < 16 ? 4 * cfg.threads : 16;
 	}
 	if (sl_server_start(&cfg, &srv, &err)) {
 		logj("error", err.message, "listen", cfg.listen);

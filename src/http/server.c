@@ -31,24 +31,44 @@ struct sl_server {
 	unsigned port;
 };
 
-/* The writer: on SQLite, every write request is handed to one thread
- * that runs the handlers back to back inside one store batch and COMMITs
- * once for all of them, then resumes their suspended connections. While
- * it syncs, new writes queue up without holding a request thread, so a
- * small pool serves reads with low latency and writes in large groups. */
+/* Two queues of suspended requests, on SQLite.
+ *
+ * The writer: every write request is handed to one thread that runs the
+ * handlers back to back inside one store batch and COMMITs once for all
+ * of them, then resumes their suspended connections. While it syncs, new
+ * writes queue up without holding a request thread, so a small pool
+ * serves reads with low latency and writes in large groups.
+ *
+ * The readers: a read the read cache cannot answer is handed to one of a
+ * few reader threads. A request thread serves many connections; were it
+ * to run a read that waits on the disk (a store larger than the memory
+ * the kernel keeps for it), every answer it could give from the cache
+ * would wait too. The readers wait on the disk side by side instead, and
+ * the request threads keep only the work that never blocks. */
 #define WRITER_BATCH_MAX 128
 
-struct writer {
-	pthread_t thread;
+struct queue {
 	pthread_mutex_t mu;
 	pthread_cond_t wake;
 	struct sl_req *head, *tail;
-	int stop, running;
+	int stop;
+};
+
+struct writer {
+	struct queue q;
+	pthread_t thread;
+};
+
+struct readers {
+	struct queue q;
+	pthread_t *threads;
+	unsigned n;
 };
 
 struct sl_app {
 	struct sl_store *store;
-	struct writer *writer; /* NULL when the engine does not group */
+	struct writer *writer;	 /* NULL when the engine does not group */
+	struct readers *readers; /* likewise */
 };
 
 static int64_t mono_ns(void)
@@ -587,67 +607,108 @@ static int idempotent_replay(struct sl_req *r)
 	return 1;
 }
 
-/* Suspends the request's connection and queues it for the writer; 0
- * (the caller runs the handler itself) when there is no writer or it is
- * stopping. */
-static int writer_take(struct sl_req *r)
+static void queue_init(struct queue *q)
 {
-	struct writer *w = r->app->writer;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->wake, NULL);
+}
 
-	if (!w)
+static void queue_fini(struct queue *q)
+{
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->wake);
+}
+
+/* Suspends the request's connection and queues it; 0 (the caller runs the
+ * handler itself) when there is no queue or it is stopping. */
+static int queue_take(struct queue *q, struct sl_req *r)
+{
+	if (!q)
 		return 0;
-	pthread_mutex_lock(&w->mu);
-	if (w->stop) {
-		pthread_mutex_unlock(&w->mu);
+	pthread_mutex_lock(&q->mu);
+	if (q->stop) {
+		pthread_mutex_unlock(&q->mu);
 		return 0;
 	}
 	r->queued = 1;
 	MHD_suspend_connection(r->conn);
 	r->next = NULL;
-	if (w->tail)
-		w->tail->next = r;
+	if (q->tail)
+		q->tail->next = r;
 	else
-		w->head = r;
-	w->tail = r;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->mu);
+		q->head = r;
+	q->tail = r;
+	pthread_cond_signal(&q->wake);
+	pthread_mutex_unlock(&q->mu);
 	return 1;
+}
+
+/* Waits for queued requests and takes up to max of them, as a list; NULL
+ * once the queue is stopping and empty (what was queued is still taken). */
+static struct sl_req *queue_pop(struct queue *q, int max)
+{
+	struct sl_req *batch, *r;
+	int n = 0;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->head && !q->stop)
+		pthread_cond_wait(&q->wake, &q->mu);
+	batch = q->head;
+	for (r = batch; r && ++n < max; r = r->next)
+		;
+	q->head = r ? r->next : NULL;
+	if (r)
+		r->next = NULL;
+	if (!q->head)
+		q->tail = NULL;
+	else
+		pthread_cond_signal(&q->wake); /* more for another thread */
+	pthread_mutex_unlock(&q->mu);
+	return batch;
+}
+
+/* Lets the queue's threads finish what was queued and end. */
+static void queue_stop(struct queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->stop = 1;
+	pthread_cond_broadcast(&q->wake);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* The answer of a queued request is ready: its connection sends it. */
+static void resume(struct sl_req *r)
+{
+	r->done = 1;
+	MHD_resume_connection(r->conn);
+}
+
+/* Runs the route's handler and keeps a cacheable answer. */
+static void handle(struct sl_req *r)
+{
+	r->route->handler(r);
+	if (!r->status)
+		sl_http_failf(r, SL_EINTERNAL, NULL, "handler set no reply");
+	if (r->cache_key_len && r->status == 200 && !r->via[0] && r->reply &&
+	    r->content_type)
+		sl_cache_put(r->cache_key, r->cache_key_len, r->actor.id,
+			     r->cache_version, 0, r->reply, r->content_type,
+			     r->etag);
 }
 
 static void *writer_run(void *arg)
 {
 	struct sl_app *app = arg;
-	struct writer *w = app->writer;
+	struct sl_req *batch, *r;
 
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		struct sl_req *batch, *r;
+	pthread_setname_np(pthread_self(), "shiplog-writer");
+	while ((batch = queue_pop(&app->writer->q, WRITER_BATCH_MAX))) {
 		struct sl_error err = {0};
 		enum sl_err rc;
-		int n = 0;
-
-		while (!w->head && !w->stop)
-			pthread_cond_wait(&w->wake, &w->mu);
-		if (!w->head && w->stop)
-			break;
-		/* Take what has queued, up to the batch size. */
-		batch = w->head;
-		for (r = batch; r && ++n < WRITER_BATCH_MAX; r = r->next)
-			;
-		w->head = r ? r->next : NULL;
-		if (r)
-			r->next = NULL;
-		if (!w->head)
-			w->tail = NULL;
-		pthread_mutex_unlock(&w->mu);
 
 		sl_store_batch_begin(app->store);
-		for (r = batch; r; r = r->next) {
-			r->route->handler(r);
-			if (!r->status)
-				sl_http_failf(r, SL_EINTERNAL, NULL,
-					      "handler set no reply");
-		}
+		for (r = batch; r; r = r->next)
+			handle(r);
 		rc = sl_store_batch_end(app->store, &err);
 		for (r = batch; r;) {
 			struct sl_req *next = r->next;
@@ -658,14 +719,23 @@ static void *writer_run(void *arg)
 				sl_http_failf(r, SL_EUNAVAIL, NULL,
 					      "the write could not be "
 					      "committed; retry");
-			r->done = 1;
-			MHD_resume_connection(r->conn);
+			resume(r);
 			r = next;
 		}
-		pthread_mutex_lock(&w->mu);
 	}
-	w->running = 0;
-	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void *reader_run(void *arg)
+{
+	struct sl_app *app = arg;
+	struct sl_req *r;
+
+	pthread_setname_np(pthread_self(), "shiplog-reader");
+	while ((r = queue_pop(&app->readers->q, 1))) {
+		handle(r);
+		resume(r);
+	}
 	return NULL;
 }
 
@@ -759,20 +829,18 @@ static void dispatch(struct sl_req *r)
 	if ((r->route->flags & SL_R_WRITE) && idempotent_replay(r))
 		return;
 	/* Writes go to the writer; a POST that only reads (the gate check)
-	 * runs here, beside the other reads. */
+	 * is a read like the others. */
 	if (strcmp(r->method, "GET") != 0 && r->route->action != SL_ACT_READ &&
-	    writer_take(r))
+	    queue_take(r->app->writer ? &r->app->writer->q : NULL, r))
 		return;
 	if ((r->route->flags & SL_R_CACHE) && cached(r))
 		return;
-	r->route->handler(r);
-	if (!r->status)
-		sl_http_failf(r, SL_EINTERNAL, NULL, "handler set no reply");
-	if (r->cache_key_len && r->status == 200 && !r->via[0] && r->reply &&
-	    r->content_type)
-		sl_cache_put(r->cache_key, r->cache_key_len, r->actor.id,
-			     r->cache_version, 0, r->reply, r->content_type,
-			     r->etag);
+	if (r->route->cached && r->route->cached(r))
+		return;
+	if (!(r->route->flags & SL_R_PUBLIC) &&
+	    queue_take(r->app->readers ? &r->app->readers->q : NULL, r))
+		return;
+	handle(r);
 }
 
 /* ---- libmicrohttpd glue ---- */
@@ -842,7 +910,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (!r->done) {
 		dispatch(r);
 		if (r->queued)
-			return MHD_YES; /* the writer resumes it */
+			return MHD_YES; /* its queue's thread resumes it */
 	}
 	if (r->reply_ref) {
 		/* A kept answer is sent from the cache itself. */
@@ -1051,14 +1119,28 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 	}
 	if (sl_store_grouped(cfg->store)) {
 		struct writer *w = sl_xcalloc(1, sizeof(*w));
+		struct readers *rd = sl_xcalloc(1, sizeof(*rd));
 
-		pthread_mutex_init(&w->mu, NULL);
-		pthread_cond_init(&w->wake, NULL);
-		w->running = 1;
+		queue_init(&w->q);
 		s->app->writer = w;
 		if (pthread_create(&w->thread, NULL, writer_run, s->app)) {
 			s->app->writer = NULL;
+			queue_fini(&w->q);
 			free(w);
+		}
+		queue_init(&rd->q);
+		rd->threads = sl_xcalloc(cfg->readers ? cfg->readers : 1,
+					 sizeof(*rd->threads));
+		s->app->readers = rd;
+		for (unsigned i = 0; i < cfg->readers; i++)
+			if (pthread_create(&rd->threads[rd->n], NULL,
+					   reader_run, s->app) == 0)
+				rd->n++;
+		if (!rd->n) {
+			s->app->readers = NULL;
+			queue_fini(&rd->q);
+			free(rd->threads);
+			free(rd);
 		}
 	}
 	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -1077,22 +1159,28 @@ void sl_server_stop(struct sl_server *s)
 	if (!s)
 		return;
 	MHD_quiesce_daemon(s->mhd);
+	/* Drain the queues (every queued write is committed and answered,
+	 * every queued read answered), then let late requests run inline. */
 	if (s->app->writer) {
-		struct writer *w = s->app->writer;
-
-		/* Drain the queue (every queued write is committed and
-		 * answered), then let late writes run inline. */
-		pthread_mutex_lock(&w->mu);
-		w->stop = 1;
-		pthread_cond_signal(&w->wake);
-		pthread_mutex_unlock(&w->mu);
-		pthread_join(w->thread, NULL);
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->wake);
+		queue_stop(&s->app->writer->q);
+		pthread_join(s->app->writer->thread, NULL);
+	}
+	if (s->app->readers) {
+		queue_stop(&s->app->readers->q);
+		for (unsigned i = 0; i < s->app->readers->n; i++)
+			pthread_join(s->app->readers->threads[i], NULL);
 	}
 	MHD_stop_daemon(s->mhd);
 	sl_reqlog_stop();
-	free(s->app->writer);
+	if (s->app->writer) {
+		queue_fini(&s->app->writer->q);
+		free(s->app->writer);
+	}
+	if (s->app->readers) {
+		queue_fini(&s->app->readers->q);
+		free(s->app->readers->threads);
+		free(s->app->readers);
+	}
 	free(s->app);
 	free(s);
 }

@@ -126,7 +126,8 @@ static enum sl_err sq_open(const char *uri, void **out, struct sl_error *err)
 	rc = sqlite3_exec(c->db,
 			  "PRAGMA journal_mode=WAL;"
 			  "PRAGMA synchronous=FULL;"
-			  "PRAGMA foreign_keys=ON;",
+			  "PRAGMA foreign_keys=ON;"
+			  "PRAGMA cache_size=-" SL_STR(PAGE_CACHE_KB) ";",
 			  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		enum sl_err e = fail(c->db, rc, err);

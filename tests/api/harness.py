@@ -71,8 +71,10 @@ def free_port():
 class Daemon:
     """A shiplogd process with its own temporary database."""
 
-    def __init__(self, db_dir=None, token=TOKEN):
+    def __init__(self, db_dir=None, token=TOKEN, args=(), env=None):
         self.own_dir = db_dir is None
+        self.extra_args = list(args)  # after the defaults: they win
+        self.extra_env = dict(env or {})
         self.dir = db_dir or tempfile.mkdtemp(prefix="shiplog-test-")
         self.backend = BACKEND
         self.pg_database = None
@@ -110,11 +112,12 @@ class Daemon:
     def start(self):
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
-        env = dict(os.environ, SHIPLOG_BOOTSTRAP_TOKEN=self.token)
+        env = dict(os.environ, SHIPLOG_BOOTSTRAP_TOKEN=self.token,
+                   **self.extra_env)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.log = open(self.log_path, "ab")
         args = [SHIPLOGD, "--listen", "127.0.0.1:%d" % self.port,
-                "--db", self.db, "--threads", "4"]
+                "--db", self.db, "--threads", "4"] + self.extra_args
         if self.pg_database:
             self._create_database()
             args += ["--token-file", self.token_file]
