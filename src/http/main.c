@@ -318,6 +318,20 @@ static void *leadership_run(void *arg)
 	return NULL;
 }
 
+/* A thread count option: 1 to 256, into *out; 0 (said on stderr) when
+ * the value is anything else. */
+static int thread_count(const char *option, const char *value, unsigned *out)
+{
+	int n = atoi(value);
+
+	if (n < 1 || n > 256) {
+		fprintf(stderr, "shiplogd: %s wants 1 to 256\n", option);
+		return 0;
+	}
+	*out = (unsigned)n;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -363,20 +377,12 @@ int main(int argc, char **argv)
 			db = optarg;
 			break;
 		case 't':
-			cfg.threads = (unsigned)atoi(optarg);
-			if (cfg.threads < 1 || cfg.threads > 256) {
-				fprintf(stderr, "shiplogd: --threads wants "
-						"1 to 256\n");
+			if (!thread_count("--threads", optarg, &cfg.threads))
 				return 2;
-			}
 			break;
 		case 'r':
-			cfg.readers = (unsigned)atoi(optarg);
-			if (cfg.readers < 1 || cfg.readers > 256) {
-				fprintf(stderr, "shiplogd: --readers wants "
-						"1 to 256\n");
+			if (!thread_count("--readers", optarg, &cfg.readers))
 				return 2;
-			}
 			break;
 		case 'T':
 			token_file = optarg;

@@ -21,6 +21,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -149,6 +150,13 @@ class Daemon:
         self.proc = None
         self.log.close()
         return rc
+
+    def cache_hits(self):
+        """The read cache's hit counter, from /metrics."""
+        _, _, text = self.request("GET", "/metrics")
+        m = re.search(r"^shiplog_read_cache_hits_total (\d+)$", text, re.M)
+        check(m, "hits counter in /metrics")
+        return int(m.group(1))
 
     def read_log(self):
         with open(self.log_path, "rb") as f:

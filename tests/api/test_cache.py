@@ -17,7 +17,6 @@ would not answer.
 """
 import datetime
 import os
-import re
 import subprocess
 import sys
 import time
@@ -39,13 +38,6 @@ def api(d, method, path, body=None, want=None, token=None):
     if want is not None:
         eq(status, want, "%s %s -> %s" % (method, path, doc))
     return doc
-
-
-def hits(d):
-    _, _, text = d.request("GET", "/metrics")
-    m = re.search(r"^shiplog_read_cache_hits_total (\d+)$", text, re.M)
-    check(m, "hits counter in /metrics")
-    return int(m.group(1))
 
 
 def setup_world(d):
@@ -72,7 +64,7 @@ def test_repeated_reads_are_hits_and_equal(d):
     deploy(d, svc, envs[0])
     path = "/v1/releases/%s@1.0.0" % svc
     s1, h1, first = d.request("GET", path)
-    before = hits(d)
+    before = d.cache_hits()
     s2, h2, second = d.request("GET", path)
     eq((s1, s2), (200, 200), "status")
     eq(second, first, "same document")
@@ -80,7 +72,7 @@ def test_repeated_reads_are_hits_and_equal(d):
     eq(h2.get("content-type"), h1.get("content-type"), "content type")
     check(h2.get("x-request-id") != h1.get("x-request-id"),
           "request ids are per request, not cached")
-    eq(hits(d) - before, 1 if SQLITE else 0, "one hit")
+    eq(d.cache_hits() - before, 1 if SQLITE else 0, "one hit")
 
 
 def test_writes_through_the_api_are_seen_at_once(d):
@@ -183,9 +175,9 @@ def test_gate_verdicts_are_kept_until_a_write_or_the_clock_changes_them(d):
     body = {"release": "%s@1.0.0" % svc, "environment": env}
     first, _ = gate_check(d, body)
     eq(first["allowed"], False, "no approval yet")
-    before = hits(d)
+    before = d.cache_hits()
     again, _ = gate_check(d, body)
-    eq(hits(d) - before, 1 if SQLITE else 0, "the second check is a hit")
+    eq(d.cache_hits() - before, 1 if SQLITE else 0, "the second check is a hit")
     check(again["at"] != first["at"], "each answer has its own moment")
     eq(dict(again, at=None), dict(first, at=None), "the same verdict")
     # With "at" given the kept answer is the same to the byte.
@@ -220,9 +212,9 @@ def test_gate_verdicts_are_kept_until_a_write_or_the_clock_changes_them(d):
     doc, passed = gate_check(d, body)
     eq((doc["allowed"], doc["valid_until"]),
        (True, start.strftime("%Y-%m-%dT%H:%M:%SZ")), "open until then")
-    before = hits(d)
+    before = d.cache_hits()
     eq(gate_check(d, body)[0]["allowed"], True, "still open")
-    eq(hits(d) - before, 1 if SQLITE else 0, "kept while it holds")
+    eq(d.cache_hits() - before, 1 if SQLITE else 0, "kept while it holds")
     wait = (start - datetime.datetime.now(datetime.timezone.utc))
     time.sleep(max(0.0, wait.total_seconds()) + 0.2)
     doc, passed = gate_check(d, body)
@@ -274,7 +266,7 @@ def test_cache_off(d):
             svc, _ = setup_world(off)
             for _ in range(3):
                 api(off, "GET", "/v1/services/" + svc, want=200)
-            eq(hits(off), 0, "no hits with SHIPLOG_CACHE_MB=0")
+            eq(off.cache_hits(), 0, "no hits with SHIPLOG_CACHE_MB=0")
     finally:
         os.environ.clear()
         os.environ.update(saved)

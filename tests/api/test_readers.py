@@ -14,7 +14,6 @@ it keeps answering its other connections (from the cache) meanwhile.
 """
 import os
 import random
-import re
 import subprocess
 import sys
 import threading
@@ -36,13 +35,6 @@ def api(d, method, path, body=None, want=None):
     if want is not None:
         eq(status, want, "%s %s -> %s" % (method, path, doc))
     return doc
-
-
-def hits(d):
-    _, _, text = d.request("GET", "/metrics")
-    m = re.search(r"^shiplog_read_cache_hits_total (\d+)$", text, re.M)
-    check(m, "hits counter in /metrics")
-    return int(m.group(1))
 
 
 def thread_names(d):
@@ -142,10 +134,10 @@ def test_a_kept_verdict_equals_one_a_reader_computes(_):
         gate = {"release": svc + "@1.1.0", "environment": envs[1],
                 "at": "2030-01-01T00:00:00Z"}
         first = api(d, "POST", "/v1/gates/check", gate, 200)
-        before = hits(d)
+        before = d.cache_hits()
         again = api(d, "POST", "/v1/gates/check", gate, 200)
         eq(again, first, "the kept verdict")
-        eq(hits(d) - before, 1 if SQLITE else 0, "answered from the cache")
+        eq(d.cache_hits() - before, 1 if SQLITE else 0, "answered from the cache")
         check("allowed" in first and first["checks"], "a verdict: %s" % first)
 
 
