@@ -24,7 +24,7 @@ SAN :=
 else ifeq ($(MODE),fuzzlib)
 OPT := -O1 -g
 else
-OPT := -O1 -g -fno-omit-frame-pointer
+OPT := -O1 -g -fno-omit-frame-pointer -DSL_FAULTS
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 CPPFLAGS := -D_GNU_SOURCE -Isrc -include src/core/banned.h

@@ -325,6 +325,14 @@ const char *sl_gate_name(size_t i)
 	return i < NCHECKS ? checks[i].name : NULL;
 }
 
+int sl_gate_index(const char *name)
+{
+	for (size_t i = 0; i < NCHECKS; i++)
+		if (strcmp(checks[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
 int sl_gate_overridable(const char *name)
 {
 	for (size_t i = 0; i < NCHECKS; i++)

@@ -94,6 +94,9 @@ struct sl_gate_check {
 	const char *name;
 	int passed;
 	int overridden;
+	/* The facts of this check could not be read: no verdict, and detail
+	 * says why. Set only when the gate answered no verdict at all. */
+	int unknown;
 	char detail[SL_GATE_DETAIL];
 };
 
@@ -104,6 +107,9 @@ const char *sl_gate_name(size_t i);
  * change_request, promotion, checklist); permission, segregation,
  * dependencies and concurrency never can. */
 int sl_gate_overridable(const char *name);
+
+/* The index of the named check, or -1. */
+int sl_gate_index(const char *name);
 
 /* Runs every check into out (sl_gate_count() entries); returns 1 when
  * all passed (or were overridden). */

@@ -31,16 +31,25 @@ static int in_list(const json_t *list, const char *s)
 	return 0;
 }
 
-/* The owner (team) of a service, or NULL. Caller frees. */
-static char *service_owner(struct sl_req *r, const char *service)
+/* The owner (team) of a service into *owner (NULL when none; caller
+ * frees); the store's error when it cannot be read. */
+static enum sl_err service_owner(struct sl_req *r, const char *service,
+				 char **owner_out, struct sl_error *err)
 {
 	struct sl_tx tx;
 	char *doc = NULL, *owner = NULL;
 	int64_t rev;
+	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, err);
 
-	if (sl_store_begin(sl_http_store(r), 0, &tx, NULL))
-		return NULL;
-	if (sl_store_service_get(&tx, service, &doc, &rev, NULL) == SL_OK) {
+	*owner_out = NULL;
+	if (rc)
+		return rc;
+	rc = sl_store_service_get(&tx, service, &doc, &rev, err);
+	if (rc && rc != SL_ENOTFOUND) {
+		sl_store_abort(&tx);
+		return rc;
+	}
+	if (rc == SL_OK) {
 		json_t *d = sl_http_doc(doc);
 		const char *o = json_string_value(json_object_get(d, "owner"));
 
@@ -56,12 +65,14 @@ static char *service_owner(struct sl_req *r, const char *service)
 	    json_is_string(json_object_get(r->json, "owner")))
 		owner = sl_xstrdup(
 			json_string_value(json_object_get(r->json, "owner")));
-	return owner;
+	*owner_out = owner;
+	return SL_OK;
 }
 
 /* 1 when the token's scope covers env and service (NULL = not at
- * issue). */
-static int in_scope(struct sl_req *r, const char *env, const char *service)
+ * issue), 0 when not, -1 when it cannot be told (err filled). */
+static int in_scope(struct sl_req *r, const char *env, const char *service,
+		    struct sl_error *err)
 {
 	json_t *scope;
 	int ok = 1;
@@ -76,9 +87,12 @@ static int in_scope(struct sl_req *r, const char *env, const char *service)
 		ok = 0;
 	if (ok && service &&
 	    json_array_size(json_object_get(scope, "teams")) > 0) {
-		char *owner = service_owner(r, service);
+		char *owner = NULL;
 
-		ok = in_list(json_object_get(scope, "teams"), owner);
+		if (service_owner(r, service, &owner, err))
+			ok = -1;
+		else
+			ok = in_list(json_object_get(scope, "teams"), owner);
 		free(owner);
 	}
 	if (!env && !service &&
@@ -91,19 +105,23 @@ static int in_scope(struct sl_req *r, const char *env, const char *service)
 	return ok;
 }
 
-/* A live grant of the token that allows a on env; its id (and when it
- * expires), or 0. */
-static int64_t grant_for(struct sl_req *r, enum sl_action a, const char *env,
-			 int64_t *expires)
+/* A live grant of the token that allows a on env: its id (and when it
+ * expires) into *id, 0 when none; the store's error when the grants
+ * cannot be read. */
+static enum sl_err grant_for(struct sl_req *r, enum sl_action a,
+			     const char *env, int64_t *id_out, int64_t *expires,
+			     struct sl_error *err)
 {
 	struct sl_db_rows rows = {0};
 	struct sl_tx tx;
 	int64_t id = 0;
+	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, err);
 
-	if (sl_store_begin(sl_http_store(r), 0, &tx, NULL))
-		return 0;
-	if (sl_store_grant_active(&tx, r->actor.id, r->now, &rows, NULL) ==
-	    SL_OK) {
+	*id_out = 0;
+	if (rc)
+		return rc;
+	rc = sl_store_grant_active(&tx, r->actor.id, r->now, &rows, err);
+	if (rc == SL_OK) {
 		for (size_t i = 0; i < rows.nrows && !id; i++) {
 			enum sl_role gr;
 
@@ -121,19 +139,36 @@ static int64_t grant_for(struct sl_req *r, enum sl_action a, const char *env,
 	}
 	sl_db_rows_fini(&rows);
 	sl_store_abort(&tx);
-	return id;
+	*id_out = id;
+	return rc;
 }
 
 int sl_http_allowed(struct sl_req *r, int a, const char *env,
 		    const char *service, char *why, size_t whylen)
 {
+	struct sl_error err = {0};
 	enum sl_role role;
 	int64_t g;
+	int scoped = 0;
 
 	if (sl_role_parse(r->actor.role, &role) == 0 &&
-	    sl_role_allows(role, a) && in_scope(r, env, service))
-		return 1;
-	g = grant_for(r, a, env, &r->via_until);
+	    sl_role_allows(role, a)) {
+		scoped = in_scope(r, env, service, &err);
+		if (scoped == 1)
+			return 1;
+	}
+	if (scoped >= 0 &&
+	    grant_for(r, a, env, &g, &r->via_until, &err) != SL_OK)
+		scoped = -1;
+	if (scoped < 0) {
+		/* What the token may do cannot be read: no answer. */
+		if (why)
+			snprintf(why, whylen,
+				 "the permissions of the token '%s' cannot be "
+				 "read: %s",
+				 r->actor.name, err.message);
+		return -1;
+	}
 	if (g) {
 		snprintf(r->via, sizeof(r->via), "grant:%lld", (long long)g);
 		return 1;
@@ -163,10 +198,12 @@ int sl_http_require(struct sl_req *r, int a, const char *env,
 		    const char *service)
 {
 	char why[300];
+	int ok = sl_http_allowed(r, a, env, service, why, sizeof(why));
 
-	if (sl_http_allowed(r, a, env, service, why, sizeof(why)))
+	if (ok > 0)
 		return 1;
-	sl_http_failf(r, SL_EFORBIDDEN, "permission", "%s", why);
+	sl_http_failf(r, ok < 0 ? SL_EUNAVAIL : SL_EFORBIDDEN, "permission",
+		      "%s", why);
 	return 0;
 }
 
@@ -180,9 +217,11 @@ int sl_http_may_somewhere(struct sl_req *r, int a)
 	if (sl_role_parse(r->actor.role, &role) == 0 && sl_role_allows(role, a))
 		return 1;
 	if (sl_store_begin(sl_http_store(r), 0, &tx, NULL))
-		return 0;
-	if (sl_store_grant_active(&tx, r->actor.id, r->now, &rows, NULL) ==
+		return -1;
+	if (sl_store_grant_active(&tx, r->actor.id, r->now, &rows, NULL) !=
 	    SL_OK)
+		any = -1;
+	else
 		for (size_t i = 0; i < rows.nrows; i++)
 			if (sl_role_parse(sl_db_text(&rows, i, 1), &role) ==
 				    0 &&
@@ -209,5 +248,5 @@ int sl_http_in_groups(struct sl_req *r, const char *group)
 
 int sl_http_sees(struct sl_req *r, const char *env, const char *service)
 {
-	return in_scope(r, env, service);
+	return in_scope(r, env, service, NULL);
 }

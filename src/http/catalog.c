@@ -354,7 +354,7 @@ void sl_h_service_list(struct sl_req *r)
 		sl_store_abort(&tx);
 	}
 	if (rc == SL_OK)
-		sl_h_scope_filter(r, &rows, 1, NULL, "name");
+		rc = sl_h_scope_filter(r, &rows, 1, NULL, "name", &err);
 	if (rc)
 		sl_http_fail(r, &err);
 	else
@@ -380,7 +380,7 @@ void sl_h_env_list(struct sl_req *r)
 		sl_store_abort(&tx);
 	}
 	if (rc == SL_OK)
-		sl_h_scope_filter(r, &rows, 1, "name", NULL);
+		rc = sl_h_scope_filter(r, &rows, 1, "name", NULL, &err);
 	if (rc)
 		sl_http_fail(r, &err);
 	else

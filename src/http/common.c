@@ -262,12 +262,12 @@ int sl_h_check_time(const char *s, const char *field, struct sl_error *err)
 	return sl_time_parse(s, &us, field, err);
 }
 
-void sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
-		       size_t doc_col, const char *env_key,
-		       const char *service_key)
+enum sl_err sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
+			      size_t doc_col, const char *env_key,
+			      const char *service_key, struct sl_error *err)
 {
 	if (!r->actor.scope)
-		return;
+		return SL_OK;
 	for (size_t i = 0; i < rows->nrows; i++) {
 		char **cell = &rows->cells[i * rows->ncols + doc_col];
 		json_t *d;
@@ -284,12 +284,18 @@ void sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
 					      json_object_get(d, service_key))
 				    : NULL);
 		json_decref(d);
+		if (sees < 0)
+			/* Unknown is not "not yours": no list at all. */
+			return sl_error_set(err, SL_EUNAVAIL, "",
+					    "the scope of the token cannot be "
+					    "read");
 		if (!sees) {
 			/* A NULL document is skipped by sl_h_list. */
 			free(*cell);
 			*cell = NULL;
 		}
 	}
+	return SL_OK;
 }
 
 void sl_h_reply_rows(struct sl_req *r, sl_rows_fn fn, size_t doc_col)

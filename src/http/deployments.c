@@ -360,8 +360,9 @@ void sl_h_deploy_create(struct sl_req *r)
 				: 1;
 
 		if (allowed < 0) {
-			rc = err.code;
-			goto abort;
+			sl_store_abort(&tx);
+			sl_gate_fail(r, checks, &err);
+			goto out;
 		}
 		if (!allowed && gated) {
 			sl_store_abort(&tx);
@@ -524,7 +525,8 @@ void sl_h_deploy_list(struct sl_req *r)
 		sl_store_abort(&tx);
 	}
 	if (rc == SL_OK)
-		sl_h_scope_filter(r, &rows, 1, "environment", "service");
+		rc = sl_h_scope_filter(r, &rows, 1, "environment", "service",
+				       &err);
 	if (rc == SL_ENOTFOUND) {
 		/* An unknown release filter matches nothing. */
 		sl_http_reply(r, 200,
@@ -582,8 +584,8 @@ static int dep_open(struct sl_req *r, struct sl_tx *tx, int64_t id,
 
 /* A queued deployment starting runs the gates again (checklists, windows
  * and approvals may have changed since it was queued), with the override
- * it was created under. 1 allowed; 0 refused (replied 409 and rolled
- * back); -1 with err. */
+ * it was created under. 1 allowed; 0 refused or undecidable (replied 409
+ * or 503 and rolled back); -1 with err. */
 static int start_gate(struct sl_req *r, struct sl_tx *tx, const json_t *dep,
 		      struct sl_error *err)
 {
@@ -616,6 +618,10 @@ static int start_gate(struct sl_req *r, struct sl_tx *tx, const json_t *dep,
 	if (ok == 0) {
 		sl_store_abort(tx);
 		sl_gate_refuse(r, checks);
+	} else if (ok < 0 && sl_gate_unknown(checks, err)) {
+		sl_store_abort(tx);
+		sl_gate_fail(r, checks, err);
+		ok = 0;
 	}
 	return ok;
 }
@@ -810,8 +816,11 @@ void sl_h_deploy_rollback(struct sl_req *r)
 			if (json_is_string(tv)) {
 				snprintf(ref, sizeof(ref), "%s@%s", service,
 					 json_string_value(tv));
-				if (sl_h_release_ref(&tx, ref, &rid, NULL))
+				rc = sl_h_release_ref(&tx, ref, &rid, &err);
+				if (rc == SL_ENOTFOUND) {
+					rc = SL_OK;
 					rid = 0;
+				}
 			}
 			json_decref(o);
 		}
@@ -1009,7 +1018,10 @@ void sl_h_status(struct sl_req *r)
 			 sl_db_text(&rows, rows.nrows - 1, 0),
 			 sl_db_text(&rows, rows.nrows - 1, 1),
 			 sl_db_text(&rows, rows.nrows - 1, 2));
-	sl_h_scope_filter(r, &rows, 3, "environment", "service");
+	if (sl_h_scope_filter(r, &rows, 3, "environment", "service", &err)) {
+		sl_http_fail(r, &err);
+		goto out;
+	}
 	sl_http_reply(r, 200,
 		      sl_h_list(&rows, 3,
 				rows.nrows == (size_t)f.limit ? next : NULL));

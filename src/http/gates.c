@@ -6,6 +6,7 @@
  * them to core/gate.c. POST /v1/gates/check answers the verdict; starting
  * a deployment runs the same function and refuses with the same list. */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +54,31 @@ struct facts_mem {
 	 * one could not be worked out. */
 	int64_t edge;
 	int unsure;
+	/* Checks whose facts could not be read, and why (the first reason
+	 * of each); any of them means no verdict. */
+	int unread[16];
+	char unread_why[16][200];
+	int nunread;
 };
+
+/* Notes that the facts of the named check (or of every check, for
+ * "all") could not be read; returns the error's code. */
+static enum sl_err unread(struct facts_mem *m, const char *check,
+			  const struct sl_error *e)
+{
+	for (size_t i = 0; i < sl_gate_count(); i++) {
+		if (strcmp(check, "all") != 0 &&
+		    strcmp(check, sl_gate_name(i)) != 0)
+			continue;
+		if (!m->unread[i]) {
+			m->unread[i] = 1;
+			m->nunread++;
+			snprintf(m->unread_why[i], sizeof(m->unread_why[i]),
+				 "%s", e->message);
+		}
+	}
+	return e->code ? e->code : SL_EUNAVAIL;
+}
 
 /* Notes t as a moment the verdict may change at, if it is still ahead. */
 static void edge_at(struct facts_mem *m, int64_t t)
@@ -80,11 +105,12 @@ static json_t *load_doc(struct facts_mem *m, char *text)
 
 /* Approvals: the latest decision of each approver counts when it is not
  * withdrawn, not expired and made on today's artifacts. */
-static void gather_approvals(struct facts_mem *m, struct sl_tx *tx,
-			     const json_t *policy, const json_t *rel,
-			     const char *env, const char *actor, int64_t at,
-			     struct sl_error *err)
+static enum sl_err gather_approvals(struct facts_mem *m, struct sl_tx *tx,
+				    const json_t *policy, const json_t *rel,
+				    const char *env, const char *actor,
+				    int64_t at)
 {
+	struct sl_error e = {0};
 	struct sl_db_rows *rows = &m->rows[0];
 	char digest[65];
 	json_t *groups = json_object_get(policy, "approvals"), *g;
@@ -95,8 +121,11 @@ static void gather_approvals(struct facts_mem *m, struct sl_tx *tx,
 	sl_artifacts_digest(rel, digest);
 	if (sl_store_approval_list(
 		    tx, json_integer_value(json_object_get(rel, "id")), env,
-		    rows, err))
-		return;
+		    rows, &e)) {
+		/* Who approved also decides segregation of duties. */
+		unread(m, "segregation", &e);
+		return unread(m, "approvals", &e);
+	}
 	json_array_foreach(groups, i, g)
 	{
 		if (i >= MAX_GROUPS)
@@ -162,12 +191,14 @@ static void gather_approvals(struct facts_mem *m, struct sl_tx *tx,
 				 n ? ", " : "", who);
 		}
 	}
+	return SL_OK;
 }
 
-static void gather_checklist(struct facts_mem *m, struct sl_tx *tx,
-			     const json_t *policy, const json_t *rel,
-			     const char *env, struct sl_error *err)
+static enum sl_err gather_checklist(struct facts_mem *m, struct sl_tx *tx,
+				    const json_t *policy, const json_t *rel,
+				    const char *env)
 {
+	struct sl_error e = {0};
 	struct sl_db_rows *done = &m->rows[1];
 	const char *type = json_string_value(json_object_get(rel, "type"));
 	json_t *lists = json_object_get(policy, "checklists"), *l, *item;
@@ -175,8 +206,8 @@ static void gather_checklist(struct facts_mem *m, struct sl_tx *tx,
 
 	if (sl_store_checklist_list(
 		    tx, json_integer_value(json_object_get(rel, "id")), env,
-		    done, err))
-		return;
+		    done, &e))
+		return unread(m, "checklist", &e);
 	json_array_foreach(lists, i, l)
 	{
 		json_t *types = json_object_get(l, "release_types"), *t;
@@ -202,11 +233,14 @@ static void gather_checklist(struct facts_mem *m, struct sl_tx *tx,
 		}
 	}
 	m->f.missing = m->missing;
+	return SL_OK;
 }
 
-static void gather_change(struct facts_mem *m, struct sl_tx *tx,
-			  const json_t *policy, const json_t *rel)
+static enum sl_err gather_change(struct facts_mem *m, struct sl_tx *tx,
+				 const json_t *policy, const json_t *rel)
 {
+	struct sl_error e = {0};
+	enum sl_err rc;
 	json_t *cr = json_object_get(policy, "change_request"), *t;
 	const char *key =
 		json_string_value(json_object_get(rel, "change_request"));
@@ -219,9 +253,12 @@ static void gather_change(struct facts_mem *m, struct sl_tx *tx,
 	m->f.cr_required = json_is_true(json_object_get(cr, "required"));
 	m->f.cr_key = key;
 	if (!m->f.cr_required || !key)
-		return;
-	if (sl_store_change_get(tx, key, &text, &rev, NULL))
-		return;
+		return SL_OK;
+	rc = sl_store_change_get(tx, key, &text, &rev, &e);
+	if (rc == SL_ENOTFOUND)
+		return SL_OK; /* the check says it is missing */
+	if (rc)
+		return unread(m, "change_request", &e);
 	doc = load_doc(m, text);
 	m->f.cr_found = 1;
 	m->f.cr_class = json_string_value(json_object_get(doc, "class"));
@@ -234,6 +271,7 @@ static void gather_change(struct facts_mem *m, struct sl_tx *tx,
 		json_array_foreach(json_object_get(cr, "standard_types"), i,
 				   t) if (strcmp(json_string_value(t), type) ==
 					  0) m->f.cr_preapproved = 1;
+	return SL_OK;
 }
 
 /* 1 when a window document applies to env and the release's service. */
@@ -290,32 +328,55 @@ static int next_change(struct facts_mem *m, const struct sl_window_spec *spec,
 	return n == 1;
 }
 
-static void gather_windows(struct facts_mem *m, struct sl_tx *tx,
-			   const json_t *policy, const json_t *svc,
-			   const char *env, int64_t at, struct sl_error *err)
+static enum sl_err gather_windows(struct facts_mem *m, struct sl_tx *tx,
+				  const json_t *policy, const json_t *svc,
+				  const char *env, int64_t at)
 {
 	struct sl_db_rows *rows = &m->rows[2];
+	struct sl_error e = {0};
 
 	m->f.maintenance_only = strcmp(json_string_value(json_object_get(
 					       policy, "windows_mode")),
 				       "maintenance_only") == 0;
-	if (sl_store_window_list(tx, rows, err))
-		return;
+	if (sl_store_window_list(tx, rows, &e))
+		return unread(m, "windows", &e);
 	for (size_t i = 0; i < rows->nrows; i++) {
 		json_t *w = keep(m, sl_http_doc(sl_db_text(rows, i, 2)));
 		struct sl_window_spec spec;
 		struct sl_occurrence occ, next;
 		enum sl_window_kind kind;
-		int has_next;
+		struct sl_error we = {0};
+		int has_next, covers;
 
-		if (!window_applies(w, env, svc) ||
-		    sl_window_kind_parse(
-			    json_string_value(json_object_get(w, "kind")),
-			    &kind))
+		if (!window_applies(w, env, svc))
 			continue;
+		if (sl_window_kind_parse(
+			    json_string_value(json_object_get(w, "kind")),
+			    &kind)) {
+			sl_error_set(
+				&we, SL_EUNAVAIL, "kind",
+				"the window '%s' has an unknown kind",
+				json_string_value(json_object_get(w, "name")));
+			unread(m, "windows", &we);
+			continue;
+		}
 		sl_window_spec_of(w, &spec);
 		has_next = next_change(m, &spec, at, &next);
-		if (sl_window_covering(&spec, at, &occ, NULL) == 1) {
+		covers = sl_window_covering(&spec, at, &occ, &we);
+		if (covers < 0) {
+			/* A window that cannot be worked out is not taken
+			 * to be closed. */
+			struct sl_error ue = {0};
+
+			sl_error_set(
+				&ue, SL_EUNAVAIL, "windows",
+				"the window '%s' cannot be evaluated: %s",
+				json_string_value(json_object_get(w, "name")),
+				we.message);
+			unread(m, "windows", &ue);
+			continue;
+		}
+		if (covers == 1) {
 			if (kind == SL_WIN_MAINTENANCE) {
 				m->f.in_maintenance = 1;
 			} else if (!m->f.block_name ||
@@ -332,12 +393,15 @@ static void gather_windows(struct facts_mem *m, struct sl_tx *tx,
 			m->f.next_maintenance = next.start_us;
 		}
 	}
+	return m->unread[sl_gate_index("windows")] ? SL_EUNAVAIL : SL_OK;
 }
 
-static void gather_promotion(struct facts_mem *m, struct sl_tx *tx,
-			     const json_t *policy, const json_t *rel,
-			     const json_t *envdoc, struct sl_error *err)
+static enum sl_err gather_promotion(struct facts_mem *m, struct sl_tx *tx,
+				    const json_t *policy, const json_t *rel,
+				    const json_t *envdoc)
 {
+	struct sl_error e = {0};
+	enum sl_err rc;
 	struct sl_db_rows *envs = &m->rows[3];
 	int64_t rank = json_integer_value(json_object_get(envdoc, "rank"));
 	int64_t best = -1;
@@ -348,12 +412,13 @@ static void gather_promotion(struct facts_mem *m, struct sl_tx *tx,
 	m->f.soak_us =
 		json_integer_value(json_object_get(policy, "soak_minutes")) *
 		60 * 1000000;
-	if (!m->f.promotion_required ||
-	    sl_store_environment_list(tx, envs, err))
-		return;
+	if (!m->f.promotion_required)
+		return SL_OK;
+	if (sl_store_environment_list(tx, envs, &e))
+		return unread(m, "promotion", &e);
 	for (size_t i = 0; i < envs->nrows; i++) {
-		json_t *e = keep(m, sl_http_doc(sl_db_text(envs, i, 1)));
-		int64_t r = json_integer_value(json_object_get(e, "rank"));
+		json_t *ed = keep(m, sl_http_doc(sl_db_text(envs, i, 1)));
+		int64_t r = json_integer_value(json_object_get(ed, "rank"));
 
 		if (r < rank && r > best) {
 			best = r;
@@ -361,22 +426,30 @@ static void gather_promotion(struct facts_mem *m, struct sl_tx *tx,
 		}
 	}
 	if (!m->f.lower_env)
-		return;
-	if (sl_store_release_success_in(
-		    tx, json_integer_value(json_object_get(rel, "id")),
-		    m->f.lower_env, &text, NULL) == SL_OK) {
+		return SL_OK;
+	rc = sl_store_release_success_in(
+		tx, json_integer_value(json_object_get(rel, "id")),
+		m->f.lower_env, &text, &e);
+	if (rc == SL_ENOTFOUND)
+		return SL_OK; /* it has not succeeded there: the check says so
+			       */
+	if (rc)
+		return unread(m, "promotion", &e);
+	{
 		json_t *d = load_doc(m, text);
 		int64_t t = sl_h_doc_time(d, "finished_at");
 
 		m->f.lower_since = t ? t : sl_h_doc_time(d, "updated_at");
 		edge_at(m, m->f.lower_since + m->f.soak_us);
 	}
+	return SL_OK;
 }
 
-static void gather_deps(struct facts_mem *m, struct sl_tx *tx,
-			const json_t *rel, const char *env)
+static enum sl_err gather_deps(struct facts_mem *m, struct sl_tx *tx,
+			       const json_t *rel, const char *env)
 {
 	json_t *deps = json_object_get(rel, "dependencies"), *d;
+	enum sl_err out = SL_OK;
 	size_t i;
 
 	json_array_foreach(deps, i, d)
@@ -384,6 +457,8 @@ static void gather_deps(struct facts_mem *m, struct sl_tx *tx,
 		struct sl_gate_dep *g;
 		struct sl_db_rows rows = {0};
 		struct sl_range *range = NULL;
+		struct sl_error e = {0};
+		enum sl_err rc;
 
 		if (i >= MAX_DEPS)
 			break;
@@ -392,9 +467,11 @@ static void gather_deps(struct facts_mem *m, struct sl_tx *tx,
 		g->range = json_string_value(json_object_get(d, "range"));
 		m->f.ndeps = i + 1;
 		if (sl_range_parse(g->range, &range, NULL))
-			continue;
-		if (sl_store_running_in(tx, g->service, env, &rows, NULL) ==
-		    SL_OK) {
+			continue; /* never satisfied: the check refuses */
+		rc = sl_store_running_in(tx, g->service, env, &rows, &e);
+		if (rc && rc != SL_ENOTFOUND)
+			out = unread(m, "dependencies", &e);
+		if (rc == SL_OK) {
 			for (size_t k = 0; k < rows.nrows && !g->satisfied;
 			     k++) {
 				json_t *doc = keep(m, sl_http_doc(sl_db_text(
@@ -416,6 +493,7 @@ static void gather_deps(struct facts_mem *m, struct sl_tx *tx,
 		sl_range_free(range);
 	}
 	m->f.deps = m->deps;
+	return out;
 }
 
 /* An override is valid only for an emergency release, from a role the
@@ -481,30 +559,50 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 	char *text = NULL;
 	int64_t rev, version;
 	json_t *policy = NULL, *envdoc, *svc = NULL;
-	int result = -1;
+	struct sl_error e = {0};
+	enum sl_err rc;
+	int result = -1, permitted;
 
 	(void)target;
+	memset(checks, 0, sl_gate_count() * sizeof(*checks));
 	m->keep = json_array();
 	m->f.now = at;
 	m->f.environment = env;
 	m->f.actor = r->actor.name;
-	if (sl_store_environment_get(tx, env, &text, &rev, err)) {
-		if (err->code == SL_ENOTFOUND)
-			sl_error_set(err, SL_EINVAL, "environment",
-				     "environment '%s' does not exist", env);
+	/* What every check stands on: without it, nothing is gathered. */
+	rc = sl_store_environment_get(tx, env, &text, &rev, &e);
+	if (rc == SL_ENOTFOUND) {
+		sl_error_set(err, SL_EINVAL, "environment",
+			     "environment '%s' does not exist", env);
 		goto out;
 	}
+	if (rc) {
+		unread(m, "all", &e);
+		goto unreadable;
+	}
 	envdoc = load_doc(m, text);
-	if (sl_store_service_get(tx, service, &text, &rev, err) == SL_OK)
+	policy = sl_policy_load(tx, env, &version, &e);
+	if (!policy) {
+		unread(m, "all", &e);
+		goto unreadable;
+	}
+	/* The service's tags say which windows apply. */
+	rc = sl_store_service_get(tx, service, &text, &rev, &e);
+	if (rc == SL_OK)
 		svc = load_doc(m, text);
-	policy = sl_policy_load(tx, env, &version, err);
-	if (!policy)
-		goto out;
+	else if (rc != SL_ENOTFOUND)
+		unread(m, "windows", &e);
 	if (check_override(r, policy, rel, override, m, err))
 		goto out;
 
-	m->f.permitted = sl_http_allowed(r, SL_ACT_DEPLOY, env, service,
-					 m->perm_why, sizeof(m->perm_why));
+	permitted = sl_http_allowed(r, SL_ACT_DEPLOY, env, service, m->perm_why,
+				    sizeof(m->perm_why));
+	if (permitted < 0) {
+		sl_error_set(&e, SL_EUNAVAIL, "permission", "%s", m->perm_why);
+		unread(m, "permission", &e);
+		permitted = 0;
+	}
+	m->f.permitted = permitted;
 	m->f.permission_detail = m->perm_why;
 	if (m->f.permitted && r->via[0])
 		edge_at(m, r->via_until);
@@ -515,11 +613,13 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 	m->f.sod_deployer_may_not_be_author = json_is_true(
 		json_object_get(json_object_get(policy, "segregation"),
 				"deployer_may_not_be_author"));
-	gather_approvals(m, tx, policy, rel, env, r->actor.name, at, err);
-	gather_checklist(m, tx, policy, rel, env, err);
+	/* Each gatherer notes what it could not read and the rest go on,
+	 * so the answer names every check without a verdict. */
+	gather_approvals(m, tx, policy, rel, env, r->actor.name, at);
+	gather_checklist(m, tx, policy, rel, env);
 	gather_change(m, tx, policy, rel);
-	gather_windows(m, tx, policy, svc, env, at, err);
-	gather_promotion(m, tx, policy, rel, envdoc, err);
+	gather_windows(m, tx, policy, svc, env, at);
+	gather_promotion(m, tx, policy, rel, envdoc);
 	gather_deps(m, tx, rel, env);
 	m->f.max_concurrent =
 		json_is_integer(json_object_get(policy, "max_concurrent"))
@@ -532,11 +632,40 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 	if (m->f.max_concurrent > 0 &&
 	    sl_store_deployment_count_status(tx, env, "in_progress",
 					     m->f.max_concurrent + 1,
-					     &m->f.in_progress, err))
-		goto out;
+					     &m->f.in_progress, &e))
+		unread(m, "concurrency", &e);
+	if (m->nunread)
+		goto unreadable;
 	result = sl_gate_evaluate(&m->f, checks);
 	if (until)
 		*until = m->unsure ? -1 : m->edge;
+	goto out;
+unreadable:
+	/* No verdict: every check is listed, the unread ones with why. */
+	for (size_t i = 0; i < sl_gate_count(); i++) {
+		memset(&checks[i], 0, sizeof(checks[i]));
+		checks[i].name = sl_gate_name(i);
+		checks[i].unknown = m->unread[i];
+		snprintf(checks[i].detail, sizeof(checks[i].detail), "%s",
+			 m->unread[i] ? m->unread_why[i] : "");
+	}
+	{
+		char names[200] = "";
+		size_t n = 0;
+
+		for (size_t i = 0; i < sl_gate_count(); i++)
+			if (m->unread[i])
+				n += (size_t)snprintf(
+					names + n,
+					n < sizeof(names) ? sizeof(names) - n
+							  : 0,
+					"%s%s", n ? ", " : "", sl_gate_name(i));
+		sl_error_set(err, SL_EUNAVAIL, "",
+			     "the gate cannot decide: the facts of %s cannot "
+			     "be read",
+			     names);
+	}
+	result = -1;
 out:
 	for (size_t i = 0; i < 4; i++)
 		sl_db_rows_fini(&m->rows[i]);
@@ -578,6 +707,46 @@ void sl_gate_refuse(struct sl_req *r, const struct sl_gate_check *checks)
 		      "instance", r->request_id, "allowed", 0, "checks",
 		      sl_gate_json(checks));
 	sl_http_reply_json(r, 409, p);
+	r->content_type = "application/problem+json";
+}
+
+int sl_gate_unknown(const struct sl_gate_check *checks,
+		    const struct sl_error *err)
+{
+	if (err->code != SL_EUNAVAIL)
+		return 0;
+	for (size_t i = 0; i < sl_gate_count(); i++)
+		if (checks[i].name && checks[i].unknown)
+			return 1;
+	return 0;
+}
+
+void sl_gate_fail(struct sl_req *r, const struct sl_gate_check *checks,
+		  const struct sl_error *err)
+{
+	json_t *p, *list;
+
+	if (!sl_gate_unknown(checks, err)) {
+		sl_http_fail(r, err);
+		return;
+	}
+	list = json_array();
+	for (size_t i = 0; i < sl_gate_count(); i++)
+		if (checks[i].unknown)
+			json_array_append_new(
+				list,
+				json_pack("{ss ss}", "name", checks[i].name,
+					  "reason", checks[i].detail));
+	fprintf(stderr,
+		"{\"level\":\"warn\",\"request_id\":\"%s\","
+		"\"msg\":\"gate without a verdict\"}\n",
+		r->request_id);
+	p = json_pack("{ss ss si ss ss sb so}", "type",
+		      "https://shiplog.dev/problems/gate-unavailable", "title",
+		      "The gate cannot decide", "status", 503, "detail",
+		      err->message, "instance", r->request_id, "allowed", 0,
+		      "checks", list);
+	sl_http_reply_json(r, 503, p);
 	r->content_type = "application/problem+json";
 }
 
@@ -718,7 +887,7 @@ void sl_h_gate_check(struct sl_req *r)
 		json_object_get(r->json, "override"), checks, &until, &err);
 	sl_store_abort(&tx);
 	if (allowed < 0) {
-		sl_http_fail(r, &err);
+		sl_gate_fail(r, checks, &err);
 		json_decref(rel);
 		return;
 	}

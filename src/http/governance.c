@@ -55,15 +55,20 @@ static int env_known(struct sl_req *r, struct sl_tx *tx, const char *env,
 {
 	char *doc = NULL;
 	int64_t rev;
+	struct sl_error err = {0};
+	enum sl_err rc = sl_store_environment_get(tx, env, &doc, &rev, &err);
 
-	if (sl_store_environment_get(tx, env, &doc, &rev, NULL) == SL_OK) {
+	if (rc == SL_OK) {
 		if (envdoc)
 			*envdoc = sl_http_doc(doc);
 		free(doc);
 		return 1;
 	}
-	sl_http_failf(r, SL_EINVAL, "environment",
-		      "environment '%s' does not exist", env);
+	if (rc != SL_ENOTFOUND)
+		sl_http_fail(r, &err);
+	else
+		sl_http_failf(r, SL_EINVAL, "environment",
+			      "environment '%s' does not exist", env);
 	return 0;
 }
 
@@ -305,11 +310,14 @@ void sl_h_approvals_pending(struct sl_req *r)
 	}
 	for (size_t e = 0; e < envs.nrows; e++) {
 		const char *env = sl_db_text(&envs, e, 0);
-		json_t *policy = sl_policy_load(&tx, env, NULL, NULL), *g;
+		json_t *policy = sl_policy_load(&tx, env, NULL, &err), *g;
 		size_t i;
 
-		if (!policy)
-			continue;
+		if (!policy) {
+			/* An unread policy is not "nothing waits". */
+			sl_http_fail(r, &err);
+			goto out;
+		}
 		json_array_foreach(json_object_get(policy, "approvals"), i, g)
 		{
 			const char *grp =
@@ -323,19 +331,32 @@ void sl_h_approvals_pending(struct sl_req *r)
 				const char *st = json_string_value(
 					json_object_get(rel, "status"));
 				int decided = 0, have = 0;
+				int sees = sl_http_sees(
+					r, env,
+					json_string_value(json_object_get(
+						rel, "service")));
 
+				if (sees < 0 ||
+				    (sees &&
+				     sl_store_approval_list(
+					     &tx, sl_db_int(&rels, k, 0), env,
+					     &appr, &err))) {
+					if (sees < 0)
+						sl_error_set(
+							&err, SL_EUNAVAIL, "",
+							"the scope of the "
+							"token cannot be read");
+					json_decref(rel);
+					json_decref(policy);
+					sl_http_fail(r, &err);
+					goto out;
+				}
 				if (strcmp(st, "released") == 0 ||
-				    strcmp(st, "cancelled") == 0 ||
-				    !sl_http_sees(
-					    r, env,
-					    json_string_value(json_object_get(
-						    rel, "service")))) {
+				    strcmp(st, "cancelled") == 0 || !sees) {
+					sl_db_rows_fini(&appr);
 					json_decref(rel);
 					continue;
 				}
-				sl_store_approval_list(&tx,
-						       sl_db_int(&rels, k, 0),
-						       env, &appr, NULL);
 				for (size_t a = 0; a < appr.nrows; a++) {
 					if (sl_db_text(&appr, a, 7))
 						continue;

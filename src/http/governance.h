@@ -40,6 +40,13 @@ void sl_window_spec_of(const json_t *w, struct sl_window_spec *spec);
 json_t *sl_gate_json(const struct sl_gate_check *checks);
 /* Replies 409 with a problem document that lists every check. */
 void sl_gate_refuse(struct sl_req *r, const struct sl_gate_check *checks);
+/* After sl_gate_run failed: 1 when it failed because facts could not be
+ * read (checks names them). fail replies: 503 gate-unavailable listing
+ * the checks without a verdict and why, or the error's own problem. */
+int sl_gate_unknown(const struct sl_gate_check *checks,
+		    const struct sl_error *err);
+void sl_gate_fail(struct sl_req *r, const struct sl_gate_check *checks,
+		  const struct sl_error *err);
 
 /* Handlers (policy.c, approvals.c, governance.c). */
 void sl_h_policy_get(struct sl_req *r);

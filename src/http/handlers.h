@@ -98,10 +98,11 @@ void sl_h_finish(struct sl_req *r, struct sl_tx *tx, const char *action,
 		 const char *type, const char *id, const char *before,
 		 int status, const char *after);
 /* Drops (sets to NULL) the rows whose document lies outside the
- * token's scope: env_key and service_key name the document's fields. */
-void sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
-		       size_t doc_col, const char *env_key,
-		       const char *service_key);
+ * token's scope: env_key and service_key name the document's fields.
+ * SL_EUNAVAIL when the scope cannot be told (a team's services). */
+enum sl_err sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
+			      size_t doc_col, const char *env_key,
+			      const char *service_key, struct sl_error *err);
 /* Reads every row of a list query and replies with column doc_col's
  * documents as {"items": [...]}. */
 typedef enum sl_err (*sl_rows_fn)(struct sl_tx *tx, struct sl_db_rows *out,

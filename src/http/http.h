@@ -140,10 +140,13 @@ void sl_http_write_finish(struct sl_req *r, struct sl_tx *tx,
 			  char *body);
 
 /* Authorisation (authz.c). allowed: 1 when the token may take action a
- * (enum sl_action) on env and service (NULL = not at issue), else 0 with
- * why filled; require: the same, replying 403 when not. may_somewhere:
- * the role or a live grant allows a anywhere. in_groups: the token
- * belongs to the approval group. sees: env/service are in its scope. */
+ * (enum sl_action) on env and service (NULL = not at issue), 0 with why
+ * filled when not, -1 with why filled when the facts (grants, a service's
+ * team) cannot be read; require: the same, replying 403 when not and 503
+ * when unknown. may_somewhere: the role or a live grant allows a
+ * anywhere (-1: unknown). in_groups: the token belongs to the approval
+ * group. sees: env/service are in its scope (-1: unknown). No answer of
+ * -1 is ever taken for a yes. */
 int sl_http_allowed(struct sl_req *r, int a, const char *env,
 		    const char *service, char *why, size_t whylen);
 int sl_http_require(struct sl_req *r, int a, const char *env,

@@ -139,14 +139,18 @@ static int env_exists(struct sl_req *r, struct sl_tx *tx)
 {
 	char *doc = NULL;
 	int64_t rev;
+	struct sl_error err = {0};
 	enum sl_err rc =
-		sl_store_environment_get(tx, r->params[0], &doc, &rev, NULL);
+		sl_store_environment_get(tx, r->params[0], &doc, &rev, &err);
 
 	free(doc);
 	if (rc == SL_OK)
 		return 1;
-	sl_http_failf(r, SL_ENOTFOUND, NULL, "environment '%s' not found",
-		      r->params[0]);
+	if (rc != SL_ENOTFOUND)
+		sl_http_fail(r, &err);
+	else
+		sl_http_failf(r, SL_ENOTFOUND, NULL,
+			      "environment '%s' not found", r->params[0]);
 	return 0;
 }
 

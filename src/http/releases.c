@@ -256,7 +256,7 @@ void sl_h_release_list(struct sl_req *r)
 		sl_store_abort(&tx);
 	}
 	if (rc == SL_OK)
-		sl_h_scope_filter(r, &rows, 1, NULL, "service");
+		rc = sl_h_scope_filter(r, &rows, 1, NULL, "service", &err);
 	if (rc) {
 		sl_http_fail(r, &err);
 		goto out;

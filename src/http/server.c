@@ -804,14 +804,24 @@ static int cached(struct sl_req *r)
 
 static void dispatch(struct sl_req *r)
 {
+	int may;
+
 	if (!route(r))
 		return;
 	if (!(r->route->flags & SL_R_PUBLIC) && !authenticate(r))
 		return;
 	/* The route's permission, anywhere; handlers check the scope
 	 * (environment, service) where the object names one. */
-	if (!(r->route->flags & SL_R_PUBLIC) &&
-	    !sl_http_may_somewhere(r, r->route->action)) {
+	may = (r->route->flags & SL_R_PUBLIC)
+		      ? 1
+		      : sl_http_may_somewhere(r, r->route->action);
+	if (may < 0) {
+		sl_http_failf(r, SL_EUNAVAIL, "permission",
+			      "the grants of the token '%s' cannot be read",
+			      r->actor.name);
+		return;
+	}
+	if (!may) {
 		sl_http_failf(r, SL_EFORBIDDEN, "permission",
 			      "this needs the permission %s, which the role %s "
 			      "of the token '%s' does not hold",

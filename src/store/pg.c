@@ -37,12 +37,15 @@ static enum sl_err pg_fail(struct conn *c, PGresult *res, struct sl_error *err)
 	if (state && strcmp(state, "23505") == 0)
 		return sl_error_set(err, SL_ECONFLICT, "",
 				    "the object already exists");
-	if (state &&
-	    (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-	     strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0))
-		return sl_error_set(err, SL_EUNAVAIL, "",
-				    "the database is unavailable: %s", msg);
-	return sl_error_set(err, SL_EINTERNAL, "", "postgresql: %s", msg);
+	/* A broken constraint is a bug of ours; anything else (a lost
+	 * connection, a timeout, a serialization failure, a missing table,
+	 * a read-only server) means the store cannot answer now, and no
+	 * decision is made. */
+	if (state && strncmp(state, "23", 2) == 0)
+		return sl_error_set(err, SL_EINTERNAL, "", "postgresql: %s",
+				    msg);
+	return sl_error_set(err, SL_EUNAVAIL, "",
+			    "the database cannot answer: %s", msg);
 }
 
 static enum sl_err pg_open(const char *uri, void **out, struct sl_error *err)

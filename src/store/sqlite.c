@@ -87,7 +87,14 @@ static enum sl_err fail(sqlite3 *db, int rc, struct sl_error *err)
 		return sl_error_set(err, SL_EUNAVAIL, "",
 				    "the database is busy: %s",
 				    sqlite3_errmsg(db));
-	return sl_error_set(err, SL_EINTERNAL, "", "sqlite: %s",
+	/* A broken constraint is a bug of ours; anything else (an I/O
+	 * error, a full disk, a read-only or damaged file, a missing table)
+	 * means the store cannot answer now, and no decision is made. */
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return sl_error_set(err, SL_EINTERNAL, "", "sqlite: %s",
+				    sqlite3_errmsg(db));
+	return sl_error_set(err, SL_EUNAVAIL, "",
+			    "the database cannot answer: %s",
 			    sqlite3_errmsg(db));
 }
 

@@ -71,23 +71,30 @@ int sl_store_data_version(struct sl_store *st,
 	return st->probe && st->ops->data_version(st->probe, out);
 }
 
-enum sl_err sl__store_run(struct sl_tx *tx, const char *sql,
-			  const struct sl_db_val *p, size_t n,
-			  struct sl_db_rows *out, int64_t *changes,
-			  struct sl_error *err)
+enum sl_err sl__store_run_at(const char *fn, struct sl_tx *tx, const char *sql,
+			     const struct sl_db_val *p, size_t n,
+			     struct sl_db_rows *out, int64_t *changes,
+			     struct sl_error *err)
 {
+	enum sl_err rc = SL_FAULT(fn, sql, err);
+
+	if (rc) {
+		if (out)
+			memset(out, 0, sizeof(*out));
+		return rc;
+	}
 	return tx->st->ops->exec(tx->conn, sql, p, n, out, changes, err);
 }
 
 /* Runs a query expected to answer at most one row and copies its first
  * column; SL_ENOTFOUND (with what in the message) when there is none. */
-enum sl_err sl__store_one_text(struct sl_tx *tx, const char *sql,
-			       const struct sl_db_val *p, size_t n, char **text,
-			       int64_t *second, const char *what,
-			       struct sl_error *err)
+enum sl_err sl__store_one_text_at(const char *fn, struct sl_tx *tx,
+				  const char *sql, const struct sl_db_val *p,
+				  size_t n, char **text, int64_t *second,
+				  const char *what, struct sl_error *err)
 {
 	struct sl_db_rows rows;
-	enum sl_err rc = sl__store_run(tx, sql, p, n, &rows, NULL, err);
+	enum sl_err rc = sl__store_run_at(fn, tx, sql, p, n, &rows, NULL, err);
 
 	if (rc)
 		return rc;
@@ -106,12 +113,14 @@ enum sl_err sl__store_one_text(struct sl_tx *tx, const char *sql,
 	return SL_OK;
 }
 
-enum sl_err sl__store_one_int(struct sl_tx *tx, const char *sql,
-			      const struct sl_db_val *p, size_t n, int64_t *v,
-			      const char *what, struct sl_error *err)
+enum sl_err sl__store_one_int_at(const char *fn, struct sl_tx *tx,
+				 const char *sql, const struct sl_db_val *p,
+				 size_t n, int64_t *v, const char *what,
+				 struct sl_error *err)
 {
 	char *t = NULL;
-	enum sl_err rc = sl__store_one_text(tx, sql, p, n, &t, NULL, what, err);
+	enum sl_err rc =
+		sl__store_one_text_at(fn, tx, sql, p, n, &t, NULL, what, err);
 
 	if (rc == SL_OK) {
 		*v = t ? strtoll(t, NULL, 10) : 0;
@@ -355,6 +364,9 @@ enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
 	tx->write = write;
 	tx->conn = NULL;
 	tx->group = 0;
+	rc = SL_FAULT(write ? "begin.write" : "begin.read", NULL, err);
+	if (rc)
+		return rc;
 	if (write && st->group)
 		return group_begin(st, tx, err);
 	rc = conn_get(st, &tx->conn, err);
@@ -384,8 +396,11 @@ enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err)
 	if (!tx->conn)
 		return SL_OK;
 	if (tx->write && tx->st->group) {
-		enum sl_err rel =
-			tx->st->ops->exec_script(tx->conn, "RELEASE w", err);
+		enum sl_err rel = SL_FAULT("commit", NULL, err);
+
+		if (rel == SL_OK)
+			rel = tx->st->ops->exec_script(tx->conn, "RELEASE w",
+						       err);
 
 		if (rel) {
 			tx->st->ops->exec_script(tx->conn, "ROLLBACK TO w",
@@ -397,7 +412,9 @@ enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err)
 		return rel ? rel : rc;
 	}
 	if (tx->write) {
-		rc = tx->st->ops->commit(tx->conn, err);
+		rc = SL_FAULT("commit", NULL, err);
+		if (rc == SL_OK)
+			rc = tx->st->ops->commit(tx->conn, err);
 		if (rc)
 			tx->st->ops->rollback(tx->conn);
 		pthread_mutex_unlock(&tx->st->write_lock);

@@ -1,0 +1,515 @@
+#!/usr/bin/env python3
+"""Faults: every decision fails closed, whatever store call fails.
+
+The daemon of a test build has a fault hook in its store (src/store/
+fault.h): SHIPLOG_FAULTS names a control file it re-reads when it changes.
+For each decision route this file
+
+  1. sets up a case where the route would allow (gate open, write
+     accepted) and runs it once with tracing on, which records the name of
+     every store call the route made (the list comes from the code, so a
+     new query is covered without anyone adding it here);
+  2. sets up the same case afresh and, for every call in that list, arms a
+     fault on exactly that call and runs the route again, asserting a 503
+     problem document, no 2xx, and the database (audit log included)
+     unchanged byte for byte;
+  3. runs the route once more without a fault and asserts that it allows,
+     so the refusals came from the faults.
+
+Then the freeze scenario of the issue: a freeze in force, the windows
+unreadable: the gate answers 503 naming "windows", never allowed.
+"""
+import datetime
+import itertools
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (Daemon, check, eq, pg_database_uri,  # noqa: E402
+                     run_tests)
+
+_seq = itertools.count(1)
+_tag = "%x" % (os.getpid() & 0xffff)
+CTL = None  # the control file, set in main
+
+
+def uniq(prefix):
+    return "%s-%s-%d" % (prefix, _tag, next(_seq))
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def wall(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def api(d, method, path, body=None, want=None, token=None, **kw):
+    status, h, doc = d.request(method, path, body, token=token, **kw)
+    if want is not None:
+        eq(status, want, "%s %s -> %s" % (method, path, doc))
+    return doc
+
+
+# ---- the control file ----
+
+def arm(text):
+    tmp = CTL + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, CTL)  # a new inode: the daemon sees the change
+
+
+def disarm():
+    arm("")
+
+
+def traced(run):
+    """Runs run() with tracing on; returns (its result, the call names)."""
+    trace = CTL + ".trace"
+    if os.path.exists(trace):
+        os.unlink(trace)
+    arm("trace\n")
+    try:
+        out = run()
+    finally:
+        disarm()
+    names = []
+    if os.path.exists(trace):
+        with open(trace) as f:
+            names = [ln.strip() for ln in f if ln.strip()]
+        os.unlink(trace)
+    return out, names
+
+
+# ---- what "nothing written" means: every table but the tokens' ----
+
+def snapshot(d):
+    if d.backend == "sqlite":
+        db = sqlite3.connect("file:%s?mode=ro" % d.db, uri=True, timeout=30)
+        try:
+            tables = [r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' AND name <> 'tokens' "
+                "ORDER BY name")]
+            return {t: db.execute("SELECT * FROM %s ORDER BY rowid" % t)
+                    .fetchall() for t in tables}
+        finally:
+            db.close()
+    uri = pg_database_uri(d.pg_database)
+    q = ("SELECT string_agg(format('SELECT %L, md5(coalesce(string_agg("
+         "t::text, ''|'' ORDER BY t::text), '''')) FROM %I t', "
+         "table_name, table_name), ' UNION ALL ') FROM "
+         "information_schema.tables WHERE table_schema = 'public' AND "
+         "table_name <> 'tokens'")
+    sql = subprocess.run(["psql", uri, "-X", "-A", "-t", "-c", q],
+                         capture_output=True, text=True, timeout=60,
+                         check=True).stdout.strip()
+    out = subprocess.run(["psql", uri, "-X", "-A", "-t", "-c", sql],
+                         capture_output=True, text=True, timeout=60,
+                         check=True).stdout
+    return dict(ln.split("|", 1) for ln in out.splitlines() if ln)
+
+
+# ---- the shared world: environments, services, a policy with every
+# kind of fact ----
+
+W = {}
+
+
+def world(d):
+    if W:
+        return W
+    W["stage"] = api(d, "POST", "/v1/environments",
+                     {"name": uniq("stage"), "rank": 10}, 201)["name"]
+    W["prod"] = api(d, "POST", "/v1/environments",
+                    {"name": uniq("prod"), "rank": 20}, 201)["name"]
+    W["svc"] = api(d, "POST", "/v1/services",
+                   {"name": uniq("svc"), "owner": "team-a",
+                    "tags": {"tier": "1"}}, 201)["name"]
+    W["dep"] = api(d, "POST", "/v1/services",
+                   {"name": uniq("db"), "owner": "team-b"}, 201)["name"]
+    # The dependency runs in production before the policy is strict.
+    rel = api(d, "POST", "/v1/releases",
+              {"service": W["dep"], "version": "2.1.0", "type": "minor"},
+              201)
+    for env in (W["stage"], W["prod"]):
+        dep = api(d, "POST", "/v1/deployments",
+                  {"release": rel["id"], "environment": env,
+                   "status": "in_progress"}, 201)
+        api(d, "POST", "/v1/deployments/%d/events" % dep["id"],
+            {"status": "succeeded"}, 201)
+    t = now()
+    # Windows that exist but are not in force: each is evaluated.
+    for body in (
+            {"kind": "freeze", "start": wall(t + datetime.timedelta(days=2)),
+             "end": wall(t + datetime.timedelta(days=3))},
+            {"kind": "blackout", "service_tag": "tier=1",
+             "start": wall(t + datetime.timedelta(days=5)),
+             "end": wall(t + datetime.timedelta(days=6))},
+            {"kind": "freeze", "rrule": "FREQ=WEEKLY;COUNT=3",
+             "start": wall(t + datetime.timedelta(days=9)),
+             "duration_minutes": 60}):
+        api(d, "POST", "/v1/windows",
+            dict(name=uniq("win"), environment=W["prod"], timezone="UTC",
+                 **body), 201)
+    W["cr"] = "CHG" + uniq("c").upper().replace("-", "")
+    api(d, "POST", "/v1/change-requests",
+        {"key": W["cr"], "class": "standard", "state": "new"}, 201)
+    api(d, "PUT", "/v1/environments/%s/policy" % W["prod"], {
+        "approvals": [{"group": "qa", "count": 1}],
+        "checklists": [{"release_types": [], "items": ["backup"]}],
+        "change_request": {"required": True, "standard_types": ["minor"]},
+        "promotion": True, "soak_minutes": 0, "max_concurrent": 50,
+        "segregation": {"approver_may_not_deploy": True},
+        "override_roles": ["admin"]}, 200)
+    W["qa"] = api(d, "POST", "/v1/tokens",
+                  {"name": uniq("qa"), "role": "approver",
+                   "groups": ["qa"]}, 201)["token"]
+    # A second production-like environment under a freeze now, for the
+    # emergency override.
+    W["frozen"] = api(d, "POST", "/v1/environments",
+                      {"name": uniq("frozen"), "rank": 30}, 201)["name"]
+    api(d, "PUT", "/v1/environments/%s/policy" % W["frozen"],
+        {"override_roles": ["admin"]}, 200)
+    api(d, "POST", "/v1/windows",
+        {"name": uniq("freeze"), "kind": "freeze", "environment": W["frozen"],
+         "timezone": "UTC", "start": wall(t - datetime.timedelta(hours=1)),
+         "end": wall(t + datetime.timedelta(days=30))}, 201)
+    return W
+
+
+_ver = itertools.count(1)
+
+
+def ready_release(d, approved=True, checked=True, type="minor"):
+    """A release of the world's service that passes every check for
+    production: soaked in staging, approved, checklist done."""
+    w = world(d)
+    rel = api(d, "POST", "/v1/releases",
+              {"service": w["svc"], "version": "1.%d.0" % next(_ver),
+               "type": type, "change_request": w["cr"],
+               "dependencies": [{"service": w["dep"], "range": "^2"}]}, 201)
+    dep = api(d, "POST", "/v1/deployments",
+              {"release": rel["id"], "environment": w["stage"],
+               "status": "in_progress"}, 201)
+    api(d, "POST", "/v1/deployments/%d/events" % dep["id"],
+        {"status": "succeeded"}, 201)
+    if approved:
+        api(d, "POST", "/v1/releases/%d/approvals" % rel["id"],
+            {"environment": w["prod"], "decision": "approve"}, 201,
+            token=w["qa"])
+    if checked:
+        api(d, "POST", "/v1/releases/%d/checklist" % rel["id"],
+            {"environment": w["prod"], "item": "backup"}, 201)
+    return rel
+
+
+# ---- the cases: each returns a fresh request that would be allowed ----
+
+def case_gate_check(d):
+    rel = ready_release(d)
+    return dict(method="POST", path="/v1/gates/check",
+                body={"release": rel["id"], "environment": W["prod"]},
+                ok=200, gate=True)
+
+
+def case_deploy_start(d):
+    rel = ready_release(d)
+    return dict(method="POST", path="/v1/deployments",
+                body={"release": rel["id"], "environment": W["prod"],
+                      "status": "in_progress"}, ok=201, gate=True,
+                headers={"Idempotency-Key": uniq("idem")})
+
+
+def case_deploy_queue(d):
+    rel = ready_release(d)
+    return dict(method="POST", path="/v1/deployments",
+                body={"release": rel["id"], "environment": W["prod"]},
+                ok=201)
+
+
+def case_queued_start(d):
+    rel = ready_release(d)
+    dep = api(d, "POST", "/v1/deployments",
+              {"release": rel["id"], "environment": W["prod"]}, 201)
+    return dict(method="POST", path="/v1/deployments/%d/events" % dep["id"],
+                body={"status": "in_progress"}, ok=201, gate=True)
+
+
+def case_override(d):
+    w = world(d)
+    rel = api(d, "POST", "/v1/releases",
+              {"service": w["svc"], "version": "9.%d.0" % next(_ver),
+               "type": "emergency"}, 201)
+    return dict(method="POST", path="/v1/deployments",
+                body={"release": rel["id"], "environment": w["frozen"],
+                      "status": "in_progress",
+                      "override": {"checks": ["windows"],
+                                   "reason": "payments are down"}},
+                ok=201, gate=True)
+
+
+def case_approval(d):
+    rel = ready_release(d, approved=False)
+    return dict(method="POST", path="/v1/releases/%d/approvals" % rel["id"],
+                body={"environment": W["prod"], "decision": "approve"},
+                ok=201, token=W["qa"])
+
+
+def case_checklist(d):
+    rel = ready_release(d, checked=False)
+    return dict(method="POST", path="/v1/releases/%d/checklist" % rel["id"],
+                body={"environment": W["prod"], "item": "backup"}, ok=201)
+
+
+def case_policy(d):
+    env = api(d, "POST", "/v1/environments",
+              {"name": uniq("penv"), "rank": 40}, 201)["name"]
+    return dict(method="PUT", path="/v1/environments/%s/policy" % env,
+                body={"approvals": [{"group": "qa", "count": 2}],
+                      "max_concurrent": 1}, ok=200)
+
+
+def case_window(d):
+    w = world(d)
+    t = now()
+    return dict(method="POST", path="/v1/windows",
+                body={"name": uniq("win"), "kind": "freeze",
+                      "environment": w["prod"], "timezone": "UTC",
+                      "start": wall(t + datetime.timedelta(days=40)),
+                      "end": wall(t + datetime.timedelta(days=41))}, ok=201)
+
+
+def case_grant(d):
+    w = world(d)
+    tok = api(d, "POST", "/v1/tokens",
+              {"name": uniq("dev"), "role": "developer"}, 201)
+    return dict(method="POST", path="/v1/grants",
+                body={"token": tok["name"], "role": "deployer",
+                      "environment": w["prod"], "hours": 2,
+                      "reason": "on call"}, ok=201)
+
+
+def case_fresh_token(d):
+    """Authentication: a token never seen (so not in the token cache)."""
+    tok = api(d, "POST", "/v1/tokens",
+              {"name": uniq("rm"), "role": "release_manager"}, 201)
+    return dict(method="POST", path="/v1/services",
+                body={"name": uniq("svc"), "owner": "team-c"}, ok=201,
+                token=tok["token"])
+
+
+CASES = [case_gate_check, case_deploy_start, case_deploy_queue,
+         case_queued_start, case_override, case_approval, case_checklist,
+         case_policy, case_window, case_grant, case_fresh_token]
+COVERED = []  # (case, calls) for the summary
+
+
+def send(d, req):
+    return d.request(req["method"], req["path"], req["body"],
+                     token=req.get("token"), headers=req.get("headers"))
+
+
+def walk(d, make):
+    world(d)
+    first = make(d)
+    (status, _, doc), names = traced(lambda: send(d, first))
+    check(status < 300, "%s: the traced run is allowed: %s %s"
+          % (make.__name__, status, doc))
+    check(names, "%s: the hook saw the route's store calls" % make.__name__)
+    req = make(d)
+    before = snapshot(d)
+    seen = {}
+    failures = []
+    for i, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        # Each call fails once as unavailable; every fourth as a bug.
+        error = "internal" if i % 4 == 3 else "unavailable"
+        arm("fail query=%s nth=%d error=%s\n" % (name, seen[name], error))
+        try:
+            status, h, doc = send(d, req)
+        finally:
+            disarm()
+        what = "%s: fault on call %d (%s #%d, %s)" % (
+            make.__name__, i + 1, name, seen[name], error)
+        if status < 300:
+            failures.append("%s answered %d: %s" % (what, status, doc))
+            break
+        want = 503 if error == "unavailable" else (500, 503)
+        if (status not in want if isinstance(want, tuple)
+                else status != want):
+            failures.append("%s answered %d, not %s: %s"
+                            % (what, status, want, doc))
+        if h.get("content-type") != "application/problem+json":
+            failures.append("%s: not a problem document" % what)
+        if (req.get("gate") and error == "unavailable" and status == 503
+                and isinstance(doc, dict) and "checks" in doc):
+            eq(doc["type"], "https://shiplog.dev/problems/gate-unavailable",
+               what)
+            check(doc["allowed"] is False and doc["checks"], what)
+        if snapshot(d) != before:
+            failures.append("%s wrote something" % what)
+            break
+    check(not failures, "\n".join(failures))
+    status, _, doc = send(d, req)
+    check(status < 300, "%s: without a fault the route allows: %s %s"
+          % (make.__name__, status, doc))
+    COVERED.append((make.__name__, len(names)))
+
+
+def test_walk_gate_check(d):
+    walk(d, case_gate_check)
+
+
+def test_walk_deploy_start(d):
+    walk(d, case_deploy_start)
+
+
+def test_walk_deploy_queue(d):
+    walk(d, case_deploy_queue)
+
+
+def test_walk_queued_start(d):
+    walk(d, case_queued_start)
+
+
+def test_walk_override(d):
+    walk(d, case_override)
+
+
+def test_walk_approval(d):
+    walk(d, case_approval)
+
+
+def test_walk_checklist(d):
+    walk(d, case_checklist)
+
+
+def test_walk_policy(d):
+    walk(d, case_policy)
+
+
+def test_walk_window(d):
+    walk(d, case_window)
+
+
+def test_walk_grant(d):
+    walk(d, case_grant)
+
+
+def test_walk_fresh_token(d):
+    walk(d, case_fresh_token)
+
+
+def test_zz_every_case_walked(d):
+    eq(sorted(c for c, _ in COVERED), sorted(c.__name__ for c in CASES),
+       "cases walked")
+    print("walked: " + ", ".join("%s (%d calls)" % c for c in COVERED))
+    print("faults injected: %d" % sum(n for _, n in COVERED))
+
+
+# ---- the issue's scenario, one fact at a time ----
+
+def test_freeze_with_unreadable_windows_refuses(d):
+    w = world(d)
+    t = now()
+    env = api(d, "POST", "/v1/environments",
+              {"name": uniq("production"), "rank": 50,
+               "protected": True}, 201)["name"]
+    api(d, "POST", "/v1/windows",
+        {"name": uniq("freeze"), "kind": "freeze", "environment": env,
+         "timezone": "UTC", "start": wall(t - datetime.timedelta(hours=1)),
+         "end": wall(t + datetime.timedelta(hours=3))}, 201)
+    rel = api(d, "POST", "/v1/releases",
+              {"service": w["svc"], "version": "7.%d.0" % next(_ver),
+               "type": "minor"}, 201)
+    body = {"release": rel["id"], "environment": env}
+    doc = api(d, "POST", "/v1/gates/check", body, 200)
+    eq(doc["allowed"], False, "the freeze holds without a fault")
+    before = snapshot(d)
+    arm("fail query=sl_store_window_list\n")
+    try:
+        status, h, doc = d.request("POST", "/v1/gates/check", body)
+        eq(status, 503, "gate check: %s" % doc)
+        eq(h["content-type"], "application/problem+json", "problem")
+        eq(doc["type"], "https://shiplog.dev/problems/gate-unavailable",
+           "its own type")
+        eq([c["name"] for c in doc["checks"]], ["windows"], "names windows")
+        check("injected" in doc["checks"][0]["reason"], doc)
+        eq(doc["allowed"], False, "never allowed")
+        status, _, doc = d.request("POST", "/v1/deployments",
+                                   dict(body, status="in_progress"))
+        eq(status, 503, "deploy: %s" % doc)
+        status, _, doc = d.request("GET", "/v1/windows")
+        eq(status, 503, "window list: %s" % doc)
+        # The CLI says so with exit code 3.
+        rc, out, err = d.cli("gate", "check",
+                             "%s@%s" % (rel["service"], rel["version"]), env)
+        eq(rc, 3, "shiplog gate check exit code: %s %s" % (out, err))
+        check("windows" in err and "allowed" not in out, (out, err))
+    finally:
+        disarm()
+    eq(snapshot(d), before, "nothing written")
+    eq(d.request("POST", "/v1/gates/check", body)[2]["allowed"], False,
+       "after the fault the freeze still holds")
+
+
+def test_each_gate_fact_unreadable_refuses(d):
+    """The same with each other fact made to fail, by query name."""
+    rel = ready_release(d)
+    body = {"release": rel["id"], "environment": W["prod"]}
+    eq(api(d, "POST", "/v1/gates/check", body, 200)["allowed"], True,
+       "allowed without a fault")
+    facts = {
+        "sl_store_approval_list": ["segregation", "approvals"],
+        "sl_store_checklist_list": ["checklist"],
+        "sl_store_change_get": ["change_request"],
+        "sl_store_window_list": ["windows"],
+        "sl_store_environment_list": ["promotion"],
+        "sl_store_release_success_in": ["promotion"],
+        "sl_store_running_in": ["dependencies"],
+        "sl_store_deployment_count_status": ["concurrency"],
+        "sl_store_policy_get": None,  # every check
+        "sl_store_environment_get": None,
+    }
+    for query, names in facts.items():
+        arm("fail query=%s\n" % query)
+        try:
+            status, _, doc = d.request("POST", "/v1/gates/check", body)
+        finally:
+            disarm()
+        eq(status, 503, "%s: %s" % (query, doc))
+        got = [c["name"] for c in doc["checks"]]
+        if names is None:
+            eq(len(got), 9, "%s: every check named" % query)
+        else:
+            eq(got, names, query)
+
+
+def test_readyz_follows_the_store(d):
+    eq(d.request("GET", "/readyz", auth=False)[0], 200, "ready")
+    arm("fail error=unavailable\n")
+    try:
+        status, _, doc = d.request("GET", "/readyz", auth=False)
+        eq(status, 503, "not ready while no store call answers: %s" % doc)
+        eq(d.request("GET", "/healthz", auth=False)[0], 200, "alive")
+    finally:
+        disarm()
+    eq(d.request("GET", "/readyz", auth=False)[0], 200, "ready again")
+
+
+def main():
+    global CTL
+    d = Daemon(env={"SHIPLOG_CACHE_MB": "0"})
+    CTL = os.path.join(d.dir, "faults")
+    d.extra_env["SHIPLOG_FAULTS"] = CTL
+    return run_tests(globals(), daemon=d)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
