@@ -26,7 +26,21 @@
  *  - UNTIL is inclusive: a UTC date-time ("...Z") or a local date-time in
  *    the window's zone; a bare date is refused.
  *  - Rules recur at most hourly (SECONDLY and MINUTELY are refused) and
- *    RSCALE is refused: windows use the Gregorian calendar. */
+ *    RSCALE is refused: windows use the Gregorian calendar.
+ *
+ * Work is bounded (SL_WINDOW_MAX_STEPS). Asking about a moment t never
+ * walks the series from its start: only occurrences starting in
+ * (t - duration, t] can be in force at t, so iteration begins at a copy of
+ * the rule whose start is moved forward by whole periods to just before
+ * t - duration - 1 day (the day covers any daylight-saving change). The
+ * occurrences stepped over before reaching t are then at most those of
+ * two periods plus three days, and sl_window_check refuses a rule when an
+ * upper bound on that number -- the product of the values of its BY parts
+ * that expand a period, times the periods in that span; or its COUNT,
+ * since a COUNT series must be counted from its start -- is over
+ * SL_WINDOW_MAX_STEPS. "Every minute of every hour" (FREQ=HOURLY;
+ * BYMINUTE=0,...,59) steps through about 3,000; every minute of every
+ * day of the week in a WEEKLY rule (over 40,000) is refused. */
 #ifndef SL_CAL_WINDOWS_H
 #define SL_CAL_WINDOWS_H
 
@@ -63,6 +77,9 @@ struct sl_occurrence {
 	int64_t start_us, end_us;
 };
 
+/* The most occurrences one evaluation steps through before its range. */
+#define SL_WINDOW_MAX_STEPS 20000
+
 /* Largest accepted duration_s: 366 days. */
 #define SL_WINDOW_MAX_DURATION_S (366 * 86400LL)
 
@@ -70,8 +87,9 @@ struct sl_occurrence {
  * start, exactly one of end and rrule, a duration only (and always) with
  * an rrule, an RRULE that has FREQ, that libical accepts (the message says
  * which part is wrong and libical's reason) and that produces at least one
- * occurrence. Returns 0, or -1 with err filled (SL_EINVAL; field
- * "timezone", "start", "end", "duration" or "rrule"; a sentence).
+ * occurrence, and that can be evaluated within SL_WINDOW_MAX_STEPS (see
+ * above; COUNT at most that). Returns 0, or -1 with err filled (SL_EINVAL;
+ * field "timezone", "start", "end", "duration" or "rrule"; a sentence).
  * A rule that never matches (February 31st) costs libical a second or so
  * to rule out; run this when a window is written, not on every read. */
 int sl_window_check(const struct sl_window_spec *w, struct sl_error *err);
@@ -80,9 +98,10 @@ int sl_window_check(const struct sl_window_spec *w, struct sl_error *err);
  * order of start, at most max of them: an occurrence that started before
  * from_us but is still open counts. *n == max means there may be more.
  * Returns 0, or -1 with err filled: the spec's errors as for
- * sl_window_check, field "to" when to_us <= from_us, or field "rrule" when
- * an hourly rule would need more than a million steps from start to reach
- * the range. */
+ * sl_window_check, field "to" when to_us <= from_us. At most
+ * SL_WINDOW_MAX_STEPS + max occurrences are generated; a rule that would
+ * need more (only one stored before the bound existed) is -1, field
+ * "rrule". */
 int sl_window_occurrences(const struct sl_window_spec *w, int64_t from_us,
 			  int64_t to_us, struct sl_occurrence *out, size_t max,
 			  size_t *n, struct sl_error *err);
@@ -92,5 +111,13 @@ int sl_window_occurrences(const struct sl_window_spec *w, int64_t from_us,
  * none covers t_us, or -1 with err filled as for sl_window_occurrences. */
 int sl_window_covering(const struct sl_window_spec *w, int64_t t_us,
 		       struct sl_occurrence *occ, struct sl_error *err);
+
+/* For tests: sl_window_occurrences by walking the series from its start
+ * with no bound and no skipping ahead, the reference the fast path must
+ * agree with. Returns 0, or -1 with err filled for a bad spec. */
+int sl__window_occurrences_naive(const struct sl_window_spec *w,
+				 int64_t from_us, int64_t to_us,
+				 struct sl_occurrence *out, size_t max,
+				 size_t *n, struct sl_error *err);
 
 #endif

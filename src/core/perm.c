@@ -10,20 +10,23 @@ static const struct {
 	const char *name;
 	/* admin, release_manager, approver, deployer, developer, auditor */
 	unsigned char allow[SL_ROLE__COUNT];
+	/* 1: on an object with no environment (a service), a token limited
+	 * to some environments is outside its scope (sl_action_env_bound). */
+	unsigned char env_bound;
 } table[SL_ACT__COUNT] = {
-	[SL_ACT_READ] = {"read", {1, 1, 1, 1, 1, 1}},
-	[SL_ACT_AUDIT_READ] = {"audit.read", {1, 1, 0, 0, 0, 1}},
-	[SL_ACT_CATALOG_WRITE] = {"catalog.write", {1, 1, 0, 0, 0, 0}},
-	[SL_ACT_POLICY_WRITE] = {"policy.write", {1, 1, 0, 0, 0, 0}},
-	[SL_ACT_RELEASE_WRITE] = {"release.write", {1, 1, 0, 1, 1, 0}},
-	[SL_ACT_DEPLOY] = {"deploy", {1, 1, 0, 1, 0, 0}},
-	[SL_ACT_APPROVE] = {"approve", {1, 1, 1, 0, 0, 0}},
-	[SL_ACT_CHECKLIST] = {"checklist.complete", {1, 1, 1, 1, 1, 0}},
-	[SL_ACT_CHANGE_WRITE] = {"change.write", {1, 1, 0, 0, 0, 0}},
-	[SL_ACT_WINDOW_WRITE] = {"window.write", {1, 1, 0, 0, 0, 0}},
-	[SL_ACT_OVERRIDE] = {"override", {1, 1, 0, 0, 0, 0}},
-	[SL_ACT_GRANT] = {"grant.write", {1, 1, 0, 0, 0, 0}},
-	[SL_ACT_TOKEN_ADMIN] = {"token.admin", {1, 0, 0, 0, 0, 0}},
+	[SL_ACT_READ] = {"read", {1, 1, 1, 1, 1, 1}, 0},
+	[SL_ACT_AUDIT_READ] = {"audit.read", {1, 1, 0, 0, 0, 1}, 0},
+	[SL_ACT_CATALOG_WRITE] = {"catalog.write", {1, 1, 0, 0, 0, 0}, 1},
+	[SL_ACT_POLICY_WRITE] = {"policy.write", {1, 1, 0, 0, 0, 0}, 1},
+	[SL_ACT_RELEASE_WRITE] = {"release.write", {1, 1, 0, 1, 1, 0}, 0},
+	[SL_ACT_DEPLOY] = {"deploy", {1, 1, 0, 1, 0, 0}, 1},
+	[SL_ACT_APPROVE] = {"approve", {1, 1, 1, 0, 0, 0}, 1},
+	[SL_ACT_CHECKLIST] = {"checklist.complete", {1, 1, 1, 1, 1, 0}, 1},
+	[SL_ACT_CHANGE_WRITE] = {"change.write", {1, 1, 0, 0, 0, 0}, 1},
+	[SL_ACT_WINDOW_WRITE] = {"window.write", {1, 1, 0, 0, 0, 0}, 1},
+	[SL_ACT_OVERRIDE] = {"override", {1, 1, 0, 0, 0, 0}, 1},
+	[SL_ACT_GRANT] = {"grant.write", {1, 1, 0, 0, 0, 0}, 1},
+	[SL_ACT_TOKEN_ADMIN] = {"token.admin", {1, 0, 0, 0, 0, 0}, 1},
 };
 
 const char *sl_action_name(enum sl_action a)
@@ -36,4 +39,9 @@ int sl_role_allows(enum sl_role role, enum sl_action a)
 	if ((unsigned)role >= SL_ROLE__COUNT || (unsigned)a >= SL_ACT__COUNT)
 		return 0;
 	return table[a].allow[role];
+}
+
+int sl_action_env_bound(enum sl_action a)
+{
+	return (unsigned)a < SL_ACT__COUNT ? table[a].env_bound : 1;
 }

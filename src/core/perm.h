@@ -25,5 +25,13 @@ enum sl_action {
 const char *sl_action_name(enum sl_action a);
 /* 1 when the role holds the permission for the action. */
 int sl_role_allows(enum sl_role role, enum sl_action a);
+/* 1 when a token limited to some environments may take the action only
+ * on an object of an environment in its scope: taken on an object with no
+ * environment (a service, which every environment runs), the action
+ * reaches the whole organisation as far as environments go and needs a
+ * token without an environment limit. A services or teams limit still
+ * covers the service it names. Reading, and writing releases (a pipeline
+ * limited to staging registers what it deploys there), are not bound. */
+int sl_action_env_bound(enum sl_action a);
 
 #endif

@@ -70,9 +70,10 @@ static enum sl_err service_owner(struct sl_req *r, const char *service,
 }
 
 /* 1 when the token's scope covers env and service (NULL = not at
- * issue), 0 when not, -1 when it cannot be told (err filled). */
-static int in_scope(struct sl_req *r, const char *env, const char *service,
-		    struct sl_error *err)
+ * issue) for action a (-1: only seeing them): 1 yes, 0 no, -1 when it
+ * cannot be told (err filled). */
+static int in_scope(struct sl_req *r, int a, const char *env,
+		    const char *service, struct sl_error *err)
 {
 	json_t *scope;
 	int ok = 1;
@@ -81,6 +82,11 @@ static int in_scope(struct sl_req *r, const char *env, const char *service,
 		return 1;
 	scope = sl_http_doc(r->actor.scope);
 	if (env && !in_list(json_object_get(scope, "environments"), env))
+		ok = 0;
+	/* What no environment holds is beyond a token limited to some,
+	 * for the actions the permission table binds to environments. */
+	if (!env && a >= 0 && sl_action_env_bound(a) &&
+	    json_array_size(json_object_get(scope, "environments")))
 		ok = 0;
 	if (ok && service &&
 	    !in_list(json_object_get(scope, "services"), service))
@@ -153,7 +159,7 @@ int sl_http_allowed(struct sl_req *r, int a, const char *env,
 
 	if (sl_role_parse(r->actor.role, &role) == 0 &&
 	    sl_role_allows(role, a)) {
-		scoped = in_scope(r, env, service, &err);
+		scoped = in_scope(r, a, env, service, &err);
 		if (scoped == 1)
 			return 1;
 	}
@@ -175,7 +181,17 @@ int sl_http_allowed(struct sl_req *r, int a, const char *env,
 	}
 	if (why) {
 		if (sl_role_parse(r->actor.role, &role) == 0 &&
-		    sl_role_allows(role, a))
+		    sl_role_allows(role, a) && !env && service &&
+		    sl_action_env_bound(a) &&
+		    in_scope(r, -1, NULL, service, NULL) == 1)
+			snprintf(why, whylen,
+				 "the token '%s' is limited to some "
+				 "environments; %s on %s, which belongs to no "
+				 "environment, needs a token without that "
+				 "limit",
+				 r->actor.name, sl_action_name(a), service);
+		else if (sl_role_parse(r->actor.role, &role) == 0 &&
+			 sl_role_allows(role, a))
 			snprintf(why, whylen,
 				 "the token '%s' may %s only inside its scope"
 				 "%s%s%s%s",
@@ -248,5 +264,87 @@ int sl_http_in_groups(struct sl_req *r, const char *group)
 
 int sl_http_sees(struct sl_req *r, const char *env, const char *service)
 {
-	return in_scope(r, env, service, NULL);
+	return in_scope(r, -1, env, service, NULL);
+}
+
+/* One scope list as "\na\nb\n", or NULL when it is absent or empty (no
+ * limit). Caller frees. */
+static char *scope_list(const json_t *list)
+{
+	size_t i, cap = 2, len = 1;
+	json_t *v;
+	char *out;
+
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		return NULL;
+	json_array_foreach(list, i, v) cap += json_string_length(v) + 1;
+	out = sl_xmalloc(cap);
+	out[0] = '\n';
+	json_array_foreach(list, i, v)
+	{
+		size_t n = json_string_length(v);
+
+		memcpy(out + len, json_string_value(v), n);
+		len += n;
+		out[len++] = '\n';
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/* The services (of rows: name, doc) whose owner is in teams, as a scope
+ * list; "\n" when there are none. Caller frees. */
+static char *team_services(const struct sl_db_rows *rows, const json_t *teams)
+{
+	json_t *names = json_array();
+	char *out;
+
+	for (size_t i = 0; i < rows->nrows; i++) {
+		json_t *d = sl_http_doc(sl_db_text(rows, i, 1));
+		const char *owner =
+			json_string_value(json_object_get(d, "owner"));
+
+		if (owner && in_list(teams, owner))
+			json_array_append_new(
+				names, json_string(sl_db_text(rows, i, 0)));
+		json_decref(d);
+	}
+	out = json_array_size(names) ? scope_list(names) : sl_xstrdup("\n");
+	json_decref(names);
+	return out;
+}
+
+enum sl_err sl_http_scope_init(struct sl_req *r, struct sl_tx *tx,
+			       struct sl_http_scope *s, struct sl_error *err)
+{
+	struct sl_filter f = {0};
+	struct sl_db_rows rows = {0};
+	json_t *scope, *teams;
+	enum sl_err rc = SL_OK;
+
+	memset(s, 0, sizeof(*s));
+	if (!r->actor.scope)
+		return SL_OK;
+	scope = sl_http_doc(r->actor.scope);
+	s->mem[0] = scope_list(json_object_get(scope, "environments"));
+	s->mem[1] = scope_list(json_object_get(scope, "services"));
+	teams = json_object_get(scope, "teams");
+	if (json_array_size(teams)) {
+		rc = sl_store_service_list(tx, &f, &rows, err);
+		if (rc == SL_OK)
+			s->mem[2] = team_services(&rows, teams);
+		sl_db_rows_fini(&rows);
+	}
+	json_decref(scope);
+	s->lists.environments = s->mem[0];
+	s->lists.services = s->mem[1];
+	s->lists.team_services = s->mem[2];
+	return rc;
+}
+
+void sl_http_scope_fini(struct sl_http_scope *s)
+{
+	for (size_t i = 0; i < 3; i++)
+		free(s->mem[i]);
+	memset(s, 0, sizeof(*s));
 }

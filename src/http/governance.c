@@ -218,6 +218,7 @@ out:
 
 void sl_h_approval_list(struct sl_req *r)
 {
+	struct sl_http_scope scope;
 	struct sl_db_rows rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
@@ -231,13 +232,22 @@ void sl_h_approval_list(struct sl_req *r)
 		sl_http_fail(r, &err);
 		return;
 	}
-	if (load_release(r, &tx, &rel, &rid)) {
-		if (sl_store_approval_list(&tx, rid, env, &rows, &err))
+	/* A release outside the scope is refused as reading it is; the
+	 * approvals of environments outside it are left out. */
+	if (sl_http_scope_init(r, &tx, &scope, &err))
+		sl_http_fail(r, &err);
+	else if (load_release(r, &tx, &rel, &rid) &&
+		 sl_http_require(
+			 r, SL_ACT_READ, NULL,
+			 json_string_value(json_object_get(rel, "service")))) {
+		if (sl_store_approval_list_scoped(&tx, rid, env, &scope.lists,
+						  &rows, &err))
 			sl_http_fail(r, &err);
 		else
 			sl_http_reply(r, 200, sl_h_list(&rows, 9, NULL));
 	}
 	sl_store_abort(&tx);
+	sl_http_scope_fini(&scope);
 	sl_db_rows_fini(&rows);
 	json_decref(rel);
 }
@@ -521,7 +531,11 @@ void sl_h_checklist_get(struct sl_req *r)
 		sl_http_fail(r, &err);
 		return;
 	}
-	if (!load_release(r, &tx, &rel, &rid) || !env_known(r, &tx, env, NULL))
+	if (!load_release(r, &tx, &rel, &rid) ||
+	    !env_known(r, &tx, env, NULL) ||
+	    !sl_http_require(
+		    r, SL_ACT_READ, env,
+		    json_string_value(json_object_get(rel, "service"))))
 		goto out;
 	policy = sl_policy_load(&tx, env, NULL, &err);
 	if (!policy || sl_store_checklist_list(&tx, rid, env, &done, &err)) {
@@ -993,9 +1007,29 @@ out:
 	free(text);
 }
 
+/* Lists the grants on the environments the token's scope covers. */
 void sl_h_grant_list(struct sl_req *r)
 {
-	sl_h_reply_rows(r, sl_store_grant_list, 1);
+	struct sl_http_scope scope;
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+
+	memset(&scope, 0, sizeof(scope));
+	if (rc == SL_OK) {
+		rc = sl_http_scope_init(r, &tx, &scope, &err);
+		if (rc == SL_OK)
+			rc = sl_store_grant_list(&tx, &scope.lists, &rows,
+						 &err);
+		sl_store_abort(&tx);
+	}
+	if (rc)
+		sl_http_fail(r, &err);
+	else
+		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
+	sl_http_scope_fini(&scope);
+	sl_db_rows_fini(&rows);
 }
 
 /* ---- post-incident reviews ---- */
@@ -1008,8 +1042,10 @@ const struct sl_field sl_review_close_fields[] = {
 	{0},
 };
 
+/* Lists the reviews of deployments the token's scope covers. */
 void sl_h_review_list(struct sl_req *r)
 {
+	struct sl_http_scope scope;
 	struct sl_db_rows rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
@@ -1018,16 +1054,21 @@ void sl_h_review_list(struct sl_req *r)
 
 	if (!sl_h_text_param(r, "open", &open))
 		return;
+	memset(&scope, 0, sizeof(scope));
 	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
-		rc = sl_store_review_list(
-			&tx, open && strcmp(open, "true") == 0, &rows, &err);
+		rc = sl_http_scope_init(r, &tx, &scope, &err);
+		if (rc == SL_OK)
+			rc = sl_store_review_list(
+				&tx, open && strcmp(open, "true") == 0,
+				&scope.lists, &rows, &err);
 		sl_store_abort(&tx);
 	}
 	if (rc)
 		sl_http_fail(r, &err);
 	else
 		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
+	sl_http_scope_fini(&scope);
 	sl_db_rows_fini(&rows);
 }
 

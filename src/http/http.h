@@ -154,6 +154,18 @@ int sl_http_require(struct sl_req *r, int a, const char *env,
 int sl_http_may_somewhere(struct sl_req *r, int a);
 int sl_http_in_groups(struct sl_req *r, const char *group);
 int sl_http_sees(struct sl_req *r, const char *env, const char *service);
+/* The token's scope as the store's list filters (struct sl_scope_lists),
+ * for list queries that leave out what the token may not see; a teams
+ * scope is read, in tx, as the services those teams own. Returns 0, or a
+ * store error with err filled (then s holds nothing). The lists are owned
+ * by s: free with sl_http_scope_fini, in either case. */
+struct sl_http_scope {
+	struct sl_scope_lists lists;
+	char *mem[3];
+};
+enum sl_err sl_http_scope_init(struct sl_req *r, struct sl_tx *tx,
+			       struct sl_http_scope *s, struct sl_error *err);
+void sl_http_scope_fini(struct sl_http_scope *s);
 
 /* The store of the running app. */
 struct sl_store *sl_http_store(struct sl_req *r);

@@ -7,6 +7,15 @@
 
 #include "store/internal.h"
 
+/* Whether the column col is one of the names in the list parameter p
+ * (struct sl_scope_lists; NULL = no limit): the list shrinks when the
+ * name, between newlines, is taken out of it. One portable text for
+ * every scope, whatever its length; replace and length mean the same on
+ * both engines. */
+#define IN_SCOPE(p, col)                                                       \
+	"(CAST(" p " AS TEXT) IS NULL OR length(" p ") > length(replace(" p    \
+	", '\n' || " col " || '\n', '')))"
+
 /* ---- policies ---- */
 
 enum sl_err sl_store_policy_put(struct sl_tx *tx, const char *env,
@@ -117,6 +126,22 @@ enum sl_err sl_store_approval_list(struct sl_tx *tx, int64_t release_id,
 		 " AND (CAST($2 AS TEXT) IS NULL OR environment = $2)"
 		 " ORDER BY id",
 		 out, NULL, err, SL_P_INT(release_id), SL_P_TEXT(env));
+}
+
+enum sl_err sl_store_approval_list_scoped(struct sl_tx *tx, int64_t release_id,
+					  const char *env,
+					  const struct sl_scope_lists *scope,
+					  struct sl_db_rows *out,
+					  struct sl_error *err)
+{
+	return Q(tx,
+		 "SELECT id, approver, grp, decision, at, expires_at,"
+		 " artifacts_digest, withdrawn_at, environment, doc"
+		 " FROM approvals WHERE release_id = $1"
+		 " AND (CAST($2 AS TEXT) IS NULL OR environment = $2)"
+		 " AND " IN_SCOPE("$3", "environment") " ORDER BY id",
+		 out, NULL, err, SL_P_INT(release_id), SL_P_TEXT(env),
+		 SL_P_TEXT(scope->environments));
 }
 
 /* ---- checklists ---- */
@@ -282,11 +307,14 @@ enum sl_err sl_store_grant_active(struct sl_tx *tx, int64_t token_id,
 		 out, NULL, err, SL_P_INT(token_id), SL_P_INT(now));
 }
 
-enum sl_err sl_store_grant_list(struct sl_tx *tx, struct sl_db_rows *out,
-				struct sl_error *err)
+enum sl_err sl_store_grant_list(struct sl_tx *tx,
+				const struct sl_scope_lists *scope,
+				struct sl_db_rows *out, struct sl_error *err)
 {
-	return sl__store_run(tx, "SELECT id, doc FROM grants ORDER BY id", NULL,
-			     0, out, NULL, err);
+	return Q(tx,
+		 "SELECT id, doc FROM grants WHERE " IN_SCOPE(
+			 "$1", "environment") " ORDER BY id",
+		 out, NULL, err, SL_P_TEXT(scope->environments));
 }
 
 /* ---- reviews ---- */
@@ -320,15 +348,24 @@ enum sl_err sl_store_review_get(struct sl_tx *tx, int64_t id, char **doc,
 				  P(SL_P_INT(id)), doc, NULL, "review", err);
 }
 
+/* clang-format off */
 enum sl_err sl_store_review_list(struct sl_tx *tx, int open_only,
+				 const struct sl_scope_lists *scope,
 				 struct sl_db_rows *out, struct sl_error *err)
 {
 	return Q(tx,
-		 "SELECT id, doc FROM reviews WHERE ($1 = 0 OR closed_at IS "
-		 "NULL)"
-		 " ORDER BY id",
-		 out, NULL, err, SL_P_INT(open_only));
+		 "SELECT r.id, r.doc FROM reviews r"
+		 " JOIN deployments d ON d.id = r.deployment_id"
+		 " WHERE ($1 = 0 OR r.closed_at IS NULL)"
+		 " AND " IN_SCOPE("$2", "d.environment")
+		 " AND " IN_SCOPE("$3", "d.service")
+		 " AND " IN_SCOPE("$4", "d.service")
+		 " ORDER BY r.id",
+		 out, NULL, err, SL_P_INT(open_only),
+		 SL_P_TEXT(scope->environments), SL_P_TEXT(scope->services),
+		 SL_P_TEXT(scope->team_services));
 }
+/* clang-format on */
 
 /* ---- what the gates read ---- */
 

@@ -337,6 +337,21 @@ enum sl_err sl_store_approval_withdraw(struct sl_tx *tx, int64_t id,
 				       struct sl_error *err);
 /* Rows: (id, approver, grp, decision, at, expires_at, artifacts_digest,
  * withdrawn_at, environment, doc), oldest first; env NULL = all. */
+/* A token's scope as list queries filter by it: each list holds its
+ * names, each between newlines ("\nstaging\ndev\n"; no name may hold a
+ * newline; "\n" alone matches nothing), or is NULL for no limit.
+ * team_services names the services the token's teams own. */
+struct sl_scope_lists {
+	const char *environments, *services, *team_services;
+};
+
+/* As sl_store_approval_list, keeping only the approvals for environments
+ * in scope->environments. */
+enum sl_err sl_store_approval_list_scoped(struct sl_tx *tx, int64_t release_id,
+					  const char *env,
+					  const struct sl_scope_lists *scope,
+					  struct sl_db_rows *out,
+					  struct sl_error *err);
 enum sl_err sl_store_approval_list(struct sl_tx *tx, int64_t release_id,
 				   const char *env, struct sl_db_rows *out,
 				   struct sl_error *err);
@@ -387,9 +402,10 @@ enum sl_err sl_store_grant_set_doc(struct sl_tx *tx, int64_t id,
 enum sl_err sl_store_grant_active(struct sl_tx *tx, int64_t token_id,
 				  int64_t now, struct sl_db_rows *out,
 				  struct sl_error *err);
-/* Rows: (id, doc). */
-enum sl_err sl_store_grant_list(struct sl_tx *tx, struct sl_db_rows *out,
-				struct sl_error *err);
+/* Rows: (id, doc) of the grants on environments in scope->environments. */
+enum sl_err sl_store_grant_list(struct sl_tx *tx,
+				const struct sl_scope_lists *scope,
+				struct sl_db_rows *out, struct sl_error *err);
 
 /* Post-incident reviews owed by overrides. */
 enum sl_err sl_store_review_insert(struct sl_tx *tx, int64_t deployment_id,
@@ -400,8 +416,10 @@ enum sl_err sl_store_review_set_doc(struct sl_tx *tx, int64_t id,
 				    struct sl_error *err);
 enum sl_err sl_store_review_get(struct sl_tx *tx, int64_t id, char **doc,
 				struct sl_error *err);
-/* Rows: (id, doc). */
+/* Rows: (id, doc) of the reviews whose deployment's environment and
+ * service the scope covers. */
 enum sl_err sl_store_review_list(struct sl_tx *tx, int open_only,
+				 const struct sl_scope_lists *scope,
 				 struct sl_db_rows *out, struct sl_error *err);
 
 /* Deployments in an environment with a status, counted up to most (an

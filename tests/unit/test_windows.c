@@ -369,6 +369,232 @@ TEST(a_start_off_the_rule_begins_at_the_rules_first_match)
 	CHECK_OCC(o[0], "2026-03-20T17:00:00Z", "2026-03-23T05:00:00Z");
 }
 
+/* Every minute of every hour since 2020: the dense freeze. */
+#define EVERY_MINUTE                                                           \
+	"FREQ=HOURLY;BYMINUTE=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18," \
+	"19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,"   \
+	"41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59"
+static const struct sl_window_spec every_minute = {
+	.timezone = "Europe/Berlin",
+	.start = "2020-01-01T00:00:00",
+	.duration_s = 60,
+	.rrule = EVERY_MINUTE,
+};
+
+TEST(a_dense_hourly_rule_from_2020_is_in_force_at_any_moment_now)
+{
+	struct sl_occurrence o[16];
+	struct sl_error err = {0};
+
+	CHECK_INT(sl_window_check(&every_minute, &err), 0);
+	CHECK_INT(sl_window_covering(&every_minute, at("2026-11-22T10:17:30Z"),
+				     o, &err),
+		  1);
+	CHECK_OCC(o[0], "2026-11-22T10:17:00Z", "2026-11-22T10:18:00Z");
+	CHECK_STR(err.message, "");
+	/* Far from its start too, and the next ones come one a minute. */
+	CHECK_INT(covers(&every_minute, "2031-06-30T23:59:59Z", o), 1);
+	CHECK_OCC(o[0], "2031-06-30T23:59:00Z", "2031-07-01T00:00:00Z");
+	CHECK_INT(list(&every_minute, "2026-11-22T10:17:30Z",
+		       "2026-11-22T10:20:00Z", o),
+		  3);
+	CHECK_OCC(o[2], "2026-11-22T10:19:00Z", "2026-11-22T10:20:00Z");
+}
+
+TEST(a_dense_rule_keeps_the_wall_clock_rules_across_daylight_saving)
+{
+	struct sl_occurrence o[16];
+
+	/* Spring, Berlin: 02:00-02:59 do not exist; 03:00:30 CEST is in
+	 * the 03:00 occurrence. */
+	CHECK_INT(covers(&every_minute, "2026-03-29T01:00:30Z", o), 1);
+	CHECK_OCC(o[0], "2026-03-29T01:00:00Z", "2026-03-29T01:01:00Z");
+	/* Autumn: 02:xx means the second (CET) pass, so 01:59 CEST lasts
+	 * until 02:00 CET and covers the whole first pass. */
+	CHECK_INT(covers(&every_minute, "2026-10-25T00:30:30Z", o), 1);
+	CHECK_OCC(o[0], "2026-10-24T23:59:00Z", "2026-10-25T01:00:00Z");
+	CHECK_INT(covers(&every_minute, "2026-10-25T01:30:30Z", o), 1);
+	CHECK_OCC(o[0], "2026-10-25T01:30:00Z", "2026-10-25T01:31:00Z");
+}
+
+TEST(a_daily_rule_from_1990_keeps_its_interval_phase)
+{
+	static const struct sl_window_spec every_third_night = {
+		.timezone = "Europe/Berlin",
+		.start = "1990-01-01T22:00:00",
+		.duration_s = HOURS(4),
+		.rrule = "FREQ=DAILY;INTERVAL=3",
+	};
+	struct sl_occurrence o[16];
+
+	/* 13474 days on: 2026-11-21 is a multiple of three days. */
+	CHECK_INT(covers(&every_third_night, "2026-11-22T00:30:00Z", o), 1);
+	CHECK_OCC(o[0], "2026-11-21T21:00:00Z", "2026-11-22T01:00:00Z");
+	CHECK_INT(covers(&every_third_night, "2026-11-22T21:30:00Z", o), 0);
+	CHECK_INT(list(&every_third_night, "2026-11-22T01:00:00Z",
+		       "2026-11-28T00:00:00Z", o),
+		  2);
+	CHECK_OCC(o[0], "2026-11-24T21:00:00Z", "2026-11-25T01:00:00Z");
+}
+
+TEST(count_ends_a_dense_series_at_its_last_occurrence)
+{
+	struct sl_window_spec w = every_minute;
+	struct sl_occurrence o[16];
+	struct sl_error err = {0};
+
+	w.timezone = "UTC";
+	w.start = "2026-01-01T00:00:00";
+	w.rrule = EVERY_MINUTE ";COUNT=20000";
+	CHECK_INT(sl_window_check(&w, &err), 0);
+	/* The 20000th minute starts 19999 minutes after the first. */
+	CHECK_INT(covers(&w, "2026-01-14T21:19:30Z", o), 1);
+	CHECK_OCC(o[0], "2026-01-14T21:19:00Z", "2026-01-14T21:20:00Z");
+	CHECK_INT(covers(&w, "2026-01-14T21:20:00Z", o), 0);
+	CHECK_INT(covers(&w, "2027-01-01T00:00:00Z", o), 0);
+	/* One more than the bound is refused when written. */
+	w.rrule = EVERY_MINUTE ";COUNT=20001";
+	CHECK_INT(sl_window_check(&w, &err), -1);
+	CHECK_STR(err.field, "rrule");
+	CHECK(strstr(err.message, "COUNT=20001") != NULL);
+}
+
+TEST(until_ends_a_dense_series_started_long_ago_inclusively)
+{
+	struct sl_window_spec w = every_minute;
+	struct sl_occurrence o[16];
+
+	w.rrule = EVERY_MINUTE ";UNTIL=20261122T101700Z";
+	CHECK_INT(sl_window_check(&w, NULL), 0);
+	CHECK_INT(covers(&w, "2026-11-22T10:17:59Z", o), 1);
+	CHECK_OCC(o[0], "2026-11-22T10:17:00Z", "2026-11-22T10:18:00Z");
+	CHECK_INT(covers(&w, "2026-11-22T10:18:00Z", o), 0);
+	CHECK_INT(list(&w, "2026-11-22T10:15:00Z", "2026-11-22T11:00:00Z", o),
+		  3);
+	/* A local UNTIL is a wall time in the window's zone (CET). */
+	w.rrule = EVERY_MINUTE ";UNTIL=20261122T111700";
+	CHECK_INT(covers(&w, "2026-11-22T10:17:59Z", o), 1);
+	CHECK_INT(covers(&w, "2026-11-22T10:18:00Z", o), 0);
+}
+
+TEST(rules_too_dense_to_evaluate_are_refused_naming_the_rrule)
+{
+	static const char *const dense[] = {
+		"FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;BYHOUR=0,1,2,3,4,5,6,7,"
+		"8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23;BYMINUTE="
+		"0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,"
+		"24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,"
+		"44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59",
+		"FREQ=HOURLY;BYMINUTE=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,"
+		"17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,"
+		"37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,"
+		"57,58,59;BYSECOND=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,"
+		"18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,"
+		"38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,"
+		"58,59",
+		"FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,"
+		"18,19,20,21,22,23;BYMINUTE=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,"
+		"15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,"
+		"35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,"
+		"55,56,57,58,59;BYSECOND=0,20,40",
+		"FREQ=MONTHLY;BYMONTHDAY=1,2,3,4,5,6,7,8,9,10;BYHOUR=0,1,2,3,4,"
+		"5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23;"
+		"BYMINUTE=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,"
+		"21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,"
+		"41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59",
+	};
+	struct sl_window_spec w = every_minute;
+
+	for (size_t i = 0; i < COUNT(dense); i++) {
+		struct sl_error err = {0};
+
+		w.rrule = dense[i];
+		CHECK_INT(sl_window_check(&w, &err), -1);
+		CHECK_STR(err.field, "rrule");
+		CHECK(strstr(err.message, "too dense") != NULL);
+	}
+	/* Every minute of every day is still fine with FREQ=DAILY. */
+	w.rrule = "FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,"
+		  "17,18,19,20,21,22,23;BYMINUTE=0,1,2,3,4,5,6,7,8,9,10,11,12,"
+		  "13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,"
+		  "33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,"
+		  "53,54,55,56,57,58,59";
+	CHECK_INT(sl_window_check(&w, NULL), 0);
+}
+
+/* Rules whose iteration skips ahead, each compared with the walk from its
+ * start over ranges years later. */
+static const struct sl_window_spec far_rules[] = {
+	{"UTC", "2023-01-01T00:20:00", NULL, 3600, "FREQ=HOURLY;INTERVAL=5"},
+	{"Europe/Berlin", "2024-02-03T01:00:00", NULL, 5400,
+	 "FREQ=HOURLY;INTERVAL=7;BYMINUTE=15,45"},
+	{"America/New_York", "2024-01-06T00:30:00", NULL, 3 * 3600,
+	 "FREQ=HOURLY;BYDAY=SA,SU;BYHOUR=1,2,3"},
+	{"Europe/Berlin", "2000-01-01T02:30:00", NULL, 3600,
+	 "FREQ=DAILY;INTERVAL=3;BYHOUR=2,14"},
+	{"Australia/Sydney", "1995-05-05T18:00:00", NULL, 60 * 3600,
+	 "FREQ=WEEKLY;INTERVAL=3;BYDAY=MO,FR;WKST=SU"},
+	{"Europe/Berlin", "1990-01-31T09:00:00", NULL, 10 * 86400,
+	 "FREQ=MONTHLY;INTERVAL=5"},
+	{"UTC", "1991-03-29T18:00:00", NULL, 3 * 86400,
+	 "FREQ=MONTHLY;BYDAY=-1FR"},
+	{"UTC", "1992-07-01T00:00:00", NULL, 86400,
+	 "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=-1"},
+	{"Europe/London", "1993-01-01T17:00:00", NULL, 7200,
+	 "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1"},
+	{"Europe/Berlin", "1992-02-29T12:00:00", NULL, 86400, "FREQ=YEARLY"},
+	{"UTC", "1990-03-25T01:00:00", NULL, 7 * 86400,
+	 "FREQ=YEARLY;INTERVAL=2;BYMONTH=3;BYDAY=-1SU"},
+	{"UTC", "1990-05-14T08:00:00", NULL, 3600,
+	 "FREQ=YEARLY;BYWEEKNO=20,53;BYDAY=MO"},
+	{"UTC", "1990-01-01T06:00:00", NULL, 300 * 86400,
+	 "FREQ=YEARLY;BYYEARDAY=100,200"},
+};
+
+TEST(skipping_ahead_agrees_with_walking_from_the_start)
+{
+	static const char *const froms[] = {
+		"2026-03-28T00:00:00Z", "2026-10-24T12:00:00Z",
+		"2027-02-27T00:00:00Z", "2028-02-28T23:00:00Z",
+		"2031-12-31T20:00:00Z",
+	};
+
+	for (size_t i = 0; i < COUNT(far_rules); i++) {
+		const struct sl_window_spec *w = &far_rules[i];
+
+		CHECK_INT(sl_window_check(w, NULL), 0);
+		for (size_t k = 0; k < COUNT(froms); k++) {
+			struct sl_occurrence fast[8], slow[8], c1;
+			size_t nf = 0, ns = 0;
+			int64_t from = at(froms[k]),
+				to = from + 800LL * 86400 * 1000000;
+			int cov;
+
+			CHECK_INT(sl_window_occurrences(w, from, to, fast, 8,
+							&nf, NULL),
+				  0);
+			CHECK_INT(sl__window_occurrences_naive(
+					  w, from, to, slow, 8, &ns, NULL),
+				  0);
+			CHECK(ns > 0);
+			CHECK_INT(nf, ns);
+			for (size_t j = 0; j < nf && j < ns; j++) {
+				CHECK_INT(fast[j].start_us, slow[j].start_us);
+				CHECK_INT(fast[j].end_us, slow[j].end_us);
+			}
+			if (ns == 0 || nf != ns ||
+			    (nf && fast[0].start_us != slow[0].start_us))
+				fprintf(stderr, "  rule %zu (%s) from %s\n", i,
+					w->rrule, froms[k]);
+			/* The first one open at from is what covers it. */
+			cov = sl_window_covering(w, from, &c1, NULL);
+			CHECK_INT(cov, ns > 0 && slow[0].start_us <= from);
+			if (cov == 1)
+				CHECK_INT(c1.start_us, slow[0].start_us);
+		}
+	}
+}
+
 struct bad_spec {
 	const char *why;
 	struct sl_window_spec w;
@@ -556,6 +782,13 @@ int main(void)
 		T(bad_specs_are_refused_naming_the_field),
 		T(an_empty_or_reversed_range_is_refused),
 		T(kinds_have_stable_names),
+		T(a_dense_hourly_rule_from_2020_is_in_force_at_any_moment_now),
+		T(a_dense_rule_keeps_the_wall_clock_rules_across_daylight_saving),
+		T(a_daily_rule_from_1990_keeps_its_interval_phase),
+		T(count_ends_a_dense_series_at_its_last_occurrence),
+		T(until_ends_a_dense_series_started_long_ago_inclusively),
+		T(rules_too_dense_to_evaluate_are_refused_naming_the_rrule),
+		T(skipping_ahead_agrees_with_walking_from_the_start),
 	};
 	int passed = 0, failed = 0;
 
