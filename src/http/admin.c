@@ -248,9 +248,9 @@ void sl_h_readyz(struct sl_req *r)
 {
 	struct sl_error err = {0};
 
-	if (sl_store_ping(sl_http_store(r), &err)) {
+	if (sl_store_ready(sl_http_store(r), &err)) {
 		sl_http_failf(r, SL_EUNAVAIL, NULL,
-			      "the store does not answer");
+			      "the store does not answer: %s", err.message);
 		return;
 	}
 	sl_http_reply_json(

@@ -28,6 +28,7 @@ static struct {
 	struct rule rules[MAX_RULES];
 	size_t nrules;
 	FILE *trace;
+	int io[2]; /* SL_FAULT_IO_* for writes and syncs */
 	unsigned long hits;
 } F = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -92,6 +93,37 @@ static int parse_fail(char *line, struct rule *r, struct sl_error *err)
 	return 0;
 }
 
+/* Parses "write=full sync=ioerr" into F.io; -1 when it cannot. */
+static int parse_io(char *words, struct sl_error *err)
+{
+	char *save = NULL, *w;
+
+	while ((w = strtok_r(words, " \t", &save))) {
+		int op, what;
+
+		words = NULL;
+		if (strncmp(w, "write=", 6) == 0)
+			op = SL_FAULT_IO_WRITE;
+		else if (strncmp(w, "sync=", 5) == 0)
+			op = SL_FAULT_IO_SYNC;
+		else
+			return sl_error_set(err, SL_EINVAL, "fault",
+					    "unknown io fault '%s'", w),
+			       -1;
+		w = strchr(w, '=') + 1;
+		if (strcmp(w, "full") == 0)
+			what = SL_FAULT_IO_FULL;
+		else if (strcmp(w, "ioerr") == 0)
+			what = SL_FAULT_IO_ERROR;
+		else
+			return sl_error_set(err, SL_EINVAL, "fault",
+					    "unknown io error '%s'", w),
+			       -1;
+		F.io[op] = what;
+	}
+	return 0;
+}
+
 /* Replaces the armed rules with text's; caller holds the lock. */
 static enum sl_err load(const char *text, const char *trace_path,
 			struct sl_error *err)
@@ -102,6 +134,7 @@ static enum sl_err load(const char *text, const char *trace_path,
 
 	F.nrules = 0;
 	F.hits = 0;
+	F.io[0] = F.io[1] = SL_FAULT_IO_NONE;
 	for (line = strtok_r(copy, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		while (*line == ' ' || *line == '\t')
@@ -110,6 +143,12 @@ static enum sl_err load(const char *text, const char *trace_path,
 			continue;
 		if (strncmp(line, "trace", 5) == 0) {
 			trace = 1;
+		} else if (strncmp(line, "io", 2) == 0 &&
+			   (line[2] == ' ' || line[2] == '\t')) {
+			if (parse_io(line + 2, err)) {
+				rc = SL_EINVAL;
+				break;
+			}
 		} else if (strncmp(line, "fail", 4) == 0 &&
 			   F.nrules < MAX_RULES) {
 			if (parse_fail(line, &F.rules[F.nrules], err)) {
@@ -242,6 +281,17 @@ enum sl_err sl_store_fault_set(const char *directives, struct sl_error *err)
 	return rc;
 }
 
+int sl__store_fault_io(int op)
+{
+	int what;
+
+	pthread_mutex_lock(&F.mu);
+	refresh();
+	what = F.io[op];
+	pthread_mutex_unlock(&F.mu);
+	return what;
+}
+
 unsigned long sl_store_fault_hits(void)
 {
 	unsigned long n;
@@ -273,6 +323,12 @@ enum sl_err sl__store_fault(const char *fn, const char *sql,
 
 unsigned long sl_store_fault_hits(void)
 {
+	return 0;
+}
+
+int sl__store_fault_io(int op)
+{
+	(void)op;
 	return 0;
 }
 

@@ -12,6 +12,7 @@
  * when it changes. Each line is one directive:
  *
  *   fail [query=NAME] [nth=N] [count=C] [error=unavailable|internal|busy]
+ *   io [write=full|ioerr] [sync=full|ioerr]
  *   trace
  *
  * NAME matches a whole name or the part before '#'; without query every
@@ -19,7 +20,9 @@
  * (default 1 when count is given, else every matching call); count=C
  * fails C calls from there (default 1 with nth, else all). "trace"
  * appends each call's name, one per line, to the file's name plus
- * ".trace". An empty or missing file disarms everything.
+ * ".trace". "io" makes every SQLite file write or sync fail as a full
+ * disk or an I/O error would, below the engine (a test VFS), until the
+ * file changes. An empty or missing file disarms everything.
  *
  * In a build without SL_FAULTS every function here does nothing, so
  * nothing in a release build can reach it. */
@@ -36,6 +39,15 @@ enum sl_err sl_store_fault_set(const char *directives, struct sl_error *err);
  * statement): SL_OK to go on, or the armed error, filled into err. */
 enum sl_err sl__store_fault(const char *fn, const char *sql,
 			    struct sl_error *err);
+
+/* The storage faults of "io write=full|ioerr sync=full|ioerr": what a
+ * SQLite write or sync should fail with now (SL_FAULT_IO_NONE: go on).
+ * faultvfs.c installs the VFS that asks, as the default, before the first
+ * connection opens. */
+enum { SL_FAULT_IO_WRITE, SL_FAULT_IO_SYNC };
+enum { SL_FAULT_IO_NONE, SL_FAULT_IO_FULL, SL_FAULT_IO_ERROR };
+int sl__store_fault_io(int op);
+void sl__store_fault_vfs_install(void);
 
 /* How many calls the armed faults have failed so far. */
 unsigned long sl_store_fault_hits(void);

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/fault.h"
+
 #include "store/db.h"
 
 #define CACHE_SIZE 256
@@ -103,6 +105,9 @@ static enum sl_err fail(sqlite3 *db, int rc, struct sl_error *err)
 static void configure_once(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+#ifdef SL_FAULTS
+	sl__store_fault_vfs_install();
+#endif
 }
 
 static enum sl_err sq_open(const char *uri, void **out, struct sl_error *err)

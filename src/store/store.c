@@ -36,7 +36,18 @@ struct sl_store {
 	/* Counts sl_store_tick calls; a read snapshot remembers the tick it
 	 * began in. */
 	uint64_t ticks;
+	/* The last write failed because the store could not take it (a full
+	 * disk, an I/O error, a read-only file, a lost server); cleared by
+	 * the next write that commits. */
+	int write_broken;
 };
+
+static void write_outcome(struct sl_store *st, enum sl_err rc)
+{
+	if (rc == SL_OK || rc == SL_EUNAVAIL)
+		__atomic_store_n(&st->write_broken, rc == SL_EUNAVAIL,
+				 __ATOMIC_RELAXED);
+}
 
 /* Ends the shared read snapshots of the pooled connections that began
  * before tick `before` (all of them after a write), so an idle connection
@@ -81,9 +92,12 @@ enum sl_err sl__store_run_at(const char *fn, struct sl_tx *tx, const char *sql,
 	if (rc) {
 		if (out)
 			memset(out, 0, sizeof(*out));
-		return rc;
+	} else {
+		rc = tx->st->ops->exec(tx->conn, sql, p, n, out, changes, err);
 	}
-	return tx->st->ops->exec(tx->conn, sql, p, n, out, changes, err);
+	if (rc == SL_EUNAVAIL && tx->write)
+		write_outcome(tx->st, rc);
+	return rc;
 }
 
 /* Runs a query expected to answer at most one row and copies its first
@@ -253,6 +267,7 @@ static void group_flush(struct sl_store *st)
 			st->ops->rollback(g->conn);
 		else
 			wrote(st);
+		write_outcome(st, rc);
 	} else {
 		st->ops->rollback(g->conn);
 	}
@@ -409,6 +424,7 @@ enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err)
 		}
 		rc = group_leave(tx->st, tx, rel == SL_OK, err);
 		tx->conn = NULL;
+		write_outcome(tx->st, rel ? rel : rc);
 		return rel ? rel : rc;
 	}
 	if (tx->write) {
@@ -420,6 +436,7 @@ enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err)
 		pthread_mutex_unlock(&tx->st->write_lock);
 		if (!rc)
 			wrote(tx->st);
+		write_outcome(tx->st, rc);
 	}
 	conn_release(tx->st, tx->conn);
 	tx->conn = NULL;
@@ -456,6 +473,30 @@ enum sl_err sl_store_ping(struct sl_store *st, struct sl_error *err)
 	rc = sl__store_one_int(&tx, "SELECT 1", NULL, 0, &one, "row", err);
 	sl_store_abort(&tx);
 	return rc;
+}
+
+enum sl_err sl_store_ready(struct sl_store *st, struct sl_error *err)
+{
+	struct sl_tx tx;
+	enum sl_err rc = sl_store_ping(st, err);
+
+	if (rc || !__atomic_load_n(&st->write_broken, __ATOMIC_RELAXED))
+		return rc;
+	/* Writes failed last time: only a write that commits says they
+	 * work again. This one moves the first migration's time by a
+	 * microsecond (an engine may skip a row written to itself). */
+	rc = sl_store_begin(st, 1, &tx, err);
+	if (rc)
+		return rc;
+	rc = Q(&tx,
+	       "UPDATE schema_migrations SET applied_at = applied_at + 1"
+	       " WHERE version = $1",
+	       NULL, NULL, err, SL_P_INT(1));
+	if (rc) {
+		sl_store_abort(&tx);
+		return rc;
+	}
+	return sl_store_commit(&tx, err);
 }
 
 /* Replaces every "{ID_PK}" in sql with the driver's spelling. Caller

@@ -105,6 +105,9 @@ int sl_store_grouped(const struct sl_store *st);
 enum sl_err sl_store_batch_end(struct sl_store *st, struct sl_error *err);
 /* 0 when the store answers a trivial query. */
 enum sl_err sl_store_ping(struct sl_store *st, struct sl_error *err);
+/* Readiness: the store answers a read, and, when the last write failed
+ * because the store could not take it, a probe write commits. */
+enum sl_err sl_store_ready(struct sl_store *st, struct sl_error *err);
 
 /* Services and environments: objects named by a slug. */
 enum sl_err sl_store_service_insert(struct sl_tx *tx, const char *name,

@@ -503,6 +503,48 @@ def test_readyz_follows_the_store(d):
     eq(d.request("GET", "/readyz", auth=False)[0], 200, "ready again")
 
 
+def test_sqlite_full_disk_and_io_errors(d):
+    """A full disk or an I/O error on write or on sync: 503, never a
+    half-acknowledged write; afterwards the daemon serves again and the
+    file is intact. (A test VFS below SQLite fails the calls.)"""
+    if d.backend != "sqlite":
+        return
+    names = []
+    kept = api(d, "POST", "/v1/services",
+               {"name": uniq("kept"), "owner": "t"}, 201)["name"]
+    before = snapshot(d)
+    for fault in ("write=full", "write=ioerr", "sync=full", "sync=ioerr"):
+        name = uniq("lost")
+        names.append(name)
+        arm("io %s\n" % fault)
+        try:
+            status, h, doc = d.request("POST", "/v1/services",
+                                       {"name": name, "owner": "t"})
+            eq(status, 503, "%s: write -> %s" % (fault, doc))
+            wrote = doc
+            eq(h["content-type"], "application/problem+json", fault)
+            status, _, doc = d.request("GET", "/readyz", auth=False)
+            eq(status, 503, "%s: not ready: %s (the write said %s)"
+               % (fault, doc, wrote))
+            eq(d.request("GET", "/healthz", auth=False)[0], 200, "alive")
+        finally:
+            disarm()
+        eq(snapshot(d), before, "%s: nothing written" % fault)
+    eq(d.request("GET", "/readyz", auth=False)[0], 200, "ready again")
+    after = api(d, "POST", "/v1/services",
+                {"name": uniq("after"), "owner": "t"}, 201)["name"]
+    for name in names:
+        eq(d.request("GET", "/v1/services/" + name)[0], 404, name)
+    for name in (kept, after):
+        eq(d.request("GET", "/v1/services/" + name)[0], 200, name)
+    db = sqlite3.connect("file:%s?mode=ro" % d.db, uri=True, timeout=30)
+    try:
+        eq(db.execute("PRAGMA integrity_check").fetchall(), [("ok",)],
+           "integrity")
+    finally:
+        db.close()
+
+
 def main():
     global CTL
     d = Daemon(env={"SHIPLOG_CACHE_MB": "0"})
