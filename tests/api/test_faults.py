@@ -23,13 +23,15 @@ import datetime
 import itertools
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Daemon, check, eq, pg_database_uri,  # noqa: E402
-                     run_tests)
+                     pg_sql, run_tests)
 
 _seq = itertools.count(1)
 _tag = "%x" % (os.getpid() & 0xffff)
@@ -318,6 +320,14 @@ def send(d, req):
 def walk(d, make):
     world(d)
     first = make(d)
+
+    def warm(req):
+        # A known token is served from the token cache, as in use; only
+        # the fresh-token case looks its token up.
+        if make is not case_fresh_token:
+            d.request("GET", "/healthz", token=req.get("token"))
+            d.request("GET", "/v1/environments", token=req.get("token"))
+    warm(first)
     (status, _, doc), names = traced(lambda: send(d, first))
     check(status < 300, "%s: the traced run is allowed: %s %s"
           % (make.__name__, status, doc))
@@ -325,6 +335,7 @@ def walk(d, make):
     req = make(d)
     before = snapshot(d)
     seen = {}
+    warm(req)
     failures = []
     for i, name in enumerate(names):
         seen[name] = seen.get(name, 0) + 1
@@ -545,9 +556,100 @@ def test_sqlite_full_disk_and_io_errors(d):
         db.close()
 
 
+def test_pg_backends_terminated_mid_requests(d):
+    """PostgreSQL: the daemon's server processes are killed while writes
+    run. Each write answers 201 or 503; every 201 is kept; the same
+    daemon serves again without a restart."""
+    if d.backend != "postgresql":
+        return
+    import threading
+    acked, answers, stop = [], [], threading.Event()
+
+    def writer():
+        while not stop.is_set():
+            name = uniq("t")
+            status, _, _ = d.request("POST", "/v1/services",
+                                     {"name": name, "owner": "t"})
+            answers.append(status)
+            if status == 201:
+                acked.append(name)
+
+    threads = [threading.Thread(target=writer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(8):
+            pg_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                   " WHERE datname = '%s' AND pid <> pg_backend_pid()"
+                   % d.pg_database)
+            time.sleep(0.15)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    check(set(answers) <= {201, 503}, "only 201 or 503: %s" % set(answers))
+    check(503 in answers and 201 in answers, "faults met: %s"
+          % sorted(set(answers)))
+    for name in acked:
+        eq(d.request("GET", "/v1/services/" + name)[0], 200,
+           "acknowledged %s kept" % name)
+    deadline = time.time() + 10
+    while d.request("GET", "/readyz", auth=False)[0] != 200:
+        check(time.time() < deadline, "ready again")
+        time.sleep(0.1)
+    api(d, "POST", "/v1/services", {"name": uniq("after"), "owner": "t"},
+        201)
+
+
+def test_pg_statement_timeout_refuses_the_gate(d):
+    """PostgreSQL: the windows table is locked, so reading it runs past
+    statement_timeout (set in the database URI): the gate answers 503
+    naming windows, not a verdict."""
+    if d.backend != "postgresql":
+        return
+    w = world(d)
+    rel = ready_release(d)
+    body = {"release": rel["id"], "environment": w["prod"]}
+    slow = Daemon(env={"SHIPLOG_CACHE_MB": "0"})
+    slow.pg_database = d.pg_database  # the same data, its own daemon
+    slow.db = pg_database_uri(d.pg_database) + \
+        "?options=-c%20statement_timeout%3D300"
+    slow.token_file = os.path.join(slow.dir, "admin-token")
+    slow.token = d.token
+    slow.start()
+    try:
+        eq(api(slow, "POST", "/v1/gates/check", body, 200)["allowed"], True,
+           "allowed before the lock")
+        lock = subprocess.Popen(
+            ["psql", pg_database_uri(d.pg_database), "-X", "-q"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, text=True)
+        lock.stdin.write("BEGIN; LOCK TABLE windows IN ACCESS EXCLUSIVE "
+                         "MODE; SELECT pg_sleep(4); COMMIT;\n")
+        lock.stdin.flush()
+        time.sleep(0.5)
+        try:
+            status, _, doc = slow.request("POST", "/v1/gates/check", body)
+            eq(status, 503, "gate while windows are locked: %s" % doc)
+            eq(doc["type"], "https://shiplog.dev/problems/gate-unavailable",
+               "type")
+            check("windows" in [c["name"] for c in doc["checks"]], doc)
+        finally:
+            lock.stdin.close()
+            lock.wait(timeout=30)
+        eq(api(slow, "POST", "/v1/gates/check", body, 200)["allowed"], True,
+           "allowed again")
+    finally:
+        slow.stop()
+        shutil.rmtree(slow.dir, ignore_errors=True)
+
+
 def main():
     global CTL
-    d = Daemon(env={"SHIPLOG_CACHE_MB": "0"})
+    # No read cache, and tokens kept for the whole walk: each call a
+    # route makes is then the same call every time it runs.
+    d = Daemon(env={"SHIPLOG_CACHE_MB": "0",
+                    "SHIPLOG_TOKEN_CACHE_MS": "600000"})
     CTL = os.path.join(d.dir, "faults")
     d.extra_env["SHIPLOG_FAULTS"] = CTL
     return run_tests(globals(), daemon=d)
