@@ -60,6 +60,7 @@ struct sl_req {
 	void *conn; /* struct MHD_Connection */
 	const char *method;
 	const char *url;
+	char *target; /* the request target as sent, before decoding */
 	const struct sl_route *route;
 	size_t route_index;
 	char *params[SL_MAX_PARAMS];

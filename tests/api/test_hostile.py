@@ -1,0 +1,213 @@
+"""test_hostile.py - input written to break the daemon, and what it gets.
+
+Every hostile request must be answered with a 4xx RFC 9457 problem
+document (valid JSON, so valid UTF-8) that names the offending field or
+parameter, must change nothing, and must leave the daemon serving. The
+slow-client test runs a daemon of its own with small limits.
+"""
+import itertools
+import json
+import os
+import socket
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Daemon, check, eq, run_tests  # noqa: E402
+
+_seq = itertools.count(1)
+_tag = "%x" % (os.getpid() & 0xffff)
+OMEGA = "%CE%A9"  # U+03A9, two bytes in UTF-8
+
+
+def uniq(prefix):
+    return "%s-%s-%d" % (prefix, _tag, next(_seq))
+
+
+def api(d, method, path, body=None, want=None, **kw):
+    status, _, doc = d.request(method, path, body, **kw)
+    if want is not None:
+        eq(status, want, "%s %s -> %r" % (method, path, doc))
+    return doc
+
+
+def problem(d, method, path, want, field=None, part=None, **kw):
+    """Sends a request that must be refused; checks the problem document
+    and returns it."""
+    status, h, doc = d.request(method, path, **kw)
+    eq(status, want, "%s %s: status (body %r)" % (method, path, doc))
+    eq(h.get("content-type", "").split(";")[0], "application/problem+json",
+       "%s %s: content type" % (method, path))
+    check(isinstance(doc, dict), "%s %s: not a JSON document: %r"
+          % (method, path, doc))
+    eq(doc.get("status"), want, "%s %s: body status" % (method, path))
+    texts = [doc["detail"]] + [e["message"] for e in doc.get("errors", [])]
+    if field is not None:
+        fields = [e["field"] for e in doc.get("errors", [])]
+        check(field in fields, "%s %s: errors name %r, want %r"
+              % (method, path, fields, field))
+    if part is not None:
+        check(any(part.lower() in t.lower() for t in texts),
+              "%s %s: %r not in %r" % (method, path, part, texts))
+    return doc
+
+
+def alive(d):
+    eq(d.request("GET", "/healthz", auth=False)[0], 200, "still serving")
+
+
+def audit_len(d):
+    n, cursor = 0, None
+    while True:
+        page = api(d, "GET", "/v1/audit?limit=500" +
+                   ("&cursor=" + cursor if cursor else ""), want=200)
+        n += len(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            return n
+
+
+def world(d):
+    """A service, an environment, a release and a deployment, made once."""
+    if hasattr(world, "w"):
+        return world.w
+    svc, env = uniq("svc"), uniq("env")
+    api(d, "POST", "/v1/services", {"name": svc, "owner": "team"}, 201)
+    api(d, "POST", "/v1/environments", {"name": env, "rank": 10}, 201)
+    rel = api(d, "POST", "/v1/releases",
+              {"service": svc, "version": "1.0.0", "type": "minor"}, 201)
+    dep = api(d, "POST", "/v1/deployments",
+              {"release": rel["id"], "environment": env}, 201)
+    world.w = {"svc": svc, "env": env, "rel": rel["id"], "dep": dep["id"]}
+    return world.w
+
+
+# ---- bytes that are not text ----
+
+def test_paths_that_are_not_utf8_get_400_even_without_a_token(d):
+    for path in ("/v1/%ff", "/healthz%ff", "/v1/services/%C0%AF",
+                 "/v1/services/a%ED%A0%80"):
+        problem(d, "GET", path, 400, "path", "UTF-8", auth=False)
+    alive(d)
+
+
+def test_query_values_that_are_not_utf8_get_400_naming_the_parameter(d):
+    problem(d, "GET", "/v1/releases?service=%ff", 400, "service", "UTF-8")
+    problem(d, "GET", "/v1/audit?actor=a%00b", 400, "actor", "NUL")
+    problem(d, "GET", "/v1/services?%ff=1", 400, "query", "UTF-8")
+    problem(d, "GET", "/v1/services?tag=a%3", 400, "tag", "two hex digits")
+    alive(d)
+
+
+def test_a_nul_in_the_path_is_refused_not_cut_off(d):
+    w = world(d)
+    eq(d.request("GET", "/v1/deployments/%d" % w["dep"])[0], 200, "the id")
+    problem(d, "GET", "/v1/deployments/%d%%00" % w["dep"], 400, "path", "NUL")
+    problem(d, "GET", "/v1/services/%s%%00" % w["svc"], 400, "path", "NUL")
+    problem(d, "GET", "/v1/deployments/%d%%0a" % w["dep"], 400, "path",
+            "control character")
+
+
+def test_long_ids_are_echoed_cut_on_a_character_boundary(d):
+    long_id = OMEGA * 150  # 300 bytes, more than a message holds
+    for path, want in (("/v1/change-requests/", 404), ("/v1/services/", 404),
+                       ("/v1/environments/", 404), ("/v1/releases/", 400)):
+        doc = problem(d, "GET", path + long_id, want)
+        # The detail is whole Omegas, however it was cut.
+        check("\u03a9" * 20 in doc["detail"], doc["detail"][:80])
+        check("\ufffd" not in doc["detail"], "no broken character")
+    for path in ("/v1/environments/%s/policy" % long_id,
+                 "/v1/releases/x@%s" % long_id,
+                 "/v1/deployments/" + long_id):
+        doc = problem(d, "GET", path, 400 if "@" in path or "deploy" in path
+                      else 404)
+        check("\ufffd" not in json.dumps(doc, ensure_ascii=False), path)
+    alive(d)
+
+
+def test_a_body_field_name_cut_mid_character_still_gets_a_422(d):
+    before = audit_len(d)
+    doc = problem(d, "POST", "/v1/services", 422,
+                  body={"name": uniq("s"), "owner": "t", "\u03a9" * 80: 1})
+    check(all(isinstance(e["field"], str) for e in doc["errors"]), doc)
+    eq(audit_len(d), before, "nothing written")
+
+
+def test_headers_echoed_in_problems_are_made_valid_utf8(d):
+    w = world(d)
+    doc = problem(d, "PATCH", "/v1/services/" + w["svc"], 412, None,
+                  "If-Match", body={"owner": "x"},
+                  headers={"If-Match": b'"\xff\xfe"'})
+    check("\ufffd" in doc["detail"], doc["detail"])
+    doc = problem(d, "POST", "/v1/services", 415, None, "application/json",
+                  raw=b'{"name": "x"}', headers={"Content-Type": b"text/\xff"})
+    check("text/\ufffd" in doc["detail"], doc["detail"])
+    alive(d)
+
+
+# ---- loose numbers and keys ----
+
+def test_ids_with_leading_zeros_signs_or_spaces_are_400(d):
+    w = world(d)
+    dep = w["dep"]
+    for bad in ("0%d" % dep, "%d%%20" % dep, "%%20%d" % dep, "+%d" % dep,
+                "%dabc" % dep, "0", "1e3", "99999999999999999999"):
+        problem(d, "GET", "/v1/deployments/" + bad, 400, "id", "not an id")
+        problem(d, "GET", "/v1/deployments/%s/events" % bad, 400, "id")
+    for bad in ("0%d" % w["rel"], "%d%%20" % w["rel"]):
+        problem(d, "GET", "/v1/releases/" + bad, 400, "id", "neither an id")
+    problem(d, "GET", "/v1/releases/%s@01.0.0" % w["svc"], 400, "id",
+            "SemVer")
+    # The canonical spellings still resolve.
+    eq(api(d, "GET", "/v1/deployments/%d" % dep, want=200)["id"], dep, "id")
+    eq(api(d, "GET", "/v1/releases/%s@1.0.0" % w["svc"], want=200)["id"],
+       w["rel"], "service@version")
+
+
+def test_a_write_to_a_loose_id_changes_nothing(d):
+    tok = api(d, "POST", "/v1/tokens", {"name": uniq("t"), "role": "auditor"},
+              201)
+    before = audit_len(d)
+    problem(d, "DELETE", "/v1/tokens/0%d" % tok["id"], 400, "id")
+    problem(d, "DELETE", "/v1/tokens/%d%%20" % tok["id"], 400, "id")
+    problem(d, "POST", "/v1/deployments/0%d/events" % world(d)["dep"], 400,
+            "id", body={"message": "hello"})
+    eq(audit_len(d), before, "nothing written")
+    # The token still works: it was not revoked.
+    eq(d.request("GET", "/v1/services", token=tok["token"])[0], 200, "token")
+
+
+def test_integer_parameters_take_only_canonical_digits(d):
+    for v in ("abc", "-1", "0", "501", "05", "+5", "%205", "5%20", "", "5.0"):
+        for path in ("/v1/services", "/v1/releases", "/v1/deployments",
+                     "/v1/status", "/v1/audit"):
+            problem(d, "GET", "%s?limit=%s" % (path, v), 400, "limit")
+    problem(d, "GET", "/v1/audit?after=01", 400, "after", "leading zeros")
+    problem(d, "GET", "/v1/deployments?cursor=+3", 400, "cursor")
+    eq(len(api(d, "GET", "/v1/services?limit=1", want=200)["items"]), 1,
+       "a good limit")
+
+
+def test_idempotency_keys_must_be_printable_ascii(d):
+    before = audit_len(d)
+    name = uniq("svc")
+    for key in (b"k\x01", b"k\x7f", "k\u00e9".encode(), b"\xff", b"a\tb"):
+        problem(d, "POST", "/v1/services", 400, "Idempotency-Key",
+                "printable ASCII", body={"name": name, "owner": "t"},
+                headers={"Idempotency-Key": key})
+    eq(audit_len(d), before, "nothing written")
+    problem(d, "GET", "/v1/services/" + name, 404)
+    api(d, "POST", "/v1/services", {"name": name, "owner": "t"}, 201,
+        headers={"Idempotency-Key": "ci run #12 / step 3"})
+
+
+def test_bearer_tokens_with_spaces_or_control_characters_are_400(d):
+    for tok in ("%s x" % d.token, d.token + "\x01", " " + d.token):
+        problem(d, "GET", "/v1/services", 400, "Authorization",
+                "printable ASCII", token=tok)
+    eq(d.request("GET", "/v1/services")[0], 200, "the token itself")
+
+
+if __name__ == "__main__":
+    sys.exit(run_tests(globals()))
