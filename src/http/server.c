@@ -871,6 +871,8 @@ static void dispatch(struct sl_req *r)
 			      r->actor.name);
 		return;
 	}
+	if (!sl_http_query_check(r))
+		return;
 	if (r->too_large) {
 		sl_http_failf(r, SL_ETOOLARGE, NULL,
 			      "the body is larger than %d bytes", SL_BODY_MAX);
