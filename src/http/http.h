@@ -188,8 +188,17 @@ struct sl_server_config {
 	const char *listen;
 	unsigned threads;
 	unsigned readers; /* reader threads, on SQLite (see server.c) */
+	/* Connection limits against clients that open many connections or
+	 * send slowly (0 = the default; see SL_SERVER_* below). */
+	unsigned max_connections;
+	unsigned max_per_ip; /* SL_SERVER_NO_LIMIT: no limit per address */
+	unsigned timeout_s;  /* idle seconds before a connection is closed */
 	struct sl_store *store;
 };
+#define SL_SERVER_MAX_CONNECTIONS 4096
+#define SL_SERVER_MAX_PER_IP	  256
+#define SL_SERVER_TIMEOUT_S	  30
+#define SL_SERVER_NO_LIMIT	  0xFFFFFFFFu
 struct sl_server;
 enum sl_err sl_server_start(const struct sl_server_config *cfg,
 			    struct sl_server **out, struct sl_error *err);

@@ -1139,9 +1139,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* The connection limits to run with: a client that opens connections
+ * and sends its requests a byte at a time (slowloris) holds at most
+ * per_ip of the max_conns connections, and each for at most timeout_s
+ * seconds without a byte, so the others are still served. per_ip 0 is
+ * libmicrohttpd's "no limit". */
+static void limits(const struct sl_server_config *cfg, unsigned *max_conns,
+		   unsigned *per_ip, unsigned *timeout_s)
+{
+	*max_conns = cfg->max_connections ? cfg->max_connections
+					  : SL_SERVER_MAX_CONNECTIONS;
+	*per_ip = cfg->max_per_ip == SL_SERVER_NO_LIMIT ? 0
+		  : cfg->max_per_ip			? cfg->max_per_ip
+							: SL_SERVER_MAX_PER_IP;
+	*timeout_s = cfg->timeout_s ? cfg->timeout_s : SL_SERVER_TIMEOUT_S;
+}
+
 enum sl_err sl_server_start(const struct sl_server_config *cfg,
 			    struct sl_server **out, struct sl_error *err)
 {
+	unsigned max_conns, per_ip, timeout_s;
 	struct sl_server *s;
 	struct sockaddr_in addr = {.sin_family = AF_INET};
 	char host[64];
@@ -1175,6 +1192,7 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 	s->app = sl_xcalloc(1, sizeof(*s->app));
 	sl_reqlog_start(STDERR_FILENO);
 	s->app->store = cfg->store;
+	limits(cfg, &max_conns, &per_ip, &timeout_s);
 	s->mhd = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
 			MHD_ALLOW_SUSPEND_RESUME,
@@ -1184,8 +1202,9 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 		MHD_OPTION_URI_LOG_CALLBACK, on_target, s->app,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+		MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+		MHD_OPTION_CONNECTION_LIMIT, max_conns,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 		/* Headers up to 16 KiB; the pool is cleared after every
 		 * request, so a larger one costs time on each. */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,

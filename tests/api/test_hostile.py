@@ -2,12 +2,15 @@
 
 Every hostile request must be answered with a 4xx RFC 9457 problem
 document (valid JSON, so valid UTF-8) that names the offending field or
-parameter, must change nothing, and must leave the daemon serving.
+parameter, must change nothing, and must leave the daemon serving. The
+slow-client test runs a daemon of its own with small limits.
 """
 import itertools
 import json
 import os
+import socket
 import sys
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -379,6 +382,102 @@ def test_the_cli_filters_the_audit_log(d):
     rc, _, err = d.cli("audit", "list", "--from", "yesterday")
     eq(rc, 1, "refused by the server")
     check("from" in err, err)
+
+
+# ---- slow clients ----
+
+def send_from(source, port, data):
+    """Sends data from the loopback address source; returns the socket."""
+    s = socket.socket()
+    s.bind((source, 0))
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    s.sendall(data)
+    return s
+
+
+def closed_by_server(socks, wait):
+    """The sockets the server has closed within wait seconds."""
+    import select
+    closed, left, deadline = set(), list(socks), time.time() + wait
+    while left and time.time() < deadline:
+        ready, _, _ = select.select(left, [], [], max(0, deadline - time.time()))
+        for s in ready:
+            try:
+                data = s.recv(4096)
+            except OSError:
+                data = b""
+            if not data:
+                closed.add(s)
+                left.remove(s)
+    return closed
+
+
+def answer(source, port, path="/healthz"):
+    s = send_from(source, port, ("GET %s HTTP/1.1\r\nHost: x\r\n"
+                                 "Connection: close\r\n\r\n" % path).encode())
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    s.close()
+    return data.split(b"\r\n", 1)[0]
+
+
+def test_half_sent_requests_from_one_client_starve_no_other_client(_):
+    # Room for 32 connections; one address may hold 8 of them, each for
+    # 2 idle seconds. Without the per-address limit the 100 half-sent
+    # requests below would take all 32 and the other client would be
+    # turned away.
+    with Daemon(args=["--max-connections", "32",
+                      "--max-connections-per-ip", "8",
+                      "--connection-timeout", "2"]) as d:
+        half = b"GET /v1/services HTTP/1.1\r\nHost: x\r\nAuthorization: Be"
+        socks = []
+        for _ in range(100):
+            try:
+                socks.append(send_from("127.0.0.1", d.port, half))
+            except OSError:
+                pass  # refused outright: also not held
+        start = time.time()
+        dropped = closed_by_server(socks, 0.5)
+        held = [s for s in socks if s not in dropped]
+        eq(len(held), 8, "connections one address may hold")
+
+        # Another client is served at once, while those are held.
+        eq(answer("127.0.0.2", d.port), b"HTTP/1.1 200 OK", "another client")
+
+        # The held ones are closed once idle for the timeout, not before.
+        gone = closed_by_server(held, 4.0)
+        took = time.time() - start
+        eq(len(gone), 8, "slow connections closed by the timeout")
+        check(took >= 1.5, "closed after %.1fs, before the timeout" % took)
+        eq(answer("127.0.0.1", d.port), b"HTTP/1.1 200 OK",
+           "the first address is served again")
+        for s in socks:
+            s.close()
+
+
+def test_the_connection_flags_are_checked(_):
+    import subprocess
+    from harness import SHIPLOGD
+    for args in (["--max-connections", "0"], ["--connection-timeout", "x"],
+                 ["--max-connections-per-ip", "-1"],
+                 ["--connection-timeout", "05"]):
+        p = subprocess.run([SHIPLOGD] + args, capture_output=True, text=True,
+                           timeout=30)
+        eq(p.returncode, 2, "%r: usage error (%s)" % (args, p.stderr))
+        check(args[0] in p.stderr, p.stderr)
+    p = subprocess.run([SHIPLOGD, "--help"], capture_output=True, text=True,
+                       timeout=30)
+    for flag in ("--max-connections N", "--max-connections-per-ip N",
+                 "--connection-timeout S"):
+        check(flag in p.stdout, flag)
 
 
 if __name__ == "__main__":
