@@ -182,6 +182,15 @@ static const struct sl_cli_opt status_opts[] = {
 
 static const struct sl_cli_opt audit_opts[] = {
 	{"after", SL_OPT_INT, "after", "--after N      entries after seq N"},
+	{"actor", SL_OPT_STR, "actor", "--actor A      written by this token"},
+	{"action", SL_OPT_STR, "action",
+	 "--action A     of this action (e.g. deployment.create)"},
+	{"object-type", SL_OPT_STR, "object_type",
+	 "--object-type T  about objects of this type"},
+	{"object-id", SL_OPT_STR, "object_id",
+	 "--object-id I  about the object with this id or name"},
+	{"from", SL_OPT_STR, "from", "--from T       at or after T (RFC 3339)"},
+	{"to", SL_OPT_STR, "to", "--to T         before T (RFC 3339)"},
 	LIST_OPTS,
 };
 
@@ -662,7 +671,9 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 "what runs where: the environment matrix"},
 
 	{"audit", "list", sl_cli_run_list, "/v1/audit", 0, NULL, audit_opts,
-	 audit_cols, "audit list [--after N] [--limit N] [--all]",
+	 audit_cols,
+	 "audit list [--actor A] [--action A] [--object-type T] "
+	 "[--object-id I] [--from T] [--to T] [--after N] [--limit N] [--all]",
 	 "read the audit log"},
 
 	{"token", "create", sl_cli_run_token_create, "/v1/tokens", 0, NULL,

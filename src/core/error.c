@@ -18,8 +18,28 @@ enum sl_err sl_error_set(struct sl_error *err, enum sl_err code,
 		va_start(ap, fmt);
 		vsnprintf(err->message, sizeof(err->message), fmt, ap);
 		va_end(ap);
+		err->field[sl_utf8_boundary(err->field, strlen(err->field))] =
+			'\0';
+		err->message[sl_utf8_boundary(err->message,
+					      strlen(err->message))] = '\0';
 	}
 	return code;
+}
+
+size_t sl_utf8_boundary(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t lead = len, need;
+
+	/* Back up over at most three continuation bytes to the lead byte
+	 * of the last sequence; keep it only when it is complete. */
+	while (lead > 0 && len - lead < 4 && (p[lead - 1] & 0xC0) == 0x80)
+		lead--;
+	if (lead == 0 || p[lead - 1] < 0xC0)
+		return len; /* ASCII last, or nothing to judge */
+	lead--;
+	need = p[lead] >= 0xF0 ? 4 : p[lead] >= 0xE0 ? 3 : 2;
+	return len - lead >= need ? len : lead;
 }
 
 static const char *const names[] = {

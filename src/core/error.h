@@ -35,6 +35,11 @@ enum sl_err sl_error_set(struct sl_error *err, enum sl_err code,
 			 const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Where to cut s[0..len) so that it does not end inside a UTF-8
+ * sequence: len, or the start of an incomplete last sequence. What
+ * sl_error_set does to a message it had to shorten. */
+size_t sl_utf8_boundary(const char *s, size_t len);
+
 /* The stable short name of a code ("invalid", "not-found", ...). */
 const char *sl_error_name(enum sl_err code);
 

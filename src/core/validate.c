@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int is_lower_alnum(char c)
@@ -72,40 +73,205 @@ int sl_valid_slug(const char *s, const char *field, struct sl_error *err)
 	return 0;
 }
 
-int sl_valid_utf8(const char *s, size_t len)
+size_t sl_utf8_seq(const char *s, size_t left)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	unsigned char c;
+	size_t n;
+	uint32_t cp, min;
+
+	if (!left)
+		return 0;
+	c = p[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 1, cp = c & 0x1F, min = 0x80;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 2, cp = c & 0x0F, min = 0x800;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 3, cp = c & 0x07, min = 0x10000;
+	else
+		return 0; /* continuation byte, C0/C1, or F5..FF */
+	if (left - 1 < n)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((p[k] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[k] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n + 1;
+}
+
+int sl_valid_utf8(const char *s, size_t len)
+{
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = p[i];
-		size_t n;
-		uint32_t cp, min;
+		size_t n = sl_utf8_seq(s + i, len - i);
 
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			n = 1, cp = c & 0x1F, min = 0x80;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			n = 2, cp = c & 0x0F, min = 0x800;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return 0; /* continuation byte, C0/C1, or F5..FF */
-		}
-		if (len - i - 1 < n)
+		if (!n)
 			return 0;
-		for (size_t k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		i += n + 1;
+		i += n;
 	}
 	return 1;
+}
+
+char *sl_utf8_scrub(const char *s, char *out, size_t size)
+{
+	static const char fffd[] = "\xEF\xBF\xBD";
+	size_t len = strlen(s), o = 0;
+
+	SL_ASSERT(size > 0);
+	for (size_t i = 0; i < len;) {
+		size_t n = sl_utf8_seq(s + i, len - i);
+		const char *from = s + i;
+
+		if (!n) { /* one bad byte: one replacement character */
+			from = fffd;
+			i++;
+			n = 3;
+		} else {
+			i += n;
+		}
+		if (o + n >= size)
+			break;
+		memcpy(out + o, from, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int sl_decimal_parse(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	size_t len = s ? strlen(s) : 0;
+
+	if (len == 0 || len > 18 || (s[0] == '0' && len > 1))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_digit(s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	return (c | 0x20) - 'a' + 10;
+}
+
+/* Percent-decodes s[0..len) into out (at least len + 1 bytes), '+' as a
+ * space when plus; returns the decoded length, or -1 when a '%' is not
+ * followed by two hex digits. */
+static long decode(const char *s, size_t len, int plus, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '%') {
+			if (len - i < 3 || !is_hex(s[i + 1]) ||
+			    !is_hex(s[i + 2]))
+				return -1;
+			c = (char)((hexval(s[i + 1]) << 4) | hexval(s[i + 2]));
+			i += 2;
+		} else if (c == '+' && plus) {
+			c = ' ';
+		}
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return (long)o;
+}
+
+/* Checks one decoded part of a request target: valid UTF-8 without
+ * control characters (so without NUL, which would end the text early).
+ * Returns NULL, or why not. */
+static const char *part_problem(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == 0)
+			return "holds a NUL byte (%00)";
+		if (c < 0x20 || c == 0x7F)
+			return "holds a control character";
+	}
+	if (!sl_valid_utf8(s, len))
+		return "is not valid UTF-8";
+	return NULL;
+}
+
+int sl_valid_target(const char *raw, struct sl_error *err)
+{
+	size_t plen = strcspn(raw, "?");
+	char *buf = sl_xmalloc(strlen(raw) + 1);
+	const char *q = raw[plen] ? raw + plen + 1 : NULL;
+	const char *why = NULL;
+	long n = decode(raw, plen, 0, buf);
+	int rc = 0;
+
+	if (n < 0) {
+		rc = -1;
+		sl_error_set(err, SL_EMALFORMED, "path",
+			     "the path has a '%%' that is not followed by two "
+			     "hex digits");
+		goto out;
+	}
+	if ((why = part_problem(buf, (size_t)n))) {
+		rc = -1;
+		sl_error_set(err, SL_EMALFORMED, "path", "the path %s", why);
+		goto out;
+	}
+	while (q && *q) {
+		size_t len = strcspn(q, "&"), klen = strcspn(q, "=");
+		long kn;
+
+		if (klen > len)
+			klen = len;
+		kn = decode(q, klen, 1, buf);
+		if (kn < 0 || (why = part_problem(buf, (size_t)kn))) {
+			rc = -1;
+			sl_error_set(err, SL_EMALFORMED, "query",
+				     "a query parameter's name %s",
+				     kn < 0 ? "has a '%' that is not followed "
+					      "by two hex digits"
+					    : why);
+			goto out;
+		}
+		if (klen < len) {
+			char *v = sl_xmalloc(len - klen);
+			long vn = decode(q + klen + 1, len - klen - 1, 1, v);
+
+			if (vn < 0 || (why = part_problem(v, (size_t)vn))) {
+				rc = -1;
+				sl_error_set(
+					err, SL_EMALFORMED, buf,
+					"query parameter %s %s", buf,
+					vn < 0 ? "has a '%' that is not "
+						 "followed by two hex digits"
+					       : why);
+			}
+			free(v);
+			if (rc)
+				goto out;
+		}
+		q += len;
+		if (*q == '&')
+			q++;
+	}
+out:
+	free(buf);
+	return rc;
 }
 
 int sl_valid_text(const char *s, size_t max, int allow_newlines,

@@ -18,6 +18,28 @@ int sl_valid_slug(const char *s, const char *field, struct sl_error *err);
  * or code points above U+10FFFF), else 0. */
 int sl_valid_utf8(const char *s, size_t len);
 
+/* The length of the valid UTF-8 sequence at s (at most left bytes are
+ * read): 1 to 4, or 0 when s does not start one. */
+size_t sl_utf8_seq(const char *s, size_t left);
+
+/* Copies s into out (size bytes, at least 1) as valid UTF-8: each byte
+ * that does not belong to a valid sequence becomes U+FFFD, and the copy
+ * ends on a character boundary when it has to be cut to fit. Returns out.
+ * For echoing request text into JSON, which must be valid UTF-8. */
+char *sl_utf8_scrub(const char *s, char *out, size_t size);
+
+/* Parses a canonical non-negative decimal integer: "0", or 1 to 18
+ * digits without a leading zero, sign or spaces. Returns 0 with *out
+ * set, or -1. So "12", and never "012", "+12", " 12" or "12 ". */
+int sl_decimal_parse(const char *s, int64_t *out);
+
+/* Checks a raw request target ("/path?key=value&..."), as sent: every
+ * '%' is followed by two hex digits, and the decoded path and each
+ * decoded query parameter name and value are valid UTF-8 without control
+ * characters (so without %00). Returns 0, or -1 with err filled
+ * (SL_EMALFORMED; field "path", "query", or the parameter's name). */
+int sl_valid_target(const char *raw, struct sl_error *err);
+
 /* Valid UTF-8, at most max bytes, no control characters (below 0x20, or
  * 0x7F) except '\n' and '\t' when allow_newlines. */
 int sl_valid_text(const char *s, size_t max, int allow_newlines,

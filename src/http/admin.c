@@ -1,5 +1,6 @@
 /* admin.c - tokens, the audit log, health, metrics and the OpenAPI
  * document. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,17 +102,22 @@ void sl_h_token_create(struct sl_req *r)
 
 void sl_h_token_list(struct sl_req *r)
 {
+	struct sl_filter f = {0};
+	char last[24];
+	json_t *next;
 	struct sl_db_rows rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	json_t *items;
 	enum sl_err rc;
 
+	if (!sl_h_limit(r, &f.limit) || !sl_h_int_param(r, "cursor", &f.cursor))
+		return;
 	if (!sl_http_require(r, SL_ACT_TOKEN_ADMIN, NULL, NULL))
 		return;
 	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
-		rc = sl_store_token_list(&tx, &rows, &err);
+		rc = sl_store_token_page(&tx, &f, &rows, &err);
 		sl_store_abort(&tx);
 	}
 	if (rc) {
@@ -138,9 +144,15 @@ void sl_h_token_list(struct sl_req *r)
 				    : json_null(),
 				"scope", sc ? sl_http_doc(sc) : json_object()));
 	}
+	next = rows.nrows == (size_t)f.limit
+		       ? json_string(
+				 sl_h_id(sl_db_int(&rows, rows.nrows - 1, 0),
+					 last, sizeof(last)))
+		       : json_null();
 	sl_db_rows_fini(&rows);
-	sl_http_reply_json(r, 200,
-			   json_pack("{so sn}", "items", items, "next_cursor"));
+	sl_http_reply_json(
+		r, 200,
+		json_pack("{so so}", "items", items, "next_cursor", next));
 }
 
 void sl_h_token_revoke(struct sl_req *r)
@@ -192,11 +204,22 @@ void sl_h_audit_list(struct sl_req *r)
 	char next[24];
 	enum sl_err rc;
 
-	if (!sl_h_limit(r, &f.limit) || !sl_h_int_param(r, "after", &f.after))
+	if (!sl_h_limit(r, &f.limit) || !sl_h_int_param(r, "after", &f.after) ||
+	    !sl_h_text_param(r, "actor", &f.actor) ||
+	    !sl_h_text_param(r, "action", &f.action) ||
+	    !sl_h_text_param(r, "object_type", &f.object_type) ||
+	    !sl_h_text_param(r, "object_id", &f.object_id) ||
+	    !sl_h_time_param(r, "from", &f.since) ||
+	    !sl_h_time_param(r, "to", &f.until))
 		return;
 	if (!sl_http_query(r, "after") && sl_http_query(r, "cursor") &&
 	    !sl_h_int_param(r, "cursor", &f.after))
 		return;
+	/* The store reads a time of 0 as "no bound"; a range that ends at
+	 * or before the epoch holds no entry, so say so with the earliest
+	 * bound there is. */
+	if (sl_http_query(r, "to") && f.until <= 0)
+		f.until = INT64_MIN + 1;
 	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
 		rc = sl_store_audit_list(&tx, &f, &rows, &err);
@@ -267,6 +290,41 @@ void sl_h_metrics(struct sl_req *r)
 	r->content_type = "text/plain; version=0.0.4";
 }
 
+/* The OpenAPI description of a query parameter, with the schema its
+ * type is checked against (query.c). */
+static json_t *query_param(const struct sl_qparam *q)
+{
+	json_t *schema;
+
+	switch (q->type) {
+	case SL_Q_INT:
+		schema = json_pack("{ss si}", "type", "integer", "minimum", 0);
+		break;
+	case SL_Q_LIMIT:
+		schema = json_pack("{ss si si si}", "type", "integer",
+				   "minimum", 1, "maximum", 500, "default", 50);
+		break;
+	case SL_Q_TIME:
+		schema = json_pack("{ss ss}", "type", "string", "format",
+				   "date-time");
+		break;
+	case SL_Q_BOOL:
+		schema = json_pack("{ss}", "type", "boolean");
+		break;
+	case SL_Q_TAG:
+		schema = json_pack("{ss ss}", "type", "string", "pattern",
+				   "^[^=]+=");
+		break;
+	default:
+		schema = json_pack("{ss si}", "type", "string", "maxLength",
+				   256);
+		break;
+	}
+	return json_pack("{ss ss sb ss so}", "name", q->name, "in", "query",
+			 "required", 0, "description", q->doc, "schema",
+			 schema);
+}
+
 /* Writes the OpenAPI path template and its parameters for a route. */
 static json_t *operation(const struct sl_route *rt)
 {
@@ -284,6 +342,8 @@ static json_t *operation(const struct sl_route *rt)
 						"schema", "type", "string"));
 		p = e;
 	}
+	for (const struct sl_qparam *q = rt->query; q && q->name; q++)
+		json_array_append_new(params, query_param(q));
 	if (json_array_size(params))
 		json_object_set_new(op, "parameters", params);
 	else

@@ -3,6 +3,7 @@
  * Both kinds share one set of handlers driven by a descriptor (kind name,
  * field table, defaults, store calls), so create, read, update and delete
  * behave the same way for each. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -368,23 +369,54 @@ void sl_h_service_list(struct sl_req *r)
 	free(tagbuf);
 }
 
+/* Environments are listed by rank, then name; a page's next_cursor is
+ * its last row as "rank~name". */
 void sl_h_env_list(struct sl_req *r)
 {
+	struct sl_filter f = {0};
 	struct sl_db_rows rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	const char *cursor = NULL;
+	char *name = NULL, next[96];
+	enum sl_err rc;
 
+	if (!sl_h_limit(r, &f.limit) || !sl_h_text_param(r, "cursor", &cursor))
+		return;
+	if (cursor) {
+		const char *tilde = strchr(cursor, '~');
+
+		name = tilde ? sl_xstrndup(cursor, (size_t)(tilde - cursor))
+			     : NULL;
+		if (!name || sl_decimal_parse(name, &f.cursor_rank) ||
+		    !tilde[1]) {
+			free(name);
+			sl_http_failf(r, SL_EMALFORMED, "cursor",
+				      "cursor must be the next_cursor of a "
+				      "page before (rank~name)");
+			return;
+		}
+		f.cursor_name = tilde + 1;
+	}
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
-		rc = sl_store_environment_list(&tx, &rows, &err);
+		rc = sl_store_environment_page(&tx, &f, &rows, &err);
 		sl_store_abort(&tx);
 	}
+	if (rc == SL_OK && rows.nrows == (size_t)f.limit)
+		snprintf(next, sizeof(next), "%lld~%s",
+			 (long long)sl_db_int(&rows, rows.nrows - 1, 2),
+			 sl_db_text(&rows, rows.nrows - 1, 0));
 	if (rc == SL_OK)
 		rc = sl_h_scope_filter(r, &rows, 1, "name", NULL, &err);
 	if (rc)
 		sl_http_fail(r, &err);
 	else
-		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
+		sl_http_reply(
+			r, 200,
+			sl_h_list(&rows, 1,
+				  rows.nrows == (size_t)f.limit ? next : NULL));
 	sl_db_rows_fini(&rows);
+	free(name);
 	(void)no_choices;
 }

@@ -30,19 +30,18 @@ int sl_h_limit(struct sl_req *r, int *limit)
 int sl_h_int_param(struct sl_req *r, const char *key, int64_t *v)
 {
 	const char *s = sl_http_query(r, key);
-	char *end;
-	long long n;
 
 	*v = 0;
 	if (!s)
 		return 1;
-	n = strtoll(s, &end, 10);
-	if (!*s || *end || n < 0 || strlen(s) > 18) {
+	if (sl_decimal_parse(s, v)) {
 		sl_http_failf(r, SL_EMALFORMED, key,
-			      "%s must be a non-negative integer", key);
+			      "%s must be a non-negative integer (decimal "
+			      "digits, without leading zeros, signs or "
+			      "spaces)",
+			      key);
 		return 0;
 	}
-	*v = n;
 	return 1;
 }
 
@@ -165,31 +164,34 @@ json_t *sl_h_time(int64_t us)
 	return json_string(sl_time_format(us, buf));
 }
 
-enum sl_err sl_h_release_ref(struct sl_tx *tx, const char *ref, int64_t *id,
+enum sl_err sl_h_release_ref(struct sl_tx *tx, const char *ref,
+			     const char *field, int64_t *id,
 			     struct sl_error *err)
 {
 	const char *at = strchr(ref, '@');
 	struct sl_semver v;
 	char *service, *key;
 	enum sl_err rc;
+	int64_t n = 0;
 
 	if (!at) {
-		char *end;
-		long long n = strtoll(ref, &end, 10);
-
-		if (!*ref || *end || n < 1)
-			return sl_error_set(err, SL_ENOTFOUND, "release",
-					    "release '%s' not found: use an "
-					    "id or service@version",
-					    ref);
+		if (sl_decimal_parse(ref, &n) || n < 1)
+			return sl_error_set(
+				err, SL_EMALFORMED, field,
+				"release '%.*s' is neither an id "
+				"(a positive decimal number without "
+				"leading zeros, signs or spaces) nor "
+				"service@version",
+				(int)sl_h_cut(ref, 64), ref);
 		*id = n;
 		return SL_OK;
 	}
 	if (sl_semver_parse(at + 1, &v, NULL))
-		return sl_error_set(err, SL_ENOTFOUND, "release",
-				    "release '%s' not found: '%s' is not a "
-				    "SemVer version",
-				    ref, at + 1);
+		return sl_error_set(err, SL_EMALFORMED, field,
+				    "release '%.*s' is not service@version: "
+				    "'%.*s' is not a SemVer version",
+				    (int)sl_h_cut(ref, 64), ref,
+				    (int)sl_h_cut(at + 1, 64), at + 1);
 	service = sl_xstrndup(ref, (size_t)(at - ref));
 	key = sl_semver_sortkey(&v);
 	rc = sl_store_release_find(tx, service, key, id, err);
@@ -318,16 +320,26 @@ void sl_h_reply_rows(struct sl_req *r, sl_rows_fn fn, size_t doc_col)
 
 int sl_h_path_id(struct sl_req *r, const char *what, int64_t *id)
 {
-	char *end;
-	long long n = strtoll(r->params[0], &end, 10);
+	const char *s = r->params[0];
+	int64_t n = 0;
 
-	if (*end || n < 1 || strlen(r->params[0]) > 18) {
-		sl_http_failf(r, SL_ENOTFOUND, NULL, "%s '%.40s' not found",
-			      what, r->params[0]);
+	if (sl_decimal_parse(s, &n) || n < 1) {
+		sl_http_failf(r, SL_EMALFORMED, "id",
+			      "the %s id '%.*s' is not an id: ids are positive "
+			      "decimal numbers, without leading zeros, signs "
+			      "or spaces",
+			      what, (int)sl_h_cut(s, 40), s);
 		return 0;
 	}
 	*id = n;
 	return 1;
+}
+
+size_t sl_h_cut(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n <= max ? n : sl_utf8_boundary(s, max);
 }
 
 int64_t sl_h_doc_time(const json_t *doc, const char *key)
@@ -353,10 +365,10 @@ json_t *sl_h_body_release(struct sl_tx *tx, const json_t *ref,
 		sl_h_id(json_integer_value(ref), buf, sizeof(buf));
 	else
 		refs = json_string_value(ref);
-	rc = sl_h_release_ref(tx, refs, &id, err);
+	rc = sl_h_release_ref(tx, refs, "release", &id, err);
 	if (rc == SL_OK)
 		rc = sl_store_release_get(tx, id, &doc, &rev, err);
-	if (rc == SL_ENOTFOUND)
+	if (rc == SL_ENOTFOUND || rc == SL_EMALFORMED)
 		sl_error_set(err, SL_EINVAL, "release",
 			     "release '%s' does not exist", refs);
 	if (rc)

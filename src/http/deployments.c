@@ -518,8 +518,8 @@ void sl_h_deploy_list(struct sl_req *r)
 	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
 		if (release)
-			rc = sl_h_release_ref(&tx, release, &f.release_id,
-					      &err);
+			rc = sl_h_release_ref(&tx, release, "release",
+					      &f.release_id, &err);
 		if (rc == SL_OK)
 			rc = sl_store_deployment_list(&tx, &f, &rows, &err);
 		sl_store_abort(&tx);
@@ -816,7 +816,8 @@ void sl_h_deploy_rollback(struct sl_req *r)
 			if (json_is_string(tv)) {
 				snprintf(ref, sizeof(ref), "%s@%s", service,
 					 json_string_value(tv));
-				rc = sl_h_release_ref(&tx, ref, &rid, &err);
+				rc = sl_h_release_ref(&tx, ref, "release", &rid,
+						      &err);
 				if (rc == SL_ENOTFOUND) {
 					rc = SL_OK;
 					rid = 0;

@@ -31,7 +31,7 @@ static int load_release(struct sl_req *r, struct sl_tx *tx, json_t **rel,
 	struct sl_error err = {0};
 	char *doc = NULL;
 	int64_t rev;
-	enum sl_err rc = sl_h_release_ref(tx, r->params[0], id, &err);
+	enum sl_err rc = sl_h_release_ref(tx, r->params[0], "id", id, &err);
 
 	if (rc == SL_OK)
 		rc = sl_store_release_get(tx, *id, &doc, &rev, &err);

@@ -78,8 +78,11 @@ char *sl_h_list(const struct sl_db_rows *rows, size_t doc_col,
 struct sl_tag *sl_h_tags(const json_t *obj, size_t *n);
 /* Formats microseconds as an RFC 3339 JSON string. */
 json_t *sl_h_time(int64_t us);
-/* Resolves a release reference (id or "service@version"). */
-enum sl_err sl_h_release_ref(struct sl_tx *tx, const char *ref, int64_t *id,
+/* Resolves a release reference (id or "service@version"): SL_EMALFORMED
+ * naming field when it is neither a canonical id nor service@SemVer,
+ * SL_ENOTFOUND when no release has that version. */
+enum sl_err sl_h_release_ref(struct sl_tx *tx, const char *ref,
+			     const char *field, int64_t *id,
 			     struct sl_error *err);
 /* The release a body names in a field (an id or "service@version"),
  * as a new reference; NULL with err (422 on field "release" when it does
@@ -108,9 +111,13 @@ enum sl_err sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
 typedef enum sl_err (*sl_rows_fn)(struct sl_tx *tx, struct sl_db_rows *out,
 				  struct sl_error *err);
 void sl_h_reply_rows(struct sl_req *r, sl_rows_fn fn, size_t doc_col);
-/* Reads the numeric {id} path parameter; replies 404 naming what and
- * returns 0 when it is not a positive id. */
+/* Reads the numeric {id} path parameter; replies 400 (field "id")
+ * naming what and returns 0 when it is not a canonical positive decimal
+ * id ("12"; never "012", "+12" or "12 "). */
 int sl_h_path_id(struct sl_req *r, const char *what, int64_t *id);
+/* How many bytes of s to echo in a message: all of it up to max bytes,
+ * else max cut back to a character boundary. */
+size_t sl_h_cut(const char *s, size_t max);
 /* A document's RFC 3339 field as microseconds, 0 when absent or bad. */
 int64_t sl_h_doc_time(const json_t *doc, const char *key);
 /* Validators with the sl_check_fn shape, for schemas. */

@@ -31,6 +31,23 @@ typedef void (*sl_handler)(struct sl_req *r);
 
 struct sl_field;
 
+/* What a query parameter's value must be. */
+enum sl_qtype {
+	SL_Q_TEXT,  /* printable UTF-8, at most 256 bytes */
+	SL_Q_INT,   /* a non-negative decimal integer, digits only */
+	SL_Q_LIMIT, /* a page size: an integer from 1 to 500 */
+	SL_Q_TIME,  /* an RFC 3339 date-time */
+	SL_Q_TAG,   /* key=value */
+	SL_Q_BOOL,  /* true or false */
+};
+
+/* A query parameter a route accepts. */
+struct sl_qparam {
+	const char *name;
+	enum sl_qtype type;
+	const char *doc;
+};
+
 struct sl_route {
 	const char *method;
 	const char *pattern; /* "/v1/releases/{id}" */
@@ -42,6 +59,10 @@ struct sl_route {
 	/* Answers from the read cache when it can (1), before the request
 	 * is handed to a reader; NULL for most routes. */
 	int (*cached)(struct sl_req *r);
+	/* The query parameters it accepts, ending with {0}; NULL for none.
+	 * Any other parameter, a repeated one or a value of the wrong
+	 * type is refused (400) before the handler runs. */
+	const struct sl_qparam *query;
 };
 
 extern const struct sl_route sl_routes[];
@@ -60,6 +81,7 @@ struct sl_req {
 	void *conn; /* struct MHD_Connection */
 	const char *method;
 	const char *url;
+	char *target; /* the request target as sent, before decoding */
 	const struct sl_route *route;
 	size_t route_index;
 	char *params[SL_MAX_PARAMS];
@@ -116,6 +138,12 @@ int sl_http_if_match(struct sl_req *r, int64_t revision);
 
 /* A query-string value, or NULL. */
 const char *sl_http_query(struct sl_req *r, const char *key);
+/* Checks the request's query parameters against its route's table;
+ * replies 400 naming the first bad one and returns 0, else 1. */
+int sl_http_query_check(struct sl_req *r);
+/* The words for a query parameter type, as the OpenAPI document and
+ * the errors say them. */
+const char *sl_http_qtype_name(enum sl_qtype t);
 /* A request header, or NULL. */
 const char *sl_http_header(struct sl_req *r, const char *key);
 
@@ -175,8 +203,17 @@ struct sl_server_config {
 	const char *listen;
 	unsigned threads;
 	unsigned readers; /* reader threads, on SQLite (see server.c) */
+	/* Connection limits against clients that open many connections or
+	 * send slowly (0 = the default; see SL_SERVER_* below). */
+	unsigned max_connections;
+	unsigned max_per_ip; /* SL_SERVER_NO_LIMIT: no limit per address */
+	unsigned timeout_s;  /* idle seconds before a connection is closed */
 	struct sl_store *store;
 };
+#define SL_SERVER_MAX_CONNECTIONS 4096
+#define SL_SERVER_MAX_PER_IP	  256
+#define SL_SERVER_TIMEOUT_S	  30
+#define SL_SERVER_NO_LIMIT	  0xFFFFFFFFu
 struct sl_server;
 enum sl_err sl_server_start(const struct sl_server_config *cfg,
 			    struct sl_server **out, struct sl_error *err);

@@ -31,6 +31,8 @@
 static const char usage[] =
 	"usage: shiplogd [--listen HOST:PORT] [--db PATH|URI] [--threads N]\n"
 	"                [--readers N] [--token-file PATH]\n"
+	"                [--max-connections N] [--max-connections-per-ip N]\n"
+	"                [--connection-timeout SECONDS]\n"
 	"       shiplogd token create --name NAME --role ROLE [--db PATH]\n"
 	"\n"
 	"Runs the shiplog release-tracking server.\n"
@@ -51,6 +53,12 @@ static const char usage[] =
 	"                      cache cannot answer, so a read waiting on\n"
 	"                      the disk holds no request thread (default 4\n"
 	"                      per request thread, at most 16)\n"
+	"  --max-connections N  open connections at most (default 4096)\n"
+	"  --max-connections-per-ip N  of them from one client address\n"
+	"                      (default 256; 0 = no limit, e.g. behind a\n"
+	"                      proxy that is every client's address)\n"
+	"  --connection-timeout S  close a connection idle or sending\n"
+	"                      nothing for S seconds (default 30)\n"
 	"  -h, --help          this text\n"
 	"  --version           print the version\n"
 	"\n"
@@ -318,6 +326,22 @@ static void *leadership_run(void *arg)
 	return NULL;
 }
 
+/* A number option from min to max, into *out; 0 (said on stderr) when
+ * the value is anything else. */
+static int number(const char *option, const char *value, long min, long max,
+		  unsigned *out)
+{
+	int64_t n = 0;
+
+	if (sl_decimal_parse(value, &n) || n < min || n > max) {
+		fprintf(stderr, "shiplogd: %s wants %ld to %ld\n", option, min,
+			max);
+		return 0;
+	}
+	*out = (unsigned)n;
+	return 1;
+}
+
 /* A thread count option: 1 to 256, into *out; 0 (said on stderr) when
  * the value is anything else. */
 static int thread_count(const char *option, const char *value, unsigned *out)
@@ -340,6 +364,9 @@ int main(int argc, char **argv)
 		{"threads", required_argument, NULL, 't'},
 		{"readers", required_argument, NULL, 'r'},
 		{"token-file", required_argument, NULL, 'T'},
+		{"max-connections", required_argument, NULL, 'C'},
+		{"max-connections-per-ip", required_argument, NULL, 'P'},
+		{"connection-timeout", required_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -386,6 +413,23 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			token_file = optarg;
+			break;
+		case 'C':
+			if (!number("--max-connections", optarg, 1, 1000000,
+				    &cfg.max_connections))
+				return 2;
+			break;
+		case 'P':
+			if (!number("--max-connections-per-ip", optarg, 0,
+				    1000000, &cfg.max_per_ip))
+				return 2;
+			if (cfg.max_per_ip == 0)
+				cfg.max_per_ip = SL_SERVER_NO_LIMIT;
+			break;
+		case 'O':
+			if (!number("--connection-timeout", optarg, 1, 86400,
+				    &cfg.timeout_s))
+				return 2;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -202,7 +202,7 @@ void sl_h_release_get(struct sl_req *r)
 		rc = sl_store_release_get_by_key(&tx, service, key, &doc, &rev,
 						 &err);
 	} else if (rc == SL_OK) {
-		rc = sl_h_release_ref(&tx, ref, &id, &err);
+		rc = sl_h_release_ref(&tx, ref, "id", &id, &err);
 		if (rc == SL_OK)
 			rc = sl_store_release_get(&tx, id, &doc, &rev, &err);
 	}
@@ -288,7 +288,7 @@ void sl_h_release_update(struct sl_req *r)
 
 	if (rc)
 		goto fail;
-	rc = sl_h_release_ref(&tx, r->params[0], &id, &err);
+	rc = sl_h_release_ref(&tx, r->params[0], "id", &id, &err);
 	if (rc == SL_OK)
 		rc = sl_store_release_get(&tx, id, &before, &rev, &err);
 	if (rc)

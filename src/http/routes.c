@@ -11,137 +11,224 @@
 #define WRITE SL_R_WRITE
 #define CACHE SL_R_CACHE
 
+/* Query parameters, per route. A list takes limit and cursor (the
+ * next_cursor of the page before) and its filters. */
+#define LIMIT                                                                  \
+	{                                                                      \
+		"limit", SL_Q_LIMIT, "items per page, 1-500 (default 50)"      \
+	}
+#define CURSOR(t)                                                              \
+	{                                                                      \
+		"cursor", t, "the next_cursor of the previous page"            \
+	}
+#define TAG                                                                    \
+	{                                                                      \
+		"tag", SL_Q_TAG, "key=value: only objects with this tag"       \
+	}
+
+static const struct sl_qparam q_services[] = {
+	LIMIT, CURSOR(SL_Q_TEXT), TAG, {0}};
+static const struct sl_qparam q_environments[] = {
+	LIMIT, CURSOR(SL_Q_TEXT), {0}};
+static const struct sl_qparam q_releases[] = {
+	LIMIT,
+	CURSOR(SL_Q_INT),
+	{"service", SL_Q_TEXT, "of this service"},
+	{"status", SL_Q_TEXT, "in this status"},
+	{"type", SL_Q_TEXT, "of this type"},
+	{"environment", SL_Q_TEXT, "deployed there at least once"},
+	{"since", SL_Q_TIME, "created at or after"},
+	{"until", SL_Q_TIME, "created before"},
+	TAG,
+	{0},
+};
+static const struct sl_qparam q_deployments[] = {
+	LIMIT,
+	CURSOR(SL_Q_INT),
+	{"service", SL_Q_TEXT, "of this service"},
+	{"environment", SL_Q_TEXT, "to this environment"},
+	{"status", SL_Q_TEXT, "in this status"},
+	{"release", SL_Q_TEXT, "of this release (id or service@version)"},
+	{"type", SL_Q_TEXT, "of releases of this type"},
+	{"since", SL_Q_TIME, "created at or after"},
+	{"until", SL_Q_TIME, "created before"},
+	TAG,
+	{0},
+};
+static const struct sl_qparam q_status[] = {
+	LIMIT,
+	CURSOR(SL_Q_TEXT),
+	{"service", SL_Q_TEXT, "only this service"},
+	{"environment", SL_Q_TEXT, "only this environment"},
+	TAG,
+	{0},
+};
+static const struct sl_qparam q_tokens[] = {LIMIT, CURSOR(SL_Q_INT), {0}};
+static const struct sl_qparam q_audit[] = {
+	LIMIT,
+	CURSOR(SL_Q_INT),
+	{"after", SL_Q_INT, "entries after this sequence number"},
+	{"actor", SL_Q_TEXT, "written by this token (its name)"},
+	{"action", SL_Q_TEXT, "this action, e.g. deployment.create"},
+	{"object_type", SL_Q_TEXT, "about objects of this type"},
+	{"object_id", SL_Q_TEXT, "about the object with this id or name"},
+	{"from", SL_Q_TIME, "at or after this time"},
+	{"to", SL_Q_TIME, "before this time"},
+	{0},
+};
+static const struct sl_qparam q_policy[] = {
+	{"version", SL_Q_INT, "this version (default: the latest)"}, {0}};
+static const struct sl_qparam q_environment[] = {
+	{"environment", SL_Q_TEXT, "for this environment"}, {0}};
+static const struct sl_qparam q_windows[] = {
+	{"environment", SL_Q_TEXT, "of this environment (and org-wide ones)"},
+	{"from", SL_Q_TIME, "with to: occurrences from this time"},
+	{"to", SL_Q_TIME, "with from: occurrences before this time"},
+	{0},
+};
+static const struct sl_qparam q_reviews[] = {
+	{"open", SL_Q_BOOL, "true: only reviews not closed"}, {0}};
+
 const struct sl_route sl_routes[] = {
 	{"GET", "/healthz", sl_h_healthz, PUB, "liveness", NULL, SL_ACT_READ,
-	 NULL},
+	 NULL, NULL},
 	{"GET", "/readyz", sl_h_readyz, PUB, "readiness: the store answers",
-	 NULL, SL_ACT_READ, NULL},
+	 NULL, SL_ACT_READ, NULL, NULL},
 	{"GET", "/metrics", sl_h_metrics, 0, "Prometheus metrics", NULL,
-	 SL_ACT_READ, NULL},
+	 SL_ACT_READ, NULL, NULL},
 	{"GET", "/v1/openapi.json", sl_h_openapi, 0, "this API, OpenAPI 3.1",
-	 NULL, SL_ACT_READ, NULL},
+	 NULL, SL_ACT_READ, NULL, NULL},
 
 	{"POST", "/v1/services", sl_h_service_create, BODY | WRITE,
-	 "create a service", sl_service_fields, SL_ACT_CATALOG_WRITE, NULL},
+	 "create a service", sl_service_fields, SL_ACT_CATALOG_WRITE, NULL,
+	 NULL},
 	{"GET", "/v1/services", sl_h_service_list, CACHE, "list services", NULL,
-	 SL_ACT_READ, NULL},
+	 SL_ACT_READ, NULL, q_services},
 	{"GET", "/v1/services/{name}", sl_h_service_get, CACHE, "get a service",
-	 NULL, SL_ACT_READ, NULL},
+	 NULL, SL_ACT_READ, NULL, NULL},
 	{"PATCH", "/v1/services/{name}", sl_h_service_update, BODY | WRITE,
-	 "update a service", sl_service_fields, SL_ACT_CATALOG_WRITE, NULL},
+	 "update a service", sl_service_fields, SL_ACT_CATALOG_WRITE, NULL,
+	 NULL},
 	{"DELETE", "/v1/services/{name}", sl_h_service_delete, WRITE,
-	 "delete an unused service", NULL, SL_ACT_CATALOG_WRITE, NULL},
+	 "delete an unused service", NULL, SL_ACT_CATALOG_WRITE, NULL, NULL},
 
 	{"POST", "/v1/environments", sl_h_env_create, BODY | WRITE,
-	 "create an environment", sl_env_fields, SL_ACT_CATALOG_WRITE, NULL},
+	 "create an environment", sl_env_fields, SL_ACT_CATALOG_WRITE, NULL,
+	 NULL},
 	{"GET", "/v1/environments", sl_h_env_list, CACHE, "list environments",
-	 NULL, SL_ACT_READ, NULL},
+	 NULL, SL_ACT_READ, NULL, q_environments},
 	{"GET", "/v1/environments/{name}", sl_h_env_get, CACHE,
-	 "get an environment", NULL, SL_ACT_READ, NULL},
+	 "get an environment", NULL, SL_ACT_READ, NULL, NULL},
 	{"PATCH", "/v1/environments/{name}", sl_h_env_update, BODY | WRITE,
-	 "update an environment", sl_env_fields, SL_ACT_CATALOG_WRITE, NULL},
+	 "update an environment", sl_env_fields, SL_ACT_CATALOG_WRITE, NULL,
+	 NULL},
 	{"DELETE", "/v1/environments/{name}", sl_h_env_delete, WRITE,
-	 "delete an unused environment", NULL, SL_ACT_CATALOG_WRITE, NULL},
+	 "delete an unused environment", NULL, SL_ACT_CATALOG_WRITE, NULL,
+	 NULL},
 
 	{"POST", "/v1/releases", sl_h_release_create, BODY | WRITE,
-	 "create a release", sl_release_fields, SL_ACT_RELEASE_WRITE, NULL},
+	 "create a release", sl_release_fields, SL_ACT_RELEASE_WRITE, NULL,
+	 NULL},
 	{"GET", "/v1/releases", sl_h_release_list, CACHE, "list releases", NULL,
-	 SL_ACT_READ, NULL},
+	 SL_ACT_READ, NULL, q_releases},
 	{"GET", "/v1/releases/{id}", sl_h_release_get, CACHE,
-	 "get a release by id or service@version", NULL, SL_ACT_READ, NULL},
+	 "get a release by id or service@version", NULL, SL_ACT_READ, NULL,
+	 NULL},
 	{"PATCH", "/v1/releases/{id}", sl_h_release_update, BODY | WRITE,
 	 "update a release or move its status", sl_release_fields,
-	 SL_ACT_RELEASE_WRITE, NULL},
+	 SL_ACT_RELEASE_WRITE, NULL, NULL},
 
 	{"POST", "/v1/deployments", sl_h_deploy_create, BODY | WRITE,
 	 "start or queue a deployment (runs the gates)", sl_deploy_fields,
-	 SL_ACT_DEPLOY, NULL},
+	 SL_ACT_DEPLOY, NULL, NULL},
 	{"GET", "/v1/deployments", sl_h_deploy_list, CACHE, "list deployments",
-	 NULL, SL_ACT_READ, NULL},
+	 NULL, SL_ACT_READ, NULL, q_deployments},
 	{"GET", "/v1/deployments/{id}", sl_h_deploy_get, CACHE,
-	 "get a deployment with its timeline", NULL, SL_ACT_READ, NULL},
+	 "get a deployment with its timeline", NULL, SL_ACT_READ, NULL, NULL},
 	{"POST", "/v1/deployments/{id}/events", sl_h_deploy_event, BODY | WRITE,
-	 "report progress", sl_event_fields, SL_ACT_DEPLOY, NULL},
+	 "report progress", sl_event_fields, SL_ACT_DEPLOY, NULL, NULL},
 	{"GET", "/v1/deployments/{id}/events", sl_h_deploy_events, CACHE,
-	 "a deployment's timeline", NULL, SL_ACT_READ, NULL},
+	 "a deployment's timeline", NULL, SL_ACT_READ, NULL, NULL},
 	{"POST", "/v1/deployments/{id}/rollback", sl_h_deploy_rollback,
 	 BODY | WRITE, "roll back to the version that ran before",
-	 sl_rollback_fields, SL_ACT_DEPLOY, NULL},
+	 sl_rollback_fields, SL_ACT_DEPLOY, NULL, NULL},
 
 	{"GET", "/v1/status", sl_h_status, CACHE,
-	 "the matrix: what runs where, since when", NULL, SL_ACT_READ, NULL},
+	 "the matrix: what runs where, since when", NULL, SL_ACT_READ, NULL,
+	 q_status},
 
 	{"POST", "/v1/tokens", sl_h_token_create, BODY, "mint a token (admin)",
-	 sl_token_fields, SL_ACT_TOKEN_ADMIN, NULL},
+	 sl_token_fields, SL_ACT_TOKEN_ADMIN, NULL, NULL},
 	{"GET", "/v1/tokens", sl_h_token_list, 0, "list tokens", NULL,
-	 SL_ACT_TOKEN_ADMIN, NULL},
+	 SL_ACT_TOKEN_ADMIN, NULL, q_tokens},
 	{"DELETE", "/v1/tokens/{id}", sl_h_token_revoke, WRITE,
-	 "revoke a token", NULL, SL_ACT_TOKEN_ADMIN, NULL},
+	 "revoke a token", NULL, SL_ACT_TOKEN_ADMIN, NULL, NULL},
 
 	{"GET", "/v1/audit", sl_h_audit_list, 0, "audit entries", NULL,
-	 SL_ACT_AUDIT_READ, NULL},
+	 SL_ACT_AUDIT_READ, NULL, q_audit},
 
 	{"GET", "/v1/environments/{name}/policy", sl_h_policy_get, 0,
 	 "an environment's policy (latest, or ?version=)", NULL, SL_ACT_READ,
-	 NULL},
+	 NULL, q_policy},
 	{"PUT", "/v1/environments/{name}/policy", sl_h_policy_put, BODY | WRITE,
 	 "replace the policy (a new version)", sl_policy_fields,
-	 SL_ACT_POLICY_WRITE, NULL},
+	 SL_ACT_POLICY_WRITE, NULL, NULL},
 	{"GET", "/v1/environments/{name}/policy/versions", sl_h_policy_versions,
-	 0, "every version of the policy", NULL, SL_ACT_READ, NULL},
+	 0, "every version of the policy", NULL, SL_ACT_READ, NULL, NULL},
 
 	{"POST", "/v1/gates/check", sl_h_gate_check, BODY,
 	 "may this release go there now? every check with its verdict",
-	 sl_gate_fields, SL_ACT_READ, sl_h_gate_cached},
+	 sl_gate_fields, SL_ACT_READ, sl_h_gate_cached, NULL},
 
 	{"POST", "/v1/releases/{id}/approvals", sl_h_approval_create,
 	 BODY | WRITE, "approve or reject a release for an environment",
-	 sl_approval_fields, SL_ACT_APPROVE, NULL},
+	 sl_approval_fields, SL_ACT_APPROVE, NULL, NULL},
 	{"GET", "/v1/releases/{id}/approvals", sl_h_approval_list, 0,
-	 "a release's approvals", NULL, SL_ACT_READ, NULL},
+	 "a release's approvals", NULL, SL_ACT_READ, NULL, q_environment},
 	{"DELETE", "/v1/approvals/{id}", sl_h_approval_withdraw, WRITE,
-	 "withdraw a decision", NULL, SL_ACT_APPROVE, NULL},
+	 "withdraw a decision", NULL, SL_ACT_APPROVE, NULL, NULL},
 	{"GET", "/v1/approvals/pending", sl_h_approvals_pending, 0,
-	 "what waits for my approval", NULL, SL_ACT_APPROVE, NULL},
+	 "what waits for my approval", NULL, SL_ACT_APPROVE, NULL, NULL},
 
 	{"POST", "/v1/releases/{id}/checklist", sl_h_checklist_complete,
 	 BODY | WRITE, "complete a checklist item", sl_checklist_fields,
-	 SL_ACT_CHECKLIST, NULL},
+	 SL_ACT_CHECKLIST, NULL, NULL},
 	{"GET", "/v1/releases/{id}/checklist", sl_h_checklist_get, 0,
-	 "a release's checklist for an environment", NULL, SL_ACT_READ, NULL},
+	 "a release's checklist for an environment", NULL, SL_ACT_READ, NULL,
+	 q_environment},
 
 	{"POST", "/v1/change-requests", sl_h_change_create, BODY | WRITE,
-	 "record a change request", sl_change_fields, SL_ACT_CHANGE_WRITE,
+	 "record a change request", sl_change_fields, SL_ACT_CHANGE_WRITE, NULL,
 	 NULL},
 	{"GET", "/v1/change-requests", sl_h_change_list, 0,
-	 "list change requests", NULL, SL_ACT_READ, NULL},
+	 "list change requests", NULL, SL_ACT_READ, NULL, NULL},
 	{"GET", "/v1/change-requests/{key}", sl_h_change_get, 0,
-	 "get a change request", NULL, SL_ACT_READ, NULL},
+	 "get a change request", NULL, SL_ACT_READ, NULL, NULL},
 	{"PATCH", "/v1/change-requests/{key}", sl_h_change_update, BODY | WRITE,
-	 "update a change request", sl_change_fields, SL_ACT_CHANGE_WRITE,
+	 "update a change request", sl_change_fields, SL_ACT_CHANGE_WRITE, NULL,
 	 NULL},
 
 	{"POST", "/v1/windows", sl_h_window_create, BODY | WRITE,
 	 "create a freeze, blackout or maintenance window", sl_window_fields,
-	 SL_ACT_WINDOW_WRITE, NULL},
+	 SL_ACT_WINDOW_WRITE, NULL, NULL},
 	{"GET", "/v1/windows", sl_h_window_list, 0,
 	 "windows, and their occurrences with ?from=&to=", NULL, SL_ACT_READ,
-	 NULL},
+	 NULL, q_windows},
 	{"DELETE", "/v1/windows/{id}", sl_h_window_delete, WRITE,
-	 "delete a window", NULL, SL_ACT_WINDOW_WRITE, NULL},
+	 "delete a window", NULL, SL_ACT_WINDOW_WRITE, NULL, NULL},
 
 	{"POST", "/v1/grants", sl_h_grant_create, BODY | WRITE,
 	 "grant a role on an environment for some hours", sl_grant_fields,
-	 SL_ACT_GRANT, NULL},
+	 SL_ACT_GRANT, NULL, NULL},
 	{"GET", "/v1/grants", sl_h_grant_list, 0, "list grants", NULL,
-	 SL_ACT_READ, NULL},
+	 SL_ACT_READ, NULL, NULL},
 
 	{"GET", "/v1/reviews", sl_h_review_list, 0,
 	 "post-incident reviews owed by overrides (?open=true)", NULL,
-	 SL_ACT_READ, NULL},
+	 SL_ACT_READ, NULL, q_reviews},
 	{"POST", "/v1/reviews/{id}/close", sl_h_review_close, BODY | WRITE,
 	 "close a review with a link", sl_review_close_fields, SL_ACT_OVERRIDE,
-	 NULL},
+	 NULL, NULL},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);

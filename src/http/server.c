@@ -167,6 +167,26 @@ static const struct {
 	[SL_EINTERNAL] = {500, "Internal error"},
 };
 
+/* A JSON string of text that may echo the request, made valid UTF-8
+ * first (a stray byte becomes U+FFFD, a cut character is dropped): a
+ * problem document must always be writable, whatever the client sent. */
+static json_t *echo(const char *s)
+{
+	size_t size = 3 * strlen(s) + 1;
+	char *buf = sl_xmalloc(size);
+	json_t *v = json_string(sl_utf8_scrub(s, buf, size));
+
+	free(buf);
+	return v;
+}
+
+/* One member of a problem's "errors": {"field", "message"}. */
+static json_t *field_error(const char *field, const char *message)
+{
+	return json_pack("{so so}", "field", echo(field), "message",
+			 echo(message));
+}
+
 static void problem(struct sl_req *r, enum sl_err code, const char *detail,
 		    json_t *errors)
 {
@@ -177,9 +197,9 @@ static void problem(struct sl_req *r, enum sl_err code, const char *detail,
 		code = SL_EINTERNAL;
 	snprintf(type, sizeof(type), "https://shiplog.dev/problems/%s",
 		 sl_error_name(code));
-	p = json_pack("{ss ss si ss ss}", "type", type, "title",
+	p = json_pack("{ss ss si so ss}", "type", type, "title",
 		      problems[code].title, "status", problems[code].status,
-		      "detail", detail, "instance", r->request_id);
+		      "detail", echo(detail), "instance", r->request_id);
 	if (errors)
 		json_object_set_new(p, "errors", errors);
 	sl_http_reply_json(r, problems[code].status, p);
@@ -193,8 +213,8 @@ void sl_http_fail(struct sl_req *r, const struct sl_error *err)
 	if (err->field[0] &&
 	    (err->code == SL_EINVAL || err->code == SL_ECONFLICT ||
 	     err->code == SL_EMALFORMED))
-		errors = json_pack("[{ss ss}]", "field", err->field, "message",
-				   err->message);
+		errors =
+			json_pack("[o]", field_error(err->field, err->message));
 	if (err->code == SL_EINTERNAL)
 		fprintf(stderr,
 			"{\"level\":\"error\",\"request_id\":\"%s\","
@@ -216,6 +236,7 @@ void sl_http_failf(struct sl_req *r, enum sl_err code, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(err.message, sizeof(err.message), fmt, ap);
 	va_end(ap);
+	err.message[sl_utf8_boundary(err.message, strlen(err.message))] = '\0';
 	sl_http_fail(r, &err);
 }
 
@@ -231,8 +252,7 @@ static void fail_verrs(struct sl_req *r, const struct sl_verrs *v)
 
 	for (size_t i = 0; i < v->n; i++)
 		json_array_append_new(
-			errors, json_pack("{ss ss}", "field", v->e[i].field,
-					  "message", v->e[i].message));
+			errors, field_error(v->e[i].field, v->e[i].message));
 	snprintf(detail, sizeof(detail), "%s%s%s%s", named ? "" : v->e[0].field,
 		 named ? "" : " ", v->e[0].message,
 		 v->n > 1 ? " (and more: see errors)" : "");
@@ -356,10 +376,10 @@ static void method_not_allowed(struct sl_req *r)
 		 r->allow);
 	sl_http_reply_json(
 		r, 405,
-		json_pack("{ss ss si ss ss}", "type",
+		json_pack("{ss ss si so ss}", "type",
 			  "https://shiplog.dev/problems/method-not-allowed",
 			  "title", "Method not allowed", "status", 405,
-			  "detail", detail, "instance", r->request_id));
+			  "detail", echo(detail), "instance", r->request_id));
 	r->content_type = "application/problem+json";
 }
 
@@ -448,6 +468,16 @@ static void token_hash(struct sl_req *r, const char *secret, char *hash)
 	}
 }
 
+/* 1 when s is made of printable ASCII only (0x21-0x7E, and the space
+ * too when space): what a token or an Idempotency-Key may hold. */
+static int visible_ascii(const char *s, int space)
+{
+	for (; *s; s++)
+		if (!((*s > 0x20 && *s < 0x7F) || (space && *s == ' ')))
+			return 0;
+	return 1;
+}
+
 static int authenticate(struct sl_req *r)
 {
 	const char *h = sl_http_header(r, "Authorization");
@@ -459,6 +489,12 @@ static int authenticate(struct sl_req *r)
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
 		sl_http_failf(r, SL_EAUTH, NULL,
 			      "send Authorization: Bearer <token>");
+		return 0;
+	}
+	if (!visible_ascii(h + 7, 0)) {
+		sl_http_failf(r, SL_EMALFORMED, "Authorization",
+			      "the bearer token may hold only printable ASCII "
+			      "characters, without spaces");
 		return 0;
 	}
 	token_hash(r, h + 7, hash);
@@ -560,15 +596,16 @@ static int idempotent_replay(struct sl_req *r)
 	struct sl_tx tx;
 	enum sl_err rc;
 
-	if (!key || strcmp(r->method, "POST") != 0)
+	if (!key)
 		return 0;
-	if (!*key || strlen(key) > 255 ||
-	    sl_valid_text(key, 255, 0, "", NULL)) {
-		sl_http_failf(r, SL_EINVAL, "Idempotency-Key",
+	if (!*key || strlen(key) > 255 || !visible_ascii(key, 1)) {
+		sl_http_failf(r, SL_EMALFORMED, "Idempotency-Key",
 			      "Idempotency-Key must be 1 to 255 printable "
-			      "characters");
+			      "ASCII characters");
 		return 1;
 	}
+	if (strcmp(r->method, "POST") != 0)
+		return 0;
 	crypto_hash_sha256_init(&h);
 	crypto_hash_sha256_update(&h, (const unsigned char *)r->method,
 				  strlen(r->method) + 1);
@@ -802,11 +839,26 @@ static int cached(struct sl_req *r)
 	return 1;
 }
 
+/* Refuses (400) a request whose target cannot be read as text: a path or
+ * query parameter that is not valid UTF-8 or holds a control character
+ * or %00 (which, decoded, would end the text early, so "12%00" would pass
+ * for "12"). Runs before routing, so nothing after it echoes such bytes. */
+static int request_readable(struct sl_req *r)
+{
+	struct sl_error err = {0};
+
+	if (r->target && sl_valid_target(r->target, &err)) {
+		sl_http_fail(r, &err);
+		return 0;
+	}
+	return 1;
+}
+
 static void dispatch(struct sl_req *r)
 {
 	int may;
 
-	if (!route(r))
+	if (!request_readable(r) || !route(r))
 		return;
 	if (!(r->route->flags & SL_R_PUBLIC) && !authenticate(r))
 		return;
@@ -829,6 +881,8 @@ static void dispatch(struct sl_req *r)
 			      r->actor.name);
 		return;
 	}
+	if (!sl_http_query_check(r))
+		return;
 	if (r->too_large) {
 		sl_http_failf(r, SL_ETOOLARGE, NULL,
 			      "the body is larger than %d bytes", SL_BODY_MAX);
@@ -880,6 +934,20 @@ static void new_request_id(struct sl_req *r)
 	r->request_id[32] = '\0';
 }
 
+/* Called with the request target as sent, before libmicrohttpd decodes
+ * it (a decoded %00 would end the path early and unnoticed): the request
+ * starts here, and keeps the target for request_readable. */
+static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct sl_req *r = sl_xcalloc(1, sizeof(*r));
+
+	r->app = cls;
+	r->conn = conn;
+	r->target = sl_xstrdup(uri ? uri : "");
+	r->route_index = sl_routes_count;
+	return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *data,
@@ -891,10 +959,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	char *body;
 
 	(void)version;
-	if (!r) {
-		r = sl_xcalloc(1, sizeof(*r));
-		r->app = cls;
-		r->conn = conn;
+	if (!r || !r->method) {
+		if (!r) /* not seen by on_target */
+			r = on_target(cls, "", conn);
 		r->method = method;
 		r->url = url;
 		r->now = wall_us();
@@ -954,15 +1021,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 }
 
 /* Appends s to buf as the body of a JSON string (escaping quotes,
- * backslashes and control characters); returns the new length. */
+ * backslashes and control characters, a byte that is not valid UTF-8 as
+ * U+FFFD, never cutting a character); returns the new length. */
 static size_t put_json_text(char *buf, size_t len, size_t cap, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t left = strlen(s);
 
-	for (; *s && len + 7 < cap; s++) {
+	for (; *s && len + 7 < cap; s++, left--) {
 		unsigned char c = (unsigned char)*s;
+		size_t n = c < 0x80 ? 1 : sl_utf8_seq(s, left);
 
-		if (c == '"' || c == '\\') {
+		if (n == 0) {
+			memcpy(buf + len, "\\ufffd", 6);
+			len += 6;
+		} else if (n > 1) {
+			memcpy(buf + len, s, n);
+			len += n;
+			s += n - 1;
+			left -= n - 1;
+		} else if (c == '"' || c == '\\') {
 			buf[len++] = '\\';
 			buf[len++] = (char)c;
 		} else if (c < 0x20 || c == 0x7f) {
@@ -1063,6 +1141,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->body);
 	reply_free(r);
 	free(r->location);
+	free(r->target);
 	free(r->actor.name);
 	free(r->actor.role);
 	free(r->actor.scope);
@@ -1070,9 +1149,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* The connection limits to run with: a client that opens connections
+ * and sends its requests a byte at a time (slowloris) holds at most
+ * per_ip of the max_conns connections, and each for at most timeout_s
+ * seconds without a byte, so the others are still served. per_ip 0 is
+ * libmicrohttpd's "no limit". */
+static void limits(const struct sl_server_config *cfg, unsigned *max_conns,
+		   unsigned *per_ip, unsigned *timeout_s)
+{
+	*max_conns = cfg->max_connections ? cfg->max_connections
+					  : SL_SERVER_MAX_CONNECTIONS;
+	*per_ip = cfg->max_per_ip == SL_SERVER_NO_LIMIT ? 0
+		  : cfg->max_per_ip			? cfg->max_per_ip
+							: SL_SERVER_MAX_PER_IP;
+	*timeout_s = cfg->timeout_s ? cfg->timeout_s : SL_SERVER_TIMEOUT_S;
+}
+
 enum sl_err sl_server_start(const struct sl_server_config *cfg,
 			    struct sl_server **out, struct sl_error *err)
 {
+	unsigned max_conns, per_ip, timeout_s;
 	struct sl_server *s;
 	struct sockaddr_in addr = {.sin_family = AF_INET};
 	char host[64];
@@ -1106,6 +1202,7 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 	s->app = sl_xcalloc(1, sizeof(*s->app));
 	sl_reqlog_start(STDERR_FILENO);
 	s->app->store = cfg->store;
+	limits(cfg, &max_conns, &per_ip, &timeout_s);
 	s->mhd = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
 			MHD_ALLOW_SUSPEND_RESUME,
@@ -1114,8 +1211,10 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 		(unsigned)(cfg->threads ? cfg->threads : 8),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+		MHD_OPTION_URI_LOG_CALLBACK, on_target, s->app,
+		MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+		MHD_OPTION_CONNECTION_LIMIT, max_conns,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 		/* Headers up to 16 KiB; the pool is cleared after every
 		 * request, so a larger one costs time on each. */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,

@@ -732,6 +732,9 @@ enum {
 	LIST_RELEASES,
 	LIST_DEPLOYMENTS,
 	LIST_PLACEMENTS,
+	LIST_ENVIRONMENTS,
+	LIST_TOKENS,
+	LIST_AUDIT,
 	LIST__COUNT
 };
 
@@ -1004,6 +1007,27 @@ enum sl_err sl_store_environment_list(struct sl_tx *tx, struct sl_db_rows *out,
 	return sl__store_run(
 		tx, "SELECT name, doc FROM environments ORDER BY rank, name",
 		NULL, 0, out, NULL, err);
+}
+
+enum sl_err sl_store_environment_page(struct sl_tx *tx,
+				      const struct sl_filter *f,
+				      struct sl_db_rows *out,
+				      struct sl_error *err)
+{
+	/* The name comes first: it says whether the clause is in use (a
+	 * rank may be 0). */
+	static const struct clause cl[] = {
+		{"((name > $# AND rank = $#) OR rank > $#)", 3},
+	};
+	const struct sl_db_val vals[] = {
+		SL_P_TEXT(f->cursor_name),
+		SL_P_INT(f->cursor_rank),
+		SL_P_INT(f->cursor_rank),
+	};
+
+	return run_list(tx, LIST_ENVIRONMENTS,
+			"SELECT name, doc, rank FROM environments", cl, 1, vals,
+			"ORDER BY rank, name LIMIT", f->limit, out, err);
 }
 
 enum sl_err sl_store_environment_max_rank(struct sl_tx *tx, int64_t *rank,
@@ -1465,6 +1489,18 @@ enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
 		NULL, 0, out, NULL, err);
 }
 
+enum sl_err sl_store_token_page(struct sl_tx *tx, const struct sl_filter *f,
+				struct sl_db_rows *out, struct sl_error *err)
+{
+	static const struct clause cl[] = {{"id > $#", 1}};
+	const struct sl_db_val vals[] = {SL_P_INT(f->cursor)};
+
+	return run_list(tx, LIST_TOKENS,
+			"SELECT id, name, role, created_at, created_by,"
+			" revoked_at, scope FROM tokens",
+			cl, 1, vals, "ORDER BY id LIMIT", f->limit, out, err);
+}
+
 enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
 				  struct sl_error *err)
 {
@@ -1518,11 +1554,23 @@ enum sl_err sl_store_audit_append(struct sl_tx *tx,
 enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
 				struct sl_db_rows *out, struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT seq, at, actor, action, object_type, object_id,"
-		 " request_id, before, after, via FROM audit WHERE seq > $1"
-		 " ORDER BY seq LIMIT $2",
-		 out, NULL, err, SL_P_INT(f->after), SL_P_INT(f->limit));
+	static const struct clause cl[] = {
+		{"seq > $#", 1},       {"actor = $#", 1},
+		{"action = $#", 1},    {"object_type = $#", 1},
+		{"object_id = $#", 1}, {"at >= $#", 1},
+		{"at < $#", 1},
+	};
+	const struct sl_db_val vals[] = {
+		SL_P_INT(f->after),	 SL_P_TEXT(f->actor),
+		SL_P_TEXT(f->action),	 SL_P_TEXT(f->object_type),
+		SL_P_TEXT(f->object_id), SL_P_INT(f->since),
+		SL_P_INT(f->until),
+	};
+
+	return run_list(tx, LIST_AUDIT,
+			"SELECT seq, at, actor, action, object_type, object_id,"
+			" request_id, before, after, via FROM audit",
+			cl, 7, vals, "ORDER BY seq LIMIT", f->limit, out, err);
 }
 
 /* ---- idempotency ---- */

@@ -49,6 +49,11 @@ struct sl_filter {
 	int64_t since, until; /* microseconds; 0 = open */
 	int64_t cursor;	      /* list ids below this; 0 = from the top */
 	int64_t after;	      /* audit: sequence numbers above this */
+	/* audit: entries by this actor, of this action, about this object
+	 * (type and/or id); since/until bound their time */
+	const char *actor, *action, *object_type, *object_id;
+	/* environments: the rank of the cursor_name environment */
+	int64_t cursor_rank;
 	int limit;
 };
 
@@ -142,6 +147,13 @@ enum sl_err sl_store_environment_delete(struct sl_tx *tx, const char *name,
 					struct sl_error *err);
 /* Rows: (name, doc), by rank then name. */
 enum sl_err sl_store_environment_list(struct sl_tx *tx, struct sl_db_rows *out,
+				      struct sl_error *err);
+/* A page of environments, in the same order: f->limit rows after the
+ * environment f->cursor_name of rank f->cursor_rank (from the first when
+ * cursor_name is NULL). */
+enum sl_err sl_store_environment_page(struct sl_tx *tx,
+				      const struct sl_filter *f,
+				      struct sl_db_rows *out,
 				      struct sl_error *err);
 /* The highest rank of any environment (0 when none). */
 enum sl_err sl_store_environment_max_rank(struct sl_tx *tx, int64_t *rank,
@@ -259,6 +271,9 @@ enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
 /* Rows: (id, name, role, created_at, created_by, revoked_at, scope). */
 enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
 				struct sl_error *err);
+/* A page of the same rows: f->limit tokens with ids above f->cursor. */
+enum sl_err sl_store_token_page(struct sl_tx *tx, const struct sl_filter *f,
+				struct sl_db_rows *out, struct sl_error *err);
 enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
 				  struct sl_error *err);
 /* Counts live (not revoked) tokens, of one role when role is not NULL. */
@@ -282,7 +297,9 @@ enum sl_err sl_store_audit_append(struct sl_tx *tx,
 				  const struct sl_audit_entry *e, int64_t *seq,
 				  struct sl_error *err);
 /* Rows: (seq, at, actor, action, object_type, object_id, request_id,
- * before, after, via), by seq above f->after. */
+ * before, after, via), by seq above f->after, at most f->limit; only
+ * the entries matching every filter set in f (actor, action,
+ * object_type, object_id, since <= at < until). */
 enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
 				struct sl_db_rows *out, struct sl_error *err);
 

@@ -334,7 +334,7 @@ TABLE = [
     ("release_stale_if_match", "PATCH", "/v1/releases/{rel}",
      body({"notes": "x"}, headers={"If-Match": 'W/"42"'}), 412, None, "If-Match"),
     ("idempotency_key_300", "POST", "/v1/services",
-     svc(), 422, "Idempotency-Key", "1 to 255"),
+     svc(), 400, "Idempotency-Key", "1 to 255"),
     ("idempotency_key_other_body", "POST", "/v1/services",
      body({"name": "svc", "owner": "someone-else"},
           headers={"Idempotency-Key": "world-svc"}), 422, "Idempotency-Key",
@@ -367,7 +367,7 @@ TABLE = [
     ("body_over_1mib", "POST", "/v1/releases",
      rel(notes="n" * (1024 * 1024 + 16)), 413, None, "larger than"),
 
-    # ---- routes, methods, ids (404, 405) ----
+    # ---- routes, methods, ids (400, 404, 405) ----
     ("route_unknown", "GET", "/v1/nothing", {}, 404, None, "no route"),
     ("route_unknown_post", "POST", "/v1/service", svc(), 404, None, "no route"),
     ("method_put_services", "PUT", "/v1/services", svc(), 405, None, "not allowed"),
@@ -380,9 +380,9 @@ TABLE = [
      "svc@9.9.9"),
     ("release_patch_unknown", "PATCH", "/v1/releases/svc@9.9.9", body({"notes": "x"}),
      404, None, "svc@9.9.9"),
-    ("deployment_non_numeric", "GET", "/v1/deployments/abc", {}, 404, None, "abc"),
+    ("deployment_non_numeric", "GET", "/v1/deployments/abc", {}, 400, "id", "abc"),
     ("deployment_unknown", "GET", "/v1/deployments/99999", {}, 404, None, "99999"),
-    ("deployment_events_non_numeric", "GET", "/v1/deployments/1x/events", {}, 404, None,
+    ("deployment_events_non_numeric", "GET", "/v1/deployments/1x/events", {}, 400, "id",
      "1x"),
     ("service_patch_unknown", "PATCH", "/v1/services/nosuch", body({"owner": "x"}), 404,
      None, "nosuch"),

@@ -511,9 +511,143 @@ TEST(naming_rejects_bad_templates_with_reasons)
 	CHECK_INT(sl_naming_check(NULL, NULL), -1);
 }
 
+TEST(utf8_boundary_never_ends_inside_a_character)
+{
+	/* "\xCE\xA9" is U+03A9 (Omega), two bytes. */
+	CHECK_INT(sl_utf8_boundary("ab", 2), 2);
+	CHECK_INT(sl_utf8_boundary("", 0), 0);
+	CHECK_INT(sl_utf8_boundary("\xCE\xA9\xCE\xA9", 4), 4);
+	CHECK_INT(sl_utf8_boundary("\xCE\xA9\xCE\xA9", 3), 2);
+	CHECK_INT(sl_utf8_boundary("a\xE2\x82\xAC", 3), 1); /* half a euro */
+	CHECK_INT(sl_utf8_boundary("a\xE2\x82\xAC", 4), 4);
+	CHECK_INT(sl_utf8_boundary("\xF0\x9F\x9A\x80", 3), 0);
+	CHECK_INT(sl_utf8_boundary("\xF0\x9F\x9A\x80", 4), 4);
+}
+
+TEST(error_messages_cut_to_fit_keep_whole_characters)
+{
+	struct sl_error err = {0};
+	char omegas[301] = {0};
+
+	for (int i = 0; i < 150; i++)
+		memcpy(omegas + 2 * i, "\xCE\xA9", 2);
+	/* An odd prefix puts the 255-byte cut in the middle of an Omega. */
+	sl_error_set(&err, SL_ENOTFOUND, omegas, "ab '%s'", omegas);
+	CHECK_INT(strlen(err.message), 254);
+	CHECK_INT(sl_valid_utf8(err.message, strlen(err.message)), 1);
+	CHECK_INT(strlen(err.field), 62);
+	CHECK_INT(sl_valid_utf8(err.field, strlen(err.field)), 1);
+}
+
+TEST(utf8_scrub_replaces_bad_bytes_and_cuts_on_boundaries)
+{
+	char out[16];
+
+	CHECK_STR(sl_utf8_scrub("plain", out, sizeof(out)), "plain");
+	CHECK_STR(sl_utf8_scrub("a\xFF"
+				"b",
+				out, sizeof(out)),
+		  "a\xEF\xBF\xBD"
+		  "b");
+	CHECK_STR(sl_utf8_scrub("\xCE", out, sizeof(out)), "\xEF\xBF\xBD");
+	CHECK_STR(sl_utf8_scrub("\xC0\xAF", out, sizeof(out)),
+		  "\xEF\xBF\xBD\xEF\xBF\xBD"); /* overlong '/' */
+	/* 4 bytes of room: "a" and one Omega fit, the second does not. */
+	CHECK_STR(sl_utf8_scrub("a\xCE\xA9\xCE\xA9", out, 5), "a\xCE\xA9");
+	CHECK_STR(sl_utf8_scrub("abc", out, 1), "");
+}
+
+TEST(decimal_parse_takes_only_canonical_digits)
+{
+	static const struct {
+		const char *s;
+		int ok;
+		int64_t v;
+	} cases[] = {
+		{"0", 1, 0},
+		{"12", 1, 12},
+		{"999999999999999999", 1, 999999999999999999LL},
+		{"012", 0, 0},
+		{"00", 0, 0},
+		{"+12", 0, 0},
+		{"-1", 0, 0},
+		{" 12", 0, 0},
+		{"12 ", 0, 0},
+		{"1e3", 0, 0},
+		{"", 0, 0},
+		{"abc", 0, 0},
+		{"0x10", 0, 0},
+		{"1000000000000000000", 0, 0},
+	};
+
+	for (size_t i = 0; i < COUNT(cases); i++) {
+		int64_t v = -7;
+		int rc = sl_decimal_parse(cases[i].s, &v);
+
+		if (rc != (cases[i].ok ? 0 : -1) ||
+		    (cases[i].ok && v != cases[i].v)) {
+			fprintf(stderr, "  \"%s\": got %d, %lld\n", cases[i].s,
+				rc, (long long)v);
+			t_failed_checks++;
+		}
+	}
+	CHECK_INT(sl_decimal_parse(NULL, NULL), -1);
+}
+
+TEST(request_targets_must_decode_to_text)
+{
+	static const struct {
+		const char *target;
+		const char *field; /* NULL: accepted */
+		const char *part;
+	} cases[] = {
+		{"/v1/services", NULL, NULL},
+		{"/v1/services/%CE%A9", NULL, NULL},
+		{"/v1/audit?actor=rm-alice&limit=5", NULL, NULL},
+		{"/v1/audit?actor=a+b&flag&x=", NULL, NULL},
+		{"/v1/%ff", "path", "UTF-8"},
+		{"/healthz%ff", "path", "UTF-8"},
+		{"/v1/deployments/12%00", "path", "NUL"},
+		{"/v1/deployments/12%0a", "path", "control"},
+		{"/v1/deployments/12%", "path", "two hex"},
+		{"/v1/deployments/%zz", "path", "two hex"},
+		{"/v1/audit?actor=%ff", "actor", "UTF-8"},
+		{"/v1/audit?actor=a%00b", "actor", "NUL"},
+		{"/v1/audit?actor=%4", "actor", "two hex"},
+		{"/v1/audit?%ff=1", "query", "name"},
+		{"/v1/audit?limit=1&a%00=1", "query", "NUL"},
+	};
+
+	for (size_t i = 0; i < COUNT(cases); i++) {
+		struct sl_error err = {0};
+		int rc = sl_valid_target(cases[i].target, &err);
+
+		if (rc != (cases[i].field ? -1 : 0)) {
+			fprintf(stderr, "  %s: got %d (%s)\n", cases[i].target,
+				rc, err.message);
+			t_failed_checks++;
+			continue;
+		}
+		if (!cases[i].field)
+			continue;
+		CHECK_INT(err.code, SL_EMALFORMED);
+		CHECK_STR(err.field, cases[i].field);
+		if (!strstr(err.message, cases[i].part)) {
+			fprintf(stderr, "  %s: message \"%s\", want \"%s\"\n",
+				cases[i].target, err.message, cases[i].part);
+			t_failed_checks++;
+		}
+	}
+}
+
 TEST_MAIN(T(slugs_are_lowercase_alnum_with_inner_hyphens_up_to_63),
 	  T(utf8_accepts_valid_and_rejects_overlong_surrogate_and_truncated),
 	  T(text_checks_length_utf8_and_control_characters),
+	  T(utf8_boundary_never_ends_inside_a_character),
+	  T(error_messages_cut_to_fit_keep_whole_characters),
+	  T(utf8_scrub_replaces_bad_bytes_and_cuts_on_boundaries),
+	  T(decimal_parse_takes_only_canonical_digits),
+	  T(request_targets_must_decode_to_text),
 	  T(sha256_is_exactly_64_hex_digits), T(commits_are_7_to_64_hex_digits),
 	  T(urls_need_http_or_https_and_a_host), T(tag_keys_and_values),
 	  T(timezone_names_are_checked_syntactically),
