@@ -938,7 +938,9 @@ void sl_h_grant_create(struct sl_req *r)
 	}
 	for (size_t i = 0; i < toks.nrows; i++)
 		if (strcmp(sl_db_text(&toks, i, 1), token) == 0 &&
-		    !sl_db_text(&toks, i, 5))
+		    !sl_db_text(&toks, i, 5) &&
+		    (!sl_db_text(&toks, i, 7) ||
+		     sl_db_int(&toks, i, 7) > r->now))
 			token_id = sl_db_int(&toks, i, 0);
 	if (!token_id) {
 		sl_http_failf(r, SL_EINVAL, "token",

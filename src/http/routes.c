@@ -75,6 +75,8 @@ const struct sl_route sl_routes[] = {
 	 sl_token_fields, SL_ACT_TOKEN_ADMIN, NULL},
 	{"GET", "/v1/tokens", sl_h_token_list, 0, "list tokens", NULL,
 	 SL_ACT_TOKEN_ADMIN, NULL},
+	{"GET", "/v1/tokens/{id}", sl_h_token_get, 0,
+	 "get a token (never its secret)", NULL, SL_ACT_TOKEN_ADMIN, NULL},
 	{"DELETE", "/v1/tokens/{id}", sl_h_token_revoke, WRITE,
 	 "revoke a token", NULL, SL_ACT_TOKEN_ADMIN, NULL},
 
