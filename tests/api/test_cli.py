@@ -453,7 +453,30 @@ def test_not_found_exits_1_with_the_problem(d):
 def test_invalid_body_exits_1_and_names_the_field(d):
     rc, _, err = cli(d, "service", "create", "Bad_Name", "--owner", "x")
     eq(rc, 1, "exit")
-    check(re.search(r"^shiplog: name: ", err, re.M), err)
+    check(re.search(r"^shiplog: Invalid request: name: ", err, re.M), err)
+
+
+def test_each_error_is_printed_once_to_stderr_with_title_and_field(d):
+    rc, out, err = cli(d, "service", "create", uniq("svc"), "--tier", "9")
+    eq(rc, 1, "exit")
+    eq(out, "", "stdout")
+    eq(sorted(err.splitlines()), [
+        "shiplog: Invalid request: owner: is required",
+        "shiplog: Invalid request: tier: must be between 1 and 4",
+    ], "stderr")
+    name = make_service(d)
+    rc, _, err = cli(d, "service", "create", name, "--owner", "x")
+    eq(rc, 1, "exit")
+    eq(err, "shiplog: Conflict: name: service '%s' already exists\n" % name,
+       "one line for a conflict")
+    rc, _, err = cli(d, "release", "list", "--since", "2026-12-24")
+    eq(rc, 1, "exit")
+    eq(len(err.splitlines()), 1, "one line: " + err)
+    check(err.startswith("shiplog: Malformed request: since: must be an "
+                         "RFC 3339 date-time such as "), err)
+    rc, _, err = cli(d, "service", "get", "no-such-service")
+    eq(err, "shiplog: Not found: service 'no-such-service' not found\n",
+       "no errors array: title and detail")
 
 
 def test_duplicate_exits_1(d):
