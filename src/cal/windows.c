@@ -89,34 +89,19 @@ struct plan {
 static int parse_wall(const char *s, const char *field,
 		      struct icaltimetype *out, struct sl_error *err)
 {
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
 	char buf[32];
 	int64_t us;
 
 	if (!s)
 		return invalid(err, field, "%s is required.", field);
-	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
-		int digit = s[i] >= '0' && s[i] <= '9';
-
-		if (shape[i] == 'd' ? !digit : s[i] != shape[i])
-			goto bad;
-	}
-	if (s[sizeof(shape) - 1] != '\0')
-		goto bad;
-	if (memcmp(s, "1970", 4) < 0 || memcmp(s + 17, "60", 2) >= 0)
-		goto bad;
-	/* sl_time_parse checks the ranges (month, day of month, hour). */
+	if (sl_valid_local_time(s, field, err) != 0)
+		return -1;
 	snprintf(buf, sizeof(buf), "%sZ", s);
-	if (sl_time_parse(buf, &us, field, NULL) != 0)
-		goto bad;
+	if (sl_time_parse(buf, &us, field, err) != 0)
+		return -1;
 	*out = icaltime_from_timet_with_zone((time_t)(us / 1000000), 0, NULL);
 	out->zone = NULL;
 	return 0;
-bad:
-	return invalid(err, field,
-		       "%s \"%.40s\" is not a local time of the form "
-		       "YYYY-MM-DDTHH:MM:SS (no offset; years 1970-9999).",
-		       field, s);
 }
 
 /* Seconds between two wall times, read as if both were UTC. */

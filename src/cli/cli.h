@@ -32,13 +32,15 @@ struct sl_cli {
 
 /* How an option's value is read and where it goes in the request. */
 enum sl_cli_opt_type {
-	SL_OPT_FLAG,	 /* no value; sets the field to true */
-	SL_OPT_FALSE,	 /* no value; sets the field to false */
-	SL_OPT_STR,	 /* a string */
-	SL_OPT_INT,	 /* a decimal integer, checked locally */
-	SL_OPT_TAG,	 /* k=v; merged into the "tags" object */
-	SL_OPT_LIST,	 /* a string appended to an array; repeatable */
-	SL_OPT_ARTIFACT, /* NAME=URI@SHA256 appended to "artifacts" */
+	SL_OPT_FLAG,	   /* no value; sets the field to true */
+	SL_OPT_FALSE,	   /* no value; sets the field to false */
+	SL_OPT_STR,	   /* a string */
+	SL_OPT_INT,	   /* a decimal integer, checked locally */
+	SL_OPT_TAG,	   /* k=v; merged into the "tags" object */
+	SL_OPT_LIST,	   /* a string appended to an array; repeatable */
+	SL_OPT_ARTIFACT,   /* NAME=URI@SHA256 appended to "artifacts" */
+	SL_OPT_SIGNATURE,  /* NAME=SIG: the signature of that artifact */
+	SL_OPT_DEPENDENCY, /* SERVICE@RANGE appended to "dependencies" */
 };
 
 /* One command-line option of one command. field is the JSON body field

@@ -81,6 +81,54 @@ static json_t *parse_artifact(const char *spec)
 	return a;
 }
 
+/* Returns a new {"service", "range"} object read from SERVICE@RANGE (a
+ * service name holds no "@", a range none either), or NULL when spec is
+ * not of that shape. Free with json_decref(). */
+static json_t *parse_dependency(const char *spec)
+{
+	const char *at = strchr(spec, '@');
+	char *service;
+	json_t *d;
+
+	if (!at || at == spec || !at[1])
+		return NULL;
+	service = sl_xstrndup(spec, (size_t)(at - spec));
+	d = json_pack("{s:s, s:s}", "service", service, "range", at + 1);
+	free(service);
+	return d;
+}
+
+/* Sets the signature NAME=SIG on the artifact called NAME in the array at
+ * field of body. Returns SL_CLI_OK, or SL_CLI_USAGE after printing why. */
+static int sign_artifact(json_t *body, const struct sl_cli_opt *o,
+			 const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	json_t *a, *sig;
+	size_t i, n;
+
+	if (!eq || eq == spec || !eq[1])
+		return sl_cli_usage("--%s needs NAME=SIGNATURE, not '%s'",
+				    o->name, spec);
+	n = (size_t)(eq - spec);
+	json_array_foreach(json_object_get(body, o->field), i, a)
+	{
+		const char *name =
+			json_string_value(json_object_get(a, "name"));
+
+		if (!name || strlen(name) != n || strncmp(name, spec, n))
+			continue;
+		sig = json_string(eq + 1);
+		if (!sig)
+			return sl_cli_usage("bad --%s '%s' (not UTF-8?)",
+					    o->name, spec);
+		json_object_set_new(a, "signature", sig);
+		return SL_CLI_OK;
+	}
+	return sl_cli_usage("--%s %.*s: no --artifact is named '%.*s'", o->name,
+			    (int)n, spec, (int)n, spec);
+}
+
 /* Returns a JSON string for s, or NULL when s is not valid UTF-8. */
 static json_t *str(const char *s)
 {
@@ -143,11 +191,29 @@ int sl_cli_fill_body(json_t *body, const struct sl_cli_args *args)
 					o->name, v);
 			json_array_append_new(array_at(parent, leaf), j);
 			continue;
+		case SL_OPT_SIGNATURE:
+			continue; /* below, once every artifact is in */
+		case SL_OPT_DEPENDENCY:
+			j = parse_dependency(v);
+			if (!j)
+				return sl_cli_usage("--%s needs SERVICE@RANGE, "
+						    "not '%s'",
+						    o->name, v);
+			json_array_append_new(array_at(parent, leaf), j);
+			continue;
 		}
 		if (!j)
 			return sl_cli_usage("bad --%s '%s' (not UTF-8?)",
 					    o->name, v);
 		json_object_set_new(parent, leaf, j);
+	}
+	for (int i = 0; i < args->nopts; i++) {
+		const struct sl_cli_opt *o = args->opts[i].opt;
+		int rc;
+
+		if (o->type == SL_OPT_SIGNATURE &&
+		    (rc = sign_artifact(body, o, args->opts[i].value)))
+			return rc;
 	}
 	return SL_CLI_OK;
 }
@@ -609,7 +675,8 @@ int sl_cli_run_deploy_event(const struct sl_cli *cli,
 	body = json_object();
 	result = sl_cli_fill_body(body, args);
 	if (result == SL_CLI_OK) {
-		json_object_set_new(body, "source", json_string("cli"));
+		if (!json_object_get(body, "source"))
+			json_object_set_new(body, "source", json_string("cli"));
 		path = sl_cli_object_path(cmd, args->pos[0], "/events");
 		result = sl_cli_call_and_print(cli, "POST", path, body);
 		free(path);

@@ -118,8 +118,28 @@ static int idempotency_key(char out[33])
 	return 0;
 }
 
-/* Prints a problem document (or whatever the server said) to stderr as
- * "shiplog: title: detail" and one "shiplog: field: message" per error. */
+/* Prints one validation error as "shiplog: title: field: message". The
+ * server's messages sometimes start with the field's name ("since must
+ * be ...") and sometimes not ("is required"); the name is printed once
+ * either way. */
+static void print_error(const char *title, json_t *e)
+{
+	const char *field = json_string_value(json_object_get(e, "field"));
+	const char *msg = json_string_value(json_object_get(e, "message"));
+	size_t n = field ? strlen(field) : 0;
+
+	if (!msg)
+		msg = "invalid";
+	if (n && !strncmp(msg, field, n) && msg[n] == ' ')
+		msg += n + 1;
+	fprintf(stderr, "shiplog: %s%s%s%s%s\n", title ? title : "",
+		title ? ": " : "", n ? field : "", n ? ": " : "", msg);
+}
+
+/* Prints a problem document (or whatever the server said) to stderr,
+ * each thing once: "shiplog: title: field: message" per validation error
+ * (the detail then only repeats the first of them), else "shiplog:
+ * title: detail"; then the checks of a gate refusal. */
 static void print_problem(long status, json_t *doc, const char *raw)
 {
 	const char *title = json_string_value(json_object_get(doc, "title"));
@@ -128,23 +148,19 @@ static void print_problem(long status, json_t *doc, const char *raw)
 	size_t i;
 	json_t *e;
 
-	if (title && detail)
+	if (json_array_size(errors)) {
+		json_array_foreach(errors, i, e)
+		{
+			print_error(title, e);
+		}
+	} else if (title && detail) {
 		fprintf(stderr, "shiplog: %s: %s\n", title, detail);
-	else if (title || detail)
+	} else if (title || detail) {
 		fprintf(stderr, "shiplog: %s\n", title ? title : detail);
-	else if (raw && *raw)
+	} else if (raw && *raw) {
 		fprintf(stderr, "shiplog: HTTP %ld: %.200s\n", status, raw);
-	else
+	} else {
 		fprintf(stderr, "shiplog: HTTP %ld\n", status);
-	json_array_foreach(errors, i, e)
-	{
-		const char *field =
-			json_string_value(json_object_get(e, "field"));
-		const char *msg =
-			json_string_value(json_object_get(e, "message"));
-
-		fprintf(stderr, "shiplog: %s: %s\n", field ? field : "-",
-			msg ? msg : "invalid");
 	}
 	/* A refusal by the gates lists every check; show them all. */
 	if (json_is_array(json_object_get(doc, "checks")))

@@ -98,11 +98,29 @@ static const struct sl_cli_opt release_opts[] = {
 	{"builder", SL_OPT_STR, "build.builder",
 	 "--builder B              CI system or person that built it"},
 	{"artifact", SL_OPT_ARTIFACT, "artifacts",
-	 "--artifact N=URI@SHA256  an artifact; repeatable"},
+	 "--artifact N=URI@SHA256  an artifact; repeatable (replaces the "
+	 "list\n"
+	 "                           on update)"},
+	{"artifact-signature", SL_OPT_SIGNATURE, "artifacts",
+	 "--artifact-signature N=SIG\n"
+	 "                           the signature of the artifact named N "
+	 "given\n"
+	 "                           with --artifact; repeatable"},
 	{"change-request", SL_OPT_STR, "change_request",
 	 "--change-request KEY     ITSM change, e.g. CHG0031337"},
 	{"rollback-target", SL_OPT_STR, "rollback.target_version",
 	 "--rollback-target V      version to roll back to"},
+	{"rollback-criteria", SL_OPT_STR, "rollback.criteria",
+	 "--rollback-criteria TEXT when to roll back"},
+	{"rollback-procedure", SL_OPT_STR, "rollback.procedure",
+	 "--rollback-procedure TEXT\n"
+	 "                           how to roll back"},
+	{"dependency", SL_OPT_DEPENDENCY, "dependencies",
+	 "--dependency S@RANGE     service S must run a version in RANGE "
+	 "(e.g.\n"
+	 "                           ledger@^2.1) in the target environment;\n"
+	 "                           repeatable (replaces the list on "
+	 "update)"},
 	{"notes", SL_OPT_STR, "notes",
 	 "--notes TEXT             release notes"},
 	{"known-issues", SL_OPT_STR, "known_issues",
@@ -114,6 +132,8 @@ static const struct sl_cli_opt release_opts[] = {
 
 static const struct sl_cli_opt release_list_opts[] = {
 	{"service", SL_OPT_STR, "service", "--service S    of this service"},
+	{"env", SL_OPT_STR, "environment",
+	 "--env E        deployed to this environment at least once"},
 	{"status", SL_OPT_STR, "status", "--status S     in this status"},
 	{"type", SL_OPT_STR, "type", "--type T       of this type"},
 	{"tag", SL_OPT_TAG, "tag", "--tag k=v      with this tag"},
@@ -150,6 +170,8 @@ static const struct sl_cli_opt deploy_list_opts[] = {
 	 "--env E        to this environment"},
 	{"status", SL_OPT_STR, "status", "--status S     in this status"},
 	{"release", SL_OPT_STR, "release", "--release R    of this release"},
+	{"type", SL_OPT_STR, "type", "--type T       of releases of this type"},
+	{"tag", SL_OPT_TAG, "tag", "--tag k=v      of releases with this tag"},
 	{"since", SL_OPT_STR, "since", "--since T      created at or after T"},
 	{"until", SL_OPT_STR, "until", "--until T      created before T"},
 	LIST_OPTS,
@@ -163,6 +185,9 @@ static const struct sl_cli_opt event_opts[] = {
 	{"message", SL_OPT_STR, "message", "--message M     a note"},
 	{"at", SL_OPT_STR, "at",
 	 "--at T          when (RFC 3339); default now"},
+	{"source", SL_OPT_STR, "source",
+	 "--source S      who reports it: cli (default), api, webhook,\n"
+	 "                  health_check"},
 	{NULL, 0, NULL, NULL},
 };
 
@@ -208,6 +233,9 @@ static const struct sl_cli_opt token_opts[] = {
 	{"group", SL_OPT_LIST, "groups",
 	 "--group G      an approval group its holder belongs to; "
 	 "repeatable"},
+	{"expires", SL_OPT_STR, "expires_at",
+	 "--expires T    refused from T on (RFC 3339, in the future, e.g.\n"
+	 "                 2026-12-24T00:00:00Z); default never"},
 	{NULL, 0, NULL, NULL},
 };
 
@@ -457,6 +485,9 @@ static const struct sl_cli_column token_cols[] = {
 	{"ROLE", "role", NULL},
 	{"SCOPE", NULL, render_scope},
 	{"CREATED", "created_at", NULL},
+	{"EXPIRES", "expires_at", NULL},
+	{"LAST_USED", "last_used_at", NULL},
+	{"REVOKED", "revoked_at", NULL},
 	{NULL, NULL, NULL},
 };
 
@@ -623,14 +654,16 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 NULL, release_opts, NULL,
 	 "release create SERVICE@VERSION --type T [--status draft|planned] "
 	 "[--commit SHA] [--git-tag TAG] [--build-url URL] [--builder B] "
-	 "[--artifact NAME=URI@SHA256]... [--change-request KEY] "
-	 "[--rollback-target V] [--notes TEXT] [--known-issues TEXT] "
+	 "[--artifact NAME=URI@SHA256]... [--artifact-signature NAME=SIG]... "
+	 "[--change-request KEY] [--rollback-target V] "
+	 "[--rollback-criteria TEXT] [--rollback-procedure TEXT] "
+	 "[--dependency SERVICE@RANGE]... [--notes TEXT] [--known-issues TEXT] "
 	 "[--tag k=v]...",
 	 "register a release"},
 	{"release", "list", sl_cli_run_list, "/v1/releases", 0, NULL,
 	 release_list_opts, release_cols,
-	 "release list [--service S] [--status S] [--type T] [--tag k=v] "
-	 "[--since T] [--until T] [--limit N] [--all]",
+	 "release list [--service S] [--env E] [--status S] [--type T] "
+	 "[--tag k=v] [--since T] [--until T] [--limit N] [--all]",
 	 "list releases, newest first"},
 	{"release", "get", sl_cli_run_get, "/v1/releases", 1, NULL, no_opts,
 	 NULL, "release get ID|SERVICE@VERSION", "show one release"},
@@ -651,8 +684,8 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 "start (or queue) a deployment; starting runs the gates"},
 	{"deploy", "list", sl_cli_run_list, "/v1/deployments", 0, NULL,
 	 deploy_list_opts, deploy_cols,
-	 "deploy list [--service S] [--env E] [--status S] [--limit N] "
-	 "[--all]",
+	 "deploy list [--service S] [--env E] [--status S] [--release R] "
+	 "[--type T] [--tag k=v] [--since T] [--until T] [--limit N] [--all]",
 	 "list deployments, newest first"},
 	{"deploy", "get", sl_cli_run_deploy_get, "/v1/deployments", 1, NULL,
 	 no_opts, NULL, "deploy get ID",
@@ -660,7 +693,7 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	{"deploy", "event", sl_cli_run_deploy_event, "/v1/deployments", 1, NULL,
 	 event_opts, NULL,
 	 "deploy event ID [--status S] [--traffic N] [--message M] "
-	 "[--at RFC3339]",
+	 "[--at RFC3339] [--source S]",
 	 "report progress of a deployment"},
 	{"deploy", "rollback", sl_cli_run_deploy_rollback, "/v1/deployments", 1,
 	 NULL, rollback_opts, NULL, "deploy rollback ID [--reason R]",
@@ -679,10 +712,13 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	{"token", "create", sl_cli_run_token_create, "/v1/tokens", 0, NULL,
 	 token_opts, NULL,
 	 "token create --name N --role R [--env E]... [--service S]... "
-	 "[--team T]... [--group G]...",
+	 "[--team T]... [--group G]... [--expires RFC3339]",
 	 "create an API token (shown once)"},
 	{"token", "list", sl_cli_run_list, "/v1/tokens", 0, NULL,
-	 plain_list_opts, token_cols, "token list [--all]", "list tokens"},
+	 plain_list_opts, token_cols, "token list [--all]",
+	 "list tokens: expiry, last use (to the minute), revocation"},
+	{"token", "get", sl_cli_run_get, "/v1/tokens", 1, NULL, no_opts, NULL,
+	 "token get ID", "show one token (never its secret)"},
 	{"token", "revoke", sl_cli_run_delete, "/v1/tokens", 1, NULL, no_opts,
 	 NULL, "token revoke ID", "revoke a token"},
 

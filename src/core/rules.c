@@ -27,3 +27,12 @@ int64_t sl_duration_ms(int64_t started_us, int64_t finished_us)
 		return -1;
 	return (finished_us - started_us) / 1000;
 }
+
+enum sl_err sl_token_expiry_check(int64_t expires_at, int64_t now,
+				  struct sl_error *err)
+{
+	if (expires_at <= now)
+		return sl_error_set(err, SL_EINVAL, "expires_at",
+				    "expires_at must be in the future");
+	return SL_OK;
+}

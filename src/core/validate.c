@@ -627,6 +627,34 @@ int sl_time_parse(const char *s, int64_t *us_out, const char *field,
 	return 0;
 }
 
+int sl_valid_local_time(const char *s, const char *field, struct sl_error *err)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	char buf[32];
+	int64_t us;
+
+	if (!s)
+		return invalid(err, field, "is required");
+	for (size_t i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !is_digit(s[i]) : s[i] != shape[i])
+			goto bad;
+	if (s[sizeof(shape) - 1] != '\0')
+		goto bad;
+	if (memcmp(s, "1970", 4) < 0 || memcmp(s + 17, "60", 2) >= 0)
+		goto bad;
+	/* sl_time_parse checks the ranges (month, day of month, hour). */
+	snprintf(buf, sizeof(buf), "%sZ", s);
+	if (sl_time_parse(buf, &us, field, NULL) != 0)
+		goto bad;
+	return 0;
+bad:
+	return invalid(err, field,
+		       "must be a local time YYYY-MM-DDTHH:MM:SS such as "
+		       "2026-12-24T00:00:00 (no UTC offset; years "
+		       "1970-9999), not \"%.40s\"",
+		       s);
+}
+
 /* Writes v as exactly n decimal digits (v is within range). */
 static void put_digits(char *at, int64_t v, int n)
 {

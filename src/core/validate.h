@@ -76,6 +76,11 @@ int sl_valid_timezone_name(const char *s, const char *field,
 int sl_time_parse(const char *s, int64_t *us_out, const char *field,
 		  struct sl_error *err);
 
+/* A local wall time "YYYY-MM-DDTHH:MM:SS", exactly that shape: no
+ * offset or fraction, a real calendar date, years 1970-9999, no leap
+ * second. The message names the shape with an example. */
+int sl_valid_local_time(const char *s, const char *field, struct sl_error *err);
+
 #define SL_TIME_BUF 64
 
 /* Formats us (microseconds since the epoch) as RFC 3339 UTC into buf, which

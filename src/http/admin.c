@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/perm.h"
+#include "core/rules.h"
 #include "core/validate.h"
 #include "http/handlers.h"
 
@@ -39,8 +40,33 @@ const struct sl_field sl_token_fields[] = {
 	 "limit the token to services these teams own"},
 	{"groups", SL_FT_STRINGS, 0, 1, 63, sl_valid_slug, NULL, NULL,
 	 "approval groups the holder belongs to"},
+	{"expires_at", SL_FT_STRING, SL_F_NULLABLE, 1, 40, sl_h_check_time,
+	 NULL, NULL, "RFC 3339, in the future; absent or null = never"},
 	{0},
 };
+
+/* Returns a token's public document (never its secret or hash) from row i
+ * of rows shaped as sl_store_token_list's. Free with json_decref(). */
+static json_t *token_doc(const struct sl_db_rows *rows, size_t i)
+{
+	const char *by = sl_db_text(rows, i, 4);
+	const char *sc = sl_db_text(rows, i, 6);
+
+	return json_pack(
+		"{sI ss ss so so so so so so}", "id",
+		(json_int_t)sl_db_int(rows, i, 0), "name",
+		sl_db_text(rows, i, 1), "role", sl_db_text(rows, i, 2),
+		"created_at", sl_h_time(sl_db_int(rows, i, 3)), "created_by",
+		by ? json_string(by) : json_null(), "revoked_at",
+		sl_db_text(rows, i, 5) ? sl_h_time(sl_db_int(rows, i, 5))
+				       : json_null(),
+		"scope", sc ? sl_http_doc(sc) : json_object(), "expires_at",
+		sl_db_text(rows, i, 7) ? sl_h_time(sl_db_int(rows, i, 7))
+				       : json_null(),
+		"last_used_at",
+		sl_db_text(rows, i, 8) ? sl_h_time(sl_db_int(rows, i, 8))
+				       : json_null());
+}
 
 void sl_h_token_create(struct sl_req *r)
 {
@@ -57,11 +83,21 @@ void sl_h_token_create(struct sl_req *r)
 					     "teams", "groups"};
 	json_t *scope;
 	char *scope_text = NULL;
+	const char *expires =
+		json_string_value(json_object_get(r->json, "expires_at"));
+	int64_t expires_at = 0;
 
 	/* Tokens are organisation-wide: a grant on one environment, or an
 	 * admin token limited to some scope, may not mint them. */
 	if (!sl_http_require(r, SL_ACT_TOKEN_ADMIN, NULL, NULL))
 		return;
+	/* The schema checked the shape; core says whether it may be. */
+	if (expires &&
+	    (sl_time_parse(expires, &expires_at, "expires_at", &err) ||
+	     sl_token_expiry_check(expires_at, r->now, &err))) {
+		sl_http_fail(r, &err);
+		return;
+	}
 	scope = json_object();
 	for (size_t i = 0; i < 4; i++)
 		if (json_array_size(json_object_get(r->json, scopes[i])))
@@ -74,8 +110,8 @@ void sl_h_token_create(struct sl_req *r)
 	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
 	if (rc == SL_OK)
 		rc = sl_store_token_insert(&tx, name, role, hash, r->now,
-					   r->actor.name, scope_text, &id,
-					   &err);
+					   r->actor.name, scope_text,
+					   expires_at, &id, &err);
 	if (rc) {
 		sl_store_abort(&tx);
 		sl_http_fail(r, &err);
@@ -84,9 +120,12 @@ void sl_h_token_create(struct sl_req *r)
 		return;
 	}
 	/* The audit entry names the token but never holds its secret. */
-	pub = json_pack("{sI ss ss so ss so}", "id", (json_int_t)id, "name",
-			name, "role", role, "created_at", sl_h_time(r->now),
-			"created_by", r->actor.name, "scope", scope);
+	pub = json_pack("{sI ss ss so ss so so sn}", "id", (json_int_t)id,
+			"name", name, "role", role, "created_at",
+			sl_h_time(r->now), "created_by", r->actor.name, "scope",
+			scope, "expires_at",
+			expires_at ? sl_h_time(expires_at) : json_null(),
+			"last_used_at");
 	free(scope_text);
 	text = sl_http_canon(pub);
 	json_object_set_new(pub, "token", json_string(secret));
@@ -125,25 +164,8 @@ void sl_h_token_list(struct sl_req *r)
 		return;
 	}
 	items = json_array();
-	for (size_t i = 0; i < rows.nrows; i++) {
-		const char *rev = sl_db_text(&rows, i, 5);
-		const char *by = sl_db_text(&rows, i, 4);
-		const char *sc = sl_db_text(&rows, i, 6);
-
-		json_array_append_new(
-			items,
-			json_pack(
-				"{sI ss ss so so so so}", "id",
-				(json_int_t)sl_db_int(&rows, i, 0), "name",
-				sl_db_text(&rows, i, 1), "role",
-				sl_db_text(&rows, i, 2), "created_at",
-				sl_h_time(sl_db_int(&rows, i, 3)), "created_by",
-				by ? json_string(by) : json_null(),
-				"revoked_at",
-				rev ? sl_h_time(sl_db_int(&rows, i, 5))
-				    : json_null(),
-				"scope", sc ? sl_http_doc(sc) : json_object()));
-	}
+	for (size_t i = 0; i < rows.nrows; i++)
+		json_array_append_new(items, token_doc(&rows, i));
 	next = rows.nrows == (size_t)f.limit
 		       ? json_string(
 				 sl_h_id(sl_db_int(&rows, rows.nrows - 1, 0),
@@ -153,6 +175,31 @@ void sl_h_token_list(struct sl_req *r)
 	sl_http_reply_json(
 		r, 200,
 		json_pack("{so so}", "items", items, "next_cursor", next));
+}
+
+void sl_h_token_get(struct sl_req *r)
+{
+	struct sl_db_rows rows = {0};
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	int64_t id = 0;
+	enum sl_err rc;
+
+	if (!sl_h_path_id(r, "token", &id))
+		return;
+	if (!sl_http_require(r, SL_ACT_TOKEN_ADMIN, NULL, NULL))
+		return;
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	if (rc == SL_OK) {
+		rc = sl_store_token_get(&tx, id, &rows, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc) {
+		sl_http_fail(r, &err);
+		return;
+	}
+	sl_http_reply_json(r, 200, token_doc(&rows, 0));
+	sl_db_rows_fini(&rows);
 }
 
 void sl_h_token_revoke(struct sl_req *r)

@@ -749,10 +749,10 @@ const struct sl_field sl_window_fields[] = {
 	 NULL, NULL, "key=value: only services with that tag"},
 	{"timezone", SL_FT_STRING, SL_F_REQUIRED, 1, 64, NULL, NULL, NULL,
 	 "IANA time zone"},
-	{"start", SL_FT_STRING, SL_F_REQUIRED, 19, 19, NULL, NULL, NULL,
-	 "local wall time YYYY-MM-DDTHH:MM:SS"},
-	{"end", SL_FT_STRING, SL_F_NULLABLE, 19, 19, NULL, NULL, NULL,
-	 "fixed windows: local wall time of the end"},
+	{"start", SL_FT_STRING, SL_F_REQUIRED, 1, 64, sl_valid_local_time, NULL,
+	 NULL, "local wall time YYYY-MM-DDTHH:MM:SS"},
+	{"end", SL_FT_STRING, SL_F_NULLABLE, 1, 64, sl_valid_local_time, NULL,
+	 NULL, "fixed windows: local wall time of the end"},
 	{"rrule", SL_FT_STRING, SL_F_NULLABLE, 1, 512, NULL, NULL, NULL,
 	 "recurring windows: an iCalendar RRULE"},
 	{"duration_minutes", SL_FT_INT, SL_F_NULLABLE, 1, 527040, NULL, NULL,
@@ -973,7 +973,9 @@ void sl_h_grant_create(struct sl_req *r)
 	}
 	for (size_t i = 0; i < toks.nrows; i++)
 		if (strcmp(sl_db_text(&toks, i, 1), token) == 0 &&
-		    !sl_db_text(&toks, i, 5))
+		    !sl_db_text(&toks, i, 5) &&
+		    (!sl_db_text(&toks, i, 7) ||
+		     sl_db_int(&toks, i, 7) > r->now))
 			token_id = sl_db_int(&toks, i, 0);
 	if (!token_id) {
 		sl_http_failf(r, SL_EINVAL, "token",

@@ -46,6 +46,7 @@ extern const struct sl_field sl_rollback_fields[];
 /* tokens, audit, operations (admin.c) */
 void sl_h_token_create(struct sl_req *r);
 void sl_h_token_list(struct sl_req *r);
+void sl_h_token_get(struct sl_req *r);
 void sl_h_token_revoke(struct sl_req *r);
 void sl_h_audit_list(struct sl_req *r);
 void sl_h_healthz(struct sl_req *r);

@@ -74,6 +74,8 @@ struct sl_actor {
 	char *role;
 	char *scope; /* JSON {"environments","services","teams","groups"} or
 			NULL */
+	int64_t expires_at;   /* microseconds since the epoch; 0 = never */
+	int64_t last_used_at; /* as far as this daemon knows; 0 = never */
 };
 
 struct sl_req {
@@ -231,11 +233,27 @@ void sl_token_hash(const char *secret, char *out);
 void sl_token_generate(char *out, size_t size);
 
 /* The token lookup cache (tokcache.c). get fills out (name and role
- * malloc'ed) and returns 1 on a fresh hit; clear forgets everything, as
- * after a revocation. */
-int sl_tokcache_get(const char *hash, struct sl_actor *out);
+ * malloc'ed) and returns 1 on a fresh hit for a token not expired at now
+ * (microseconds since the epoch); clear forgets everything, as after a
+ * revocation. */
+int sl_tokcache_get(const char *hash, int64_t now, struct sl_actor *out);
 void sl_tokcache_put(const char *hash, const struct sl_actor *a);
 void sl_tokcache_clear(void);
+
+/* How often at most a token's last_used_at is written: once a minute. */
+#define SL_TOKEN_USE_EVERY_US (60 * 1000000LL)
+
+/* Notes that the token a (looked up by hash) authenticated at now. Costs
+ * nothing when its last use is less than SL_TOKEN_USE_EVERY_US old;
+ * otherwise the use waits in memory for sl_tokcache_flush and a->
+ * last_used_at becomes now. */
+void sl_tokcache_touch(const char *hash, struct sl_actor *a, int64_t now);
+
+/* Writes the waiting uses to the store in one transaction (not audited:
+ * it is bookkeeping, not a change to the record). Run about once a second
+ * and at shutdown. A use that could not be written waits for the next
+ * flush. Returns SL_OK, or the store's error with err filled. */
+enum sl_err sl_tokcache_flush(struct sl_store *st, struct sl_error *err);
 
 /* Prometheus text of the request counters; caller frees. */
 char *sl_metrics_render(struct sl_req *r);

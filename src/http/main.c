@@ -116,13 +116,13 @@ static enum sl_err mint(struct sl_store *st, const char *name, const char *role,
 	if (if_no_admin) {
 		int64_t n = 0;
 
-		rc = sl_store_token_count(&tx, "admin", &n, err);
+		rc = sl_store_token_count(&tx, "admin", now, &n, err);
 		if (rc || n > 0) {
 			sl_store_abort(&tx);
 			return rc;
 		}
 	}
-	rc = sl_store_token_insert(&tx, name, role, hash, now, by, NULL, &id,
+	rc = sl_store_token_insert(&tx, name, role, hash, now, by, NULL, 0, &id,
 				   err);
 	if (rc) {
 		sl_store_abort(&tx);
@@ -294,6 +294,16 @@ struct leadership {
 	unsigned interval_ms;
 };
 
+/* Writes the tokens' noted last uses (see tokcache.c); a failure is
+ * logged and the uses wait for the next round. */
+static void flush_token_uses(struct sl_store *st)
+{
+	struct sl_error err = {0};
+
+	if (sl_tokcache_flush(st, &err))
+		logj("warn", "cannot record token uses", "error", err.message);
+}
+
 static void *leadership_run(void *arg)
 {
 	struct leadership *l = arg;
@@ -311,6 +321,7 @@ static void *leadership_run(void *arg)
 			     NULL, NULL);
 		was = now;
 		sl_store_tick(l->st);
+		flush_token_uses(l->st);
 		pthread_mutex_lock(&l->lock);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += l->interval_ms / 1000;
@@ -520,6 +531,7 @@ int main(int argc, char **argv)
 	pthread_mutex_destroy(&leader.lock);
 	pthread_cond_destroy(&leader.wake);
 	sl_server_stop(srv);
+	flush_token_uses(st);
 	sl_store_close(st);
 	logj("info", "stopped", NULL, NULL);
 	return status;

@@ -161,6 +161,9 @@ const struct sl_route sl_routes[] = {
 	 sl_token_fields, SL_ACT_TOKEN_ADMIN, NULL, NULL},
 	{"GET", "/v1/tokens", sl_h_token_list, 0, "list tokens", NULL,
 	 SL_ACT_TOKEN_ADMIN, NULL, q_tokens},
+	{"GET", "/v1/tokens/{id}", sl_h_token_get, 0,
+	 "get a token (never its secret)", NULL, SL_ACT_TOKEN_ADMIN, NULL,
+	 NULL},
 	{"DELETE", "/v1/tokens/{id}", sl_h_token_revoke, WRITE,
 	 "revoke a token", NULL, SL_ACT_TOKEN_ADMIN, NULL, NULL},
 

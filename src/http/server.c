@@ -498,13 +498,16 @@ static int authenticate(struct sl_req *r)
 		return 0;
 	}
 	token_hash(r, h + 7, hash);
-	if (sl_tokcache_get(hash, &r->actor))
+	if (sl_tokcache_get(hash, r->now, &r->actor)) {
+		sl_tokcache_touch(hash, &r->actor, r->now);
 		return 1;
+	}
 	rc = sl_store_begin(r->app->store, 0, &tx, &err);
 	if (rc == SL_OK) {
-		rc = sl_store_token_find(&tx, hash, &r->actor.id,
-					 &r->actor.name, &r->actor.role,
-					 &stored, &r->actor.scope, &err);
+		rc = sl_store_token_find(
+			&tx, hash, r->now, &r->actor.id, &r->actor.name,
+			&r->actor.role, &stored, &r->actor.scope,
+			&r->actor.expires_at, &r->actor.last_used_at, &err);
 		sl_store_abort(&tx);
 	}
 	/* The index finds the row by digest; the final say is a
@@ -516,7 +519,7 @@ static int authenticate(struct sl_req *r)
 	free(stored);
 	if (rc == SL_ENOTFOUND) {
 		sl_http_failf(r, SL_EAUTH, NULL,
-			      "the token is unknown or revoked");
+			      "the token is unknown, revoked or expired");
 		return 0;
 	}
 	if (rc) {
@@ -524,6 +527,7 @@ static int authenticate(struct sl_req *r)
 		return 0;
 	}
 	sl_tokcache_put(hash, &r->actor);
+	sl_tokcache_touch(hash, &r->actor, r->now);
 	return 1;
 }
 

@@ -176,6 +176,12 @@ static const char m003[] =
 	"CREATE INDEX deployments_env_status ON deployments"
 	" (environment, status, id);";
 
+static const char m004[] =
+	/* A token may expire (NULL = never); when it last authenticated,
+	 * written at most once a minute per token (see tokcache.c). */
+	"ALTER TABLE tokens ADD COLUMN expires_at BIGINT;"
+	"ALTER TABLE tokens ADD COLUMN last_used_at BIGINT;";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -186,6 +192,7 @@ const struct sl_migration sl_migrations[] = {
 	 "requests, windows, grants, reviews",
 	 m002},
 	{3, "an index for the gate's concurrency check", m003},
+	{4, "token expiry and last use", m004},
 };
 
 const size_t sl_migrations_count =

@@ -1434,18 +1434,23 @@ enum sl_err sl_store_event_list(struct sl_tx *tx, int64_t deployment_id,
 enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
 				  const char *role, const char *hash,
 				  int64_t now, const char *created_by,
-				  const char *scope, int64_t *id,
-				  struct sl_error *err)
+				  const char *scope, int64_t expires_at,
+				  int64_t *id, struct sl_error *err)
 {
-	const struct sl_db_val p[] = {SL_P_TEXT(name),	     SL_P_TEXT(role),
-				      SL_P_TEXT(hash),	     SL_P_INT(now),
-				      SL_P_TEXT(created_by), SL_P_TEXT(scope)};
+	const struct sl_db_val p[] = {SL_P_TEXT(name),
+				      SL_P_TEXT(role),
+				      SL_P_TEXT(hash),
+				      SL_P_INT(now),
+				      SL_P_TEXT(created_by),
+				      SL_P_TEXT(scope),
+				      expires_at ? SL_P_INT(expires_at)
+						 : SL_P_NULL};
 	enum sl_err rc = sl__store_one_int(
 		tx,
 		"INSERT INTO tokens (name, role, hash,"
-		" created_at, created_by, scope)"
-		" VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-		p, 6, id, "token", err);
+		" created_at, created_by, scope, expires_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+		p, 7, id, "token", err);
 
 	if (rc == SL_ECONFLICT)
 		return sl_error_set(err, SL_ECONFLICT, "name",
@@ -1453,15 +1458,19 @@ enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
 	return rc;
 }
 
-enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
-				char **name, char **role, char **stored,
-				char **scope, struct sl_error *err)
+enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t now,
+				int64_t *id, char **name, char **role,
+				char **stored, char **scope,
+				int64_t *expires_at, int64_t *last_used_at,
+				struct sl_error *err)
 {
 	struct sl_db_rows rows;
 	enum sl_err rc = Q(tx,
-			   "SELECT id, name, role, hash, scope FROM tokens"
-			   " WHERE hash = $1 AND revoked_at IS NULL",
-			   &rows, NULL, err, SL_P_TEXT(hash));
+			   "SELECT id, name, role, hash, scope, expires_at,"
+			   " last_used_at FROM tokens"
+			   " WHERE hash = $1 AND revoked_at IS NULL"
+			   " AND (expires_at IS NULL OR expires_at > $2)",
+			   &rows, NULL, err, SL_P_TEXT(hash), SL_P_INT(now));
 
 	if (rc)
 		return rc;
@@ -1475,6 +1484,8 @@ enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
 	*stored = sl_xstrdup(sl_db_text(&rows, 0, 3));
 	*scope = sl_db_text(&rows, 0, 4) ? sl_xstrdup(sl_db_text(&rows, 0, 4))
 					 : NULL;
+	*expires_at = sl_db_text(&rows, 0, 5) ? sl_db_int(&rows, 0, 5) : 0;
+	*last_used_at = sl_db_text(&rows, 0, 6) ? sl_db_int(&rows, 0, 6) : 0;
 	sl_db_rows_fini(&rows);
 	return SL_OK;
 }
@@ -1485,7 +1496,7 @@ enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
 	return sl__store_run(
 		tx,
 		"SELECT id, name, role, created_at, created_by, revoked_at,"
-		" scope FROM tokens ORDER BY id",
+		" scope, expires_at, last_used_at FROM tokens ORDER BY id",
 		NULL, 0, out, NULL, err);
 }
 
@@ -1497,8 +1508,36 @@ enum sl_err sl_store_token_page(struct sl_tx *tx, const struct sl_filter *f,
 
 	return run_list(tx, LIST_TOKENS,
 			"SELECT id, name, role, created_at, created_by,"
-			" revoked_at, scope FROM tokens",
+			" revoked_at, scope, expires_at, last_used_at"
+			" FROM tokens",
 			cl, 1, vals, "ORDER BY id LIMIT", f->limit, out, err);
+}
+
+enum sl_err sl_store_token_get(struct sl_tx *tx, int64_t id,
+			       struct sl_db_rows *out, struct sl_error *err)
+{
+	enum sl_err rc = Q(tx,
+			   "SELECT id, name, role, created_at, created_by,"
+			   " revoked_at, scope, expires_at, last_used_at"
+			   " FROM tokens WHERE id = $1",
+			   out, NULL, err, SL_P_INT(id));
+
+	if (rc == SL_OK && out->nrows == 0) {
+		sl_db_rows_fini(out);
+		rc = sl_error_set(err, SL_ENOTFOUND, "",
+				  "no token with id %lld", (long long)id);
+	}
+	return rc;
+}
+
+enum sl_err sl_store_token_used(struct sl_tx *tx, int64_t id, int64_t at,
+				struct sl_error *err)
+{
+	return Q(tx,
+		 "UPDATE tokens SET last_used_at = $2"
+		 " WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < "
+		 "$2)",
+		 NULL, NULL, err, SL_P_INT(id), SL_P_INT(at));
 }
 
 enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
@@ -1516,15 +1555,16 @@ enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
 	return rc;
 }
 
-enum sl_err sl_store_token_count(struct sl_tx *tx, const char *role, int64_t *n,
-				 struct sl_error *err)
+enum sl_err sl_store_token_count(struct sl_tx *tx, const char *role,
+				 int64_t now, int64_t *n, struct sl_error *err)
 {
 	return sl__store_one_int(
 		tx,
 		"SELECT COUNT(*) FROM tokens WHERE revoked_at IS NULL"
-		" AND (CAST($1 AS TEXT) IS NULL OR role = $1)",
-		(const struct sl_db_val[]){SL_P_TEXT(role)}, 1, n, "token",
-		err);
+		" AND (CAST($1 AS TEXT) IS NULL OR role = $1)"
+		" AND (expires_at IS NULL OR expires_at > $2)",
+		(const struct sl_db_val[]){SL_P_TEXT(role), SL_P_INT(now)}, 2,
+		n, "token", err);
 }
 
 /* ---- audit ---- */

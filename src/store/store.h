@@ -256,29 +256,43 @@ enum sl_err sl_store_event_set_doc(struct sl_tx *tx, int64_t id,
 enum sl_err sl_store_event_list(struct sl_tx *tx, int64_t deployment_id,
 				struct sl_db_rows *out, struct sl_error *err);
 
-/* Tokens: only the hash of the secret is kept. */
+/* Tokens: only the hash of the secret is kept. expires_at is
+ * microseconds since the epoch, 0 for a token that never expires. */
 enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
 				  const char *role, const char *hash,
 				  int64_t now, const char *created_by,
-				  const char *scope, int64_t *id,
-				  struct sl_error *err);
-/* Finds a live (not revoked) token by hash: fills id, name, role, the
- * stored hash and the scope document (NULL when unscoped), all malloc'ed;
- * the caller frees. SL_ENOTFOUND when none. */
-enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t *id,
-				char **name, char **role, char **stored,
-				char **scope, struct sl_error *err);
-/* Rows: (id, name, role, created_at, created_by, revoked_at, scope). */
+				  const char *scope, int64_t expires_at,
+				  int64_t *id, struct sl_error *err);
+/* Finds a live token by hash: not revoked and not expired at now. Fills
+ * id, name, role, the stored hash and the scope document (NULL when
+ * unscoped), all malloc'ed, the caller frees; and expires_at and
+ * last_used_at (0 when none). SL_ENOTFOUND when none. */
+enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t now,
+				int64_t *id, char **name, char **role,
+				char **stored, char **scope,
+				int64_t *expires_at, int64_t *last_used_at,
+				struct sl_error *err);
+/* Rows: (id, name, role, created_at, created_by, revoked_at, scope,
+ * expires_at, last_used_at). */
 enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
 				struct sl_error *err);
 /* A page of the same rows: f->limit tokens with ids above f->cursor. */
 enum sl_err sl_store_token_page(struct sl_tx *tx, const struct sl_filter *f,
 				struct sl_db_rows *out, struct sl_error *err);
+/* One token (revoked or expired too), as one row of the list;
+ * SL_ENOTFOUND when there is none with that id. */
+enum sl_err sl_store_token_get(struct sl_tx *tx, int64_t id,
+			       struct sl_db_rows *out, struct sl_error *err);
+/* Records that the token authenticated at at; never moves last_used_at
+ * back (several daemons may report the same token). */
+enum sl_err sl_store_token_used(struct sl_tx *tx, int64_t id, int64_t at,
+				struct sl_error *err);
 enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
 				  struct sl_error *err);
-/* Counts live (not revoked) tokens, of one role when role is not NULL. */
-enum sl_err sl_store_token_count(struct sl_tx *tx, const char *role, int64_t *n,
-				 struct sl_error *err);
+/* Counts live tokens (not revoked, not expired at now), of one role when
+ * role is not NULL. */
+enum sl_err sl_store_token_count(struct sl_tx *tx, const char *role,
+				 int64_t now, int64_t *n, struct sl_error *err);
 
 /* Audit: appends one entry, numbering it one past the last (gap-free,
  * because writers are serialised). Fills *seq. */

@@ -214,6 +214,44 @@ def test_release_create_splits_service_at_version(d):
     eq(doc["tags"], {"train": "q3"}, "tags")
 
 
+def test_release_create_sends_dependencies_signatures_and_rollback_plan(d):
+    svc, dep = make_service(d), make_service(d)
+    # The signature may come before its artifact on the command line.
+    cli_json(d, "release", "create", svc + "@2.0.0", "--type", "major",
+             "--artifact-signature", "app=MEUCIQ-sig",
+             "--artifact", "app=oci://reg/app@" + SHA,
+             "--artifact", "docs=https://x/docs.tgz@" + SHA,
+             "--dependency", dep + "@^2.1", "--dependency", dep + "@<3",
+             "--rollback-criteria", "error rate above 1%",
+             "--rollback-procedure", "helm rollback app")
+    doc = api(d, "GET", "/v1/releases/%s@2.0.0" % svc, want=200)
+    eq(doc["artifacts"][0].get("signature"), "MEUCIQ-sig", "signature")
+    check("signature" not in doc["artifacts"][1], "unsigned: %r" % doc)
+    eq(doc["dependencies"], [{"service": dep, "range": "^2.1"},
+                             {"service": dep, "range": "<3"}],
+       "dependencies")
+    eq(doc["rollback"]["criteria"], "error rate above 1%", "criteria")
+    eq(doc["rollback"]["procedure"], "helm rollback app", "procedure")
+    cli_json(d, "release", "update", svc + "@2.0.0",
+             "--dependency", dep + "@~2.2.0")
+    doc = api(d, "GET", "/v1/releases/%s@2.0.0" % svc, want=200)
+    eq(doc["dependencies"], [{"service": dep, "range": "~2.2.0"}],
+       "dependencies replaced on update")
+
+
+def test_bad_dependency_or_signature_is_a_usage_error(d):
+    svc = make_service(d)
+    for extra in (["--dependency", "no-range"],
+                  ["--artifact-signature", "app=SIG"],
+                  ["--artifact", "app=oci://x@" + SHA,
+                   "--artifact-signature", "other=SIG"]):
+        rc, _, err = cli(d, "release", "create", svc + "@1.0.0", "--type",
+                         "minor", *extra)
+        eq(rc, 2, "exit for %r: %s" % (extra, err))
+    doc = api(d, "GET", "/v1/releases?service=" + svc, want=200)
+    eq(doc["items"], [], "nothing created")
+
+
 def test_release_create_without_at_is_a_usage_error(d):
     svc = make_service(d)
     rc, _, err = cli(d, "release", "create", svc, "--type", "minor")
@@ -358,6 +396,44 @@ def test_deploy_list_filters_by_environment(d):
     eq([x["environment"] for x in got["items"]], [other], "environments")
 
 
+def test_release_list_filters_by_environment(d):
+    svc, env = deploy_setup(d)
+    make_release(d, svc, "1.1.0")
+    cli_json(d, "deploy", svc + "@1.0.0", env)
+    got = cli_json(d, "release", "list", "--service", svc, "--env", env)
+    eq([x["version"] for x in got["items"]], ["1.0.0"], "deployed there")
+    got = cli_json(d, "release", "list", "--service", svc)
+    eq(len(got["items"]), 2, "both without --env")
+
+
+def test_deploy_list_filters_by_release_type_and_tag(d):
+    svc, env = deploy_setup(d)
+    api(d, "POST", "/v1/releases", {"service": svc, "version": "1.0.1",
+                                    "type": "hotfix",
+                                    "tags": {"train": "q4"}}, 201)
+    cli_json(d, "deploy", svc + "@1.0.0", env)
+    cli_json(d, "deploy", svc + "@1.0.1", env)
+    got = cli_json(d, "deploy", "list", "--service", svc, "--type", "hotfix")
+    eq([x["version"] for x in got["items"]], ["1.0.1"], "by type")
+    got = cli_json(d, "deploy", "list", "--service", svc, "--tag",
+                   "train=q4")
+    eq([x["version"] for x in got["items"]], ["1.0.1"], "by tag")
+    got = cli_json(d, "deploy", "list", "--service", svc, "--type", "minor")
+    eq([x["version"] for x in got["items"]], ["1.0.0"], "the other type")
+
+
+def test_deploy_event_source_defaults_to_cli_and_can_be_given(d):
+    svc, env = deploy_setup(d)
+    dep = cli_json(d, "deploy", svc + "@1.0.0", env)
+    cli_json(d, "deploy", "event", str(dep["id"]), "--message", "a")
+    cli_json(d, "deploy", "event", str(dep["id"]), "--message", "b",
+             "--source", "health_check")
+    doc = api(d, "GET", "/v1/deployments/%d" % dep["id"], want=200)
+    eq([(e["message"], e["source"]) for e in doc["events"]
+        if e.get("message") in ("a", "b")],
+       [("a", "cli"), ("b", "health_check")], "sources")
+
+
 def test_deploy_event_traffic_needs_canary(d):
     svc, env = deploy_setup(d)
     dep = cli_json(d, "deploy", svc + "@1.0.0", env, "--strategy", "canary",
@@ -441,6 +517,52 @@ def test_token_create_list_revoke(d):
     eq(rc, 1, "revoked token refused")
 
 
+def test_token_expiry_and_last_use_in_create_list_and_get(d):
+    import time
+    name = uniq("brief")
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                            time.gmtime(int(time.time()) + 3600))
+    tok = cli_json(d, "token", "create", "--name", name, "--role",
+                   "auditor", "--expires", expires)
+    eq(tok["expires_at"], expires, "expires_at sent")
+    eq(tok["last_used_at"], None, "unused")
+    rc, _, _ = cli(d, "service", "list", token=tok["token"])
+    eq(rc, 0, "it works before its expiry")
+    deadline = time.time() + 6
+    while True:
+        got = cli_json(d, "token", "get", str(tok["id"]))
+        if got["last_used_at"] or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    check(got["last_used_at"], "last_used_at after use: %r" % got)
+    check("token" not in got, "no secret: %r" % got)
+    rc, out, err = cli(d, "token", "list", "--all")
+    eq(rc, 0, "list: " + err)
+    rows = table_rows(out)
+    head = rows[0]
+    for col in ("EXPIRES", "LAST_USED", "REVOKED"):
+        check(col in head, "column %s in %r" % (col, head))
+    mine = [r for r in rows if len(r) > 1 and r[1] == name]
+    eq(len(mine), 1, "listed:\n" + out)
+    eq(mine[0][head.index("EXPIRES")], expires, "EXPIRES cell")
+    eq(mine[0][head.index("LAST_USED")], got["last_used_at"],
+       "LAST_USED cell")
+    listed = cli_json(d, "token", "list", "--all")
+    me = [t for t in listed["items"] if t["name"] == name][0]
+    eq(me["expires_at"], expires, "--json expires_at")
+    eq(me["last_used_at"], got["last_used_at"], "--json last_used_at")
+
+
+def test_token_create_with_a_past_expiry_exits_1_and_says_why(d):
+    name = uniq("late")
+    rc, out, err = cli(d, "token", "create", "--name", name, "--role",
+                       "auditor", "--expires", "2020-01-01T00:00:00Z")
+    eq(rc, 1, "exit")
+    eq(err, "shiplog: Invalid request: expires_at: must be in the future\n",
+       "stderr")
+    eq(out, "", "stdout")
+
+
 # --- exit codes and errors --------------------------------------------------
 
 def test_not_found_exits_1_with_the_problem(d):
@@ -453,7 +575,30 @@ def test_not_found_exits_1_with_the_problem(d):
 def test_invalid_body_exits_1_and_names_the_field(d):
     rc, _, err = cli(d, "service", "create", "Bad_Name", "--owner", "x")
     eq(rc, 1, "exit")
-    check(re.search(r"^shiplog: name: ", err, re.M), err)
+    check(re.search(r"^shiplog: Invalid request: name: ", err, re.M), err)
+
+
+def test_each_error_is_printed_once_to_stderr_with_title_and_field(d):
+    rc, out, err = cli(d, "service", "create", uniq("svc"), "--tier", "9")
+    eq(rc, 1, "exit")
+    eq(out, "", "stdout")
+    eq(sorted(err.splitlines()), [
+        "shiplog: Invalid request: owner: is required",
+        "shiplog: Invalid request: tier: must be between 1 and 4",
+    ], "stderr")
+    name = make_service(d)
+    rc, _, err = cli(d, "service", "create", name, "--owner", "x")
+    eq(rc, 1, "exit")
+    eq(err, "shiplog: Conflict: name: service '%s' already exists\n" % name,
+       "one line for a conflict")
+    rc, _, err = cli(d, "release", "list", "--since", "2026-12-24")
+    eq(rc, 1, "exit")
+    eq(len(err.splitlines()), 1, "one line: " + err)
+    check(err.startswith("shiplog: Malformed request: since: must be an "
+                         "RFC 3339 date-time such as "), err)
+    rc, _, err = cli(d, "service", "get", "no-such-service")
+    eq(err, "shiplog: Not found: service 'no-such-service' not found\n",
+       "no errors array: title and detail")
 
 
 def test_duplicate_exits_1(d):

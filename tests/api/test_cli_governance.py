@@ -369,6 +369,31 @@ def test_window_usage_errors_send_nothing(d):
        "no window written")
 
 
+def test_a_window_given_a_bare_date_is_told_the_local_time_format(d):
+    before = len(api(d, "GET", "/v1/windows", want=200)["items"])
+    _, out, err = run(d, "window", "create", uniq("w"), "--kind", "freeze",
+                      "--timezone", "UTC", "--start", "2026-12-24",
+                      "--end", "2026-12-25T00:00:00Z", want=1)
+    eq(out, "", "stdout")
+    eq(err.splitlines(), [
+        'shiplog: Invalid request: start: must be a local time '
+        'YYYY-MM-DDTHH:MM:SS such as 2026-12-24T00:00:00 (no UTC offset; '
+        'years 1970-9999), not "2026-12-24"',
+        'shiplog: Invalid request: end: must be a local time '
+        'YYYY-MM-DDTHH:MM:SS such as 2026-12-24T00:00:00 (no UTC offset; '
+        'years 1970-9999), not "2026-12-25T00:00:00Z"',
+    ], "each field once, with the format")
+    # The API says the same.
+    status, _, doc = d.request("POST", "/v1/windows", {
+        "name": uniq("w"), "kind": "freeze", "timezone": "UTC",
+        "start": "2026-12-24", "end": "2026-12-25T00:00:00"})
+    eq(status, 422, "API status")
+    eq([e["field"] for e in doc["errors"]], ["start"], "API fields")
+    check("YYYY-MM-DDTHH:MM:SS" in doc["detail"], doc["detail"])
+    eq(len(api(d, "GET", "/v1/windows", want=200)["items"]), before,
+       "no window written")
+
+
 # --- refused and emergency deployments, reviews ------------------------------
 
 def frozen_env(d, svc_type="minor"):

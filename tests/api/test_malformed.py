@@ -348,7 +348,7 @@ TABLE = [
     ("auth_missing", "POST", "/v1/services", body(dict(SVC), auth=False), 401, None,
      "Authorization: Bearer"),
     ("auth_wrong_token", "POST", "/v1/services", body(dict(SVC), token="not-a-real-token"), 401, None,
-     "unknown or revoked"),
+     "revoked"),
     ("auth_basic", "POST", "/v1/services",
      body(dict(SVC), auth=False,
           headers={"Authorization": "Basic YWRtaW46YWRtaW4="}), 401, None,

@@ -51,7 +51,19 @@ TEST(duration_is_whole_milliseconds_or_unknown)
 	CHECK_INT(sl_duration_ms(5000, 4000), -1);
 }
 
+TEST(a_token_may_only_expire_in_the_future)
+{
+	struct sl_error err = {0};
+
+	CHECK_INT(sl_token_expiry_check(1000001, 1000000, &err), SL_OK);
+	CHECK_INT(sl_token_expiry_check(1000000, 1000000, &err), SL_EINVAL);
+	CHECK_STR(err.field, "expires_at");
+	CHECK_STR(err.message, "expires_at must be in the future");
+	CHECK_INT(sl_token_expiry_check(5, 1000000, &err), SL_EINVAL);
+}
+
 TEST_MAIN(T(first_deployment_starts_a_draft_or_planned_release),
 	  T(success_at_the_top_releases_it_and_lower_down_does_not),
 	  T(final_statuses_never_move),
-	  T(duration_is_whole_milliseconds_or_unknown))
+	  T(duration_is_whole_milliseconds_or_unknown),
+	  T(a_token_may_only_expire_in_the_future))

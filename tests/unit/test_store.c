@@ -304,17 +304,17 @@ TEST(tokens_are_found_by_hash_until_revoked)
 	struct sl_store *st = fresh();
 	struct sl_tx tx = wtx(st);
 	struct sl_error err = {0};
-	int64_t id = 0, got = 0, n = 0;
+	int64_t id = 0, got = 0, n = 0, exp = -1, used = -1;
 	char *name = NULL, *role = NULL, *hash = NULL, *scope = NULL;
 
 	CHECK_INT(sl_store_token_insert(&tx, "ci", "deployer", "h1", 1, "admin",
-					"{\"groups\":[\"qa\"]}", &id, &err),
+					"{\"groups\":[\"qa\"]}", 0, &id, &err),
 		  SL_OK);
 	CHECK_INT(sl_store_token_insert(&tx, "ci", "admin", "h2", 1, "admin",
-					NULL, &got, &err),
+					NULL, 0, &got, &err),
 		  SL_ECONFLICT);
-	CHECK_INT(sl_store_token_find(&tx, "h1", &got, &name, &role, &hash,
-				      &scope, &err),
+	CHECK_INT(sl_store_token_find(&tx, "h1", 2, &got, &name, &role, &hash,
+				      &scope, &exp, &used, &err),
 		  SL_OK);
 	CHECK_STR(scope, "{\"groups\":[\"qa\"]}");
 	free(scope);
@@ -323,21 +323,63 @@ TEST(tokens_are_found_by_hash_until_revoked)
 	CHECK_INT(got, id);
 	CHECK_STR(name, "ci");
 	CHECK_STR(role, "deployer");
+	CHECK_INT(exp, 0);
+	CHECK_INT(used, 0);
 	free(name);
 	free(role);
 	CHECK_INT(sl_store_token_revoke(&tx, id, 2, &err), SL_OK);
 	CHECK_INT(sl_store_token_revoke(&tx, id, 3, &err), SL_ENOTFOUND);
-	CHECK_INT(sl_store_token_find(&tx, "h1", &got, &name, &role, &hash,
-				      &scope, &err),
+	CHECK_INT(sl_store_token_find(&tx, "h1", 3, &got, &name, &role, &hash,
+				      &scope, &exp, &used, &err),
 		  SL_ENOTFOUND);
-	CHECK_INT(sl_store_token_count(&tx, NULL, &n, &err), SL_OK);
+	CHECK_INT(sl_store_token_count(&tx, NULL, 3, &n, &err), SL_OK);
 	CHECK_INT(n, 0);
-	sl_store_token_insert(&tx, "ops", "admin", "h3", 4, "admin", NULL, &got,
-			      &err);
-	CHECK_INT(sl_store_token_count(&tx, NULL, &n, &err), SL_OK);
+	sl_store_token_insert(&tx, "ops", "admin", "h3", 4, "admin", NULL, 0,
+			      &got, &err);
+	CHECK_INT(sl_store_token_count(&tx, NULL, 5, &n, &err), SL_OK);
 	CHECK_INT(n, 1);
-	CHECK_INT(sl_store_token_count(&tx, "deployer", &n, &err), SL_OK);
+	CHECK_INT(sl_store_token_count(&tx, "deployer", 5, &n, &err), SL_OK);
 	CHECK_INT(n, 0);
+	sl_store_commit(&tx, NULL);
+	sl_store_close(st);
+}
+
+TEST(tokens_expire_and_remember_their_last_use)
+{
+	struct sl_store *st = fresh();
+	struct sl_tx tx = wtx(st);
+	struct sl_error err = {0};
+	struct sl_db_rows rows = {0};
+	int64_t id = 0, got = 0, n = 0, exp = 0, used = 0;
+	char *name = NULL, *role = NULL, *hash = NULL, *scope = NULL;
+
+	CHECK_INT(sl_store_token_insert(&tx, "brief", "admin", "h1", 10,
+					"admin", NULL, 100, &id, &err),
+		  SL_OK);
+	CHECK_INT(sl_store_token_find(&tx, "h1", 99, &got, &name, &role, &hash,
+				      &scope, &exp, &used, &err),
+		  SL_OK);
+	CHECK_INT(exp, 100);
+	CHECK_INT(used, 0);
+	free(name);
+	free(role);
+	free(hash);
+	CHECK_INT(sl_store_token_count(&tx, "admin", 99, &n, &err), SL_OK);
+	CHECK_INT(n, 1);
+	/* At its expiry the token is gone, as if unknown. */
+	CHECK_INT(sl_store_token_find(&tx, "h1", 100, &got, &name, &role, &hash,
+				      &scope, &exp, &used, &err),
+		  SL_ENOTFOUND);
+	CHECK_INT(sl_store_token_count(&tx, "admin", 100, &n, &err), SL_OK);
+	CHECK_INT(n, 0);
+	/* Last use only moves forward. */
+	CHECK_INT(sl_store_token_used(&tx, id, 50, &err), SL_OK);
+	CHECK_INT(sl_store_token_used(&tx, id, 40, &err), SL_OK);
+	CHECK_INT(sl_store_token_get(&tx, id, &rows, &err), SL_OK);
+	CHECK_INT(sl_db_int(&rows, 0, 7), 100);
+	CHECK_INT(sl_db_int(&rows, 0, 8), 50);
+	sl_db_rows_fini(&rows);
+	CHECK_INT(sl_store_token_get(&tx, id + 1, &rows, &err), SL_ENOTFOUND);
 	sl_store_commit(&tx, NULL);
 	sl_store_close(st);
 }
@@ -588,6 +630,7 @@ int main(void)
 		T(placement_tracks_latest_and_running),
 		T(audit_sequence_is_gap_free_and_rolled_back_writes_leave_nothing),
 		T(tokens_are_found_by_hash_until_revoked),
+		T(tokens_expire_and_remember_their_last_use),
 		T(idempotency_records_keep_the_first_answer),
 		T(committed_writes_survive_reopen_and_aborted_ones_do_not),
 		T(writes_that_arrive_together_share_one_commit_and_fail_alone),

@@ -640,6 +640,28 @@ TEST(request_targets_must_decode_to_text)
 	}
 }
 
+TEST(local_times_name_their_shape_when_refused)
+{
+	struct sl_error err = {0};
+
+	CHECK_INT(sl_valid_local_time("2026-12-24T00:00:00", "start", &err), 0);
+	CHECK_INT(sl_valid_local_time("2028-02-29T23:59:59", "start", &err), 0);
+	CHECK_INT(sl_valid_local_time("2026-12-24", "start", &err), -1);
+	CHECK_STR(err.field, "start");
+	CHECK_STR(err.message,
+		  "start must be a local time YYYY-MM-DDTHH:MM:SS such as "
+		  "2026-12-24T00:00:00 (no UTC offset; years 1970-9999), not "
+		  "\"2026-12-24\"");
+	CHECK_INT(sl_valid_local_time("2026-12-24T00:00:00Z", "end", &err), -1);
+	CHECK_STR(err.field, "end");
+	CHECK_INT(sl_valid_local_time("2027-02-29T00:00:00", "end", &err), -1);
+	CHECK_INT(sl_valid_local_time("2026-12-24T24:00:00", "end", &err), -1);
+	CHECK_INT(sl_valid_local_time("2026-12-24T23:59:60", "end", &err), -1);
+	CHECK_INT(sl_valid_local_time("1969-12-31T23:59:59", "end", &err), -1);
+	CHECK_INT(sl_valid_local_time("", "end", &err), -1);
+	CHECK_INT(sl_valid_local_time(NULL, "end", &err), -1);
+}
+
 TEST_MAIN(T(slugs_are_lowercase_alnum_with_inner_hyphens_up_to_63),
 	  T(utf8_accepts_valid_and_rejects_overlong_surrogate_and_truncated),
 	  T(text_checks_length_utf8_and_control_characters),
@@ -660,4 +682,5 @@ TEST_MAIN(T(slugs_are_lowercase_alnum_with_inner_hyphens_up_to_63),
 	  T(time_parse_and_format_round_trip),
 	  T(naming_renders_each_placeholder),
 	  T(naming_writes_the_version_from_the_struct_without_text),
-	  T(naming_rejects_bad_templates_with_reasons))
+	  T(naming_rejects_bad_templates_with_reasons),
+	  T(local_times_name_their_shape_when_refused))
