@@ -25,6 +25,7 @@
 #include "core/state.h"
 #include "core/validate.h"
 #include "http/http.h"
+#include "store/fault.h"
 
 #define VERSION "0.1.0"
 
@@ -309,6 +310,9 @@ static void *leadership_run(void *arg)
 	struct leadership *l = arg;
 	int was = 0;
 
+	/* Its bookkeeping (token uses) is no request's decision: armed
+	 * store faults and traces are for the requests' calls. */
+	sl_store_fault_exempt_thread();
 	pthread_mutex_lock(&l->lock);
 	while (!l->stop) {
 		struct timespec until;

@@ -49,6 +49,11 @@ enum { SL_FAULT_IO_NONE, SL_FAULT_IO_FULL, SL_FAULT_IO_ERROR };
 int sl__store_fault_io(int op);
 void sl__store_fault_vfs_install(void);
 
+/* The calling thread's store calls are neither failed nor traced from
+ * now on (a background thread's bookkeeping); storage faults ("io")
+ * still reach it, as a full disk would. */
+void sl_store_fault_exempt_thread(void);
+
 /* How many calls the armed faults have failed so far. */
 unsigned long sl_store_fault_hits(void);
 
