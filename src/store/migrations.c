@@ -176,6 +176,10 @@ static const char m003[] =
 	"CREATE INDEX deployments_env_status ON deployments"
 	" (environment, status, id);";
 
+static const char m004[] =
+	/* An approval voided by an edit of what it approved. */
+	"ALTER TABLE approvals ADD COLUMN voided_at BIGINT;";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -186,6 +190,7 @@ const struct sl_migration sl_migrations[] = {
 	 "requests, windows, grants, reviews",
 	 m002},
 	{3, "an index for the gate's concurrency check", m003},
+	{4, "approvals voided by an edit of the release", m004},
 };
 
 const size_t sl_migrations_count =
