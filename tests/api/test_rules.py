@@ -133,6 +133,19 @@ def test_a_never_deployed_release_cannot_be_set_released_by_hand(d):
        "cancelled", "cancelled")
 
 
+def test_an_in_progress_release_is_released_only_by_its_deployment(d):
+    svc = mk_service(d)
+    low = mk_env(d, rank=1)
+    rel = mk_release(d, svc, "3.0.0", "major")
+    api(d, "POST", "/v1/deployments",
+        {"release": rel["id"], "environment": low}, 201)
+    path = "/v1/releases/%d" % rel["id"]
+    eq(api(d, "GET", path, want=200)["status"], "in_progress", "started")
+    p = problem(d, "PATCH", path, {"status": "released"}, 409)
+    check("from in_progress to released by hand" in p["detail"], p["detail"])
+    eq(api(d, "GET", path, want=200)["status"], "in_progress", "unchanged")
+
+
 def test_the_cli_release_status_released_is_refused(d):
     svc = mk_service(d)
     mk_release(d, svc, "3.0.0", "major")
