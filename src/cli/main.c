@@ -58,6 +58,9 @@ static const struct sl_cli_opt service_opts[] = {
 	 "--tag k=v               a tag; repeatable (merged on update)"},
 	{"naming-template", SL_OPT_STR, "naming_template",
 	 "--naming-template T     release names, e.g. {service}-{version}"},
+	{"release-type-check", SL_OPT_STR, "release_type_check",
+	 "--release-type-check M  a type that does not fit the version bump:\n"
+	 "                          refuse (default) or warn"},
 	{NULL, 0, NULL, NULL},
 };
 
@@ -193,6 +196,13 @@ static const struct sl_cli_opt event_opts[] = {
 
 static const struct sl_cli_opt rollback_opts[] = {
 	{"reason", SL_OPT_STR, "reason", "--reason R     why"},
+	{"override", SL_OPT_LIST, "override.checks",
+	 "--override CHECK  a rollback to a planned target that never ran\n"
+	 "                    there meets the gates; an emergency target may\n"
+	 "                    set this check aside; repeatable; needs\n"
+	 "                    --override-reason"},
+	{"override-reason", SL_OPT_STR, "override.reason",
+	 "--override-reason R  why the override; opens a post-incident review"},
 	{NULL, 0, NULL, NULL},
 };
 
@@ -669,7 +679,8 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 NULL, "release get ID|SERVICE@VERSION", "show one release"},
 	{"release", "status", sl_cli_run_release_status, "/v1/releases", 2,
 	 NULL, no_opts, NULL, "release status ID|SERVICE@VERSION STATUS",
-	 "move a release to another status"},
+	 "plan, unplan or cancel a release (in_progress and released follow "
+	 "its deployments)"},
 	{"release", "update", sl_cli_run_update, "/v1/releases", 1, NULL,
 	 release_opts, NULL,
 	 "release update ID|SERVICE@VERSION [--notes TEXT] [--tag k=v]... "
@@ -696,7 +707,9 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 "[--at RFC3339] [--source S]",
 	 "report progress of a deployment"},
 	{"deploy", "rollback", sl_cli_run_deploy_rollback, "/v1/deployments", 1,
-	 NULL, rollback_opts, NULL, "deploy rollback ID [--reason R]",
+	 NULL, rollback_opts, NULL,
+	 "deploy rollback ID [--reason R] [--override CHECK]... "
+	 "[--override-reason R]",
 	 "roll a deployment back to what ran before"},
 
 	{"status", NULL, sl_cli_run_status, "/v1/status", 0, NULL, status_opts,

@@ -1,5 +1,11 @@
-/* rules.c - release progress driven by deployments. */
+/* rules.c - release progress driven by deployments; what may change by
+ * hand, and when; the release type against the version; rollbacks. */
 #include "core/rules.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 enum sl_release_status sl_release_status_after(enum sl_release_status cur,
 					       enum sl_deploy_status dep,
@@ -35,4 +41,176 @@ enum sl_err sl_token_expiry_check(int64_t expires_at, int64_t now,
 		return sl_error_set(err, SL_EINVAL, "expires_at",
 				    "expires_at must be in the future");
 	return SL_OK;
+}
+
+enum sl_err sl_release_set_check(enum sl_release_status from,
+				 enum sl_release_status to,
+				 struct sl_error *err)
+{
+	if (from == to || sl_release_can_set(from, to))
+		return SL_OK;
+	if (to == SL_REL_IN_PROGRESS || to == SL_REL_RELEASED)
+		return sl_error_set(err, SL_ECONFLICT, "status",
+				    "a release cannot be set from %s to %s by "
+				    "hand: it becomes in_progress with its "
+				    "first deployment and released when one "
+				    "succeeds in the highest environment",
+				    sl_release_status_name(from),
+				    sl_release_status_name(to));
+	return sl_error_set(err, SL_ECONFLICT, "status",
+			    "a release cannot move from %s to %s",
+			    sl_release_status_name(from),
+			    sl_release_status_name(to));
+}
+
+static const char *const field_names[SL_RF__COUNT] = {
+	[SL_RF_TYPE] = "type",
+	[SL_RF_STATUS] = "status",
+	[SL_RF_COMMIT] = "commit",
+	[SL_RF_GIT_TAG] = "git_tag",
+	[SL_RF_BUILD] = "build",
+	[SL_RF_ARTIFACTS] = "artifacts",
+	[SL_RF_CHANGE_REQUEST] = "change_request",
+	[SL_RF_ROLLBACK] = "rollback",
+	[SL_RF_NOTES] = "notes",
+	[SL_RF_KNOWN_ISSUES] = "known_issues",
+	[SL_RF_TAGS] = "tags",
+	[SL_RF_DEPENDENCIES] = "dependencies",
+};
+
+/* What may still change once a release is released. */
+#define AFTER_RELEASE (SL_RF_BIT(SL_RF_NOTES) | SL_RF_BIT(SL_RF_KNOWN_ISSUES))
+
+/* What an approval approved. */
+#define APPROVED                                                               \
+	(SL_RF_BIT(SL_RF_COMMIT) | SL_RF_BIT(SL_RF_ARTIFACTS) |                \
+	 SL_RF_BIT(SL_RF_DEPENDENCIES) | SL_RF_BIT(SL_RF_ROLLBACK))
+
+const char *sl_release_field_name(enum sl_release_field f)
+{
+	if ((int)f < 0 || f >= SL_RF__COUNT)
+		return NULL;
+	return field_names[f];
+}
+
+enum sl_err sl_release_edit_check(enum sl_release_status st, unsigned changed,
+				  struct sl_error *err)
+{
+	unsigned refused = changed & ~AFTER_RELEASE & ~SL_RF_BIT(SL_RF_STATUS);
+
+	if (st != SL_REL_RELEASED || !refused)
+		return SL_OK;
+	for (int f = 0; f < SL_RF__COUNT; f++)
+		if (refused & SL_RF_BIT(f))
+			return sl_error_set(
+				err, SL_ECONFLICT, field_names[f],
+				"the release is released: its %s is part of "
+				"the record of what shipped and cannot "
+				"change; only notes and known_issues may",
+				field_names[f]);
+	return SL_OK;
+}
+
+int sl_release_edit_voids_approvals(unsigned changed)
+{
+	return (changed & APPROVED) != 0;
+}
+
+/* Writes v as MAJOR.MINOR.PATCH[-pre] into buf and returns buf. */
+static const char *fmt_version(const struct sl_semver *v, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%" PRIu64 ".%" PRIu64 ".%" PRIu64 "%s%s", v->major,
+		 v->minor, v->patch, v->pre ? "-" : "", v->pre ? v->pre : "");
+	return buf;
+}
+
+/* The bumps each release type may be (1 << enum sl_semver_bump). */
+static const unsigned type_bumps[SL_TYPE__COUNT] = {
+	[SL_TYPE_MAJOR] = 1u << SL_BUMP_MAJOR,
+	[SL_TYPE_MINOR] = 1u << SL_BUMP_MINOR,
+	[SL_TYPE_PATCH] = 1u << SL_BUMP_PATCH,
+	[SL_TYPE_HOTFIX] = 1u << SL_BUMP_PATCH,
+	[SL_TYPE_EMERGENCY] = (1u << SL_BUMP_MINOR) | (1u << SL_BUMP_PATCH),
+};
+
+static const char *const bump_names[] = {
+	[SL_BUMP_NONE] = "no",
+	[SL_BUMP_PATCH] = "patch",
+	[SL_BUMP_MINOR] = "minor",
+	[SL_BUMP_MAJOR] = "major",
+};
+
+enum sl_err sl_release_type_check(enum sl_release_type t,
+				  const struct sl_semver *v,
+				  const struct sl_semver *prev,
+				  const struct sl_semver *latest,
+				  struct sl_error *err)
+{
+	char vb[80], pb[80], nb[80], fits[64] = "";
+	enum sl_semver_bump bump;
+	unsigned allowed;
+	struct sl_semver next;
+	size_t n = 0;
+
+	SL_ASSERT((int)t >= 0 && t < SL_TYPE__COUNT);
+	if (!prev) {
+		if (latest && sl_semver_compare_core(v, latest) < 0)
+			return sl_error_set(
+				err, SL_EINVAL, "version",
+				"%s is below every release of the service "
+				"(the latest is %s) and continues none of its "
+				"lines",
+				fmt_version(v, vb, sizeof(vb)),
+				fmt_version(latest, pb, sizeof(pb)));
+		return SL_OK; /* the first release of a line */
+	}
+	bump = sl_semver_bump(prev, v);
+	allowed = type_bumps[t];
+	/* Below 1.0.0 anything may change, and a breaking change
+	 * customarily bumps MINOR (0.3.1 -> 0.4.0). */
+	if (t == SL_TYPE_MAJOR && v->major == 0 && prev->major == 0)
+		allowed |= 1u << SL_BUMP_MINOR;
+	if (bump == SL_BUMP_NONE || (allowed & (1u << bump)))
+		return SL_OK;
+	for (int k = 0; k < SL_TYPE__COUNT; k++)
+		if (type_bumps[k] & (1u << bump))
+			n += (size_t)snprintf(fits + n, sizeof(fits) - n,
+					      "%s%s", n ? " or " : "",
+					      sl_release_type_name(k));
+	next = (struct sl_semver){prev->major, prev->minor, prev->patch + 1,
+				  NULL, NULL};
+	if (t == SL_TYPE_MAJOR)
+		next = (struct sl_semver){prev->major + 1, 0, 0, NULL, NULL};
+	else if (t == SL_TYPE_MINOR)
+		next = (struct sl_semver){prev->major, prev->minor + 1, 0, NULL,
+					  NULL};
+	return sl_error_set(err, SL_EINVAL, "type",
+			    "%s after %s is a %s bump, not what a %s release "
+			    "is: make it %s, or a %s release %s",
+			    fmt_version(v, vb, sizeof(vb)),
+			    fmt_version(prev, pb, sizeof(pb)), bump_names[bump],
+			    sl_release_type_name(t), fits,
+			    sl_release_type_name(t),
+			    fmt_version(&next, nb, sizeof(nb)));
+}
+
+enum sl_err sl_rollback_choose(int64_t previous, int64_t planned, int64_t self,
+			       const char *env, struct sl_rollback_plan *out,
+			       struct sl_error *err)
+{
+	*out = (struct sl_rollback_plan){0, 0};
+	if (previous) {
+		out->release_id = previous;
+		return SL_OK;
+	}
+	if (planned && planned != self) {
+		out->release_id = planned;
+		out->gated = 1;
+		return SL_OK;
+	}
+	return sl_error_set(err, SL_ECONFLICT, "status",
+			    "nothing to roll back to: no earlier version ran "
+			    "in %s and the release names no other rollback "
+			    "target that exists",
+			    env);
 }

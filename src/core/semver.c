@@ -267,6 +267,28 @@ int sl_semver_compare(const struct sl_semver *a, const struct sl_semver *b)
 	}
 }
 
+int sl_semver_compare_core(const struct sl_semver *a, const struct sl_semver *b)
+{
+	int c;
+
+	if ((c = cmp_u64(a->major, b->major)) ||
+	    (c = cmp_u64(a->minor, b->minor)))
+		return c;
+	return cmp_u64(a->patch, b->patch);
+}
+
+enum sl_semver_bump sl_semver_bump(const struct sl_semver *prev,
+				   const struct sl_semver *v)
+{
+	if (sl_semver_compare_core(v, prev) <= 0)
+		return SL_BUMP_NONE;
+	if (v->major != prev->major)
+		return SL_BUMP_MAJOR;
+	if (v->minor != prev->minor)
+		return SL_BUMP_MINOR;
+	return SL_BUMP_PATCH;
+}
+
 /*
  * Key layout, every byte printable ASCII:
  *

@@ -37,4 +37,25 @@ int sl_semver_compare(const struct sl_semver *a, const struct sl_semver *b);
  * frees it with free(). */
 char *sl_semver_sortkey(const struct sl_semver *v);
 
+/* Which part of MAJOR.MINOR.PATCH a version increments over another. */
+enum sl_semver_bump {
+	SL_BUMP_NONE, /* not above: the same or a lower MAJOR.MINOR.PATCH */
+	SL_BUMP_PATCH,
+	SL_BUMP_MINOR,
+	SL_BUMP_MAJOR,
+};
+
+/* Returns the leftmost part of MAJOR.MINOR.PATCH in which v is above prev
+ * (2.0.0 -> 2.0.2 is a patch bump, 2.0.9 -> 2.1.0 a minor one), or
+ * SL_BUMP_NONE when v's MAJOR.MINOR.PATCH is not above prev's.
+ * Pre-release and build metadata are not looked at: 3.0.0-rc.1 is a major
+ * bump over 2.4.1, as 3.0.0 is. */
+enum sl_semver_bump sl_semver_bump(const struct sl_semver *prev,
+				   const struct sl_semver *v);
+
+/* Returns <0, 0 or >0 as a's MAJOR.MINOR.PATCH is below, equal to or
+ * above b's; pre-release and build metadata are not looked at. */
+int sl_semver_compare_core(const struct sl_semver *a,
+			   const struct sl_semver *b);
+
 #endif

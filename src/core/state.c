@@ -6,39 +6,72 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* One allowed move. flags: for releases, BY_HAND when a person may make
+ * it (the others follow from deployments); for change requests, the
+ * classes (1 << enum sl_change_class) it is open to. */
 struct transition {
 	int from, to;
+	unsigned flags;
 };
 
+#define BY_HAND 1u
+
 static const struct transition release_transitions[] = {
-	{SL_REL_DRAFT, SL_REL_PLANNED},
-	{SL_REL_DRAFT, SL_REL_IN_PROGRESS},
-	{SL_REL_DRAFT, SL_REL_CANCELLED},
-	{SL_REL_PLANNED, SL_REL_DRAFT},
-	{SL_REL_PLANNED, SL_REL_IN_PROGRESS},
-	{SL_REL_PLANNED, SL_REL_CANCELLED},
-	{SL_REL_IN_PROGRESS, SL_REL_RELEASED},
-	{SL_REL_IN_PROGRESS, SL_REL_CANCELLED},
+	{SL_REL_DRAFT, SL_REL_PLANNED, BY_HAND},
+	{SL_REL_DRAFT, SL_REL_IN_PROGRESS, 0},
+	{SL_REL_DRAFT, SL_REL_CANCELLED, BY_HAND},
+	{SL_REL_PLANNED, SL_REL_DRAFT, BY_HAND},
+	{SL_REL_PLANNED, SL_REL_IN_PROGRESS, 0},
+	{SL_REL_PLANNED, SL_REL_CANCELLED, BY_HAND},
+	{SL_REL_IN_PROGRESS, SL_REL_RELEASED, 0},
+	{SL_REL_IN_PROGRESS, SL_REL_CANCELLED, BY_HAND},
+};
+
+#define STD  (1u << SL_CRC_STANDARD)
+#define NORM (1u << SL_CRC_NORMAL)
+#define EMER (1u << SL_CRC_EMERGENCY)
+#define ALL  (STD | NORM | EMER)
+
+static const struct transition change_transitions[] = {
+	{SL_CR_NEW, SL_CR_ASSESS, NORM},
+	{SL_CR_NEW, SL_CR_AUTHORIZE, EMER},
+	{SL_CR_NEW, SL_CR_SCHEDULED, STD},
+	{SL_CR_NEW, SL_CR_CANCELLED, ALL},
+	{SL_CR_ASSESS, SL_CR_AUTHORIZE, NORM},
+	{SL_CR_ASSESS, SL_CR_NEW, NORM},
+	{SL_CR_ASSESS, SL_CR_REJECTED, NORM},
+	{SL_CR_ASSESS, SL_CR_CANCELLED, NORM},
+	{SL_CR_AUTHORIZE, SL_CR_APPROVED, NORM | EMER},
+	{SL_CR_AUTHORIZE, SL_CR_REJECTED, NORM | EMER},
+	{SL_CR_AUTHORIZE, SL_CR_NEW, NORM | EMER},
+	{SL_CR_AUTHORIZE, SL_CR_CANCELLED, NORM | EMER},
+	{SL_CR_APPROVED, SL_CR_SCHEDULED, NORM | EMER},
+	{SL_CR_APPROVED, SL_CR_IMPLEMENT, NORM | EMER},
+	{SL_CR_APPROVED, SL_CR_CANCELLED, NORM | EMER},
+	{SL_CR_SCHEDULED, SL_CR_IMPLEMENT, ALL},
+	{SL_CR_SCHEDULED, SL_CR_CANCELLED, ALL},
+	{SL_CR_IMPLEMENT, SL_CR_REVIEW, ALL},
+	{SL_CR_REVIEW, SL_CR_CLOSED, ALL},
 };
 
 static const struct transition deploy_transitions[] = {
-	{SL_DEP_QUEUED, SL_DEP_IN_PROGRESS},
-	{SL_DEP_QUEUED, SL_DEP_FAILED},
-	{SL_DEP_QUEUED, SL_DEP_CANCELLED},
-	{SL_DEP_IN_PROGRESS, SL_DEP_SUCCEEDED},
-	{SL_DEP_IN_PROGRESS, SL_DEP_FAILED},
-	{SL_DEP_IN_PROGRESS, SL_DEP_CANCELLED},
-	{SL_DEP_IN_PROGRESS, SL_DEP_STALLED},
-	{SL_DEP_IN_PROGRESS, SL_DEP_ROLLED_BACK},
-	{SL_DEP_STALLED, SL_DEP_IN_PROGRESS},
-	{SL_DEP_STALLED, SL_DEP_SUCCEEDED},
-	{SL_DEP_STALLED, SL_DEP_FAILED},
-	{SL_DEP_STALLED, SL_DEP_CANCELLED},
-	{SL_DEP_SUCCEEDED, SL_DEP_VERIFIED},
-	{SL_DEP_SUCCEEDED, SL_DEP_FAILED},
-	{SL_DEP_SUCCEEDED, SL_DEP_ROLLED_BACK},
-	{SL_DEP_VERIFIED, SL_DEP_ROLLED_BACK},
-	{SL_DEP_FAILED, SL_DEP_ROLLED_BACK},
+	{SL_DEP_QUEUED, SL_DEP_IN_PROGRESS, 0},
+	{SL_DEP_QUEUED, SL_DEP_FAILED, 0},
+	{SL_DEP_QUEUED, SL_DEP_CANCELLED, 0},
+	{SL_DEP_IN_PROGRESS, SL_DEP_SUCCEEDED, 0},
+	{SL_DEP_IN_PROGRESS, SL_DEP_FAILED, 0},
+	{SL_DEP_IN_PROGRESS, SL_DEP_CANCELLED, 0},
+	{SL_DEP_IN_PROGRESS, SL_DEP_STALLED, 0},
+	{SL_DEP_IN_PROGRESS, SL_DEP_ROLLED_BACK, 0},
+	{SL_DEP_STALLED, SL_DEP_IN_PROGRESS, 0},
+	{SL_DEP_STALLED, SL_DEP_SUCCEEDED, 0},
+	{SL_DEP_STALLED, SL_DEP_FAILED, 0},
+	{SL_DEP_STALLED, SL_DEP_CANCELLED, 0},
+	{SL_DEP_SUCCEEDED, SL_DEP_VERIFIED, 0},
+	{SL_DEP_SUCCEEDED, SL_DEP_FAILED, 0},
+	{SL_DEP_SUCCEEDED, SL_DEP_ROLLED_BACK, 0},
+	{SL_DEP_VERIFIED, SL_DEP_ROLLED_BACK, 0},
+	{SL_DEP_FAILED, SL_DEP_ROLLED_BACK, 0},
 };
 
 static const char *const release_status_names[SL_REL__COUNT] = {
@@ -76,6 +109,25 @@ static const char *const source_names[SL_SRC__COUNT] = {
 	[SL_SRC_HEALTH_CHECK] = "health_check",
 };
 
+static const char *const change_state_names[SL_CR__COUNT] = {
+	[SL_CR_NEW] = "new",
+	[SL_CR_ASSESS] = "assess",
+	[SL_CR_AUTHORIZE] = "authorize",
+	[SL_CR_APPROVED] = "approved",
+	[SL_CR_SCHEDULED] = "scheduled",
+	[SL_CR_IMPLEMENT] = "implement",
+	[SL_CR_REVIEW] = "review",
+	[SL_CR_CLOSED] = "closed",
+	[SL_CR_CANCELLED] = "cancelled",
+	[SL_CR_REJECTED] = "rejected",
+};
+
+static const char *const change_class_names[SL_CRC__COUNT] = {
+	[SL_CRC_STANDARD] = "standard",
+	[SL_CRC_NORMAL] = "normal",
+	[SL_CRC_EMERGENCY] = "emergency",
+};
+
 static const char *const role_names[SL_ROLE__COUNT] = {
 	[SL_ROLE_ADMIN] = "admin",
 	[SL_ROLE_RELEASE_MANAGER] = "release_manager",
@@ -85,11 +137,14 @@ static const char *const role_names[SL_ROLE__COUNT] = {
 	[SL_ROLE_AUDITOR] = "auditor",
 };
 
-/* Returns 1 when {from, to} is a row of the table of n transitions. */
-static int table_allows(const struct transition *t, size_t n, int from, int to)
+/* Returns 1 when {from, to} is a row of the table of n transitions whose
+ * flags include every bit of want. */
+static int table_allows(const struct transition *t, size_t n, int from, int to,
+			unsigned want)
 {
 	for (size_t i = 0; i < n; i++)
-		if (t[i].from == from && t[i].to == to)
+		if (t[i].from == from && t[i].to == to &&
+		    (t[i].flags & want) == want)
 			return 1;
 	return 0;
 }
@@ -133,20 +188,37 @@ NAME_TABLE(sl_deploy_status, enum sl_deploy_status, deploy_status_names)
 NAME_TABLE(sl_release_type, enum sl_release_type, release_type_names)
 NAME_TABLE(sl_strategy, enum sl_strategy, strategy_names)
 NAME_TABLE(sl_source, enum sl_source, source_names)
+NAME_TABLE(sl_change_state, enum sl_change_state, change_state_names)
+NAME_TABLE(sl_change_class, enum sl_change_class, change_class_names)
 NAME_TABLE(sl_role, enum sl_role, role_names)
 
 int sl_release_can_transition(enum sl_release_status from,
 			      enum sl_release_status to)
 {
 	return table_allows(release_transitions, COUNT(release_transitions),
-			    (int)from, (int)to);
+			    (int)from, (int)to, 0);
+}
+
+int sl_release_can_set(enum sl_release_status from, enum sl_release_status to)
+{
+	return table_allows(release_transitions, COUNT(release_transitions),
+			    (int)from, (int)to, BY_HAND);
+}
+
+int sl_change_can_transition(enum sl_change_class c, enum sl_change_state from,
+			     enum sl_change_state to)
+{
+	if ((int)c < 0 || c >= SL_CRC__COUNT)
+		return 0;
+	return table_allows(change_transitions, COUNT(change_transitions),
+			    (int)from, (int)to, 1u << c);
 }
 
 int sl_deploy_can_transition(enum sl_deploy_status from,
 			     enum sl_deploy_status to)
 {
 	return table_allows(deploy_transitions, COUNT(deploy_transitions),
-			    (int)from, (int)to);
+			    (int)from, (int)to, 0);
 }
 
 int sl_deploy_status_is_terminal(enum sl_deploy_status s)

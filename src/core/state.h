@@ -53,6 +53,29 @@ enum sl_source {
 	SL_SRC__COUNT
 };
 
+/* Change request states, as ITSM tools (ServiceNow's normal change) name
+ * them, and the change classes that decide which path a change takes. */
+enum sl_change_state {
+	SL_CR_NEW,
+	SL_CR_ASSESS,
+	SL_CR_AUTHORIZE,
+	SL_CR_APPROVED,
+	SL_CR_SCHEDULED,
+	SL_CR_IMPLEMENT,
+	SL_CR_REVIEW,
+	SL_CR_CLOSED,
+	SL_CR_CANCELLED,
+	SL_CR_REJECTED,
+	SL_CR__COUNT
+};
+
+enum sl_change_class {
+	SL_CRC_STANDARD,
+	SL_CRC_NORMAL,
+	SL_CRC_EMERGENCY,
+	SL_CRC__COUNT
+};
+
 enum sl_role {
 	SL_ROLE_ADMIN,
 	SL_ROLE_RELEASE_MANAGER,
@@ -74,6 +97,13 @@ int sl_release_status_parse(const char *s, enum sl_release_status *out);
  * to itself is not a transition. */
 int sl_release_can_transition(enum sl_release_status from,
 			      enum sl_release_status to);
+
+/* Returns 1 when a person may move a release from `from` to `to` by
+ * hand (a PATCH of its status): plan it, take it back to draft, cancel
+ * it. in_progress and released follow from its deployments
+ * (sl_release_status_after) and are never set by hand, so no manual
+ * change can step past a gate. */
+int sl_release_can_set(enum sl_release_status from, enum sl_release_status to);
 
 const char *sl_deploy_status_name(enum sl_deploy_status s);
 int sl_deploy_status_parse(const char *s, enum sl_deploy_status *out);
@@ -97,6 +127,21 @@ int sl_strategy_has_traffic(enum sl_strategy s);
 
 const char *sl_source_name(enum sl_source s);
 int sl_source_parse(const char *s, enum sl_source *out);
+
+const char *sl_change_state_name(enum sl_change_state s);
+int sl_change_state_parse(const char *s, enum sl_change_state *out);
+const char *sl_change_class_name(enum sl_change_class c);
+int sl_change_class_parse(const char *s, enum sl_change_class *out);
+/* Returns 1 when a change request of class c may move from `from` to
+ * `to`, else 0; a state to itself is not a transition. A normal change
+ * is assessed, authorised (approved or rejected), scheduled, implemented,
+ * reviewed and closed; an emergency change skips the assessment; a
+ * standard change is pre-approved and goes from new to scheduled. Any
+ * change may be cancelled until it is being implemented; closed,
+ * cancelled and rejected are final, and nothing goes back to new once
+ * approved. */
+int sl_change_can_transition(enum sl_change_class c, enum sl_change_state from,
+			     enum sl_change_state to);
 
 const char *sl_role_name(enum sl_role r);
 int sl_role_parse(const char *s, enum sl_role *out);

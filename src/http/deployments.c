@@ -54,6 +54,10 @@ const struct sl_field sl_event_fields[] = {
 const struct sl_field sl_rollback_fields[] = {
 	{"reason", SL_FT_STRING, SL_F_MULTILINE, 1, 4096, NULL, NULL, NULL,
 	 NULL},
+	{"override", SL_FT_OBJECT, 0, 0, 0, NULL, sl_override_fields_table,
+	 NULL,
+	 "a rollback to a planned target that never ran there meets the "
+	 "gates; an emergency release may set checks aside, with a reason"},
 	{0},
 };
 
@@ -770,8 +774,12 @@ void sl_h_deploy_rollback(struct sl_req *r)
 	char *before = NULL, *after = NULL, *prev_doc = NULL, *rdoc = NULL;
 	char *text = NULL, idb[24];
 	json_t *doc = NULL, *prev = NULL, *rel = NULL, *nd = NULL;
+	json_t *override = json_object_get(r->json, "override");
+	struct sl_gate_check checks[16];
+	struct sl_rollback_plan plan;
 	enum sl_deploy_status from_s;
-	int64_t id, rev = 0, prev_id = 0, rid = 0, tmp;
+	int64_t id, rev = 0, prev_id = 0, rid = 0, tmp, prev_rid = 0;
+	int64_t planned = 0, own_rid;
 	const char *service, *env, *target;
 	enum sl_err rc;
 
@@ -782,6 +790,7 @@ void sl_h_deploy_rollback(struct sl_req *r)
 	service = json_string_value(json_object_get(doc, "service"));
 	env = json_string_value(json_object_get(doc, "environment"));
 	target = json_string_value(json_object_get(doc, "target"));
+	own_rid = json_integer_value(json_object_get(doc, "release_id"));
 	sl_deploy_status_parse(
 		json_string_value(json_object_get(doc, "status")), &from_s);
 	if (!sl_deploy_can_transition(from_s, SL_DEP_ROLLED_BACK)) {
@@ -790,7 +799,8 @@ void sl_h_deploy_rollback(struct sl_req *r)
 				  sl_deploy_status_name(from_s));
 		goto abort;
 	}
-	/* What ran there before; else the release's planned target. */
+	/* What ran there before (the emergency path, not gated); else the
+	 * release's planned target, which meets the gates. */
 	rc = sl_store_deployment_running(
 		&tx, service, env, target ? target : "", id, &prev_id, &err);
 	if (rc == SL_OK && prev_id) {
@@ -798,17 +808,14 @@ void sl_h_deploy_rollback(struct sl_req *r)
 					     &err);
 		if (rc == SL_OK) {
 			prev = sl_http_doc(prev_doc);
-			rid = json_integer_value(
+			prev_rid = json_integer_value(
 				json_object_get(prev, "release_id"));
 		}
 	} else if (rc == SL_OK) {
 		char *own = NULL, ref[300];
 		json_t *o, *tv;
 
-		rc = sl_store_release_get(
-			&tx,
-			json_integer_value(json_object_get(doc, "release_id")),
-			&own, &tmp, &err);
+		rc = sl_store_release_get(&tx, own_rid, &own, &tmp, &err);
 		if (rc == SL_OK) {
 			o = sl_http_doc(own);
 			tv = json_object_get(json_object_get(o, "rollback"),
@@ -816,34 +823,62 @@ void sl_h_deploy_rollback(struct sl_req *r)
 			if (json_is_string(tv)) {
 				snprintf(ref, sizeof(ref), "%s@%s", service,
 					 json_string_value(tv));
-				rc = sl_h_release_ref(&tx, ref, "release", &rid,
-						      &err);
+				rc = sl_h_release_ref(&tx, ref, "release",
+						      &planned, &err);
 				if (rc == SL_ENOTFOUND) {
 					rc = SL_OK;
-					rid = 0;
+					planned = 0;
 				}
 			}
 			json_decref(o);
 		}
 		free(own);
 	}
+	if (rc == SL_OK)
+		rc = sl_rollback_choose(prev_rid, planned, own_rid, env, &plan,
+					&err);
 	if (rc)
 		goto abort;
-	if (!rid) {
-		rc = sl_error_set(&err, SL_ECONFLICT, "status",
-				  "nothing to roll back to: no earlier "
-				  "version ran in %s and the release names no "
-				  "rollback target that exists",
-				  env);
-		goto abort;
-	}
+	rid = plan.release_id;
 	rc = sl_store_release_get(&tx, rid, &rdoc, &tmp, &err);
 	if (rc)
 		goto abort;
 	rel = sl_http_doc(rdoc);
+	if (plan.gated &&
+	    strcmp(json_string_value(json_object_get(rel, "status")),
+		   "cancelled") == 0) {
+		rc = sl_error_set(
+			&err, SL_ECONFLICT, "status",
+			"the rollback target %s is cancelled and "
+			"cannot be deployed",
+			json_string_value(json_object_get(rel, "name")));
+		goto abort;
+	}
+	if (plan.gated || override) {
+		int allowed = sl_gate_run(r, &tx, rel, env, target, r->now,
+					  override, checks, NULL, &err);
+
+		if (allowed < 0 && sl_gate_unknown(checks, &err)) {
+			sl_store_abort(&tx);
+			sl_gate_fail(r, checks, &err);
+			goto out;
+		}
+		if (allowed < 0) {
+			rc = err.code;
+			goto abort;
+		}
+		if (!allowed && plan.gated) {
+			sl_store_abort(&tx);
+			sl_gate_refuse(r, checks);
+			goto out;
+		}
+	}
 	rc = start(r, &tx, rel, env, target,
 		   json_string_value(json_object_get(doc, "strategy")),
 		   "in_progress", r->actor.name, NULL, id, &nd, &err);
+	if (rc == SL_OK && override)
+		rc = record_override(r, &tx, nd, rel, env, override, checks,
+				     &err);
 	if (rc)
 		goto abort;
 	apply_status(doc, SL_DEP_ROLLED_BACK, r->now);

@@ -191,13 +191,14 @@ void sl_h_approval_create(struct sl_req *r)
 		goto abort;
 	}
 	doc = json_pack(
-		"{sI sI sO ss ss ss* ss* ss so so ss sn}", "id", (json_int_t)id,
-		"release_id", (json_int_t)rid, "release",
+		"{sI sI sO ss ss ss* ss* ss so so ss sn sn sn}", "id",
+		(json_int_t)id, "release_id", (json_int_t)rid, "release",
 		json_object_get(rel, "name"), "environment", env, "decision",
 		decision, "comment", comment, "group", group, "approver",
 		r->actor.name, "at", sl_h_time(r->now), "expires_at",
 		row.expires_at ? sl_h_time(row.expires_at) : json_null(),
-		"artifacts_digest", digest, "withdrawn_at");
+		"artifacts_digest", digest, "withdrawn_at", "voided_at",
+		"void_reason");
 	text = sl_http_canon(doc);
 	rc = sl_store_approval_set_doc(&tx, id, text, &err);
 	if (rc) {
@@ -674,11 +675,36 @@ void sl_h_change_list(struct sl_req *r)
 	sl_h_reply_rows(r, sl_store_change_list, 1);
 }
 
+/* Checks that a change request moves from state `from` (NULL when it had
+ * none) to the state of doc along the path of doc's class; SL_ECONFLICT
+ * naming both states when it may not. */
+static enum sl_err change_moves(const char *from, const json_t *doc,
+				struct sl_error *err)
+{
+	const char *to = json_string_value(json_object_get(doc, "state"));
+	const char *cls = json_string_value(json_object_get(doc, "class"));
+	enum sl_change_state f, t;
+	enum sl_change_class c;
+
+	if (!from || !to || strcmp(from, to) == 0)
+		return SL_OK;
+	/* Both are schema-checked names; a stored state this build does not
+	 * know would be refused below as an impossible move. */
+	if (sl_change_state_parse(from, &f) || sl_change_state_parse(to, &t) ||
+	    sl_change_class_parse(cls, &c) ||
+	    !sl_change_can_transition(c, f, t))
+		return sl_error_set(err, SL_ECONFLICT, "state",
+				    "a %s change request cannot move from %s "
+				    "to %s",
+				    cls ? cls : "", from, to);
+	return SL_OK;
+}
+
 void sl_h_change_update(struct sl_req *r)
 {
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char *before = NULL, *after = NULL;
+	char *before = NULL, *after = NULL, *from = NULL;
 	int64_t rev = 0;
 	json_t *doc = NULL;
 	enum sl_err rc;
@@ -702,9 +728,17 @@ void sl_h_change_update(struct sl_req *r)
 	if (!sl_http_if_match(r, rev))
 		goto abort;
 	doc = sl_http_doc(before);
+	if (json_is_string(json_object_get(doc, "state")))
+		from = sl_xstrdup(
+			json_string_value(json_object_get(doc, "state")));
 	sl_h_merge(doc, r->json);
 	if (!window_ok(r, doc))
 		goto abort;
+	rc = change_moves(from, doc, &err);
+	if (rc) {
+		sl_http_fail(r, &err);
+		goto abort;
+	}
 	json_object_set_new(doc, "revision", json_integer(rev + 1));
 	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
 	after = sl_http_canon(doc);
@@ -724,6 +758,7 @@ out:
 	json_decref(doc);
 	free(before);
 	free(after);
+	free(from);
 }
 
 /* ---- windows ---- */

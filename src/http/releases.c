@@ -6,9 +6,11 @@
 #include "core/naming.h"
 #include "core/perm.h"
 #include "core/range.h"
+#include "core/rules.h"
 #include "core/semver.h"
 #include "core/state.h"
 #include "core/validate.h"
+#include "http/governance.h"
 #include "http/handlers.h"
 
 static const char *const release_types[] = {"major",  "minor",	   "patch",
@@ -95,6 +97,65 @@ const struct sl_field sl_release_fields[] = {
 	{0},
 };
 
+/* Checks the release type in doc against its version and the service's
+ * other releases (sl_release_type_check), excluding release `self`. A
+ * mismatch is refused (SL_EINVAL with err) unless the service's
+ * release_type_check is "warn": then it is kept in doc's "warnings". */
+static enum sl_err check_type(struct sl_tx *tx, const json_t *svc, json_t *doc,
+			      int64_t self, struct sl_error *err)
+{
+	const char *service =
+		json_string_value(json_object_get(doc, "service"));
+	const char *type = json_string_value(json_object_get(doc, "type"));
+	const char *mode =
+		json_string_value(json_object_get(svc, "release_type_check"));
+	struct sl_semver v = {0}, low = {0}, prev = {0}, latest = {0};
+	struct sl_error why = {0};
+	enum sl_release_type t;
+	char *below = NULL, *pv = NULL, *lv = NULL, buf[96];
+	enum sl_err rc;
+
+	if (sl_semver_parse(json_string_value(json_object_get(doc, "version")),
+			    &v, err) ||
+	    sl_release_type_parse(type, &t))
+		return sl_error_set(err, SL_EINVAL, "type",
+				    "type '%s' is not a release type",
+				    type ? type : "");
+	/* The lowest version with v's MAJOR.MINOR.PATCH: every pre-release
+	 * of it sorts at or above. */
+	snprintf(buf, sizeof(buf), "%llu.%llu.%llu-0",
+		 (unsigned long long)v.major, (unsigned long long)v.minor,
+		 (unsigned long long)v.patch);
+	sl_semver_parse(buf, &low, NULL);
+	below = sl_semver_sortkey(&low);
+	rc = sl_store_release_neighbours(tx, service, below, self, &pv, &lv,
+					 err);
+	if (rc)
+		goto out;
+	if ((pv && sl_semver_parse(pv, &prev, err)) ||
+	    (lv && sl_semver_parse(lv, &latest, err))) {
+		rc = err->code;
+		goto out;
+	}
+	if (sl_release_type_check(t, &v, pv ? &prev : NULL, lv ? &latest : NULL,
+				  &why) == SL_OK)
+		json_object_set_new(doc, "warnings", json_array());
+	else if (mode && strcmp(mode, "warn") == 0)
+		json_object_set_new(doc, "warnings",
+				    json_pack("[s]", why.message));
+	else
+		rc = sl_error_set(err, why.code, why.field, "%s", why.message);
+out:
+	sl_semver_fini(&v);
+	sl_semver_fini(&low);
+	sl_semver_fini(&prev);
+	sl_semver_fini(&latest);
+	free(below);
+	free(pv);
+	free(lv);
+	return rc;
+}
+
 void sl_h_release_create(struct sl_req *r)
 {
 	const char *service =
@@ -143,15 +204,18 @@ void sl_h_release_create(struct sl_req *r)
 		rc = err.code;
 		goto abort;
 	}
+	doc = json_pack("{sn sn sn s[] sn sn sn sn s{} s[] s[]}", "commit",
+			"git_tag", "build", "artifacts", "change_request",
+			"rollback", "notes", "known_issues", "tags",
+			"dependencies", "warnings");
+	sl_h_merge(doc, r->json);
+	rc = check_type(&tx, svc, doc, 0, &err);
+	if (rc)
+		goto abort;
 	rc = sl_store_release_insert(&tx, service, version, key, status, type,
 				     r->now, &id, &err);
 	if (rc)
 		goto abort;
-	doc = json_pack("{sn sn sn s[] sn sn sn sn s{} s[]}", "commit",
-			"git_tag", "build", "artifacts", "change_request",
-			"rollback", "notes", "known_issues", "tags",
-			"dependencies");
-	sl_h_merge(doc, r->json);
 	json_object_set_new(doc, "created_by", json_string(r->actor.name));
 	json_object_set_new(doc, "id", json_integer(id));
 	json_object_set_new(doc, "name", json_string(name));
@@ -273,16 +337,96 @@ out:
 	free(tagbuf);
 }
 
+/* The fields of the release an update changes: SL_RF_BIT of each field
+ * the body names whose value differs from the stored one (old). */
+static unsigned changed_fields(const json_t *body, const json_t *old,
+			       const json_t *doc)
+{
+	unsigned m = 0;
+
+	for (int f = 0; f < SL_RF__COUNT; f++) {
+		const char *k = sl_release_field_name(f);
+
+		if (json_object_get(body, k) &&
+		    !json_equal(json_object_get(old, k),
+				json_object_get(doc, k)))
+			m |= SL_RF_BIT(f);
+	}
+	return m;
+}
+
+/* Voids every standing decision on release id that was made on what the
+ * release was before this edit (old): each approval is marked void, with
+ * the revision and fields that voided it, and audited (approval.void) in
+ * the edit's transaction. The gates no longer count it. */
+static enum sl_err void_approvals(struct sl_req *r, struct sl_tx *tx,
+				  int64_t id, const json_t *old,
+				  unsigned changed, int64_t revision,
+				  struct sl_error *err)
+{
+	struct sl_db_rows rows = {0};
+	char digest[65], why[256], idb[24];
+	size_t n;
+	enum sl_err rc;
+
+	sl_artifacts_digest(old, digest);
+	n = (size_t)snprintf(why, sizeof(why), "release revision %lld changed",
+			     (long long)revision);
+	for (int f = 0; f < SL_RF__COUNT && n < sizeof(why); f++)
+		if ((changed & SL_RF_BIT(f)) &&
+		    sl_release_edit_voids_approvals(SL_RF_BIT(f)))
+			n += (size_t)snprintf(why + n, sizeof(why) - n, " %s",
+					      sl_release_field_name(f));
+	rc = sl_store_approval_list(tx, id, NULL, &rows, err);
+	for (size_t i = 0; rc == SL_OK && i < rows.nrows; i++) {
+		const char *before = sl_db_text(&rows, i, 9);
+		json_t *a;
+		char *after;
+
+		if (sl_db_text(&rows, i, 7) ||
+		    strcmp(sl_db_text(&rows, i, 6), digest) != 0)
+			continue; /* not standing, or not on this content */
+		a = sl_http_doc(before);
+		json_object_set_new(a, "voided_at", sl_h_time(r->now));
+		json_object_set_new(a, "void_reason", json_string(why));
+		after = sl_http_canon(a);
+		json_decref(a);
+		rc = sl_store_approval_void(tx, sl_db_int(&rows, i, 0), r->now,
+					    after, err);
+		if (rc == SL_OK) {
+			struct sl_audit_entry e = {
+				.at = r->now,
+				.actor = r->actor.name,
+				.action = "approval.void",
+				.object_type = "approval",
+				.object_id = sl_h_id(sl_db_int(&rows, i, 0),
+						     idb, sizeof(idb)),
+				.request_id = r->request_id,
+				.before = before,
+				.after = after,
+				.via = r->via[0] ? r->via : NULL,
+			};
+			int64_t seq;
+
+			rc = sl_store_audit_append(tx, &e, &seq, err);
+		}
+		free(after);
+	}
+	sl_db_rows_fini(&rows);
+	return rc;
+}
+
 void sl_h_release_update(struct sl_req *r)
 {
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char *before = NULL, *after = NULL, idb[24];
+	char *before = NULL, *after = NULL, *sdoc = NULL, idb[24];
 	const char *to = json_string_value(json_object_get(r->json, "status"));
-	int64_t id = 0, rev = 0;
-	json_t *doc = NULL;
+	int64_t id = 0, rev = 0, srev;
+	json_t *doc = NULL, *old = NULL, *svc = NULL;
 	struct sl_tag *tags = NULL;
 	size_t ntags = 0;
+	unsigned changed;
 	enum sl_release_status from_s, to_s;
 	enum sl_err rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
 
@@ -298,26 +442,37 @@ void sl_h_release_update(struct sl_req *r)
 		goto out;
 	}
 	doc = sl_http_doc(before);
+	old = sl_http_doc(before);
 	if (!sl_http_require(
 		    r, SL_ACT_RELEASE_WRITE, NULL,
 		    json_string_value(json_object_get(doc, "service")))) {
 		sl_store_abort(&tx);
 		goto out;
 	}
+	sl_release_status_parse(
+		json_string_value(json_object_get(doc, "status")), &from_s);
 	if (to) {
-		sl_release_status_parse(
-			json_string_value(json_object_get(doc, "status")),
-			&from_s);
 		sl_release_status_parse(to, &to_s);
-		if (from_s != to_s &&
-		    !sl_release_can_transition(from_s, to_s)) {
-			rc = sl_error_set(&err, SL_ECONFLICT, "status",
-					  "a release cannot move from %s to %s",
-					  sl_release_status_name(from_s), to);
+		rc = sl_release_set_check(from_s, to_s, &err);
+		if (rc)
 			goto abort;
-		}
 	}
 	sl_h_merge(doc, r->json);
+	changed = changed_fields(r->json, old, doc);
+	/* What shipped stays the record; what was approved is what ships. */
+	rc = sl_release_edit_check(from_s, changed, &err);
+	if (rc == SL_OK && (changed & SL_RF_BIT(SL_RF_TYPE))) {
+		rc = sl_store_service_get(
+			&tx, json_string_value(json_object_get(doc, "service")),
+			&sdoc, &srev, &err);
+		svc = rc == SL_OK ? sl_http_doc(sdoc) : NULL;
+		if (rc == SL_OK)
+			rc = check_type(&tx, svc, doc, id, &err);
+	}
+	if (rc == SL_OK && sl_release_edit_voids_approvals(changed))
+		rc = void_approvals(r, &tx, id, old, changed, rev + 1, &err);
+	if (rc)
+		goto abort;
 	json_object_set_new(doc, "revision", json_integer(rev + 1));
 	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
 	after = sl_http_canon(doc);
@@ -342,7 +497,10 @@ fail:
 		sl_http_fail(r, &err);
 out:
 	json_decref(doc);
+	json_decref(old);
+	json_decref(svc);
 	free(tags);
 	free(before);
 	free(after);
+	free(sdoc);
 }

@@ -115,13 +115,23 @@ enum sl_err sl_store_approval_withdraw(struct sl_tx *tx, int64_t id,
 	return rc;
 }
 
+enum sl_err sl_store_approval_void(struct sl_tx *tx, int64_t id, int64_t now,
+				   const char *doc, struct sl_error *err)
+{
+	return Q(tx,
+		 "UPDATE approvals SET voided_at = $2, doc = $3"
+		 " WHERE id = $1 AND voided_at IS NULL",
+		 NULL, NULL, err, SL_P_INT(id), SL_P_INT(now), SL_P_TEXT(doc));
+}
+
 enum sl_err sl_store_approval_list(struct sl_tx *tx, int64_t release_id,
 				   const char *env, struct sl_db_rows *out,
 				   struct sl_error *err)
 {
 	return Q(tx,
 		 "SELECT id, approver, grp, decision, at, expires_at,"
-		 " artifacts_digest, withdrawn_at, environment, doc"
+		 " artifacts_digest, COALESCE(withdrawn_at, voided_at),"
+		 " environment, doc"
 		 " FROM approvals WHERE release_id = $1"
 		 " AND (CAST($2 AS TEXT) IS NULL OR environment = $2)"
 		 " ORDER BY id",
@@ -136,7 +146,8 @@ enum sl_err sl_store_approval_list_scoped(struct sl_tx *tx, int64_t release_id,
 {
 	return Q(tx,
 		 "SELECT id, approver, grp, decision, at, expires_at,"
-		 " artifacts_digest, withdrawn_at, environment, doc"
+		 " artifacts_digest, COALESCE(withdrawn_at, voided_at),"
+		 " environment, doc"
 		 " FROM approvals WHERE release_id = $1"
 		 " AND (CAST($2 AS TEXT) IS NULL OR environment = $2)"
 		 " AND " IN_SCOPE("$3", "environment") " ORDER BY id",

@@ -182,6 +182,10 @@ static const char m004[] =
 	"ALTER TABLE tokens ADD COLUMN expires_at BIGINT;"
 	"ALTER TABLE tokens ADD COLUMN last_used_at BIGINT;";
 
+static const char m005[] =
+	/* An approval voided by an edit of what it approved. */
+	"ALTER TABLE approvals ADD COLUMN voided_at BIGINT;";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -193,6 +197,7 @@ const struct sl_migration sl_migrations[] = {
 	 m002},
 	{3, "an index for the gate's concurrency check", m003},
 	{4, "token expiry and last use", m004},
+	{5, "approvals voided by an edit of the release", m005},
 };
 
 const size_t sl_migrations_count =

@@ -1157,6 +1157,54 @@ enum sl_err sl_store_release_list(struct sl_tx *tx, const struct sl_filter *f,
 			err);
 }
 
+/* Copies the first column of the only row of a one-row-at-most query into
+ * *text, NULL when there is no row. */
+static enum sl_err maybe_text(struct sl_tx *tx, const char *sql,
+			      const struct sl_db_val *p, size_t n, char **text,
+			      struct sl_error *err)
+{
+	struct sl_db_rows rows;
+	enum sl_err rc = sl__store_run(tx, sql, p, n, &rows, NULL, err);
+
+	*text = NULL;
+	if (rc)
+		return rc;
+	if (rows.nrows && sl_db_text(&rows, 0, 0))
+		*text = sl_xstrdup(sl_db_text(&rows, 0, 0));
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}
+
+enum sl_err sl_store_release_neighbours(struct sl_tx *tx, const char *service,
+					const char *below, int64_t exclude,
+					char **prev, char **latest,
+					struct sl_error *err)
+{
+	enum sl_err rc;
+
+	*latest = NULL;
+	rc = maybe_text(
+		tx,
+		"SELECT version FROM releases WHERE service = $1"
+		" AND sortkey < $2 AND id <> $3"
+		" AND status <> 'cancelled'"
+		" ORDER BY sortkey DESC LIMIT 1",
+		P(SL_P_TEXT(service), SL_P_TEXT(below), SL_P_INT(exclude)),
+		prev, err);
+	if (rc == SL_OK)
+		rc = maybe_text(
+			tx,
+			"SELECT version FROM releases WHERE service = $1"
+			" AND id <> $2 AND status <> 'cancelled'"
+			" ORDER BY sortkey DESC LIMIT 1",
+			P(SL_P_TEXT(service), SL_P_INT(exclude)), latest, err);
+	if (rc) {
+		free(*prev);
+		*prev = NULL;
+	}
+	return rc;
+}
+
 enum sl_err sl_store_release_count(struct sl_tx *tx, const char *service,
 				   int64_t *n, struct sl_error *err)
 {

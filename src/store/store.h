@@ -186,6 +186,14 @@ enum sl_err sl_store_release_update(struct sl_tx *tx, int64_t id,
 /* Rows: (id, doc), newest first. */
 enum sl_err sl_store_release_list(struct sl_tx *tx, const struct sl_filter *f,
 				  struct sl_db_rows *out, struct sl_error *err);
+/* The versions around a release of service, for checking its type: *prev
+ * the highest whose sort key is below `below`, *latest the highest of
+ * all; release `exclude` (0 for none) and cancelled releases are not
+ * counted. Each is NULL when there is none, else free() it. */
+enum sl_err sl_store_release_neighbours(struct sl_tx *tx, const char *service,
+					const char *below, int64_t exclude,
+					char **prev, char **latest,
+					struct sl_error *err);
 enum sl_err sl_store_release_count(struct sl_tx *tx, const char *service,
 				   int64_t *n, struct sl_error *err);
 
@@ -369,8 +377,13 @@ enum sl_err sl_store_approval_get(struct sl_tx *tx, int64_t id, char **doc,
 enum sl_err sl_store_approval_withdraw(struct sl_tx *tx, int64_t id,
 				       int64_t now, const char *doc,
 				       struct sl_error *err);
+/* Marks an approval void: an edit changed what it approved. */
+enum sl_err sl_store_approval_void(struct sl_tx *tx, int64_t id, int64_t now,
+				   const char *doc, struct sl_error *err);
 /* Rows: (id, approver, grp, decision, at, expires_at, artifacts_digest,
- * withdrawn_at, environment, doc), oldest first; env NULL = all. */
+ * ended_at, environment, doc), oldest first; env NULL = all. ended_at is
+ * when the decision stopped standing: withdrawn by its approver or voided
+ * by an edit of the release; NULL while it stands. */
 /* A token's scope as list queries filter by it: each list holds its
  * names, each between newlines ("\nstaging\ndev\n"; no name may hold a
  * newline; "\n" alone matches nothing), or is NULL for no limit.

@@ -509,7 +509,7 @@ def test_rollback_redeploys_the_previous_version(d):
     svc = mk_service(d)
     env = mk_env(d, targets=["eu-west"])
     mk_release(d, svc, "1.0.0")
-    mk_release(d, svc, "2.0.0")
+    mk_release(d, svc, "2.0.0", type="major")
     d1 = succeed(d, svc + "@1.0.0", env, target="eu-west")
     d2 = succeed(d, svc + "@2.0.0", env, target="eu-west")
     status, h, nd = req(d, "POST", "/v1/deployments/%d/rollback" % d2["id"],
@@ -663,7 +663,7 @@ def test_status_matrix_pages_in_order(d):
 def test_status_running_skips_a_rolled_back_deployment(d):
     svc, env = mk_service(d), mk_env(d)
     mk_release(d, svc, "1.0.0")
-    mk_release(d, svc, "2.0.0")
+    mk_release(d, svc, "2.0.0", type="major")
     d1 = succeed(d, svc + "@1.0.0", env)
     d2 = succeed(d, svc + "@2.0.0", env)
     nd = api(d, "POST", "/v1/deployments/%d/rollback" % d2["id"], {}, 201)

@@ -277,6 +277,10 @@ def test_change_create_update_list_get(d):
     eq((doc["class"], doc["state"], doc["risk"], doc["system"], doc["url"]),
        ("normal", "assess", "moderate", "servicenow",
         "https://itsm.example/" + key), "stored")
+    _, _, err = run(d, "change", "update", key, "--state", "approved",
+                    want=1)
+    check("cannot move from assess to approved" in err, err)
+    run(d, "change", "update", key, "--state", "authorize", want=0)
     run(d, "change", "update", key, "--state", "approved", want=0)
     doc = api(d, "GET", "/v1/change-requests/" + key, want=200)
     eq(doc["state"], "approved", "state")
@@ -301,6 +305,7 @@ def test_change_request_gate_uses_cli_records(d):
         "--window-end", utc(now + timedelta(hours=5)) + "Z", want=0)
     _, out, _ = run(d, "gate", "check", svc + "@2.0.0", env, want=1)
     eq(check_rows(out).get("change_request"), "FAIL", out)
+    run(d, "change", "update", key, "--state", "authorize", want=0)
     run(d, "change", "update", key, "--state", "approved", want=0)
     run(d, "gate", "check", svc + "@2.0.0", env, want=0)
 

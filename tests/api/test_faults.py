@@ -245,9 +245,10 @@ def case_queued_start(d):
 
 def case_override(d):
     w = world(d)
+    svc = api(d, "POST", "/v1/services",
+              {"name": uniq("hot"), "owner": "team-a"}, 201)["name"]
     rel = api(d, "POST", "/v1/releases",
-              {"service": w["svc"], "version": "9.%d.0" % next(_ver),
-               "type": "emergency"}, 201)
+              {"service": svc, "version": "1.0.0", "type": "emergency"}, 201)
     return dict(method="POST", path="/v1/deployments",
                 body={"release": rel["id"], "environment": w["frozen"],
                       "status": "in_progress",
@@ -427,7 +428,7 @@ def test_zz_every_case_walked(d):
 # ---- the scenario, one fact at a time ----
 
 def test_freeze_with_unreadable_windows_refuses(d):
-    w = world(d)
+    world(d)
     t = now()
     env = api(d, "POST", "/v1/environments",
               {"name": uniq("production"), "rank": 50,
@@ -436,9 +437,10 @@ def test_freeze_with_unreadable_windows_refuses(d):
         {"name": uniq("freeze"), "kind": "freeze", "environment": env,
          "timezone": "UTC", "start": wall(t - datetime.timedelta(hours=1)),
          "end": wall(t + datetime.timedelta(hours=3))}, 201)
+    svc = api(d, "POST", "/v1/services",
+              {"name": uniq("frz"), "owner": "team-a"}, 201)["name"]
     rel = api(d, "POST", "/v1/releases",
-              {"service": w["svc"], "version": "7.%d.0" % next(_ver),
-               "type": "minor"}, 201)
+              {"service": svc, "version": "1.0.0", "type": "minor"}, 201)
     body = {"release": rel["id"], "environment": env}
     doc = api(d, "POST", "/v1/gates/check", body, 200)
     eq(doc["allowed"], False, "the freeze holds without a fault")

@@ -569,6 +569,8 @@ def test_change_request_required(d):
     eq(verdict(gate(d, rel, env), "change_request"),
        (False, "change request %s is assess, not approved" % key),
        "not approved")
+    api(d, "PATCH", "/v1/change-requests/" + key, {"state": "authorize"},
+        200)
     start, end = t + datetime.timedelta(hours=2), t + datetime.timedelta(
         hours=4)
     api(d, "PATCH", "/v1/change-requests/" + key,

@@ -341,7 +341,7 @@ def row_change_update(d, role):
         eq(api(d, "GET", "/v1/change-requests/" + key, want=200)["state"],
            "new", "state")
     return dict(method="PATCH", path="/v1/change-requests/" + key,
-                body={"state": "approved"}, ok=200, unchanged=unchanged)
+                body={"state": "assess"}, ok=200, unchanged=unchanged)
 
 
 def windows_named(d, name):

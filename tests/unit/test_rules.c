@@ -2,6 +2,8 @@
 #include "core/rules.h"
 #include "test.h"
 
+#include <string.h>
+
 TEST(first_deployment_starts_a_draft_or_planned_release)
 {
 	CHECK_INT(sl_release_status_after(SL_REL_DRAFT, SL_DEP_QUEUED, 0),
@@ -62,8 +64,180 @@ TEST(a_token_may_only_expire_in_the_future)
 	CHECK_INT(sl_token_expiry_check(5, 1000000, &err), SL_EINVAL);
 }
 
-TEST_MAIN(T(first_deployment_starts_a_draft_or_planned_release),
-	  T(success_at_the_top_releases_it_and_lower_down_does_not),
-	  T(final_statuses_never_move),
-	  T(duration_is_whole_milliseconds_or_unknown),
-	  T(a_token_may_only_expire_in_the_future))
+TEST(by_hand_only_plan_draft_and_cancel_and_the_refusal_names_both)
+{
+	struct sl_error err = {0};
+
+	CHECK_INT(sl_release_set_check(SL_REL_DRAFT, SL_REL_PLANNED, &err),
+		  SL_OK);
+	CHECK_INT(sl_release_set_check(SL_REL_IN_PROGRESS, SL_REL_CANCELLED,
+				       &err),
+		  SL_OK);
+	CHECK_INT(sl_release_set_check(SL_REL_RELEASED, SL_REL_RELEASED, &err),
+		  SL_OK);
+	CHECK_INT(sl_release_set_check(SL_REL_DRAFT, SL_REL_RELEASED, &err),
+		  SL_ECONFLICT);
+	CHECK_STR(err.field, "status");
+	CHECK(strstr(err.message, "from draft to released by hand") != NULL);
+	CHECK_INT(
+		sl_release_set_check(SL_REL_PLANNED, SL_REL_IN_PROGRESS, &err),
+		SL_ECONFLICT);
+	CHECK(strstr(err.message, "from planned to in_progress") != NULL);
+	CHECK_INT(sl_release_set_check(SL_REL_RELEASED, SL_REL_CANCELLED, &err),
+		  SL_ECONFLICT);
+	CHECK_STR(err.message, "a release cannot move from released to "
+			       "cancelled");
+}
+
+TEST(a_released_release_keeps_everything_but_notes_and_known_issues)
+{
+	struct sl_error err = {0};
+	unsigned notes = SL_RF_BIT(SL_RF_NOTES) | SL_RF_BIT(SL_RF_KNOWN_ISSUES);
+
+	CHECK_INT(sl_release_edit_check(SL_REL_RELEASED, notes, &err), SL_OK);
+	CHECK_INT(sl_release_edit_check(SL_REL_RELEASED, 0, &err), SL_OK);
+	for (int f = 0; f < SL_RF__COUNT; f++) {
+		unsigned m = SL_RF_BIT(f);
+		int free_after = f == SL_RF_NOTES || f == SL_RF_KNOWN_ISSUES ||
+				 f == SL_RF_STATUS;
+
+		memset(&err, 0, sizeof(err));
+		CHECK_INT(
+			sl_release_edit_check(SL_REL_RELEASED, m | notes, &err),
+			free_after ? SL_OK : SL_ECONFLICT);
+		if (!free_after)
+			CHECK_STR(err.field, sl_release_field_name(f));
+		/* Before it is released, anything may change. */
+		CHECK_INT(sl_release_edit_check(SL_REL_IN_PROGRESS, m, &err),
+			  SL_OK);
+		CHECK_INT(sl_release_edit_check(SL_REL_PLANNED, m, &err),
+			  SL_OK);
+	}
+	CHECK_INT(sl_release_edit_check(SL_REL_RELEASED,
+					SL_RF_BIT(SL_RF_COMMIT), &err),
+		  SL_ECONFLICT);
+	CHECK(strstr(err.message, "its commit is part of the record") != NULL);
+	CHECK_STR(sl_release_field_name(SL_RF_KNOWN_ISSUES), "known_issues");
+	CHECK(sl_release_field_name(SL_RF__COUNT) == NULL);
+}
+
+TEST(changing_what_was_approved_voids_approvals_and_nothing_else_does)
+{
+	for (int f = 0; f < SL_RF__COUNT; f++)
+		CHECK_INT(sl_release_edit_voids_approvals(SL_RF_BIT(f)),
+			  f == SL_RF_COMMIT || f == SL_RF_ARTIFACTS ||
+				  f == SL_RF_DEPENDENCIES ||
+				  f == SL_RF_ROLLBACK);
+	CHECK_INT(sl_release_edit_voids_approvals(0), 0);
+	CHECK_INT(sl_release_edit_voids_approvals(SL_RF_BIT(SL_RF_NOTES) |
+						  SL_RF_BIT(SL_RF_ARTIFACTS)),
+		  1);
+}
+
+/* Parses the versions (NULL stays NULL) and runs the type check. */
+static enum sl_err type_check(const char *type, const char *v, const char *prev,
+			      const char *latest, struct sl_error *err)
+{
+	struct sl_semver a = {0}, b = {0}, c = {0};
+	enum sl_release_type t;
+	enum sl_err rc;
+
+	CHECK_INT(sl_release_type_parse(type, &t), 0);
+	CHECK_INT(sl_semver_parse(v, &a, NULL), SL_OK);
+	if (prev)
+		CHECK_INT(sl_semver_parse(prev, &b, NULL), SL_OK);
+	if (latest)
+		CHECK_INT(sl_semver_parse(latest, &c, NULL), SL_OK);
+	memset(err, 0, sizeof(*err));
+	rc = sl_release_type_check(t, &a, prev ? &b : NULL, latest ? &c : NULL,
+				   err);
+	sl_semver_fini(&a);
+	sl_semver_fini(&b);
+	sl_semver_fini(&c);
+	return rc;
+}
+
+TEST(release_type_must_match_the_version_bump)
+{
+	struct sl_error err;
+
+	CHECK_INT(type_check("major", "3.0.0", "2.4.1", "2.4.1", &err), SL_OK);
+	CHECK_INT(type_check("minor", "2.5.0", "2.4.1", "2.4.1", &err), SL_OK);
+	CHECK_INT(type_check("patch", "2.4.2", "2.4.1", "2.4.1", &err), SL_OK);
+	CHECK_INT(type_check("hotfix", "2.4.2", "2.4.1", "3.0.0", &err), SL_OK);
+	CHECK_INT(type_check("emergency", "2.4.2", "2.4.1", NULL, &err), SL_OK);
+	CHECK_INT(type_check("emergency", "2.5.0", "2.4.1", NULL, &err), SL_OK);
+	/* A pre-release counts by its MAJOR.MINOR.PATCH. */
+	CHECK_INT(type_check("major", "3.0.0-rc.1", "2.4.1", NULL, &err),
+		  SL_OK);
+	/* Below 1.0.0 a breaking change may bump MINOR. */
+	CHECK_INT(type_check("major", "0.4.0", "0.3.1", NULL, &err), SL_OK);
+
+	CHECK_INT(type_check("major", "2.0.2", "2.0.0", "2.0.0", &err),
+		  SL_EINVAL);
+	CHECK_STR(err.field, "type");
+	CHECK_STR(err.message,
+		  "2.0.2 after 2.0.0 is a patch bump, not what a major release "
+		  "is: make it patch or hotfix or emergency, or a major "
+		  "release 3.0.0");
+	CHECK_INT(type_check("minor", "3.0.0", "2.4.1", NULL, &err), SL_EINVAL);
+	CHECK_STR(err.message,
+		  "3.0.0 after 2.4.1 is a major bump, not what a minor release "
+		  "is: make it major, or a minor release 2.5.0");
+	CHECK_INT(type_check("patch", "2.5.0", "2.4.1", NULL, &err), SL_EINVAL);
+	CHECK_INT(type_check("hotfix", "2.5.0", "2.4.1", NULL, &err),
+		  SL_EINVAL);
+	CHECK_INT(type_check("emergency", "3.0.0", "2.4.1", NULL, &err),
+		  SL_EINVAL);
+	CHECK_INT(type_check("major", "1.4.0", "1.3.1", NULL, &err), SL_EINVAL);
+}
+
+TEST(a_first_release_may_be_anything_but_not_below_every_other)
+{
+	struct sl_error err;
+
+	CHECK_INT(type_check("major", "1.0.0", NULL, NULL, &err), SL_OK);
+	CHECK_INT(type_check("patch", "0.0.1", NULL, NULL, &err), SL_OK);
+	/* Only pre-releases of the same version exist. */
+	CHECK_INT(type_check("patch", "3.0.0", NULL, "3.0.0-rc.1", &err),
+		  SL_OK);
+	CHECK_INT(type_check("patch", "0.0.1", NULL, "2.0.0", &err), SL_EINVAL);
+	CHECK_STR(err.field, "version");
+	CHECK_STR(err.message, "0.0.1 is below every release of the service "
+			       "(the latest is 2.0.0) and continues none of "
+			       "its lines");
+}
+
+TEST(rollback_to_what_ran_before_is_ungated_and_any_other_target_is_gated)
+{
+	struct sl_rollback_plan p;
+	struct sl_error err = {0};
+
+	CHECK_INT(sl_rollback_choose(7, 9, 11, "production", &p, &err), SL_OK);
+	CHECK_INT(p.release_id, 7);
+	CHECK_INT(p.gated, 0);
+	CHECK_INT(sl_rollback_choose(0, 9, 11, "production", &p, &err), SL_OK);
+	CHECK_INT(p.release_id, 9);
+	CHECK_INT(p.gated, 1);
+	CHECK_INT(sl_rollback_choose(0, 11, 11, "production", &p, &err),
+		  SL_ECONFLICT);
+	CHECK_INT(p.release_id, 0);
+	CHECK_INT(sl_rollback_choose(0, 0, 11, "production", &p, &err),
+		  SL_ECONFLICT);
+	CHECK_STR(err.field, "status");
+	CHECK(strstr(err.message, "no earlier version ran in production") !=
+	      NULL);
+}
+
+TEST_MAIN(
+	T(first_deployment_starts_a_draft_or_planned_release),
+	T(success_at_the_top_releases_it_and_lower_down_does_not),
+	T(final_statuses_never_move),
+	T(duration_is_whole_milliseconds_or_unknown),
+	T(by_hand_only_plan_draft_and_cancel_and_the_refusal_names_both),
+	T(a_released_release_keeps_everything_but_notes_and_known_issues),
+	T(changing_what_was_approved_voids_approvals_and_nothing_else_does),
+	T(release_type_must_match_the_version_bump),
+	T(a_first_release_may_be_anything_but_not_below_every_other),
+	T(rollback_to_what_ran_before_is_ungated_and_any_other_target_is_gated),
+	T(a_token_may_only_expire_in_the_future))

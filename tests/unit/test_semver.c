@@ -305,7 +305,35 @@ TEST(largest_uint64_parses_and_orders)
 		    1);
 }
 
-TEST_MAIN(T(spec_precedence_chain_orders_by_compare_and_by_sortkey),
+/* The bump from a to b. */
+static enum sl_semver_bump bump(const char *a, const char *b)
+{
+	struct sl_semver x, y;
+	enum sl_semver_bump r;
+
+	CHECK_INT(sl_semver_parse(a, &x, NULL), SL_OK);
+	CHECK_INT(sl_semver_parse(b, &y, NULL), SL_OK);
+	r = sl_semver_bump(&x, &y);
+	sl_semver_fini(&x);
+	sl_semver_fini(&y);
+	return r;
+}
+
+TEST(bump_is_the_leftmost_part_that_goes_up)
+{
+	CHECK_INT(bump("2.0.0", "2.0.2"), SL_BUMP_PATCH);
+	CHECK_INT(bump("2.0.9", "2.1.0"), SL_BUMP_MINOR);
+	CHECK_INT(bump("2.0.9", "2.1.5"), SL_BUMP_MINOR);
+	CHECK_INT(bump("2.9.9", "3.0.0"), SL_BUMP_MAJOR);
+	CHECK_INT(bump("2.4.1", "3.0.0-rc.1"), SL_BUMP_MAJOR);
+	CHECK_INT(bump("3.0.0-rc.1", "3.0.0"), SL_BUMP_NONE);
+	CHECK_INT(bump("2.0.0", "2.0.0+build.7"), SL_BUMP_NONE);
+	CHECK_INT(bump("2.0.0", "0.0.1"), SL_BUMP_NONE);
+	CHECK_INT(bump("2.1.0", "2.0.9"), SL_BUMP_NONE);
+}
+
+TEST_MAIN(T(bump_is_the_leftmost_part_that_goes_up),
+	  T(spec_precedence_chain_orders_by_compare_and_by_sortkey),
 	  T(normal_versions_order_numerically_by_major_minor_patch),
 	  T(a_mixed_chain_of_tricky_pre_releases_orders_consistently),
 	  T(build_metadata_is_ignored_for_precedence_and_sortkey),

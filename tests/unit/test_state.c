@@ -79,12 +79,139 @@ TEST(deploy_transitions_match_the_documented_machine_in_every_cell)
 	CHECK_INT(seen, COUNT(allowed));
 }
 
+TEST(by_hand_a_release_is_only_planned_unplanned_or_cancelled)
+{
+	static const char *const allowed[] = {
+		"draft>planned",     "draft>cancelled",	      "planned>draft",
+		"planned>cancelled", "in_progress>cancelled",
+	};
+	int seen = 0;
+
+	for (int f = 0; f < SL_REL__COUNT; f++) {
+		for (int t = 0; t < SL_REL__COUNT; t++) {
+			const char *fn = sl_release_status_name(f);
+			const char *tn = sl_release_status_name(t);
+			int want = listed(allowed, COUNT(allowed), fn, tn);
+			int got = sl_release_can_set(f, t);
+
+			if (got != want) {
+				fprintf(stderr, "  by hand %s>%s: got %d\n", fn,
+					tn, got);
+				t_failed_checks++;
+			}
+			/* Nothing by hand that the machine does not allow. */
+			if (got)
+				CHECK_INT(sl_release_can_transition(f, t), 1);
+			seen += got;
+		}
+	}
+	CHECK_INT(seen, COUNT(allowed));
+	CHECK_INT(sl_release_can_set(SL_REL_DRAFT, SL_REL_RELEASED), 0);
+	CHECK_INT(sl_release_can_set(SL_REL_IN_PROGRESS, SL_REL_RELEASED), 0);
+	CHECK_INT(sl_release_can_set(SL_REL_PLANNED, SL_REL_IN_PROGRESS), 0);
+}
+
+/* The change request machine per class, every cell against a list
+ * written here: "class:from>to". */
+TEST(change_request_transitions_match_the_itsm_path_in_every_cell)
+{
+	static const char *const allowed[] = {
+		"normal:new>assess",
+		"normal:assess>authorize",
+		"normal:assess>new",
+		"normal:assess>rejected",
+		"normal:assess>cancelled",
+		"normal:authorize>approved",
+		"normal:authorize>rejected",
+		"normal:authorize>new",
+		"normal:authorize>cancelled",
+		"normal:approved>scheduled",
+		"normal:approved>implement",
+		"normal:approved>cancelled",
+		"emergency:new>authorize",
+		"emergency:authorize>approved",
+		"emergency:authorize>rejected",
+		"emergency:authorize>new",
+		"emergency:authorize>cancelled",
+		"emergency:approved>scheduled",
+		"emergency:approved>implement",
+		"emergency:approved>cancelled",
+		"standard:new>scheduled",
+	};
+	static const char *const every_class[] = {
+		"new>cancelled",       "scheduled>implement",
+		"scheduled>cancelled", "implement>review",
+		"review>closed",
+	};
+	int seen = 0, want_seen = 0;
+
+	for (int c = 0; c < SL_CRC__COUNT; c++) {
+		for (int f = 0; f < SL_CR__COUNT; f++) {
+			for (int t = 0; t < SL_CR__COUNT; t++) {
+				const char *fn = sl_change_state_name(f);
+				const char *tn = sl_change_state_name(t);
+				char key[80];
+				int want,
+					got = sl_change_can_transition(c, f, t);
+
+				snprintf(key, sizeof(key), "%s:%s",
+					 sl_change_class_name(c), fn);
+				want = listed(allowed, COUNT(allowed), key,
+					      tn) ||
+				       listed(every_class, COUNT(every_class),
+					      fn, tn);
+				if (got != want) {
+					fprintf(stderr,
+						"  change %s>%s: got %d\n", key,
+						tn, got);
+					t_failed_checks++;
+				}
+				seen += got;
+				want_seen += want;
+			}
+		}
+	}
+	CHECK_INT(seen, want_seen);
+	CHECK_INT(want_seen, COUNT(allowed) + 3 * COUNT(every_class));
+	/* What the machine exists for. */
+	CHECK_INT(sl_change_can_transition(SL_CRC_NORMAL, SL_CR_APPROVED,
+					   SL_CR_NEW),
+		  0);
+	CHECK_INT(sl_change_can_transition(SL_CRC_NORMAL, SL_CR_NEW,
+					   SL_CR_APPROVED),
+		  0);
+	CHECK_INT(sl_change_can_transition(SL_CRC_NORMAL, SL_CR_CLOSED,
+					   SL_CR_APPROVED),
+		  0);
+	CHECK_INT(sl_change_can_transition(SL_CRC__COUNT, SL_CR_NEW,
+					   SL_CR_CANCELLED),
+		  0);
+}
+
+TEST(final_change_request_states_have_no_way_out)
+{
+	static const int finals[] = {SL_CR_CLOSED, SL_CR_CANCELLED,
+				     SL_CR_REJECTED};
+
+	for (size_t i = 0; i < COUNT(finals); i++)
+		for (int c = 0; c < SL_CRC__COUNT; c++)
+			for (int t = 0; t < SL_CR__COUNT; t++)
+				CHECK_INT(sl_change_can_transition(c, finals[i],
+								   t),
+					  0);
+}
+
 TEST(no_status_transitions_to_itself)
 {
 	for (int s = 0; s < SL_REL__COUNT; s++)
 		CHECK_INT(sl_release_can_transition(s, s), 0);
 	for (int s = 0; s < SL_DEP__COUNT; s++)
 		CHECK_INT(sl_deploy_can_transition(s, s), 0);
+	for (int s = 0; s < SL_REL__COUNT; s++)
+		CHECK_INT(sl_release_can_set(s, s), 0);
+	for (int c = 0; c < SL_CRC__COUNT; c++)
+		for (int s = 0; s < SL_CR__COUNT; s++)
+			CHECK_INT(sl_change_can_transition(c, s, s), 0);
 }
 
 TEST(terminal_deploy_statuses_have_no_way_out_and_others_do)
@@ -145,6 +272,12 @@ TEST(every_name_round_trips_through_parse)
 			 "rolling", "blue_green", "canary", "recreate");
 	CHECK_VOCABULARY(sl_source, enum sl_source, SL_SRC__COUNT, "api", "cli",
 			 "webhook", "health_check");
+	CHECK_VOCABULARY(sl_change_state, enum sl_change_state, SL_CR__COUNT,
+			 "new", "assess", "authorize", "approved", "scheduled",
+			 "implement", "review", "closed", "cancelled",
+			 "rejected");
+	CHECK_VOCABULARY(sl_change_class, enum sl_change_class, SL_CRC__COUNT,
+			 "standard", "normal", "emergency");
 	CHECK_VOCABULARY(sl_role, enum sl_role, SL_ROLE__COUNT, "admin",
 			 "release_manager", "approver", "deployer", "developer",
 			 "auditor");
@@ -187,6 +320,9 @@ TEST(unknown_names_are_rejected_and_leave_the_output_alone)
 
 TEST_MAIN(T(release_transitions_match_the_documented_machine_in_every_cell),
 	  T(deploy_transitions_match_the_documented_machine_in_every_cell),
+	  T(by_hand_a_release_is_only_planned_unplanned_or_cancelled),
+	  T(change_request_transitions_match_the_itsm_path_in_every_cell),
+	  T(final_change_request_states_have_no_way_out),
 	  T(no_status_transitions_to_itself),
 	  T(terminal_deploy_statuses_have_no_way_out_and_others_do),
 	  T(only_succeeded_and_verified_mean_the_version_runs),
