@@ -307,7 +307,31 @@ def case_fresh_token(d):
                 token=tok["token"])
 
 
-CASES = [case_gate_check, case_deploy_start, case_deploy_queue,
+def case_rollback(d):
+    """An ungated rollback: back to what ran in production before."""
+    ids = []
+    for _ in range(2):
+        rel = ready_release(d)
+        dep = api(d, "POST", "/v1/deployments",
+                  {"release": rel["id"], "environment": W["prod"],
+                   "status": "in_progress"}, 201)
+        api(d, "POST", "/v1/deployments/%d/events" % dep["id"],
+            {"status": "succeeded"}, 201)
+        ids.append(dep["id"])
+    return dict(method="POST", path="/v1/deployments/%d/rollback" % ids[1],
+                body={"reason": "error rate up"}, ok=201)
+
+
+def case_withdraw(d):
+    rel = ready_release(d, approved=False)
+    a = api(d, "POST", "/v1/releases/%d/approvals" % rel["id"],
+            {"environment": W["prod"], "decision": "approve"}, 201,
+            token=W["qa"])
+    return dict(method="DELETE", path="/v1/approvals/%d" % a["id"],
+                body=None, ok=200, token=W["qa"])
+
+
+CASES = [case_rollback, case_withdraw, case_gate_check, case_deploy_start, case_deploy_queue,
          case_queued_start, case_override, case_approval, case_checklist,
          case_policy, case_window, case_grant, case_fresh_token]
 COVERED = []  # (case, calls) for the summary
@@ -404,6 +428,14 @@ def test_walk_checklist(d):
 
 def test_walk_policy(d):
     walk(d, case_policy)
+
+
+def test_walk_rollback(d):
+    walk(d, case_rollback)
+
+
+def test_walk_withdraw(d):
+    walk(d, case_withdraw)
 
 
 def test_walk_window(d):
