@@ -11,7 +11,7 @@
 #ifdef SL_FAULTS
 #define SL_FAULT(fn, sql, err) sl__store_fault(fn, sql, err)
 #else
-#define SL_FAULT(fn, sql, err) SL_OK
+#define SL_FAULT(fn, sql, err) ((void)(fn), (void)(sql), SL_OK)
 #endif
 
 /* Runs one statement of the transaction's connection; fn names the
