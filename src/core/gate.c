@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/state.h"
 #include "core/validate.h"
 
 typedef void (*check_fn)(const struct sl_gate_facts *f,
@@ -117,6 +118,7 @@ static void change_request(const struct sl_gate_facts *f,
 			   struct sl_gate_check *c)
 {
 	char a[SL_TIME_BUF], b[SL_TIME_BUF];
+	enum sl_change_state st;
 
 	if (!f->cr_required) {
 		say(c, 1, "%s needs no change request", f->environment);
@@ -158,7 +160,8 @@ static void change_request(const struct sl_gate_facts *f,
 		    sl_time_format(f->cr_window_end, b));
 		return;
 	}
-	if (!f->cr_state || strcmp(f->cr_state, "approved") != 0) {
+	if (!f->cr_state || sl_change_state_parse(f->cr_state, &st) ||
+	    !sl_change_authorized(st)) {
 		say(c, 0, "change request %s is %s, not approved", f->cr_key,
 		    f->cr_state ? f->cr_state : "in no state");
 		return;

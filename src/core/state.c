@@ -235,3 +235,9 @@ int sl_strategy_has_traffic(enum sl_strategy s)
 {
 	return s == SL_STRAT_CANARY || s == SL_STRAT_BLUE_GREEN;
 }
+
+int sl_change_authorized(enum sl_change_state s)
+{
+	return s == SL_CR_APPROVED || s == SL_CR_SCHEDULED ||
+	       s == SL_CR_IMPLEMENT;
+}

@@ -140,6 +140,10 @@ int sl_change_class_parse(const char *s, enum sl_change_class *out);
  * change may be cancelled until it is being implemented; closed,
  * cancelled and rejected are final, and nothing goes back to new once
  * approved. */
+/* 1 when a change in state s has been approved and not yet finished:
+ * approved, scheduled or being implemented; a deployment may go ahead
+ * under it (inside its window). */
+int sl_change_authorized(enum sl_change_state s);
 int sl_change_can_transition(enum sl_change_class c, enum sl_change_state from,
 			     enum sl_change_state to);
 

@@ -318,7 +318,19 @@ TEST(unknown_names_are_rejected_and_leave_the_output_alone)
 	}
 }
 
-TEST_MAIN(T(release_transitions_match_the_documented_machine_in_every_cell),
+TEST(a_change_stays_authorized_from_approval_until_implemented)
+{
+	int want[SL_CR__COUNT] = {[SL_CR_APPROVED] = 1,
+				  [SL_CR_SCHEDULED] = 1,
+				  [SL_CR_IMPLEMENT] = 1};
+
+	for (int s = 0; s < SL_CR__COUNT; s++)
+		CHECK_INT(sl_change_authorized((enum sl_change_state)s),
+			  want[s]);
+}
+
+TEST_MAIN(T(a_change_stays_authorized_from_approval_until_implemented),
+	  T(release_transitions_match_the_documented_machine_in_every_cell),
 	  T(deploy_transitions_match_the_documented_machine_in_every_cell),
 	  T(by_hand_a_release_is_only_planned_unplanned_or_cancelled),
 	  T(change_request_transitions_match_the_itsm_path_in_every_cell),
