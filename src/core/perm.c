@@ -27,6 +27,10 @@ static const struct {
 	[SL_ACT_OVERRIDE] = {"override", {1, 1, 0, 0, 0, 0}, 1},
 	[SL_ACT_GRANT] = {"grant.write", {1, 1, 0, 0, 0, 0}, 1},
 	[SL_ACT_TOKEN_ADMIN] = {"token.admin", {1, 0, 0, 0, 0, 0}, 1},
+	[SL_ACT_WITHDRAW_ANY] = {"approval.withdraw_any",
+				 {1, 0, 0, 0, 0, 0},
+				 1},
+	[SL_ACT_GRANT_ADMIN] = {"grant.admin", {1, 0, 0, 0, 0, 0}, 1},
 };
 
 const char *sl_action_name(enum sl_action a)

@@ -18,6 +18,8 @@ enum sl_action {
 	SL_ACT_OVERRIDE,
 	SL_ACT_GRANT,
 	SL_ACT_TOKEN_ADMIN,
+	SL_ACT_WITHDRAW_ANY, /* withdraw another person's decision */
+	SL_ACT_GRANT_ADMIN,  /* grant the admin role */
 	SL_ACT__COUNT
 };
 

@@ -49,6 +49,16 @@ static int load_release(struct sl_req *r, struct sl_tx *tx, json_t **rel,
 	return 1;
 }
 
+/* 1 when the token's role allows a, by the permission table alone (no
+ * grant or scope widens these). */
+static int role_may(const struct sl_req *r, enum sl_action a)
+{
+	enum sl_role role;
+
+	return sl_role_parse(r->actor.role, &role) == 0 &&
+	       sl_role_allows(role, a);
+}
+
 /* 1 when env exists; else replies 422 naming the field. */
 static int env_known(struct sl_req *r, struct sl_tx *tx, const char *env,
 		     json_t **envdoc)
@@ -276,7 +286,7 @@ void sl_h_approval_withdraw(struct sl_req *r)
 	doc = sl_http_doc(before);
 	if (strcmp(json_string_value(json_object_get(doc, "approver")),
 		   r->actor.name) != 0 &&
-	    strcmp(r->actor.role, "admin") != 0) {
+	    !role_may(r, SL_ACT_WITHDRAW_ANY)) {
 		sl_http_failf(
 			r, SL_EFORBIDDEN, "approver",
 			"only %s (or an admin) may withdraw this "
@@ -991,7 +1001,7 @@ void sl_h_grant_create(struct sl_req *r)
 
 	if (!sl_http_require(r, SL_ACT_GRANT, env, NULL))
 		return;
-	if (strcmp(role, "admin") == 0 && strcmp(r->actor.role, "admin") != 0) {
+	if (strcmp(role, "admin") == 0 && !role_may(r, SL_ACT_GRANT_ADMIN)) {
 		sl_http_failf(r, SL_EFORBIDDEN, "role",
 			      "only an admin may grant the admin role");
 		return;
