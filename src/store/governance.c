@@ -124,25 +124,12 @@ enum sl_err sl_store_approval_void(struct sl_tx *tx, int64_t id, int64_t now,
 		 NULL, NULL, err, SL_P_INT(id), SL_P_INT(now), SL_P_TEXT(doc));
 }
 
-enum sl_err sl_store_approval_list(struct sl_tx *tx, int64_t release_id,
-				   const char *env, struct sl_db_rows *out,
-				   struct sl_error *err)
-{
-	return Q(tx,
-		 "SELECT id, approver, grp, decision, at, expires_at,"
-		 " artifacts_digest, COALESCE(withdrawn_at, voided_at),"
-		 " environment, doc"
-		 " FROM approvals WHERE release_id = $1"
-		 " AND (CAST($2 AS TEXT) IS NULL OR environment = $2)"
-		 " ORDER BY id",
-		 out, NULL, err, SL_P_INT(release_id), SL_P_TEXT(env));
-}
-
-enum sl_err sl_store_approval_list_scoped(struct sl_tx *tx, int64_t release_id,
-					  const char *env,
-					  const struct sl_scope_lists *scope,
-					  struct sl_db_rows *out,
-					  struct sl_error *err)
+/* The approvals of a release, for env (NULL = all) and inside envs (a
+ * scope list, NULL = no limit): one query for both entry points, so what
+ * "stands" (column 7) is said once. */
+static enum sl_err approval_rows(struct sl_tx *tx, int64_t release_id,
+				 const char *env, const char *envs,
+				 struct sl_db_rows *out, struct sl_error *err)
 {
 	return Q(tx,
 		 "SELECT id, approver, grp, decision, at, expires_at,"
@@ -152,7 +139,24 @@ enum sl_err sl_store_approval_list_scoped(struct sl_tx *tx, int64_t release_id,
 		 " AND (CAST($2 AS TEXT) IS NULL OR environment = $2)"
 		 " AND " IN_SCOPE("$3", "environment") " ORDER BY id",
 		 out, NULL, err, SL_P_INT(release_id), SL_P_TEXT(env),
-		 SL_P_TEXT(scope->environments));
+		 SL_P_TEXT(envs));
+}
+
+enum sl_err sl_store_approval_list(struct sl_tx *tx, int64_t release_id,
+				   const char *env, struct sl_db_rows *out,
+				   struct sl_error *err)
+{
+	return approval_rows(tx, release_id, env, NULL, out, err);
+}
+
+enum sl_err sl_store_approval_list_scoped(struct sl_tx *tx, int64_t release_id,
+					  const char *env,
+					  const struct sl_scope_lists *scope,
+					  struct sl_db_rows *out,
+					  struct sl_error *err)
+{
+	return approval_rows(tx, release_id, env, scope->environments, out,
+			     err);
 }
 
 /* ---- checklists ---- */

@@ -217,6 +217,24 @@ class Daemon:
         return p.returncode, p.stdout, p.stderr
 
 
+_seq = __import__("itertools").count(1)
+_tag = "%x" % (os.getpid() & 0xffff)
+
+
+def uniq(prefix):
+    """A name no other test of this run uses: prefix-<pid>-<n>."""
+    return "%s-%s-%d" % (prefix, _tag, next(_seq))
+
+
+def api(d, method, path, body=None, want=None, token=None, **kw):
+    """One request; its parsed answer. want, when given, is the status
+    it must have."""
+    status, h, doc = d.request(method, path, body, token=token, **kw)
+    if want is not None:
+        eq(status, want, "%s %s -> %s" % (method, path, doc))
+    return doc
+
+
 def check(cond, msg="check failed"):
     if not cond:
         raise AssertionError(msg)

@@ -30,16 +30,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Daemon, check, eq, pg_database_uri,  # noqa: E402
-                     pg_sql, run_tests)
+from harness import (Daemon, api, check, eq,  # noqa: E402
+                     pg_database_uri, pg_sql, run_tests, uniq)
 
-_seq = itertools.count(1)
-_tag = "%x" % (os.getpid() & 0xffff)
 CTL = None  # the control file, set in main
-
-
-def uniq(prefix):
-    return "%s-%s-%d" % (prefix, _tag, next(_seq))
 
 
 def now():
@@ -48,13 +42,6 @@ def now():
 
 def wall(t):
     return t.strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def api(d, method, path, body=None, want=None, token=None, **kw):
-    status, h, doc = d.request(method, path, body, token=token, **kw)
-    if want is not None:
-        eq(status, want, "%s %s -> %s" % (method, path, doc))
-    return doc
 
 
 # ---- the control file ----
@@ -511,7 +498,7 @@ def test_each_gate_fact_unreadable_refuses(d):
     eq(api(d, "POST", "/v1/gates/check", body, 200)["allowed"], True,
        "allowed without a fault")
     facts = {
-        "sl_store_approval_list": ["segregation", "approvals"],
+        "approval_rows": ["segregation", "approvals"],
         "sl_store_checklist_list": ["checklist"],
         "sl_store_change_get": ["change_request"],
         "sl_store_window_list": ["windows"],

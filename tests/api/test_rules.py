@@ -8,27 +8,12 @@ version.
 Tests share one daemon; each makes its own services, environments and
 releases.
 """
-import itertools
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon, check, eq, run_tests  # noqa: E402,F401
-
-_seq = itertools.count(1)
-_tag = "%x" % (os.getpid() & 0xffff)
-
-
-def uniq(prefix):
-    return "%s-%s-%d" % (prefix, _tag, next(_seq))
-
-
-def api(d, method, path, body=None, want=None, token=None, **kw):
-    status, h, doc = d.request(method, path, body, token=token, **kw)
-    if want is not None:
-        eq(status, want, "%s %s -> %s" % (method, path, doc))
-    return doc
-
+from harness import (Daemon, api, check, eq, run_tests,  # noqa: E402,F401
+                     uniq)
 
 def problem(d, method, path, body, want, token=None, **kw):
     status, h, doc = d.request(method, path, body, token=token, **kw)

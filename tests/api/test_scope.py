@@ -19,22 +19,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, eq, run_tests  # noqa: E402
+from harness import api, check, eq, run_tests, uniq  # noqa: E402
 
-_seq = itertools.count(1)
-_tag = "%x" % (os.getpid() & 0xffff)
-
-
-def uniq(prefix):
-    return "%s-%s-%d" % (prefix, _tag, next(_seq))
-
-
-def api(d, method, path, body=None, want=None, token=None, **kw):
-    status, h, doc = d.request(method, path, body, token=token, **kw)
-    if want is not None:
-        eq(status, want, "%s %s -> %s" % (method, path, doc))
-    return doc
-
+_ver = itertools.count(1)
 
 def refused(d, method, path, body, want, token, mentions):
     status, h, doc = d.request(method, path, body, token=token)
@@ -83,7 +70,7 @@ def mk_env(d, policy=None):
 
 def mk_release(d, svc, type="minor"):
     return api(d, "POST", "/v1/releases",
-               dict(service=svc, version="1.0.%d" % next(_seq), type=type),
+               dict(service=svc, version="1.0.%d" % next(_ver), type=type),
                201)
 
 
