@@ -4,13 +4,14 @@
  * sl_req, later calls gather the body (up to 1 MiB; beyond that it is
  * drained and answered 413), and the last call routes, authenticates,
  * checks the body and runs the handler. The completion callback logs one
- * JSON line, counts the request and frees everything it owned. */
+ * JSON line, counts the request and frees everything it owned. What a
+ * request brings (token, body, Idempotency-Key) is read in request.c;
+ * what it answers (replies, problems, the write path) is in reply.c. */
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "core/validate.h"
 #include "http/cache.h"
 #include "http/http.h"
+#include "http/internal.h"
 #include "http/metrics.h"
 #include "http/reqlog.h"
 #include "http/schema.h"
@@ -102,234 +104,6 @@ const char *sl_http_header(struct sl_req *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
 }
 
-/* Lets the reply's body go, whoever owns it. */
-static void reply_free(struct sl_req *r)
-{
-	if (r->reply_ref)
-		sl_cache_release(r->reply_ref);
-	else
-		free(r->reply);
-	r->reply = NULL;
-	r->reply_ref = NULL;
-}
-
-void sl_http_reply(struct sl_req *r, int status, char *body)
-{
-	reply_free(r);
-	r->status = status;
-	r->reply = body;
-	if (!r->content_type || status < 400)
-		r->content_type = "application/json";
-}
-
-void sl_http_reply_json(struct sl_req *r, int status, json_t *v)
-{
-	sl_http_reply(r, status, sl_http_canon(v));
-	json_decref(v);
-}
-
-char *sl_http_canon(const json_t *v)
-{
-	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
-					JSON_REAL_PRECISION(15));
-
-	if (!s)
-		sl_die("json_dumps failed");
-	return s;
-}
-
-json_t *sl_http_doc(const char *doc)
-{
-	json_error_t jerr;
-	json_t *v = json_loads(doc, 0, &jerr);
-
-	if (!v)
-		sl_die("stored document is not JSON: %s", jerr.text);
-	return v;
-}
-
-/* One row per error code: HTTP status, problem type slug, title. */
-static const struct {
-	int status;
-	const char *title;
-} problems[] = {
-	[SL_OK] = {200, "OK"},
-	[SL_EMALFORMED] = {400, "Malformed request"},
-	[SL_EAUTH] = {401, "Authentication required"},
-	[SL_EFORBIDDEN] = {403, "Forbidden"},
-	[SL_ENOTFOUND] = {404, "Not found"},
-	[SL_ECONFLICT] = {409, "Conflict"},
-	[SL_EPRECOND] = {412, "Precondition failed"},
-	[SL_ETOOLARGE] = {413, "Request body too large"},
-	[SL_EMEDIA] = {415, "Unsupported media type"},
-	[SL_EINVAL] = {422, "Invalid request"},
-	[SL_EUNAVAIL] = {503, "Service unavailable"},
-	[SL_EINTERNAL] = {500, "Internal error"},
-};
-
-/* A JSON string of text that may echo the request, made valid UTF-8
- * first (a stray byte becomes U+FFFD, a cut character is dropped): a
- * problem document must always be writable, whatever the client sent. */
-static json_t *echo(const char *s)
-{
-	size_t size = 3 * strlen(s) + 1;
-	char *buf = sl_xmalloc(size);
-	json_t *v = json_string(sl_utf8_scrub(s, buf, size));
-
-	free(buf);
-	return v;
-}
-
-/* One member of a problem's "errors": {"field", "message"}. */
-static json_t *field_error(const char *field, const char *message)
-{
-	return json_pack("{so so}", "field", echo(field), "message",
-			 echo(message));
-}
-
-static void problem(struct sl_req *r, enum sl_err code, const char *detail,
-		    json_t *errors)
-{
-	char type[96];
-	json_t *p;
-
-	if ((size_t)code >= sizeof(problems) / sizeof(problems[0]))
-		code = SL_EINTERNAL;
-	snprintf(type, sizeof(type), "https://shiplog.dev/problems/%s",
-		 sl_error_name(code));
-	p = json_pack("{ss ss si so ss}", "type", type, "title",
-		      problems[code].title, "status", problems[code].status,
-		      "detail", echo(detail), "instance", r->request_id);
-	if (errors)
-		json_object_set_new(p, "errors", errors);
-	sl_http_reply_json(r, problems[code].status, p);
-	r->content_type = "application/problem+json";
-}
-
-void sl_http_fail(struct sl_req *r, const struct sl_error *err)
-{
-	json_t *errors = NULL;
-
-	if (err->field[0] &&
-	    (err->code == SL_EINVAL || err->code == SL_ECONFLICT ||
-	     err->code == SL_EMALFORMED))
-		errors =
-			json_pack("[o]", field_error(err->field, err->message));
-	if (err->code == SL_EINTERNAL)
-		fprintf(stderr,
-			"{\"level\":\"error\",\"request_id\":\"%s\","
-			"\"msg\":\"internal error\"}\n",
-			r->request_id);
-	problem(r, err->code,
-		err->code == SL_EINTERNAL ? "an internal error occurred"
-					  : err->message,
-		errors);
-}
-
-void sl_http_failf(struct sl_req *r, enum sl_err code, const char *field,
-		   const char *fmt, ...)
-{
-	struct sl_error err = {.code = code};
-	va_list ap;
-
-	snprintf(err.field, sizeof(err.field), "%s", field ? field : "");
-	va_start(ap, fmt);
-	vsnprintf(err.message, sizeof(err.message), fmt, ap);
-	va_end(ap);
-	err.message[sl_utf8_boundary(err.message, strlen(err.message))] = '\0';
-	sl_http_fail(r, &err);
-}
-
-/* Replies 422 listing every schema problem; the detail is the first one,
- * named once (validator messages already start with the field). */
-static void fail_verrs(struct sl_req *r, const struct sl_verrs *v)
-{
-	json_t *errors = json_array();
-	char detail[320];
-	size_t flen = strlen(v->e[0].field);
-	int named = strncmp(v->e[0].message, v->e[0].field, flen) == 0 &&
-		    v->e[0].message[flen] == ' ';
-
-	for (size_t i = 0; i < v->n; i++)
-		json_array_append_new(
-			errors, field_error(v->e[i].field, v->e[i].message));
-	snprintf(detail, sizeof(detail), "%s%s%s%s", named ? "" : v->e[0].field,
-		 named ? "" : " ", v->e[0].message,
-		 v->n > 1 ? " (and more: see errors)" : "");
-	problem(r, SL_EINVAL, detail, errors);
-}
-
-void sl_http_etag(struct sl_req *r, int64_t revision)
-{
-	snprintf(r->etag, sizeof(r->etag), "\"%lld\"", (long long)revision);
-}
-
-int sl_http_if_match(struct sl_req *r, int64_t revision)
-{
-	const char *want = sl_http_header(r, "If-Match");
-	char have[32];
-
-	if (!want || strcmp(want, "*") == 0)
-		return 1;
-	snprintf(have, sizeof(have), "\"%lld\"", (long long)revision);
-	if (strcmp(want, have) == 0)
-		return 1;
-	/* Accept a weak form too; revisions are exact either way. */
-	if (strncmp(want, "W/", 2) == 0 && strcmp(want + 2, have) == 0)
-		return 1;
-	sl_http_failf(r, SL_EPRECOND, "If-Match",
-		      "If-Match %s does not match the current ETag %s", want,
-		      have);
-	return 0;
-}
-
-void sl_http_write_finish(struct sl_req *r, struct sl_tx *tx,
-			  const struct sl_audit_info *a, int status, char *body)
-{
-	struct sl_error err = {0};
-	struct sl_audit_entry e = {
-		.at = r->now,
-		.actor = r->actor.name,
-		.action = a->action,
-		.object_type = a->object_type,
-		.object_id = a->object_id,
-		.request_id = r->request_id,
-		.before = a->before,
-		.after = a->after,
-		.via = r->via[0] ? r->via : NULL,
-	};
-	int64_t seq;
-	enum sl_err rc = sl_store_audit_append(tx, &e, &seq, &err);
-
-	if (rc == SL_OK && r->idem_key) {
-		struct sl_idem rec = {
-			.method = (char *)r->method,
-			.path = (char *)r->url,
-			.body_hash = r->idem_hash,
-			.response = body,
-			.status = status,
-		};
-		rc = sl_store_idem_put(tx, r->actor.name, r->idem_key, &rec,
-				       r->now, &err);
-		if (rc == SL_ECONFLICT)
-			/* A twin request with the same key won the race;
-			 * the client retries and gets its answer. */
-			sl_error_set(&err, SL_ECONFLICT, "Idempotency-Key",
-				     "a request with this Idempotency-Key is "
-				     "in progress; retry");
-	}
-	if (rc == SL_OK)
-		rc = sl_store_commit(tx, &err);
-	else
-		sl_store_abort(tx);
-	if (rc) {
-		free(body);
-		sl_http_fail(r, &err);
-		return;
-	}
-	sl_http_reply(r, status, body);
-}
-
 /* ---- routing ---- */
 
 /* Matches path against pattern, capturing {params}; 1 on a match. */
@@ -366,23 +140,6 @@ no:
 	return 0;
 }
 
-/* Replies 405 (no sl_err code maps to it) naming the allowed methods. */
-static void method_not_allowed(struct sl_req *r)
-{
-	char detail[160];
-
-	snprintf(detail, sizeof(detail),
-		 "%s is not allowed on this path; allowed: %s", r->method,
-		 r->allow);
-	sl_http_reply_json(
-		r, 405,
-		json_pack("{ss ss si so ss}", "type",
-			  "https://shiplog.dev/problems/method-not-allowed",
-			  "title", "Method not allowed", "status", 405,
-			  "detail", echo(detail), "instance", r->request_id));
-	r->content_type = "application/problem+json";
-}
-
 /* Finds the route; replies 404 or 405 and returns 0 when none fits. */
 static int route(struct sl_req *r)
 {
@@ -411,7 +168,7 @@ static int route(struct sl_req *r)
 	}
 	r->route_index = sl_routes_count;
 	if (path_known) {
-		method_not_allowed(r);
+		sl_http_fail_method(r);
 		return 0;
 	}
 	sl_http_failf(r, SL_ENOTFOUND, NULL, "no route for %s %s", r->method,
@@ -423,230 +180,6 @@ static int route(struct sl_req *r)
  * secret it sent and its digest, so a keep-alive client that sends the
  * same token every time costs one hash, not one per request. Wiped when
  * the connection closes. */
-#define CONN_SECRET_MAX 128
-
-struct conn_memo {
-	size_t secret_len;
-	char secret[CONN_SECRET_MAX];
-	char hash[SL_TOKEN_HASH_HEX];
-};
-
-static void on_connection(void *cls, struct MHD_Connection *conn,
-			  void **socket_context,
-			  enum MHD_ConnectionNotificationCode code)
-{
-	(void)cls;
-	(void)conn;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = sl_xcalloc(1, sizeof(struct conn_memo));
-	} else if (*socket_context) {
-		sodium_memzero(*socket_context, sizeof(struct conn_memo));
-		free(*socket_context);
-		*socket_context = NULL;
-	}
-}
-
-/* The token digest of secret, from the connection's memo when it sent the
- * same secret last time. */
-static void token_hash(struct sl_req *r, const char *secret, char *hash)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct conn_memo *m = ci ? ci->socket_context : NULL;
-	size_t n = strlen(secret);
-
-	if (m && n == m->secret_len &&
-	    sodium_memcmp(secret, m->secret, n) == 0) {
-		memcpy(hash, m->hash, SL_TOKEN_HASH_HEX);
-		return;
-	}
-	sl_token_hash(secret, hash);
-	if (m && n <= CONN_SECRET_MAX) {
-		memcpy(m->secret, secret, n);
-		m->secret_len = n;
-		memcpy(m->hash, hash, SL_TOKEN_HASH_HEX);
-	}
-}
-
-/* 1 when s is made of printable ASCII only (0x21-0x7E, and the space
- * too when space): what a token or an Idempotency-Key may hold. */
-static int visible_ascii(const char *s, int space)
-{
-	for (; *s; s++)
-		if (!((*s > 0x20 && *s < 0x7F) || (space && *s == ' ')))
-			return 0;
-	return 1;
-}
-
-static int authenticate(struct sl_req *r)
-{
-	const char *h = sl_http_header(r, "Authorization");
-	char hash[SL_TOKEN_HASH_HEX], *stored = NULL;
-	struct sl_error err = {0};
-	struct sl_tx tx;
-	enum sl_err rc;
-
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
-		sl_http_failf(r, SL_EAUTH, NULL,
-			      "send Authorization: Bearer <token>");
-		return 0;
-	}
-	if (!visible_ascii(h + 7, 0)) {
-		sl_http_failf(r, SL_EMALFORMED, "Authorization",
-			      "the bearer token may hold only printable ASCII "
-			      "characters, without spaces");
-		return 0;
-	}
-	token_hash(r, h + 7, hash);
-	if (sl_tokcache_get(hash, r->now, &r->actor)) {
-		sl_tokcache_touch(hash, &r->actor, r->now);
-		return 1;
-	}
-	rc = sl_store_begin(r->app->store, 0, &tx, &err);
-	if (rc == SL_OK) {
-		rc = sl_store_token_find(
-			&tx, hash, r->now, &r->actor.id, &r->actor.name,
-			&r->actor.role, &stored, &r->actor.scope,
-			&r->actor.expires_at, &r->actor.last_used_at, &err);
-		sl_store_abort(&tx);
-	}
-	/* The index finds the row by digest; the final say is a
-	 * constant-time comparison, so no engine collation or early exit
-	 * decides who gets in. */
-	if (rc == SL_OK && (strlen(stored) != strlen(hash) ||
-			    sodium_memcmp(stored, hash, strlen(hash)) != 0))
-		rc = SL_ENOTFOUND;
-	free(stored);
-	if (rc == SL_ENOTFOUND) {
-		sl_http_failf(r, SL_EAUTH, NULL,
-			      "the token is unknown, revoked or expired");
-		return 0;
-	}
-	if (rc) {
-		sl_http_fail(r, &err);
-		return 0;
-	}
-	sl_tokcache_put(hash, &r->actor);
-	sl_tokcache_touch(hash, &r->actor, r->now);
-	return 1;
-}
-
-static int is_json_type(const char *ct)
-{
-	size_t n = strlen("application/json");
-
-	if (!ct || strncasecmp(ct, "application/json", n) != 0)
-		return 0;
-	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
-}
-
-/* Reads the JSON body of a SL_R_BODY route; replies and returns 0 when it
- * is not a JSON object that fits the route's schema. */
-static int read_body(struct sl_req *r)
-{
-	json_error_t jerr;
-	struct sl_verrs verrs = {0};
-	const char *ct = sl_http_header(r, "Content-Type");
-
-	if (r->body_len == 0 && r->route->body == NULL) {
-		r->json = json_object();
-		return 1;
-	}
-	if (r->body_len == 0) {
-		sl_http_failf(r, SL_EMALFORMED, NULL,
-			      "a JSON object body is required");
-		return 0;
-	}
-	if (!is_json_type(ct)) {
-		sl_http_failf(r, SL_EMEDIA, "Content-Type",
-			      "send the body as application/json (got %s)",
-			      ct ? ct : "no Content-Type");
-		return 0;
-	}
-	r->json =
-		json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!r->json) {
-		sl_http_failf(r, SL_EMALFORMED, NULL,
-			      "the body is not valid JSON: %s at line %d "
-			      "column %d",
-			      jerr.text, jerr.line, jerr.column);
-		return 0;
-	}
-	if (!json_is_object(r->json)) {
-		sl_http_failf(r, SL_EMALFORMED, NULL,
-			      "the body must be a JSON object");
-		return 0;
-	}
-	if (r->route->body) {
-		sl_schema_check(r->json, r->route->body, "",
-				strcmp(r->method, "PATCH") == 0, &verrs);
-		if (verrs.n) {
-			fail_verrs(r, &verrs);
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* Answers a retried request from its idempotency record; 1 when the
- * reply is set (replayed or refused), 0 to go on. */
-static int idempotent_replay(struct sl_req *r)
-{
-	const char *key = sl_http_header(r, "Idempotency-Key");
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_state h;
-	struct sl_idem rec;
-	struct sl_error err = {0};
-	struct sl_tx tx;
-	enum sl_err rc;
-
-	if (!key)
-		return 0;
-	if (!*key || strlen(key) > 255 || !visible_ascii(key, 1)) {
-		sl_http_failf(r, SL_EMALFORMED, "Idempotency-Key",
-			      "Idempotency-Key must be 1 to 255 printable "
-			      "ASCII characters");
-		return 1;
-	}
-	if (strcmp(r->method, "POST") != 0)
-		return 0;
-	crypto_hash_sha256_init(&h);
-	crypto_hash_sha256_update(&h, (const unsigned char *)r->method,
-				  strlen(r->method) + 1);
-	crypto_hash_sha256_update(&h, (const unsigned char *)r->url,
-				  strlen(r->url) + 1);
-	crypto_hash_sha256_update(&h, (const unsigned char *)r->body,
-				  r->body_len);
-	crypto_hash_sha256_final(&h, digest);
-	sodium_bin2hex(r->idem_hash, sizeof(r->idem_hash), digest,
-		       sizeof(digest));
-	r->idem_key = key;
-
-	rc = sl_store_begin(r->app->store, 0, &tx, &err);
-	if (rc == SL_OK) {
-		rc = sl_store_idem_get(&tx, r->actor.name, key, &rec, &err);
-		sl_store_abort(&tx);
-	}
-	if (rc == SL_ENOTFOUND)
-		return 0;
-	if (rc) {
-		sl_http_fail(r, &err);
-		return 1;
-	}
-	if (strcmp(rec.body_hash, r->idem_hash) != 0) {
-		sl_http_failf(r, SL_EINVAL, "Idempotency-Key",
-			      "this Idempotency-Key was used for a different "
-			      "request");
-	} else {
-		sl_http_reply(r, (int)rec.status, rec.response);
-		rec.response = NULL;
-		if (rec.status >= 400)
-			r->content_type = "application/problem+json";
-		r->replayed = 1;
-	}
-	sl_store_idem_fini(&rec);
-	return 1;
-}
 
 static void queue_init(struct queue *q)
 {
@@ -864,7 +397,7 @@ static void dispatch(struct sl_req *r)
 
 	if (!request_readable(r) || !route(r))
 		return;
-	if (!(r->route->flags & SL_R_PUBLIC) && !authenticate(r))
+	if (!(r->route->flags & SL_R_PUBLIC) && !sl_http_authenticate(r))
 		return;
 	/* The route's permission, anywhere; handlers check the scope
 	 * (environment, service) where the object names one. */
@@ -892,9 +425,9 @@ static void dispatch(struct sl_req *r)
 			      "the body is larger than %d bytes", SL_BODY_MAX);
 		return;
 	}
-	if ((r->route->flags & SL_R_BODY) && !read_body(r))
+	if ((r->route->flags & SL_R_BODY) && !sl_http_read_body(r))
 		return;
-	if ((r->route->flags & SL_R_WRITE) && idempotent_replay(r))
+	if ((r->route->flags & SL_R_WRITE) && sl_http_idempotent_replay(r))
 		return;
 	/* Writes go to the writer; a POST that only reads (the gate check)
 	 * is a read like the others. */
@@ -1143,7 +676,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(r->params[i]);
 	json_decref(r->json);
 	free(r->body);
-	reply_free(r);
+	sl_http_reply_free(r);
 	free(r->location);
 	free(r->target);
 	free(r->actor.name);
@@ -1214,7 +747,7 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned)(cfg->threads ? cfg->threads : 8),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, sl_http_on_connection, NULL,
 		MHD_OPTION_URI_LOG_CALLBACK, on_target, s->app,
 		MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT, max_conns,

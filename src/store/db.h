@@ -36,10 +36,17 @@ struct sl_db_rows {
 
 #define SL_DATA_VERSION_LEN 48
 
+/* exec flags */
+#define SL_DB_GUARD 1u
+
 struct sl_db_ops {
 	const char *name;
 	/* The DDL spelling of an auto-assigned 64-bit integer primary key. */
 	const char *id_pk;
+	/* 1 when the engine takes one writer at a time: the store then
+	 * carries every write on one connection and groups them under
+	 * shared COMMITs (each write in its own savepoint). */
+	int single_writer;
 	enum sl_err (*open)(const char *uri, void **conn, struct sl_error *err);
 	void (*close)(void *conn);
 	/* Starts a transaction that will write; serialises writers. */
@@ -48,11 +55,15 @@ struct sl_db_ops {
 	void (*rollback)(void *conn);
 	/* Runs sql. When out is not NULL the rows are collected there; when
 	 * changes is not NULL it receives the number of rows changed. A
-	 * unique-constraint violation is SL_ECONFLICT. */
+	 * unique-constraint violation is SL_ECONFLICT. flags: SL_DB_GUARD
+	 * when the caller may go on in the same transaction after this
+	 * statement fails, so a failure must undo only the statement (an
+	 * engine that aborts the whole transaction on an error wraps the
+	 * statement in a savepoint). */
 	enum sl_err (*exec)(void *conn, const char *sql,
 			    const struct sl_db_val *params, size_t nparams,
-			    struct sl_db_rows *out, int64_t *changes,
-			    struct sl_error *err);
+			    unsigned flags, struct sl_db_rows *out,
+			    int64_t *changes, struct sl_error *err);
 	/* Runs a script of several statements without parameters. */
 	enum sl_err (*exec_script)(void *conn, const char *sql,
 				   struct sl_error *err);

@@ -102,11 +102,11 @@ enum sl_err sl_store_approval_withdraw(struct sl_tx *tx, int64_t id,
 				       struct sl_error *err)
 {
 	int64_t changes = 0;
-	enum sl_err rc = Q(tx,
-			   "UPDATE approvals SET withdrawn_at = $2, doc = $3"
-			   " WHERE id = $1 AND withdrawn_at IS NULL",
-			   NULL, &changes, err, SL_P_INT(id), SL_P_INT(now),
-			   SL_P_TEXT(doc));
+	enum sl_err rc = QG(tx,
+			    "UPDATE approvals SET withdrawn_at = $2, doc = $3"
+			    " WHERE id = $1 AND withdrawn_at IS NULL",
+			    NULL, &changes, err, SL_P_INT(id), SL_P_INT(now),
+			    SL_P_TEXT(doc));
 
 	if (rc == SL_OK && changes == 0)
 		rc = sl_error_set(err, SL_ECONFLICT, "id",
@@ -167,12 +167,12 @@ enum sl_err sl_store_checklist_done(struct sl_tx *tx, int64_t release_id,
 				    struct sl_error *err)
 {
 	enum sl_err rc =
-		Q(tx,
-		  "INSERT INTO checklist_done (release_id,"
-		  " environment, item, at, doc)"
-		  " VALUES ($1, $2, $3, $4, $5)",
-		  NULL, NULL, err, SL_P_INT(release_id), SL_P_TEXT(env),
-		  SL_P_TEXT(item), SL_P_INT(now), SL_P_TEXT(doc));
+		QG(tx,
+		   "INSERT INTO checklist_done (release_id,"
+		   " environment, item, at, doc)"
+		   " VALUES ($1, $2, $3, $4, $5)",
+		   NULL, NULL, err, SL_P_INT(release_id), SL_P_TEXT(env),
+		   SL_P_TEXT(item), SL_P_INT(now), SL_P_TEXT(doc));
 
 	if (rc == SL_ECONFLICT)
 		return sl_error_set(err, SL_ECONFLICT, "item",
@@ -196,12 +196,12 @@ enum sl_err sl_store_change_insert(struct sl_tx *tx, const char *key,
 				   int64_t now, const char *doc,
 				   struct sl_error *err)
 {
-	enum sl_err rc = Q(tx,
-			   "INSERT INTO change_requests (key, revision,"
-			   " created_at, updated_at, doc)"
-			   " VALUES ($1, 1, $2, $2, $3)",
-			   NULL, NULL, err, SL_P_TEXT(key), SL_P_INT(now),
-			   SL_P_TEXT(doc));
+	enum sl_err rc = QG(tx,
+			    "INSERT INTO change_requests (key, revision,"
+			    " created_at, updated_at, doc)"
+			    " VALUES ($1, 1, $2, $2, $3)",
+			    NULL, NULL, err, SL_P_TEXT(key), SL_P_INT(now),
+			    SL_P_TEXT(doc));
 
 	if (rc == SL_ECONFLICT)
 		return sl_error_set(err, SL_ECONFLICT, "key",

@@ -99,8 +99,8 @@ static enum sl_err simple(struct conn *c, const char *sql, struct sl_error *err)
 
 static enum sl_err pg_exec(void *p, const char *sql,
 			   const struct sl_db_val *params, size_t nparams,
-			   struct sl_db_rows *out, int64_t *changes,
-			   struct sl_error *err)
+			   unsigned flags, struct sl_db_rows *out,
+			   int64_t *changes, struct sl_error *err)
 {
 	struct conn *c = p;
 	Oid types[32];
@@ -131,11 +131,12 @@ static enum sl_err pg_exec(void *p, const char *sql,
 		}
 	}
 	/* A failing statement aborts a whole PostgreSQL transaction, where
-	 * SQLite fails only the statement: callers turn a unique violation
-	 * into SL_ECONFLICT and carry on (or try another row). A savepoint
-	 * around each statement that writes keeps that behaviour. */
-	guard = PQtransactionStatus(c->pg) == PQTRANS_INTRANS &&
-		strncasecmp(sql, "SELECT", 6) != 0;
+	 * SQLite fails only the statement. The store marks the statements
+	 * whose failure its caller may carry on from (a unique violation
+	 * turned into SL_ECONFLICT); a savepoint around those keeps the
+	 * transaction usable. */
+	guard = (flags & SL_DB_GUARD) &&
+		PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
 	if (guard && (rc = simple(c, "SAVEPOINT sl_stmt", err)))
 		return rc;
 	res = PQexecParams(c->pg, sql, (int)nparams, types, values, NULL, NULL,

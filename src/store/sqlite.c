@@ -217,9 +217,11 @@ static sqlite3_stmt *prepare(struct conn *c, const char *sql,
 
 static enum sl_err sq_exec(void *p, const char *sql,
 			   const struct sl_db_val *params, size_t nparams,
-			   struct sl_db_rows *out, int64_t *changes,
-			   struct sl_error *err)
+			   unsigned flags, struct sl_db_rows *out,
+			   int64_t *changes, struct sl_error *err)
 {
+	/* A failing SQLite statement undoes only itself: nothing to guard. */
+	(void)flags;
 	struct conn *c = p;
 	sqlite3_stmt *stmt = prepare(c, sql, err);
 	enum sl_err result = SL_OK;
@@ -326,7 +328,7 @@ static void end_snapshot(struct conn *c)
 	c->in_snap = 0;
 	if (sqlite3_get_autocommit(c->db))
 		return;
-	if (sq_exec(c, SQL_COMMIT, NULL, 0, NULL, NULL, NULL))
+	if (sq_exec(c, SQL_COMMIT, NULL, 0, 0, NULL, NULL, NULL))
 		sq_rollback(c);
 }
 
@@ -462,7 +464,7 @@ static void sq_read_enter(void *p, uint64_t tick)
 	end_snapshot(c);
 	/* The version is read before the snapshot is taken (at the first
 	 * read after BEGIN): the snapshot is at least as new as it. */
-	if (sq_exec(c, SQL_BEGIN, NULL, 0, NULL, NULL, NULL) == SL_OK) {
+	if (sq_exec(c, SQL_BEGIN, NULL, 0, 0, NULL, NULL, NULL) == SL_OK) {
 		c->in_snap = 1;
 		c->snap_known = known;
 		memcpy(c->snap_version, v, sizeof(v));
@@ -605,6 +607,7 @@ static int sq_try_lock(void *p, int64_t key)
 const struct sl_db_ops sl_db_sqlite = {
 	.name = "sqlite",
 	.id_pk = "INTEGER PRIMARY KEY",
+	.single_writer = 1,
 	.open = sq_open,
 	.close = sq_close,
 	.begin = sq_begin,

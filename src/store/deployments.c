@@ -1,0 +1,272 @@
+/* deployments.c - deployments, the placements they update, and their
+ * timeline events. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+/* ---- deployments ---- */
+
+enum sl_err sl_store_deployment_insert(struct sl_tx *tx, int64_t release_id,
+				       const char *service,
+				       const char *environment,
+				       const char *target, const char *status,
+				       int64_t now, int64_t *id,
+				       struct sl_error *err)
+{
+	const struct sl_db_val p[] = {
+		SL_P_INT(release_id),	SL_P_TEXT(service),
+		SL_P_TEXT(environment), SL_P_TEXT(target),
+		SL_P_TEXT(status),	SL_P_INT(now),
+	};
+
+	return sl__store_one_int(
+		tx,
+		"INSERT INTO deployments (release_id, service,"
+		" environment, target, status, revision, created_at,"
+		" updated_at, doc) VALUES ($1, $2, $3, $4, $5, 0, $6,"
+		" $6, '') RETURNING id",
+		p, 6, id, "deployment", err);
+}
+
+enum sl_err sl_store_deployment_get(struct sl_tx *tx, int64_t id, char **doc,
+				    int64_t *revision, struct sl_error *err)
+{
+	return sl__store_one_text(
+		tx, "SELECT doc, revision FROM deployments WHERE id = $1",
+		(const struct sl_db_val[]){SL_P_INT(id)}, 1, doc, revision,
+		"deployment", err);
+}
+
+enum sl_err sl_store_deployment_update(struct sl_tx *tx, int64_t id,
+				       int64_t expected_revision,
+				       const char *status, int64_t now,
+				       const char *doc, struct sl_error *err)
+{
+	int64_t changes = 0;
+	enum sl_err rc = Q(tx,
+			   "UPDATE deployments SET revision = revision + 1,"
+			   " status = $3, updated_at = $4, doc = $5"
+			   " WHERE id = $1 AND revision = $2",
+			   NULL, &changes, err, SL_P_INT(id),
+			   SL_P_INT(expected_revision), SL_P_TEXT(status),
+			   SL_P_INT(now), SL_P_TEXT(doc));
+
+	if (rc)
+		return rc;
+	return sl__store_check_revision(tx, changes,
+		       "SELECT COUNT(*) FROM deployments WHERE id = $1",
+		       SL_P_INT(id), "deployment", err);
+}
+
+enum sl_err sl_store_deployment_list(struct sl_tx *tx,
+				     const struct sl_filter *f,
+				     struct sl_db_rows *out,
+				     struct sl_error *err)
+{
+	static const struct sl__clause cl[] = {
+		{"d.id < $#", 1},
+		{"d.service = $#", 1},
+		{"d.environment = $#", 1},
+		{"d.status = $#", 1},
+		{"d.release_id = $#", 1},
+		{"d.created_at >= $#", 1},
+		{"d.created_at < $#", 1},
+		{"EXISTS (SELECT 1 FROM releases r WHERE r.id = d.release_id"
+		 " AND r.type = $#)",
+		 1},
+		{"EXISTS (SELECT 1 FROM release_tags t WHERE"
+		 " t.release_id = d.release_id AND t.key = $# AND t.value = "
+		 "$#)",
+		 2},
+	};
+	const struct sl_db_val vals[] = {
+		SL_P_INT(f->cursor),	   SL_P_TEXT(f->service),
+		SL_P_TEXT(f->environment), SL_P_TEXT(f->status),
+		SL_P_INT(f->release_id),   SL_P_INT(f->since),
+		SL_P_INT(f->until),	   SL_P_TEXT(f->type),
+		SL_P_TEXT(f->tag_key),	   SL_P_TEXT(f->tag_value),
+	};
+
+	return sl__store_list(tx, LIST_DEPLOYMENTS,
+			"SELECT d.id, d.doc FROM deployments d", cl, 9, vals,
+			"ORDER BY d.id DESC LIMIT", f->limit, out, err);
+}
+
+enum sl_err sl_store_deployment_count_env(struct sl_tx *tx,
+					  const char *environment, int64_t *n,
+					  struct sl_error *err)
+{
+	return sl__store_one_int(
+		tx, "SELECT COUNT(*) FROM deployments WHERE environment = $1",
+		(const struct sl_db_val[]){SL_P_TEXT(environment)}, 1, n,
+		"deployment", err);
+}
+
+enum sl_err sl_store_deployment_running(struct sl_tx *tx, const char *service,
+					const char *environment,
+					const char *target, int64_t before_id,
+					int64_t *id, struct sl_error *err)
+{
+	const struct sl_db_val p[] = {SL_P_TEXT(service),
+				      SL_P_TEXT(environment), SL_P_TEXT(target),
+				      SL_P_INT(before_id)};
+
+	return sl__store_one_int(tx,
+				 "SELECT COALESCE(MAX(id), 0) FROM deployments"
+				 " WHERE service = $1 AND environment = $2"
+				 " AND target = $3 AND ($4 = 0 OR id < $4)"
+				 " AND status IN ('succeeded', 'verified')",
+				 p, 4, id, "deployment", err);
+}
+
+enum sl_err sl_store_deployment_status_counts(struct sl_tx *tx,
+					      struct sl_db_rows *out,
+					      struct sl_error *err)
+{
+	return sl__store_run(
+		tx,
+		"SELECT status, COUNT(*) FROM deployments GROUP BY status"
+		" ORDER BY status",
+		NULL, 0, out, NULL, err);
+}
+
+enum sl_err sl_store_placement_refresh(struct sl_tx *tx, const char *service,
+				       const char *environment,
+				       const char *target, struct sl_error *err)
+{
+	return Q(tx,
+		 "INSERT INTO placements (service, environment, target,"
+		 " latest_id, running_id) SELECT $1, $2, $3,"
+		 " (SELECT MAX(id) FROM deployments WHERE service = $1"
+		 " AND environment = $2 AND target = $3),"
+		 " (SELECT MAX(id) FROM deployments WHERE service = $1"
+		 " AND environment = $2 AND target = $3"
+		 " AND status IN ('succeeded', 'verified'))"
+		 " WHERE 1 = 1"
+		 " ON CONFLICT (service, environment, target) DO UPDATE"
+		 " SET latest_id = excluded.latest_id,"
+		 " running_id = excluded.running_id",
+		 NULL, NULL, err, SL_P_TEXT(service), SL_P_TEXT(environment),
+		 SL_P_TEXT(target));
+}
+
+enum sl_err sl_store_placement_get(struct sl_tx *tx, const char *service,
+				   const char *environment, const char *target,
+				   char **running, char **latest,
+				   struct sl_error *err)
+{
+	struct sl_db_rows rows;
+	enum sl_err rc = Q(tx,
+			   "SELECT r.doc, l.doc FROM placements p"
+			   " JOIN deployments l ON l.id = p.latest_id"
+			   " LEFT JOIN deployments r ON r.id = p.running_id"
+			   " WHERE p.service = $1 AND p.environment = $2"
+			   " AND p.target = $3",
+			   &rows, NULL, err, SL_P_TEXT(service),
+			   SL_P_TEXT(environment), SL_P_TEXT(target));
+
+	if (rc)
+		return rc;
+	if (rows.nrows == 0) {
+		sl_db_rows_fini(&rows);
+		return sl_error_set(err, SL_ENOTFOUND, "", "no placement");
+	}
+	*running = sl_db_text(&rows, 0, 0) ? sl_xstrdup(sl_db_text(&rows, 0, 0))
+					   : NULL;
+	*latest = sl_xstrdup(sl_db_text(&rows, 0, 1));
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}
+
+enum sl_err sl_store_placement_set_item(struct sl_tx *tx, const char *service,
+					const char *environment,
+					const char *target, const char *item,
+					struct sl_error *err)
+{
+	return Q(tx,
+		 "UPDATE placements SET item = $4 WHERE service = $1"
+		 " AND environment = $2 AND target = $3",
+		 NULL, NULL, err, SL_P_TEXT(service), SL_P_TEXT(environment),
+		 SL_P_TEXT(target), SL_P_TEXT(item));
+}
+
+enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
+				    struct sl_db_rows *out,
+				    struct sl_error *err)
+{
+	/* The cursor is the last row's key, in the order of the list: the
+	 * first clause lets the primary key start at its service. */
+	static const struct sl__clause cl[] = {
+		{"p.service = $#", 1},
+		{"p.environment = $#", 1},
+		{"EXISTS (SELECT 1 FROM service_tags t WHERE t.service = "
+		 "p.service"
+		 " AND t.key = $# AND t.value = $#)",
+		 2},
+		{"p.service >= $#", 1},
+		{"(p.service, e.rank, p.environment, p.target) > ($#,"
+		 " (SELECT c.rank FROM environments c WHERE c.name = $#), $#,"
+		 " $#)",
+		 4},
+	};
+	const struct sl_db_val vals[] = {
+		SL_P_TEXT(f->service),	     SL_P_TEXT(f->environment),
+		SL_P_TEXT(f->tag_key),	     SL_P_TEXT(f->tag_value),
+		SL_P_TEXT(f->cursor_name),   SL_P_TEXT(f->cursor_name),
+		SL_P_TEXT(f->cursor_env),    SL_P_TEXT(f->cursor_env),
+		SL_P_TEXT(f->cursor_target),
+	};
+
+	return sl__store_list(tx, LIST_PLACEMENTS,
+			"SELECT p.service, p.environment, p.target, p.item"
+			" FROM placements p"
+			" JOIN environments e ON e.name = p.environment",
+			cl, 5, vals,
+			"ORDER BY p.service, e.rank, p.environment, p.target"
+			" LIMIT",
+			f->limit, out, err);
+}
+
+/* ---- events ---- */
+
+enum sl_err sl_store_event_insert(struct sl_tx *tx, int64_t deployment_id,
+				  int64_t at, const char *doc, int64_t *id,
+				  int64_t *seq, struct sl_error *err)
+{
+	struct sl_db_rows rows;
+	enum sl_err rc = Q(tx,
+			   "INSERT INTO deployment_events (deployment_id, seq,"
+			   " at, doc) SELECT $1, COALESCE(MAX(seq), 0) + 1,"
+			   " $2, $3 FROM deployment_events"
+			   " WHERE deployment_id = $1 RETURNING id, seq",
+			   &rows, NULL, err, SL_P_INT(deployment_id),
+			   SL_P_INT(at), SL_P_TEXT(doc));
+
+	if (rc)
+		return rc;
+	SL_ASSERT(rows.nrows == 1);
+	*id = sl_db_int(&rows, 0, 0);
+	*seq = sl_db_int(&rows, 0, 1);
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}
+
+enum sl_err sl_store_event_set_doc(struct sl_tx *tx, int64_t id,
+				   const char *doc, struct sl_error *err)
+{
+	return Q(tx, "UPDATE deployment_events SET doc = $2 WHERE id = $1",
+		 NULL, NULL, err, SL_P_INT(id), SL_P_TEXT(doc));
+}
+
+enum sl_err sl_store_event_list(struct sl_tx *tx, int64_t deployment_id,
+				struct sl_db_rows *out, struct sl_error *err)
+{
+	return Q(tx,
+		 "SELECT id, doc FROM deployment_events"
+		 " WHERE deployment_id = $1 ORDER BY seq",
+		 out, NULL, err, SL_P_INT(deployment_id));
+}

@@ -1,0 +1,135 @@
+/* query.c - what the store's query files share: filtered list queries,
+ * tag sets, revision-guarded updates and optional one-row reads. */
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+static pthread_mutex_t variants_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *variants[LIST__COUNT][1 << MAX_CLAUSES];
+
+/* Returns the SQL for query with the clauses in mask. Never freed. */
+static const char *variant(int query, const char *head, const struct sl__clause *cl,
+			   size_t ncl, const char *tail, unsigned mask)
+{
+	char *text;
+	size_t cap, len;
+	int next = 1;
+
+	SL_ASSERT(ncl <= MAX_CLAUSES && mask < (1u << ncl));
+	pthread_mutex_lock(&variants_lock);
+	text = variants[query][mask];
+	if (text)
+		goto out;
+	cap = strlen(head) + strlen(tail) + 64;
+	for (size_t i = 0; i < ncl; i++)
+		cap += strlen(cl[i].sql) + 16;
+	text = sl_xmalloc(cap);
+	len = (size_t)snprintf(text, cap, "%s WHERE 1 = 1", head);
+	for (size_t i = 0; i < ncl; i++) {
+		const char *p = cl[i].sql;
+
+		if (!(mask & (1u << i)))
+			continue;
+		len += (size_t)snprintf(text + len, cap - len, " AND ");
+		while (*p) {
+			if (p[0] == '$' && p[1] == '#') {
+				len += (size_t)snprintf(text + len, cap - len,
+							"$%d", next++);
+				p += 2;
+			} else {
+				text[len++] = *p++;
+			}
+		}
+		text[len] = '\0';
+	}
+	snprintf(text + len, cap - len, " %s $%d", tail, next);
+	variants[query][mask] = text;
+out:
+	pthread_mutex_unlock(&variants_lock);
+	return text;
+}
+
+/* Runs a list query: the clauses whose values are present (a non-NULL
+ * text or a non-zero integer) join the SQL and the parameters, then the
+ * limit. vals holds each clause's parameters in order. */
+enum sl_err sl__store_list(struct sl_tx *tx, int query, const char *head,
+			    const struct sl__clause *cl, size_t ncl,
+			    const struct sl_db_val *vals, const char *tail,
+			    int limit, struct sl_db_rows *out,
+			    struct sl_error *err)
+{
+	struct sl_db_val p[2 * MAX_CLAUSES + 1];
+	unsigned mask = 0;
+	size_t np = 0, v = 0;
+
+	for (size_t i = 0; i < ncl; v += (size_t)cl[i].nparams, i++) {
+		const struct sl_db_val *first = &vals[v];
+
+		if (first->type == SL_DB_NULL ||
+		    (first->type == SL_DB_INT && first->i == 0))
+			continue;
+		mask |= 1u << i;
+		for (int k = 0; k < cl[i].nparams; k++)
+			p[np++] = vals[v + (size_t)k];
+	}
+	p[np++] = SL_P_INT(limit > 0 ? limit : 1000000000000LL);
+	return sl__store_run(tx, variant(query, head, cl, ncl, tail, mask), p,
+			     np, out, NULL, err);
+}
+
+enum sl_err sl__store_put_tags(struct sl_tx *tx, const char *del_sql,
+			    const char *ins_sql, struct sl_db_val owner,
+			    const struct sl_tag *tags, size_t ntags,
+			    struct sl_error *err)
+{
+	enum sl_err rc = sl__store_run(tx, del_sql, &owner, 1, NULL, NULL, err);
+
+	for (size_t i = 0; rc == SL_OK && i < ntags; i++)
+		rc = Q(tx, ins_sql, NULL, NULL, err, owner,
+		       SL_P_TEXT(tags[i].key), SL_P_TEXT(tags[i].value));
+	return rc;
+}
+
+/* Checks the outcome of a revision-guarded UPDATE: no row changed means
+ * either the object is gone or its revision moved on. */
+enum sl_err sl__store_check_revision(struct sl_tx *tx, int64_t changes,
+			   const char *exists_sql, struct sl_db_val key,
+			   const char *what, struct sl_error *err)
+{
+	int64_t n = 0;
+	enum sl_err rc;
+
+	if (changes == 1)
+		return SL_OK;
+	rc = sl__store_one_int(tx, exists_sql, &key, 1, &n, what, err);
+	if (rc)
+		return rc;
+	if (n == 0)
+		return sl_error_set(err, SL_ENOTFOUND, "", "%s not found",
+				    what);
+	return sl_error_set(err, SL_EPRECOND, "If-Match",
+			    "the %s was changed since that revision", what);
+}
+
+/* Copies the first column of the only row of a one-row-at-most query into
+ * *text, NULL when there is no row. */
+enum sl_err sl__store_maybe_text(struct sl_tx *tx, const char *sql,
+			      const struct sl_db_val *p, size_t n, char **text,
+			      struct sl_error *err)
+{
+	struct sl_db_rows rows;
+	enum sl_err rc = sl__store_run(tx, sql, p, n, &rows, NULL, err);
+
+	*text = NULL;
+	if (rc)
+		return rc;
+	if (rows.nrows && sl_db_text(&rows, 0, 0))
+		*text = sl_xstrdup(sl_db_text(&rows, 0, 0));
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}

@@ -1,0 +1,146 @@
+/* tokens.c - API tokens; only the hash of a secret is kept. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+/* ---- tokens ---- */
+
+enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
+				  const char *role, const char *hash,
+				  int64_t now, const char *created_by,
+				  const char *scope, int64_t expires_at,
+				  int64_t *id, struct sl_error *err)
+{
+	const struct sl_db_val p[] = {SL_P_TEXT(name),
+				      SL_P_TEXT(role),
+				      SL_P_TEXT(hash),
+				      SL_P_INT(now),
+				      SL_P_TEXT(created_by),
+				      SL_P_TEXT(scope),
+				      expires_at ? SL_P_INT(expires_at)
+						 : SL_P_NULL};
+	enum sl_err rc = sl__store_one_int_guarded(
+		tx,
+		"INSERT INTO tokens (name, role, hash,"
+		" created_at, created_by, scope, expires_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+		p, 7, id, "token", err);
+
+	if (rc == SL_ECONFLICT)
+		return sl_error_set(err, SL_ECONFLICT, "name",
+				    "a token named '%s' already exists", name);
+	return rc;
+}
+
+enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t now,
+				int64_t *id, char **name, char **role,
+				char **stored, char **scope,
+				int64_t *expires_at, int64_t *last_used_at,
+				struct sl_error *err)
+{
+	struct sl_db_rows rows;
+	enum sl_err rc = Q(tx,
+			   "SELECT id, name, role, hash, scope, expires_at,"
+			   " last_used_at FROM tokens"
+			   " WHERE hash = $1 AND revoked_at IS NULL"
+			   " AND (expires_at IS NULL OR expires_at > $2)",
+			   &rows, NULL, err, SL_P_TEXT(hash), SL_P_INT(now));
+
+	if (rc)
+		return rc;
+	if (rows.nrows == 0) {
+		sl_db_rows_fini(&rows);
+		return sl_error_set(err, SL_ENOTFOUND, "", "token not found");
+	}
+	*id = sl_db_int(&rows, 0, 0);
+	*name = sl_xstrdup(sl_db_text(&rows, 0, 1));
+	*role = sl_xstrdup(sl_db_text(&rows, 0, 2));
+	*stored = sl_xstrdup(sl_db_text(&rows, 0, 3));
+	*scope = sl_db_text(&rows, 0, 4) ? sl_xstrdup(sl_db_text(&rows, 0, 4))
+					 : NULL;
+	*expires_at = sl_db_text(&rows, 0, 5) ? sl_db_int(&rows, 0, 5) : 0;
+	*last_used_at = sl_db_text(&rows, 0, 6) ? sl_db_int(&rows, 0, 6) : 0;
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}
+
+enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
+				struct sl_error *err)
+{
+	return sl__store_run(
+		tx,
+		"SELECT id, name, role, created_at, created_by, revoked_at,"
+		" scope, expires_at, last_used_at FROM tokens ORDER BY id",
+		NULL, 0, out, NULL, err);
+}
+
+enum sl_err sl_store_token_page(struct sl_tx *tx, const struct sl_filter *f,
+				struct sl_db_rows *out, struct sl_error *err)
+{
+	static const struct sl__clause cl[] = {{"id > $#", 1}};
+	const struct sl_db_val vals[] = {SL_P_INT(f->cursor)};
+
+	return sl__store_list(tx, LIST_TOKENS,
+			"SELECT id, name, role, created_at, created_by,"
+			" revoked_at, scope, expires_at, last_used_at"
+			" FROM tokens",
+			cl, 1, vals, "ORDER BY id LIMIT", f->limit, out, err);
+}
+
+enum sl_err sl_store_token_get(struct sl_tx *tx, int64_t id,
+			       struct sl_db_rows *out, struct sl_error *err)
+{
+	enum sl_err rc = Q(tx,
+			   "SELECT id, name, role, created_at, created_by,"
+			   " revoked_at, scope, expires_at, last_used_at"
+			   " FROM tokens WHERE id = $1",
+			   out, NULL, err, SL_P_INT(id));
+
+	if (rc == SL_OK && out->nrows == 0) {
+		sl_db_rows_fini(out);
+		rc = sl_error_set(err, SL_ENOTFOUND, "",
+				  "no token with id %lld", (long long)id);
+	}
+	return rc;
+}
+
+enum sl_err sl_store_token_used(struct sl_tx *tx, int64_t id, int64_t at,
+				struct sl_error *err)
+{
+	return Q(tx,
+		 "UPDATE tokens SET last_used_at = $2"
+		 " WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < "
+		 "$2)",
+		 NULL, NULL, err, SL_P_INT(id), SL_P_INT(at));
+}
+
+enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
+				  struct sl_error *err)
+{
+	int64_t changes = 0;
+	enum sl_err rc = Q(tx,
+			   "UPDATE tokens SET revoked_at = $2"
+			   " WHERE id = $1 AND revoked_at IS NULL",
+			   NULL, &changes, err, SL_P_INT(id), SL_P_INT(now));
+
+	if (rc == SL_OK && changes == 0)
+		rc = sl_error_set(err, SL_ENOTFOUND, "",
+				  "no live token with id %lld", (long long)id);
+	return rc;
+}
+
+enum sl_err sl_store_token_count(struct sl_tx *tx, const char *role,
+				 int64_t now, int64_t *n, struct sl_error *err)
+{
+	return sl__store_one_int(
+		tx,
+		"SELECT COUNT(*) FROM tokens WHERE revoked_at IS NULL"
+		" AND (CAST($1 AS TEXT) IS NULL OR role = $1)"
+		" AND (expires_at IS NULL OR expires_at > $2)",
+		(const struct sl_db_val[]){SL_P_TEXT(role), SL_P_INT(now)}, 2,
+		n, "token", err);
+}
