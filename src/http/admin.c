@@ -45,27 +45,25 @@ const struct sl_field sl_token_fields[] = {
 	{0},
 };
 
-/* Returns a token's public document (never its secret or hash) from row i
- * of rows shaped as sl_store_token_list's. Free with json_decref(). */
-static json_t *token_doc(const struct sl_db_rows *rows, size_t i)
+/* A time, or null for none (0). */
+static json_t *time_or_null(int64_t us)
 {
-	const char *by = sl_db_text(rows, i, 4);
-	const char *sc = sl_db_text(rows, i, 6);
+	return us ? sl_h_time(us) : json_null();
+}
 
-	return json_pack(
-		"{sI ss ss so so so so so so}", "id",
-		(json_int_t)sl_db_int(rows, i, 0), "name",
-		sl_db_text(rows, i, 1), "role", sl_db_text(rows, i, 2),
-		"created_at", sl_h_time(sl_db_int(rows, i, 3)), "created_by",
-		by ? json_string(by) : json_null(), "revoked_at",
-		sl_db_text(rows, i, 5) ? sl_h_time(sl_db_int(rows, i, 5))
+/* Returns a token's public document (never its secret or hash). Free
+ * with json_decref(). */
+static json_t *token_doc(const struct sl_token_row *t)
+{
+	return json_pack("{sI ss ss so so so so so so}", "id",
+			 (json_int_t)t->id, "name", t->name, "role", t->role,
+			 "created_at", sl_h_time(t->created_at), "created_by",
+			 t->created_by ? json_string(t->created_by)
 				       : json_null(),
-		"scope", sc ? sl_http_doc(sc) : json_object(), "expires_at",
-		sl_db_text(rows, i, 7) ? sl_h_time(sl_db_int(rows, i, 7))
-				       : json_null(),
-		"last_used_at",
-		sl_db_text(rows, i, 8) ? sl_h_time(sl_db_int(rows, i, 8))
-				       : json_null());
+			 "revoked_at", time_or_null(t->revoked_at), "scope",
+			 t->scope ? sl_http_doc(t->scope) : json_object(),
+			 "expires_at", time_or_null(t->expires_at),
+			 "last_used_at", time_or_null(t->last_used_at));
 }
 
 void sl_h_token_create(struct sl_req *r)
@@ -144,7 +142,7 @@ void sl_h_token_list(struct sl_req *r)
 	struct sl_filter f = {0};
 	char last[24];
 	json_t *next;
-	struct sl_db_rows rows = {0};
+	struct sl_tokens rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	json_t *items;
@@ -164,14 +162,13 @@ void sl_h_token_list(struct sl_req *r)
 		return;
 	}
 	items = json_array();
-	for (size_t i = 0; i < rows.nrows; i++)
-		json_array_append_new(items, token_doc(&rows, i));
-	next = rows.nrows == (size_t)f.limit
-		       ? json_string(
-				 sl_h_id(sl_db_int(&rows, rows.nrows - 1, 0),
-					 last, sizeof(last)))
+	for (size_t i = 0; i < rows.n; i++)
+		json_array_append_new(items, token_doc(&rows.v[i]));
+	next = rows.n && rows.n == (size_t)f.limit
+		       ? json_string(sl_h_id(rows.v[rows.n - 1].id, last,
+					     sizeof(last)))
 		       : json_null();
-	sl_db_rows_fini(&rows);
+	sl_tokens_fini(&rows);
 	sl_http_reply_json(
 		r, 200,
 		json_pack("{so so}", "items", items, "next_cursor", next));
@@ -179,7 +176,7 @@ void sl_h_token_list(struct sl_req *r)
 
 void sl_h_token_get(struct sl_req *r)
 {
-	struct sl_db_rows rows = {0};
+	struct sl_tokens rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	int64_t id = 0;
@@ -198,8 +195,8 @@ void sl_h_token_get(struct sl_req *r)
 		sl_http_fail(r, &err);
 		return;
 	}
-	sl_http_reply_json(r, 200, token_doc(&rows, 0));
-	sl_db_rows_fini(&rows);
+	sl_http_reply_json(r, 200, token_doc(&rows.v[0]));
+	sl_tokens_fini(&rows);
 }
 
 void sl_h_token_revoke(struct sl_req *r)
@@ -244,7 +241,7 @@ void sl_h_token_revoke(struct sl_req *r)
 void sl_h_audit_list(struct sl_req *r)
 {
 	struct sl_filter f = {0};
-	struct sl_db_rows rows = {0};
+	struct sl_audit_rows rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	json_t *items;
@@ -277,36 +274,35 @@ void sl_h_audit_list(struct sl_req *r)
 		return;
 	}
 	items = json_array();
-	for (size_t i = 0; i < rows.nrows; i++) {
-		const char *b = sl_db_text(&rows, i, 7);
-		const char *a = sl_db_text(&rows, i, 8);
-		const char *rq = sl_db_text(&rows, i, 6);
+	for (size_t i = 0; i < rows.n; i++) {
+		const struct sl_audit_row *e = &rows.v[i];
 
 		json_array_append_new(
 			items,
 			json_pack("{sI so ss ss ss ss so so so so}", "seq",
-				  (json_int_t)sl_db_int(&rows, i, 0), "at",
-				  sl_h_time(sl_db_int(&rows, i, 1)), "actor",
-				  sl_db_text(&rows, i, 2), "action",
-				  sl_db_text(&rows, i, 3), "object_type",
-				  sl_db_text(&rows, i, 4), "object_id",
-				  sl_db_text(&rows, i, 5), "request_id",
-				  rq ? json_string(rq) : json_null(), "before",
-				  b ? sl_http_doc(b) : json_null(), "after",
-				  a ? sl_http_doc(a) : json_null(), "via",
-				  sl_db_text(&rows, i, 9)
-					  ? json_string(sl_db_text(&rows, i, 9))
-					  : json_null()));
+				  (json_int_t)e->seq, "at", sl_h_time(e->at),
+				  "actor", e->actor, "action", e->action,
+				  "object_type", e->object_type, "object_id",
+				  e->object_id, "request_id",
+				  e->request_id ? json_string(e->request_id)
+						: json_null(),
+				  "before",
+				  e->before ? sl_http_doc(e->before)
+					    : json_null(),
+				  "after",
+				  e->after ? sl_http_doc(e->after)
+					   : json_null(),
+				  "via",
+				  e->via ? json_string(e->via) : json_null()));
 	}
 	sl_http_reply_json(
 		r, 200,
 		json_pack("{so so}", "items", items, "next_cursor",
-			  rows.nrows == (size_t)f.limit
-				  ? json_string(sl_h_id(
-					    sl_db_int(&rows, rows.nrows - 1, 0),
-					    next, sizeof(next)))
+			  rows.n && rows.n == (size_t)f.limit
+				  ? json_string(sl_h_id(rows.v[rows.n - 1].seq,
+							next, sizeof(next)))
 				  : json_null()));
-	sl_db_rows_fini(&rows);
+	sl_audit_rows_fini(&rows);
 }
 
 void sl_h_healthz(struct sl_req *r)

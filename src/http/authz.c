@@ -118,7 +118,7 @@ static enum sl_err grant_for(struct sl_req *r, enum sl_action a,
 			     const char *env, int64_t *id_out, int64_t *expires,
 			     struct sl_error *err)
 {
-	struct sl_db_rows rows = {0};
+	struct sl_grants rows = {0};
 	struct sl_tx tx;
 	int64_t id = 0;
 	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, err);
@@ -128,22 +128,23 @@ static enum sl_err grant_for(struct sl_req *r, enum sl_action a,
 		return rc;
 	rc = sl_store_grant_active(&tx, r->actor.id, r->now, &rows, err);
 	if (rc == SL_OK) {
-		for (size_t i = 0; i < rows.nrows && !id; i++) {
+		for (size_t i = 0; i < rows.n && !id; i++) {
+			const struct sl_grant_row *g = &rows.v[i];
 			enum sl_role gr;
 
-			if (sl_role_parse(sl_db_text(&rows, i, 1), &gr))
+			if (sl_role_parse(g->role, &gr))
 				continue;
 			if (!sl_role_allows(gr, a))
 				continue;
 			/* A grant is on one environment: it never reaches
 			 * organisation-wide objects. */
-			if (!env || strcmp(sl_db_text(&rows, i, 2), env) != 0)
+			if (!env || strcmp(g->environment, env) != 0)
 				continue;
-			id = sl_db_int(&rows, i, 0);
-			*expires = sl_db_int(&rows, i, 3);
+			id = g->id;
+			*expires = g->expires_at;
 		}
 	}
-	sl_db_rows_fini(&rows);
+	sl_grants_fini(&rows);
 	sl_store_abort(&tx);
 	*id_out = id;
 	return rc;
@@ -226,7 +227,7 @@ int sl_http_require(struct sl_req *r, int a, const char *env,
 int sl_http_may_somewhere(struct sl_req *r, int a)
 {
 	enum sl_role role;
-	struct sl_db_rows rows = {0};
+	struct sl_grants rows = {0};
 	struct sl_tx tx;
 	int any = 0;
 
@@ -238,12 +239,11 @@ int sl_http_may_somewhere(struct sl_req *r, int a)
 	    SL_OK)
 		any = -1;
 	else
-		for (size_t i = 0; i < rows.nrows; i++)
-			if (sl_role_parse(sl_db_text(&rows, i, 1), &role) ==
-				    0 &&
+		for (size_t i = 0; i < rows.n; i++)
+			if (sl_role_parse(rows.v[i].role, &role) == 0 &&
 			    sl_role_allows(role, a))
 				any = 1;
-	sl_db_rows_fini(&rows);
+	sl_grants_fini(&rows);
 	sl_store_abort(&tx);
 	return any;
 }
@@ -292,21 +292,21 @@ static char *scope_list(const json_t *list)
 	return out;
 }
 
-/* The services (of rows: name, doc) whose owner is in teams, as a scope
- * list; "\n" when there are none. Caller frees. */
-static char *team_services(const struct sl_db_rows *rows, const json_t *teams)
+/* The services whose owner is in teams, as a scope list; "\n" when
+ * there are none. Caller frees. */
+static char *team_services(const struct sl_docs *svcs, const json_t *teams)
 {
 	json_t *names = json_array();
 	char *out;
 
-	for (size_t i = 0; i < rows->nrows; i++) {
-		json_t *d = sl_http_doc(sl_db_text(rows, i, 1));
+	for (size_t i = 0; i < svcs->n; i++) {
+		json_t *d = sl_http_doc(svcs->v[i].doc);
 		const char *owner =
 			json_string_value(json_object_get(d, "owner"));
 
 		if (owner && in_list(teams, owner))
-			json_array_append_new(
-				names, json_string(sl_db_text(rows, i, 0)));
+			json_array_append_new(names,
+					      json_string(svcs->v[i].name));
 		json_decref(d);
 	}
 	out = json_array_size(names) ? scope_list(names) : sl_xstrdup("\n");
@@ -318,7 +318,7 @@ enum sl_err sl_http_scope_init(struct sl_req *r, struct sl_tx *tx,
 			       struct sl_http_scope *s, struct sl_error *err)
 {
 	struct sl_filter f = {0};
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	json_t *scope, *teams;
 	enum sl_err rc = SL_OK;
 
@@ -333,7 +333,7 @@ enum sl_err sl_http_scope_init(struct sl_req *r, struct sl_tx *tx,
 		rc = sl_store_service_list(tx, &f, &rows, err);
 		if (rc == SL_OK)
 			s->mem[2] = team_services(&rows, teams);
-		sl_db_rows_fini(&rows);
+		sl_docs_fini(&rows);
 	}
 	json_decref(scope);
 	s->lists.environments = s->mem[0];

@@ -345,7 +345,7 @@ void sl_h_env_delete(struct sl_req *r)
 void sl_h_service_list(struct sl_req *r)
 {
 	struct sl_filter f = {0};
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	char *tagbuf = NULL;
@@ -361,17 +361,16 @@ void sl_h_service_list(struct sl_req *r)
 		sl_store_abort(&tx);
 	}
 	if (rc == SL_OK)
-		rc = sl_h_scope_filter(r, &rows, 1, NULL, "name", &err);
+		rc = sl_h_scope_filter(r, &rows, NULL, "name", &err);
 	if (rc)
 		sl_http_fail(r, &err);
 	else
 		sl_http_reply(
 			r, 200,
-			sl_h_list(&rows, 1,
-				  rows.nrows == (size_t)f.limit
-					  ? sl_db_text(&rows, rows.nrows - 1, 0)
-					  : NULL));
-	sl_db_rows_fini(&rows);
+			sl_h_list(&rows, rows.n && rows.n == (size_t)f.limit
+						 ? rows.v[rows.n - 1].name
+						 : NULL));
+	sl_docs_fini(&rows);
 	free(tagbuf);
 }
 
@@ -380,7 +379,7 @@ void sl_h_service_list(struct sl_req *r)
 void sl_h_env_list(struct sl_req *r)
 {
 	struct sl_filter f = {0};
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	const char *cursor = NULL;
@@ -409,20 +408,21 @@ void sl_h_env_list(struct sl_req *r)
 		rc = sl_store_environment_page(&tx, &f, &rows, &err);
 		sl_store_abort(&tx);
 	}
-	if (rc == SL_OK && rows.nrows == (size_t)f.limit)
+	if (rc == SL_OK && rows.n && rows.n == (size_t)f.limit)
 		snprintf(next, sizeof(next), "%lld~%s",
-			 (long long)sl_db_int(&rows, rows.nrows - 1, 2),
-			 sl_db_text(&rows, rows.nrows - 1, 0));
+			 (long long)rows.v[rows.n - 1].rank,
+			 rows.v[rows.n - 1].name);
 	if (rc == SL_OK)
-		rc = sl_h_scope_filter(r, &rows, 1, "name", NULL, &err);
+		rc = sl_h_scope_filter(r, &rows, "name", NULL, &err);
 	if (rc)
 		sl_http_fail(r, &err);
 	else
 		sl_http_reply(
 			r, 200,
-			sl_h_list(&rows, 1,
-				  rows.nrows == (size_t)f.limit ? next : NULL));
-	sl_db_rows_fini(&rows);
+			sl_h_list(&rows, rows.n && rows.n == (size_t)f.limit
+						 ? next
+						 : NULL));
+	sl_docs_fini(&rows);
 	free(name);
 	(void)no_choices;
 }

@@ -101,23 +101,22 @@ int sl_h_tag_param(struct sl_req *r, char **buf, const char **key,
 	return 1;
 }
 
-char *sl_h_list(const struct sl_db_rows *rows, size_t doc_col,
-		const char *next_cursor)
+char *sl_h_list(const struct sl_docs *docs, const char *next_cursor)
 {
 	size_t cap = 64, len = 0;
 	int first = 1;
 	char *out;
 
-	for (size_t i = 0; i < rows->nrows; i++) {
-		const char *d = sl_db_text(rows, i, doc_col);
+	for (size_t i = 0; i < docs->n; i++) {
+		const char *d = docs->v[i].doc;
 
 		cap += d ? strlen(d) + 1 : 0;
 	}
 	cap += next_cursor ? strlen(next_cursor) + 2 : 4;
 	out = sl_xmalloc(cap);
 	len = (size_t)snprintf(out, cap, "{\"items\":[");
-	for (size_t i = 0; i < rows->nrows; i++) {
-		const char *d = sl_db_text(rows, i, doc_col);
+	for (size_t i = 0; i < docs->n; i++) {
+		const char *d = docs->v[i].doc;
 		size_t n;
 
 		if (!d) /* not rendered yet */
@@ -264,14 +263,14 @@ int sl_h_check_time(const char *s, const char *field, struct sl_error *err)
 	return sl_time_parse(s, &us, field, err);
 }
 
-enum sl_err sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
-			      size_t doc_col, const char *env_key,
-			      const char *service_key, struct sl_error *err)
+enum sl_err sl_h_scope_filter(struct sl_req *r, struct sl_docs *docs,
+			      const char *env_key, const char *service_key,
+			      struct sl_error *err)
 {
 	if (!r->actor.scope)
 		return SL_OK;
-	for (size_t i = 0; i < rows->nrows; i++) {
-		char **cell = &rows->cells[i * rows->ncols + doc_col];
+	for (size_t i = 0; i < docs->n; i++) {
+		char **cell = &docs->v[i].doc;
 		json_t *d;
 		int sees;
 
@@ -300,9 +299,9 @@ enum sl_err sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
 	return SL_OK;
 }
 
-void sl_h_reply_rows(struct sl_req *r, sl_rows_fn fn, size_t doc_col)
+void sl_h_reply_docs(struct sl_req *r, sl_docs_fn fn)
 {
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
@@ -314,8 +313,8 @@ void sl_h_reply_rows(struct sl_req *r, sl_rows_fn fn, size_t doc_col)
 	if (rc)
 		sl_http_fail(r, &err);
 	else
-		sl_http_reply(r, 200, sl_h_list(&rows, doc_col, NULL));
-	sl_db_rows_fini(&rows);
+		sl_http_reply(r, 200, sl_h_list(&rows, NULL));
+	sl_docs_fini(&rows);
 }
 
 int sl_h_path_id(struct sl_req *r, const char *what, int64_t *id)

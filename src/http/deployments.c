@@ -422,7 +422,7 @@ static int dep_visible(struct sl_req *r, const char *doc)
 void sl_h_deploy_get(struct sl_req *r)
 {
 	struct sl_error err = {0};
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	struct sl_tx tx;
 	char *doc = NULL, *events = NULL, *body;
 	int64_t id, rev = 0;
@@ -450,7 +450,7 @@ void sl_h_deploy_get(struct sl_req *r)
 		goto out;
 	/* The stored document plus its timeline: splice "events" in before
 	 * the closing brace, keeping the stored bytes. */
-	events = sl_h_list(&rows, 1, NULL);
+	events = sl_h_list(&rows, NULL);
 	{
 		/* sl_h_list wrote {"items":[...],"next_cursor":null}: the
 		 * array runs from the first '[' to the last ']'. */
@@ -464,7 +464,7 @@ void sl_h_deploy_get(struct sl_req *r)
 	}
 	sl_h_reply_doc(r, 200, body, rev);
 out:
-	sl_db_rows_fini(&rows);
+	sl_docs_fini(&rows);
 	free(doc);
 	free(events);
 }
@@ -472,7 +472,7 @@ out:
 void sl_h_deploy_events(struct sl_req *r)
 {
 	struct sl_error err = {0};
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	struct sl_tx tx;
 	char *doc = NULL;
 	int64_t id, rev;
@@ -493,15 +493,15 @@ void sl_h_deploy_events(struct sl_req *r)
 	else if (rc)
 		sl_http_fail(r, &err);
 	else if (dep_visible(r, doc))
-		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
-	sl_db_rows_fini(&rows);
+		sl_http_reply(r, 200, sl_h_list(&rows, NULL));
+	sl_docs_fini(&rows);
 	free(doc);
 }
 
 void sl_h_deploy_list(struct sl_req *r)
 {
 	struct sl_filter f = {0};
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	const char *release = NULL;
@@ -529,7 +529,7 @@ void sl_h_deploy_list(struct sl_req *r)
 		sl_store_abort(&tx);
 	}
 	if (rc == SL_OK)
-		rc = sl_h_scope_filter(r, &rows, 1, "environment", "service",
+		rc = sl_h_scope_filter(r, &rows, "environment", "service",
 				       &err);
 	if (rc == SL_ENOTFOUND) {
 		/* An unknown release filter matches nothing. */
@@ -542,14 +542,12 @@ void sl_h_deploy_list(struct sl_req *r)
 		sl_http_fail(r, &err);
 		goto out;
 	}
-	sl_http_reply(
-		r, 200,
-		sl_h_list(&rows, 1,
-			  rows.nrows == (size_t)f.limit
-				  ? sl_h_id(sl_db_int(&rows, rows.nrows - 1, 0),
-					    next, sizeof(next))
-				  : NULL));
-	sl_db_rows_fini(&rows);
+	sl_http_reply(r, 200,
+		      sl_h_list(&rows, rows.n && rows.n == (size_t)f.limit
+					       ? sl_h_id(rows.v[rows.n - 1].id,
+							 next, sizeof(next))
+					       : NULL));
+	sl_docs_fini(&rows);
 out:
 	free(tagbuf);
 }
@@ -1021,7 +1019,7 @@ static int status_cursor(const char *c, char *buf, size_t cap,
 void sl_h_status(struct sl_req *r)
 {
 	struct sl_filter f = {0};
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	char *tagbuf = NULL, cur[3 * 64 + 3], next[3 * 64 + 3];
@@ -1049,19 +1047,20 @@ void sl_h_status(struct sl_req *r)
 		goto out;
 	}
 	/* The next page starts after the last row read, seen or not. */
-	if (rows.nrows == (size_t)f.limit)
+	if (rows.n && rows.n == (size_t)f.limit)
 		snprintf(next, sizeof(next), "%s~%s~%s",
-			 sl_db_text(&rows, rows.nrows - 1, 0),
-			 sl_db_text(&rows, rows.nrows - 1, 1),
-			 sl_db_text(&rows, rows.nrows - 1, 2));
-	if (sl_h_scope_filter(r, &rows, 3, "environment", "service", &err)) {
+			 rows.v[rows.n - 1].name,
+			 rows.v[rows.n - 1].environment,
+			 rows.v[rows.n - 1].target);
+	if (sl_h_scope_filter(r, &rows, "environment", "service", &err)) {
 		sl_http_fail(r, &err);
 		goto out;
 	}
 	sl_http_reply(r, 200,
-		      sl_h_list(&rows, 3,
-				rows.nrows == (size_t)f.limit ? next : NULL));
+		      sl_h_list(&rows, rows.n && rows.n == (size_t)f.limit
+					       ? next
+					       : NULL));
 out:
-	sl_db_rows_fini(&rows);
+	sl_docs_fini(&rows);
 	free(tagbuf);
 }

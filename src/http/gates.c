@@ -48,6 +48,7 @@ struct facts_mem {
 	char reject_comment[256];
 	json_t *keep; /* documents whose strings the facts borrow */
 	struct sl_db_rows rows[4];
+	struct sl_docs envs;
 	/* The first moment after f.now at which the clock alone may change
 	 * a verdict (an approval expires, a window opens or closes, a soak
 	 * ends, ...); 0 when none is known within a year, and unsure when
@@ -402,7 +403,7 @@ static enum sl_err gather_promotion(struct facts_mem *m, struct sl_tx *tx,
 {
 	struct sl_error e = {0};
 	enum sl_err rc;
-	struct sl_db_rows *envs = &m->rows[3];
+	struct sl_docs *envs = &m->envs;
 	int64_t rank = json_integer_value(json_object_get(envdoc, "rank"));
 	int64_t best = -1;
 	char *text = NULL;
@@ -416,13 +417,13 @@ static enum sl_err gather_promotion(struct facts_mem *m, struct sl_tx *tx,
 		return SL_OK;
 	if (sl_store_environment_list(tx, envs, &e))
 		return unread(m, "promotion", &e);
-	for (size_t i = 0; i < envs->nrows; i++) {
-		json_t *ed = keep(m, sl_http_doc(sl_db_text(envs, i, 1)));
+	for (size_t i = 0; i < envs->n; i++) {
+		json_t *ed = keep(m, sl_http_doc(envs->v[i].doc));
 		int64_t r = json_integer_value(json_object_get(ed, "rank"));
 
 		if (r < rank && r > best) {
 			best = r;
-			m->f.lower_env = sl_db_text(envs, i, 0);
+			m->f.lower_env = envs->v[i].name;
 		}
 	}
 	if (!m->f.lower_env)
@@ -455,7 +456,7 @@ static enum sl_err gather_deps(struct facts_mem *m, struct sl_tx *tx,
 	json_array_foreach(deps, i, d)
 	{
 		struct sl_gate_dep *g;
-		struct sl_db_rows rows = {0};
+		struct sl_docs rows = {0};
 		struct sl_range *range = NULL;
 		struct sl_error e = {0};
 		enum sl_err rc;
@@ -472,10 +473,9 @@ static enum sl_err gather_deps(struct facts_mem *m, struct sl_tx *tx,
 		if (rc && rc != SL_ENOTFOUND)
 			out = unread(m, "dependencies", &e);
 		if (rc == SL_OK) {
-			for (size_t k = 0; k < rows.nrows && !g->satisfied;
-			     k++) {
-				json_t *doc = keep(m, sl_http_doc(sl_db_text(
-							      &rows, k, 0)));
+			for (size_t k = 0; k < rows.n && !g->satisfied; k++) {
+				json_t *doc =
+					keep(m, sl_http_doc(rows.v[k].doc));
 				const char *v = json_string_value(
 					json_object_get(doc, "version"));
 				struct sl_semver sv;
@@ -489,7 +489,7 @@ static enum sl_err gather_deps(struct facts_mem *m, struct sl_tx *tx,
 				}
 			}
 		}
-		sl_db_rows_fini(&rows);
+		sl_docs_fini(&rows);
 		sl_range_free(range);
 	}
 	m->f.deps = m->deps;
@@ -669,6 +669,7 @@ unreadable:
 out:
 	for (size_t i = 0; i < 4; i++)
 		sl_db_rows_fini(&m->rows[i]);
+	sl_docs_fini(&m->envs);
 	json_decref(policy);
 	json_decref(m->keep);
 	free(m);

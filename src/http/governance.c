@@ -227,6 +227,21 @@ out:
 	free(text);
 }
 
+/* The approvals' documents (the last column of the store's rows) as a
+ * list. Caller frees. */
+static char *approval_docs(const struct sl_db_rows *rows)
+{
+	struct sl_docs docs = {rows->nrows, NULL};
+	char *out;
+
+	docs.v = sl_xcalloc(rows->nrows + 1, sizeof(*docs.v));
+	for (size_t i = 0; i < rows->nrows; i++)
+		docs.v[i].doc = (char *)sl_db_text(rows, i, rows->ncols - 1);
+	out = sl_h_list(&docs, NULL);
+	free(docs.v); /* the strings are the rows' */
+	return out;
+}
+
 void sl_h_approval_list(struct sl_req *r)
 {
 	struct sl_http_scope scope;
@@ -255,7 +270,7 @@ void sl_h_approval_list(struct sl_req *r)
 						  &rows, &err))
 			sl_http_fail(r, &err);
 		else
-			sl_http_reply(r, 200, sl_h_list(&rows, 9, NULL));
+			sl_http_reply(r, 200, approval_docs(&rows));
 	}
 	sl_store_abort(&tx);
 	sl_http_scope_fini(&scope);
@@ -317,7 +332,8 @@ out:
  * short, where I have not decided. */
 void sl_h_approvals_pending(struct sl_req *r)
 {
-	struct sl_db_rows envs = {0}, rels = {0}, appr = {0};
+	struct sl_docs envs = {0}, rels = {0};
+	struct sl_db_rows appr = {0};
 	struct sl_error err = {0};
 	struct sl_filter f = {.limit = 200};
 	struct sl_tx tx;
@@ -329,8 +345,8 @@ void sl_h_approvals_pending(struct sl_req *r)
 		sl_http_fail(r, &err);
 		goto out;
 	}
-	for (size_t e = 0; e < envs.nrows; e++) {
-		const char *env = sl_db_text(&envs, e, 0);
+	for (size_t e = 0; e < envs.n; e++) {
+		const char *env = envs.v[e].name;
 		json_t *policy = sl_policy_load(&tx, env, NULL, &err), *g;
 		size_t i;
 
@@ -346,9 +362,8 @@ void sl_h_approvals_pending(struct sl_req *r)
 
 			if (!sl_http_in_groups(r, grp))
 				continue;
-			for (size_t k = 0; k < rels.nrows; k++) {
-				json_t *rel =
-					sl_http_doc(sl_db_text(&rels, k, 1));
+			for (size_t k = 0; k < rels.n; k++) {
+				json_t *rel = sl_http_doc(rels.v[k].doc);
 				const char *st = json_string_value(
 					json_object_get(rel, "status"));
 				int decided = 0, have = 0;
@@ -358,10 +373,9 @@ void sl_h_approvals_pending(struct sl_req *r)
 						rel, "service")));
 
 				if (sees < 0 ||
-				    (sees &&
-				     sl_store_approval_list(
-					     &tx, sl_db_int(&rels, k, 0), env,
-					     &appr, &err))) {
+				    (sees && sl_store_approval_list(
+						     &tx, rels.v[k].id, env,
+						     &appr, &err))) {
 					if (sees < 0)
 						sl_error_set(
 							&err, SL_EUNAVAIL, "",
@@ -420,8 +434,8 @@ out:
 	if (tx.conn)
 		sl_store_abort(&tx);
 	json_decref(items);
-	sl_db_rows_fini(&envs);
-	sl_db_rows_fini(&rels);
+	sl_docs_fini(&envs);
+	sl_docs_fini(&rels);
 }
 
 /* ---- checklists ---- */
@@ -682,7 +696,7 @@ void sl_h_change_get(struct sl_req *r)
 
 void sl_h_change_list(struct sl_req *r)
 {
-	sl_h_reply_rows(r, sl_store_change_list, 1);
+	sl_h_reply_docs(r, sl_store_change_list);
 }
 
 /* Checks that a change request moves from state `from` (NULL when it had
@@ -991,7 +1005,7 @@ void sl_h_grant_create(struct sl_req *r)
 	const char *env =
 		json_string_value(json_object_get(r->json, "environment"));
 	int64_t hours = json_integer_value(json_object_get(r->json, "hours"));
-	struct sl_db_rows toks = {0};
+	struct sl_tokens toks = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	int64_t token_id = 0, id = 0,
@@ -1016,12 +1030,13 @@ void sl_h_grant_create(struct sl_req *r)
 		sl_http_fail(r, &err);
 		goto abort;
 	}
-	for (size_t i = 0; i < toks.nrows; i++)
-		if (strcmp(sl_db_text(&toks, i, 1), token) == 0 &&
-		    !sl_db_text(&toks, i, 5) &&
-		    (!sl_db_text(&toks, i, 7) ||
-		     sl_db_int(&toks, i, 7) > r->now))
-			token_id = sl_db_int(&toks, i, 0);
+	for (size_t i = 0; i < toks.n; i++) {
+		const struct sl_token_row *t = &toks.v[i];
+
+		if (strcmp(t->name, token) == 0 && !t->revoked_at &&
+		    (!t->expires_at || t->expires_at > r->now))
+			token_id = t->id;
+	}
 	if (!token_id) {
 		sl_http_failf(r, SL_EINVAL, "token",
 			      "no live token is named '%s'", token);
@@ -1049,7 +1064,7 @@ void sl_h_grant_create(struct sl_req *r)
 abort:
 	sl_store_abort(&tx);
 out:
-	sl_db_rows_fini(&toks);
+	sl_tokens_fini(&toks);
 	json_decref(doc);
 	free(text);
 }
@@ -1058,7 +1073,7 @@ out:
 void sl_h_grant_list(struct sl_req *r)
 {
 	struct sl_http_scope scope;
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	enum sl_err rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
@@ -1074,9 +1089,9 @@ void sl_h_grant_list(struct sl_req *r)
 	if (rc)
 		sl_http_fail(r, &err);
 	else
-		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
+		sl_http_reply(r, 200, sl_h_list(&rows, NULL));
 	sl_http_scope_fini(&scope);
-	sl_db_rows_fini(&rows);
+	sl_docs_fini(&rows);
 }
 
 /* ---- post-incident reviews ---- */
@@ -1093,7 +1108,7 @@ const struct sl_field sl_review_close_fields[] = {
 void sl_h_review_list(struct sl_req *r)
 {
 	struct sl_http_scope scope;
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	const char *open = NULL;
@@ -1114,9 +1129,9 @@ void sl_h_review_list(struct sl_req *r)
 	if (rc)
 		sl_http_fail(r, &err);
 	else
-		sl_http_reply(r, 200, sl_h_list(&rows, 1, NULL));
+		sl_http_reply(r, 200, sl_h_list(&rows, NULL));
 	sl_http_scope_fini(&scope);
-	sl_db_rows_fini(&rows);
+	sl_docs_fini(&rows);
 }
 
 void sl_h_review_close(struct sl_req *r)

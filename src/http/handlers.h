@@ -69,11 +69,10 @@ int sl_h_text_param(struct sl_req *r, const char *key, const char **v);
  * the caller frees). */
 int sl_h_tag_param(struct sl_req *r, char **buf, const char **key,
 		   const char **value);
-/* Builds {"items":[docs...],"next_cursor":...} from rows whose column
- * doc_col holds stored documents; cursor is a string or NULL. Caller
+/* Builds {"items":[docs...],"next_cursor":...} from the stored documents
+ * of docs (skipping NULL ones); cursor is a string or NULL. Caller
  * frees. */
-char *sl_h_list(const struct sl_db_rows *rows, size_t doc_col,
-		const char *next_cursor);
+char *sl_h_list(const struct sl_docs *docs, const char *next_cursor);
 /* Collects the tags object into a malloc'ed array; caller frees the
  * array (strings are borrowed from obj). */
 struct sl_tag *sl_h_tags(const json_t *obj, size_t *n);
@@ -104,14 +103,14 @@ void sl_h_finish(struct sl_req *r, struct sl_tx *tx, const char *action,
 /* Drops (sets to NULL) the rows whose document lies outside the
  * token's scope: env_key and service_key name the document's fields.
  * SL_EUNAVAIL when the scope cannot be told (a team's services). */
-enum sl_err sl_h_scope_filter(struct sl_req *r, struct sl_db_rows *rows,
-			      size_t doc_col, const char *env_key,
-			      const char *service_key, struct sl_error *err);
-/* Reads every row of a list query and replies with column doc_col's
- * documents as {"items": [...]}. */
-typedef enum sl_err (*sl_rows_fn)(struct sl_tx *tx, struct sl_db_rows *out,
+enum sl_err sl_h_scope_filter(struct sl_req *r, struct sl_docs *docs,
+			      const char *env_key, const char *service_key,
+			      struct sl_error *err);
+/* Reads every row of a list query and replies with its documents as
+ * {"items": [...]}. */
+typedef enum sl_err (*sl_docs_fn)(struct sl_tx *tx, struct sl_docs *out,
 				  struct sl_error *err);
-void sl_h_reply_rows(struct sl_req *r, sl_rows_fn fn, size_t doc_col);
+void sl_h_reply_docs(struct sl_req *r, sl_docs_fn fn);
 /* Reads the numeric {id} path parameter; replies 400 (field "id")
  * naming what and returns 0 when it is not a canonical positive decimal
  * id ("12"; never "012", "+12" or "12 "). */

@@ -68,7 +68,7 @@ static void put(struct buf *b, const char *fmt, ...)
 char *sl_metrics_render(struct sl_req *r)
 {
 	struct buf b = {sl_xmalloc(4096), 0, 4096};
-	struct sl_db_rows rows = {0};
+	struct sl_counts rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	uint64_t cum = 0;
@@ -155,12 +155,11 @@ char *sl_metrics_render(struct sl_req *r)
 	if (sl_store_begin(sl_http_store(r), 0, &tx, &err) == SL_OK) {
 		if (sl_store_deployment_status_counts(&tx, &rows, &err) ==
 		    SL_OK)
-			for (size_t i = 0; i < rows.nrows; i++)
+			for (size_t i = 0; i < rows.n; i++)
 				put(&b,
-				    "shiplog_deployments{status=\"%s\"} %s\n",
-				    sl_db_text(&rows, i, 0),
-				    sl_db_text(&rows, i, 1));
-		sl_db_rows_fini(&rows);
+				    "shiplog_deployments{status=\"%s\"} %lld\n",
+				    rows.v[i].key, (long long)rows.v[i].n);
+		sl_counts_fini(&rows);
 		sl_store_abort(&tx);
 	}
 	return b.s;

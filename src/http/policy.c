@@ -196,7 +196,8 @@ void sl_h_policy_get(struct sl_req *r)
 
 void sl_h_policy_versions(struct sl_req *r)
 {
-	struct sl_db_rows rows = {0};
+	struct sl_policies rows = {0};
+	struct sl_docs docs = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	enum sl_err rc;
@@ -213,9 +214,16 @@ void sl_h_policy_versions(struct sl_req *r)
 	sl_store_abort(&tx);
 	if (rc)
 		sl_http_fail(r, &err);
-	else
-		sl_http_reply(r, 200, sl_h_list(&rows, 3, NULL));
-	sl_db_rows_fini(&rows);
+	else {
+		/* A view of the versions' documents, which stay theirs. */
+		docs.n = rows.n;
+		docs.v = sl_xcalloc(rows.n + 1, sizeof(*docs.v));
+		for (size_t i = 0; i < rows.n; i++)
+			docs.v[i].doc = rows.v[i].doc;
+		sl_http_reply(r, 200, sl_h_list(&docs, NULL));
+		free(docs.v);
+	}
+	sl_policies_fini(&rows);
 }
 
 void sl_h_policy_put(struct sl_req *r)

@@ -298,7 +298,7 @@ done:
 void sl_h_release_list(struct sl_req *r)
 {
 	struct sl_filter f = {0};
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	char *tagbuf = NULL, next[24];
@@ -320,20 +320,18 @@ void sl_h_release_list(struct sl_req *r)
 		sl_store_abort(&tx);
 	}
 	if (rc == SL_OK)
-		rc = sl_h_scope_filter(r, &rows, 1, NULL, "service", &err);
+		rc = sl_h_scope_filter(r, &rows, NULL, "service", &err);
 	if (rc) {
 		sl_http_fail(r, &err);
 		goto out;
 	}
-	sl_http_reply(
-		r, 200,
-		sl_h_list(&rows, 1,
-			  rows.nrows == (size_t)f.limit
-				  ? sl_h_id(sl_db_int(&rows, rows.nrows - 1, 0),
-					    next, sizeof(next))
-				  : NULL));
+	sl_http_reply(r, 200,
+		      sl_h_list(&rows, rows.n && rows.n == (size_t)f.limit
+					       ? sl_h_id(rows.v[rows.n - 1].id,
+							 next, sizeof(next))
+					       : NULL));
 out:
-	sl_db_rows_fini(&rows);
+	sl_docs_fini(&rows);
 	free(tagbuf);
 }
 

@@ -20,8 +20,8 @@ struct conn_memo {
 };
 
 void sl_http_on_connection(void *cls, struct MHD_Connection *conn,
-			  void **socket_context,
-			  enum MHD_ConnectionNotificationCode code)
+			   void **socket_context,
+			   enum MHD_ConnectionNotificationCode code)
 {
 	(void)cls;
 	(void)conn;
@@ -92,11 +92,21 @@ int sl_http_authenticate(struct sl_req *r)
 	}
 	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
-		rc = sl_store_token_find(
-			&tx, hash, r->now, &r->actor.id, &r->actor.name,
-			&r->actor.role, &stored, &r->actor.scope,
-			&r->actor.expires_at, &r->actor.last_used_at, &err);
+		struct sl_tokens t = {0};
+
+		rc = sl_store_token_find(&tx, hash, r->now, &t, &stored, &err);
 		sl_store_abort(&tx);
+		if (rc == SL_OK) {
+			/* The actor takes the row's strings over. */
+			r->actor.id = t.v[0].id;
+			r->actor.name = t.v[0].name;
+			r->actor.role = t.v[0].role;
+			r->actor.scope = t.v[0].scope;
+			r->actor.expires_at = t.v[0].expires_at;
+			r->actor.last_used_at = t.v[0].last_used_at;
+			t.v[0].name = t.v[0].role = t.v[0].scope = NULL;
+		}
+		sl_tokens_fini(&t);
 	}
 	/* The index finds the row by digest; the final say is a
 	 * constant-time comparison, so no engine collation or early exit

@@ -32,8 +32,9 @@ enum sl_err sl_store_audit_append(struct sl_tx *tx,
 }
 
 enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
-				struct sl_db_rows *out, struct sl_error *err)
+				struct sl_audit_rows *out, struct sl_error *err)
 {
+	struct sl_db_rows rows = {0};
 	static const struct sl__clause cl[] = {
 		{"seq > $#", 1},       {"actor = $#", 1},
 		{"action = $#", 1},    {"object_type = $#", 1},
@@ -47,10 +48,14 @@ enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
 		SL_P_INT(f->until),
 	};
 
-	return sl__store_list(tx, LIST_AUDIT,
+	return sl__store_audit_rows(
+		sl__store_list(
+			tx, LIST_AUDIT,
 			"SELECT seq, at, actor, action, object_type, object_id,"
 			" request_id, before, after, via FROM audit",
-			cl, 7, vals, "ORDER BY seq LIMIT", f->limit, out, err);
+			cl, 7, vals, "ORDER BY seq LIMIT", f->limit, &rows,
+			err),
+		&rows, out);
 }
 
 /* ---- idempotency ---- */
@@ -59,7 +64,7 @@ enum sl_err sl_store_idem_get(struct sl_tx *tx, const char *actor,
 			      const char *key, struct sl_idem *out,
 			      struct sl_error *err)
 {
-	struct sl_db_rows rows;
+	struct sl_db_rows rows = {0};
 	enum sl_err rc = Q(tx,
 			   "SELECT method, path, body_hash, status, response"
 			   " FROM idempotency WHERE actor = $1 AND key = $2",

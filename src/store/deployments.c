@@ -57,16 +57,16 @@ enum sl_err sl_store_deployment_update(struct sl_tx *tx, int64_t id,
 
 	if (rc)
 		return rc;
-	return sl__store_check_revision(tx, changes,
-		       "SELECT COUNT(*) FROM deployments WHERE id = $1",
-		       SL_P_INT(id), "deployment", err);
+	return sl__store_check_revision(
+		tx, changes, "SELECT COUNT(*) FROM deployments WHERE id = $1",
+		SL_P_INT(id), "deployment", err);
 }
 
 enum sl_err sl_store_deployment_list(struct sl_tx *tx,
 				     const struct sl_filter *f,
-				     struct sl_db_rows *out,
-				     struct sl_error *err)
+				     struct sl_docs *out, struct sl_error *err)
 {
+	struct sl_db_rows rows = {0};
 	static const struct sl__clause cl[] = {
 		{"d.id < $#", 1},
 		{"d.service = $#", 1},
@@ -91,9 +91,12 @@ enum sl_err sl_store_deployment_list(struct sl_tx *tx,
 		SL_P_TEXT(f->tag_key),	   SL_P_TEXT(f->tag_value),
 	};
 
-	return sl__store_list(tx, LIST_DEPLOYMENTS,
-			"SELECT d.id, d.doc FROM deployments d", cl, 9, vals,
-			"ORDER BY d.id DESC LIMIT", f->limit, out, err);
+	return sl__store_docs(
+		sl__store_list(tx, LIST_DEPLOYMENTS,
+			       "SELECT d.id, d.doc FROM deployments d", cl, 9,
+			       vals, "ORDER BY d.id DESC LIMIT", f->limit,
+			       &rows, err),
+		&rows, SL_COLS_ID_DOC, out);
 }
 
 enum sl_err sl_store_deployment_count_env(struct sl_tx *tx,
@@ -124,14 +127,16 @@ enum sl_err sl_store_deployment_running(struct sl_tx *tx, const char *service,
 }
 
 enum sl_err sl_store_deployment_status_counts(struct sl_tx *tx,
-					      struct sl_db_rows *out,
+					      struct sl_counts *out,
 					      struct sl_error *err)
 {
-	return sl__store_run(
-		tx,
-		"SELECT status, COUNT(*) FROM deployments GROUP BY status"
-		" ORDER BY status",
-		NULL, 0, out, NULL, err);
+	struct sl_db_rows rows = {0};
+	return sl__store_counts(sl__store_run(tx,
+					      "SELECT status, COUNT(*) FROM "
+					      "deployments GROUP BY status"
+					      " ORDER BY status",
+					      NULL, 0, &rows, NULL, err),
+				&rows, out);
 }
 
 enum sl_err sl_store_placement_refresh(struct sl_tx *tx, const char *service,
@@ -159,7 +164,7 @@ enum sl_err sl_store_placement_get(struct sl_tx *tx, const char *service,
 				   char **running, char **latest,
 				   struct sl_error *err)
 {
-	struct sl_db_rows rows;
+	struct sl_db_rows rows = {0};
 	enum sl_err rc = Q(tx,
 			   "SELECT r.doc, l.doc FROM placements p"
 			   " JOIN deployments l ON l.id = p.latest_id"
@@ -195,9 +200,9 @@ enum sl_err sl_store_placement_set_item(struct sl_tx *tx, const char *service,
 }
 
 enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
-				    struct sl_db_rows *out,
-				    struct sl_error *err)
+				    struct sl_docs *out, struct sl_error *err)
 {
+	struct sl_db_rows rows = {0};
 	/* The cursor is the last row's key, in the order of the list: the
 	 * first clause lets the primary key start at its service. */
 	static const struct sl__clause cl[] = {
@@ -221,14 +226,24 @@ enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
 		SL_P_TEXT(f->cursor_target),
 	};
 
-	return sl__store_list(tx, LIST_PLACEMENTS,
+	return sl__store_docs(
+		sl__store_list(
+			tx, LIST_PLACEMENTS,
 			"SELECT p.service, p.environment, p.target, p.item"
 			" FROM placements p"
 			" JOIN environments e ON e.name = p.environment",
 			cl, 5, vals,
 			"ORDER BY p.service, e.rank, p.environment, p.target"
 			" LIMIT",
-			f->limit, out, err);
+			f->limit, &rows, err),
+		&rows,
+		(struct sl__doc_cols){.id = -1,
+				      .name = 0,
+				      .environment = 1,
+				      .target = 2,
+				      .doc = 3,
+				      .rank = -1},
+		out);
 }
 
 /* ---- events ---- */
@@ -237,7 +252,7 @@ enum sl_err sl_store_event_insert(struct sl_tx *tx, int64_t deployment_id,
 				  int64_t at, const char *doc, int64_t *id,
 				  int64_t *seq, struct sl_error *err)
 {
-	struct sl_db_rows rows;
+	struct sl_db_rows rows = {0};
 	enum sl_err rc = Q(tx,
 			   "INSERT INTO deployment_events (deployment_id, seq,"
 			   " at, doc) SELECT $1, COALESCE(MAX(seq), 0) + 1,"
@@ -263,10 +278,12 @@ enum sl_err sl_store_event_set_doc(struct sl_tx *tx, int64_t id,
 }
 
 enum sl_err sl_store_event_list(struct sl_tx *tx, int64_t deployment_id,
-				struct sl_db_rows *out, struct sl_error *err)
+				struct sl_docs *out, struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT id, doc FROM deployment_events"
-		 " WHERE deployment_id = $1 ORDER BY seq",
-		 out, NULL, err, SL_P_INT(deployment_id));
+	struct sl_db_rows rows = {0};
+	return sl__store_docs(Q(tx,
+				"SELECT id, doc FROM deployment_events"
+				" WHERE deployment_id = $1 ORDER BY seq",
+				&rows, NULL, err, SL_P_INT(deployment_id)),
+			      &rows, SL_COLS_ID_DOC, out);
 }

@@ -55,13 +55,16 @@ enum sl_err sl_store_policy_set_doc(struct sl_tx *tx, const char *env,
 }
 
 enum sl_err sl_store_policy_versions(struct sl_tx *tx, const char *env,
-				     struct sl_db_rows *out,
+				     struct sl_policies *out,
 				     struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT version, created_at, created_by, doc FROM policies"
-		 " WHERE environment = $1 ORDER BY version",
-		 out, NULL, err, SL_P_TEXT(env));
+	struct sl_db_rows rows = {0};
+	return sl__store_policies(
+		Q(tx,
+		  "SELECT version, created_at, created_by, doc FROM policies"
+		  " WHERE environment = $1 ORDER BY version",
+		  &rows, NULL, err, SL_P_TEXT(env)),
+		&rows, out);
 }
 
 /* ---- approvals ---- */
@@ -236,12 +239,15 @@ enum sl_err sl_store_change_update(struct sl_tx *tx, const char *key,
 	return rc;
 }
 
-enum sl_err sl_store_change_list(struct sl_tx *tx, struct sl_db_rows *out,
+enum sl_err sl_store_change_list(struct sl_tx *tx, struct sl_docs *out,
 				 struct sl_error *err)
 {
-	return sl__store_run(
-		tx, "SELECT key, doc FROM change_requests ORDER BY key", NULL,
-		0, out, NULL, err);
+	struct sl_db_rows rows = {0};
+	return sl__store_docs(
+		sl__store_run(
+			tx, "SELECT key, doc FROM change_requests ORDER BY key",
+			NULL, 0, &rows, NULL, err),
+		&rows, SL_COLS_NAME_DOC, out);
 }
 
 /* ---- windows ---- */
@@ -312,24 +318,30 @@ enum sl_err sl_store_grant_set_doc(struct sl_tx *tx, int64_t id,
 }
 
 enum sl_err sl_store_grant_active(struct sl_tx *tx, int64_t token_id,
-				  int64_t now, struct sl_db_rows *out,
+				  int64_t now, struct sl_grants *out,
 				  struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT id, role, environment, expires_at FROM grants"
-		 " WHERE token_id = $1 AND expires_at > $2"
-		 " AND revoked_at IS NULL ORDER BY id",
-		 out, NULL, err, SL_P_INT(token_id), SL_P_INT(now));
+	struct sl_db_rows rows = {0};
+	return sl__store_grants(
+		Q(tx,
+		  "SELECT id, role, environment, expires_at FROM grants"
+		  " WHERE token_id = $1 AND expires_at > $2"
+		  " AND revoked_at IS NULL ORDER BY id",
+		  &rows, NULL, err, SL_P_INT(token_id), SL_P_INT(now)),
+		&rows, out);
 }
 
 enum sl_err sl_store_grant_list(struct sl_tx *tx,
 				const struct sl_scope_lists *scope,
-				struct sl_db_rows *out, struct sl_error *err)
+				struct sl_docs *out, struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT id, doc FROM grants WHERE " IN_SCOPE(
-			 "$1", "environment") " ORDER BY id",
-		 out, NULL, err, SL_P_TEXT(scope->environments));
+	struct sl_db_rows rows = {0};
+	return sl__store_docs(Q(tx,
+				"SELECT id, doc FROM grants WHERE " IN_SCOPE(
+					"$1", "environment") " ORDER BY id",
+				&rows, NULL, err,
+				SL_P_TEXT(scope->environments)),
+			      &rows, SL_COLS_ID_DOC, out);
 }
 
 /* ---- reviews ---- */
@@ -366,9 +378,10 @@ enum sl_err sl_store_review_get(struct sl_tx *tx, int64_t id, char **doc,
 /* clang-format off */
 enum sl_err sl_store_review_list(struct sl_tx *tx, int open_only,
 				 const struct sl_scope_lists *scope,
-				 struct sl_db_rows *out, struct sl_error *err)
+				 struct sl_docs *out, struct sl_error *err)
 {
-	return Q(tx,
+	struct sl_db_rows rows = {0};
+	return sl__store_docs(Q(tx,
 		 "SELECT r.id, r.doc FROM reviews r"
 		 " JOIN deployments d ON d.id = r.deployment_id"
 		 " WHERE ($1 = 0 OR r.closed_at IS NULL)"
@@ -376,9 +389,9 @@ enum sl_err sl_store_review_list(struct sl_tx *tx, int open_only,
 		 " AND " IN_SCOPE("$3", "d.service")
 		 " AND " IN_SCOPE("$4", "d.service")
 		 " ORDER BY r.id",
-		 out, NULL, err, SL_P_INT(open_only),
+		 &rows, NULL, err, SL_P_INT(open_only),
 		 SL_P_TEXT(scope->environments), SL_P_TEXT(scope->services),
-		 SL_P_TEXT(scope->team_services));
+		 SL_P_TEXT(scope->team_services)), &rows, SL_COLS_ID_DOC, out);
 }
 /* clang-format on */
 
@@ -410,12 +423,15 @@ enum sl_err sl_store_release_success_in(struct sl_tx *tx, int64_t release_id,
 }
 
 enum sl_err sl_store_running_in(struct sl_tx *tx, const char *service,
-				const char *env, struct sl_db_rows *out,
+				const char *env, struct sl_docs *out,
 				struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT r.doc FROM placements p"
-		 " JOIN deployments r ON r.id = p.running_id"
-		 " WHERE p.service = $1 AND p.environment = $2",
-		 out, NULL, err, SL_P_TEXT(service), SL_P_TEXT(env));
+	struct sl_db_rows rows = {0};
+	return sl__store_docs(
+		Q(tx,
+		  "SELECT r.doc FROM placements p"
+		  " JOIN deployments r ON r.id = p.running_id"
+		  " WHERE p.service = $1 AND p.environment = $2",
+		  &rows, NULL, err, SL_P_TEXT(service), SL_P_TEXT(env)),
+		&rows, (struct sl__doc_cols){-1, -1, -1, -1, 0, -1}, out);
 }

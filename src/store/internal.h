@@ -26,7 +26,7 @@ struct sl__clause {
 	int nparams;
 };
 
-#define MAX_CLAUSES 10
+#define MAX_CLAUSES	 10
 enum {
 	LIST_SERVICES,
 	LIST_RELEASES,
@@ -65,6 +65,30 @@ enum sl_err sl__store_check_revision(struct sl_tx *tx, int64_t changes,
 enum sl_err sl__store_maybe_text(struct sl_tx *tx, const char *sql,
 				 const struct sl_db_val *p, size_t n,
 				 char **text, struct sl_error *err);
+
+/* Typed rows (query.c). Each takes a query's result rc and its rows,
+ * moves the cells into out (on SL_OK) and frees rows; it returns rc.
+ * sl__store_docs reads the columns named in cols (-1 for a field the
+ * query has not); the others read the columns in the order their row
+ * struct lists its fields. */
+struct sl__doc_cols {
+	int id, name, environment, target, doc, rank;
+};
+enum sl_err sl__store_docs(enum sl_err rc, struct sl_db_rows *rows,
+			   struct sl__doc_cols cols, struct sl_docs *out);
+/* (id, doc) and (name, doc) rows. */
+#define SL_COLS_ID_DOC	 ((struct sl__doc_cols){0, -1, -1, -1, 1, -1})
+#define SL_COLS_NAME_DOC ((struct sl__doc_cols){-1, 0, -1, -1, 1, -1})
+enum sl_err sl__store_tokens(enum sl_err rc, struct sl_db_rows *rows,
+			     struct sl_tokens *out);
+enum sl_err sl__store_audit_rows(enum sl_err rc, struct sl_db_rows *rows,
+				 struct sl_audit_rows *out);
+enum sl_err sl__store_counts(enum sl_err rc, struct sl_db_rows *rows,
+			     struct sl_counts *out);
+enum sl_err sl__store_grants(enum sl_err rc, struct sl_db_rows *rows,
+			     struct sl_grants *out);
+enum sl_err sl__store_policies(enum sl_err rc, struct sl_db_rows *rows,
+			       struct sl_policies *out);
 
 #endif
 
@@ -170,5 +194,29 @@ enum sl_err sl__store_check_revision(struct sl_tx *tx, int64_t changes,
 enum sl_err sl__store_maybe_text(struct sl_tx *tx, const char *sql,
 				 const struct sl_db_val *p, size_t n,
 				 char **text, struct sl_error *err);
+
+/* Typed rows (query.c). Each takes a query's result rc and its rows,
+ * moves the cells into out (on SL_OK) and frees rows; it returns rc.
+ * sl__store_docs reads the columns named in cols (-1 for a field the
+ * query has not); the others read the columns in the order their row
+ * struct lists its fields. */
+struct sl__doc_cols {
+	int id, name, environment, target, doc, rank;
+};
+enum sl_err sl__store_docs(enum sl_err rc, struct sl_db_rows *rows,
+			   struct sl__doc_cols cols, struct sl_docs *out);
+/* (id, doc) and (name, doc) rows. */
+#define SL_COLS_ID_DOC	 ((struct sl__doc_cols){0, -1, -1, -1, 1, -1})
+#define SL_COLS_NAME_DOC ((struct sl__doc_cols){-1, 0, -1, -1, 1, -1})
+enum sl_err sl__store_tokens(enum sl_err rc, struct sl_db_rows *rows,
+			     struct sl_tokens *out);
+enum sl_err sl__store_audit_rows(enum sl_err rc, struct sl_db_rows *rows,
+				 struct sl_audit_rows *out);
+enum sl_err sl__store_counts(enum sl_err rc, struct sl_db_rows *rows,
+			     struct sl_counts *out);
+enum sl_err sl__store_grants(enum sl_err rc, struct sl_db_rows *rows,
+			     struct sl_grants *out);
+enum sl_err sl__store_policies(enum sl_err rc, struct sl_db_rows *rows,
+			       struct sl_policies *out);
 
 #endif

@@ -84,20 +84,23 @@ enum sl_err sl_store_release_update(struct sl_tx *tx, int64_t id,
 			   SL_P_INT(now), SL_P_TEXT(doc));
 
 	if (rc == SL_OK)
-		rc = sl__store_check_revision(tx, changes,
-			     "SELECT COUNT(*) FROM releases WHERE id = $1",
-			     SL_P_INT(id), "release", err);
+		rc = sl__store_check_revision(
+			tx, changes,
+			"SELECT COUNT(*) FROM releases WHERE id = $1",
+			SL_P_INT(id), "release", err);
 	if (rc || !tags)
 		return rc;
-	return sl__store_put_tags(tx, "DELETE FROM release_tags WHERE release_id = $1",
-			"INSERT INTO release_tags (release_id, key, value)"
-			" VALUES ($1, $2, $3)",
-			SL_P_INT(id), tags, ntags, err);
+	return sl__store_put_tags(
+		tx, "DELETE FROM release_tags WHERE release_id = $1",
+		"INSERT INTO release_tags (release_id, key, value)"
+		" VALUES ($1, $2, $3)",
+		SL_P_INT(id), tags, ntags, err);
 }
 
 enum sl_err sl_store_release_list(struct sl_tx *tx, const struct sl_filter *f,
-				  struct sl_db_rows *out, struct sl_error *err)
+				  struct sl_docs *out, struct sl_error *err)
 {
+	struct sl_db_rows rows = {0};
 	static const struct sl__clause cl[] = {
 		{"r.id < $#", 1},
 		{"r.service = $#", 1},
@@ -121,11 +124,13 @@ enum sl_err sl_store_release_list(struct sl_tx *tx, const struct sl_filter *f,
 		SL_P_TEXT(f->environment),
 	};
 
-	return sl__store_list(tx, LIST_RELEASES, "SELECT r.id, r.doc FROM releases r",
-			cl, 8, vals, "ORDER BY r.id DESC LIMIT", f->limit, out,
-			err);
+	return sl__store_docs(
+		sl__store_list(tx, LIST_RELEASES,
+			       "SELECT r.id, r.doc FROM releases r", cl, 8,
+			       vals, "ORDER BY r.id DESC LIMIT", f->limit,
+			       &rows, err),
+		&rows, SL_COLS_ID_DOC, out);
 }
-
 
 enum sl_err sl_store_release_neighbours(struct sl_tx *tx, const char *service,
 					const char *below, int64_t exclude,

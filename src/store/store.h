@@ -57,6 +57,88 @@ struct sl_filter {
 	int limit;
 };
 
+/* Typed rows. Lists answer their objects as these, each field named:
+ * never a column by position. Strings are owned by the row set and
+ * freed with its _fini; a NULL string is SQL NULL. */
+
+/* An object of a list: the keys it is listed by and its stored document
+ * (NULL while not rendered yet, or once a scope filter dropped it). */
+struct sl_doc_row {
+	int64_t id;	   /* numbered objects: the id; else 0 */
+	char *name;	   /* named objects: the name, key or item; placements:
+			    * the service */
+	char *environment; /* windows and placements: the environment */
+	char *target;	   /* placements: the target */
+	int64_t rank;	   /* environment pages: the rank */
+	char *doc;
+};
+struct sl_docs {
+	size_t n;
+	struct sl_doc_row *v;
+};
+void sl_docs_fini(struct sl_docs *d);
+
+/* A token as listed (never its secret or hash); times are microseconds,
+ * 0 for none. */
+struct sl_token_row {
+	int64_t id;
+	char *name, *role, *created_by;
+	char *scope; /* the scope document, NULL when unscoped */
+	int64_t created_at, revoked_at, expires_at, last_used_at;
+};
+struct sl_tokens {
+	size_t n;
+	struct sl_token_row *v;
+};
+void sl_tokens_fini(struct sl_tokens *t);
+
+/* An audit entry as kept. */
+struct sl_audit_row {
+	int64_t seq, at;
+	char *actor, *action, *object_type, *object_id, *request_id;
+	char *before, *after; /* canonical JSON or NULL */
+	char *via;	      /* "grant:<id>" or NULL */
+};
+struct sl_audit_rows {
+	size_t n;
+	struct sl_audit_row *v;
+};
+void sl_audit_rows_fini(struct sl_audit_rows *a);
+
+/* A count by key (deployments by status). */
+struct sl_count_row {
+	char *key;
+	int64_t n;
+};
+struct sl_counts {
+	size_t n;
+	struct sl_count_row *v;
+};
+void sl_counts_fini(struct sl_counts *c);
+
+/* A live grant of a role on an environment. */
+struct sl_grant_row {
+	int64_t id;
+	char *role, *environment;
+	int64_t expires_at;
+};
+struct sl_grants {
+	size_t n;
+	struct sl_grant_row *v;
+};
+void sl_grants_fini(struct sl_grants *g);
+
+/* A kept version of an environment's policy. */
+struct sl_policy_row {
+	int64_t version, created_at;
+	char *created_by, *doc;
+};
+struct sl_policies {
+	size_t n;
+	struct sl_policy_row *v;
+};
+void sl_policies_fini(struct sl_policies *p);
+
 /* Opens (creating if needed) the store at uri and migrates its schema
  * forward. "postgresql://..." selects PostgreSQL, anything else is a
  * SQLite path. Free with sl_store_close. */
@@ -129,9 +211,9 @@ enum sl_err sl_store_service_update(struct sl_tx *tx, const char *name,
 				    size_t ntags, struct sl_error *err);
 enum sl_err sl_store_service_delete(struct sl_tx *tx, const char *name,
 				    struct sl_error *err);
-/* Rows: (name, doc), by name, after f->cursor_name. */
+/* Services by name (name, doc), after f->cursor_name. */
 enum sl_err sl_store_service_list(struct sl_tx *tx, const struct sl_filter *f,
-				  struct sl_db_rows *out, struct sl_error *err);
+				  struct sl_docs *out, struct sl_error *err);
 
 enum sl_err sl_store_environment_insert(struct sl_tx *tx, const char *name,
 					int64_t rank, int64_t now,
@@ -145,15 +227,15 @@ enum sl_err sl_store_environment_update(struct sl_tx *tx, const char *name,
 					struct sl_error *err);
 enum sl_err sl_store_environment_delete(struct sl_tx *tx, const char *name,
 					struct sl_error *err);
-/* Rows: (name, doc), by rank then name. */
-enum sl_err sl_store_environment_list(struct sl_tx *tx, struct sl_db_rows *out,
+/* Environments (name, doc), by rank then name. */
+enum sl_err sl_store_environment_list(struct sl_tx *tx, struct sl_docs *out,
 				      struct sl_error *err);
 /* A page of environments, in the same order: f->limit rows after the
  * environment f->cursor_name of rank f->cursor_rank (from the first when
  * cursor_name is NULL). */
 enum sl_err sl_store_environment_page(struct sl_tx *tx,
 				      const struct sl_filter *f,
-				      struct sl_db_rows *out,
+				      struct sl_docs *out,
 				      struct sl_error *err);
 /* The highest rank of any environment (0 when none). */
 enum sl_err sl_store_environment_max_rank(struct sl_tx *tx, int64_t *rank,
@@ -183,9 +265,9 @@ enum sl_err sl_store_release_update(struct sl_tx *tx, int64_t id,
 				    const char *status, int64_t now,
 				    const char *doc, const struct sl_tag *tags,
 				    size_t ntags, struct sl_error *err);
-/* Rows: (id, doc), newest first. */
+/* Releases (id, doc), newest first. */
 enum sl_err sl_store_release_list(struct sl_tx *tx, const struct sl_filter *f,
-				  struct sl_db_rows *out, struct sl_error *err);
+				  struct sl_docs *out, struct sl_error *err);
 /* The versions around a release of service, for checking its type: *prev
  * the highest whose sort key is below `below`, *latest the highest of
  * all; release `exclude` (0 for none) and cancelled releases are not
@@ -210,11 +292,10 @@ enum sl_err sl_store_deployment_update(struct sl_tx *tx, int64_t id,
 				       int64_t expected_revision,
 				       const char *status, int64_t now,
 				       const char *doc, struct sl_error *err);
-/* Rows: (id, doc), newest first. */
+/* Deployments (id, doc), newest first. */
 enum sl_err sl_store_deployment_list(struct sl_tx *tx,
 				     const struct sl_filter *f,
-				     struct sl_db_rows *out,
-				     struct sl_error *err);
+				     struct sl_docs *out, struct sl_error *err);
 enum sl_err sl_store_deployment_count_env(struct sl_tx *tx,
 					  const char *environment, int64_t *n,
 					  struct sl_error *err);
@@ -224,9 +305,9 @@ enum sl_err sl_store_deployment_running(struct sl_tx *tx, const char *service,
 					const char *environment,
 					const char *target, int64_t before_id,
 					int64_t *id, struct sl_error *err);
-/* Rows: (status, count). */
+/* Deployments counted by status (key = status), by status. */
 enum sl_err sl_store_deployment_status_counts(struct sl_tx *tx,
-					      struct sl_db_rows *out,
+					      struct sl_counts *out,
 					      struct sl_error *err);
 
 /* Recomputes the placement of a service in an environment and target:
@@ -248,11 +329,10 @@ enum sl_err sl_store_placement_set_item(struct sl_tx *tx, const char *service,
 					const char *environment,
 					const char *target, const char *item,
 					struct sl_error *err);
-/* Rows: (service, environment, target, item), ordered by service,
- * environment rank, target. */
+/* Placements (name = service, environment, target, doc = item),
+ * ordered by service, environment rank, target. */
 enum sl_err sl_store_placement_list(struct sl_tx *tx, const struct sl_filter *f,
-				    struct sl_db_rows *out,
-				    struct sl_error *err);
+				    struct sl_docs *out, struct sl_error *err);
 
 /* Events on a deployment's timeline; seq counts from 1 per deployment. */
 enum sl_err sl_store_event_insert(struct sl_tx *tx, int64_t deployment_id,
@@ -260,9 +340,9 @@ enum sl_err sl_store_event_insert(struct sl_tx *tx, int64_t deployment_id,
 				  int64_t *seq, struct sl_error *err);
 enum sl_err sl_store_event_set_doc(struct sl_tx *tx, int64_t id,
 				   const char *doc, struct sl_error *err);
-/* Rows: (id, doc) in timeline order. */
+/* A deployment's events (id, doc) in timeline order. */
 enum sl_err sl_store_event_list(struct sl_tx *tx, int64_t deployment_id,
-				struct sl_db_rows *out, struct sl_error *err);
+				struct sl_docs *out, struct sl_error *err);
 
 /* Tokens: only the hash of the secret is kept. expires_at is
  * microseconds since the epoch, 0 for a token that never expires. */
@@ -272,25 +352,21 @@ enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
 				  const char *scope, int64_t expires_at,
 				  int64_t *id, struct sl_error *err);
 /* Finds a live token by hash: not revoked and not expired at now. Fills
- * id, name, role, the stored hash and the scope document (NULL when
- * unscoped), all malloc'ed, the caller frees; and expires_at and
- * last_used_at (0 when none). SL_ENOTFOUND when none. */
+ * out (free with sl_tokens_fini: one row) and *stored with the stored
+ * hash (free() it). SL_ENOTFOUND when none. */
 enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t now,
-				int64_t *id, char **name, char **role,
-				char **stored, char **scope,
-				int64_t *expires_at, int64_t *last_used_at,
+				struct sl_tokens *out, char **stored,
 				struct sl_error *err);
-/* Rows: (id, name, role, created_at, created_by, revoked_at, scope,
- * expires_at, last_used_at). */
-enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
+/* Every token, by id. */
+enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_tokens *out,
 				struct sl_error *err);
-/* A page of the same rows: f->limit tokens with ids above f->cursor. */
+/* A page of them: f->limit tokens with ids above f->cursor. */
 enum sl_err sl_store_token_page(struct sl_tx *tx, const struct sl_filter *f,
-				struct sl_db_rows *out, struct sl_error *err);
-/* One token (revoked or expired too), as one row of the list;
- * SL_ENOTFOUND when there is none with that id. */
+				struct sl_tokens *out, struct sl_error *err);
+/* One token (revoked or expired too), as one row; SL_ENOTFOUND when
+ * there is none with that id. */
 enum sl_err sl_store_token_get(struct sl_tx *tx, int64_t id,
-			       struct sl_db_rows *out, struct sl_error *err);
+			       struct sl_tokens *out, struct sl_error *err);
 /* Records that the token authenticated at at; never moves last_used_at
  * back (several daemons may report the same token). */
 enum sl_err sl_store_token_used(struct sl_tx *tx, int64_t id, int64_t at,
@@ -318,12 +394,12 @@ struct sl_audit_entry {
 enum sl_err sl_store_audit_append(struct sl_tx *tx,
 				  const struct sl_audit_entry *e, int64_t *seq,
 				  struct sl_error *err);
-/* Rows: (seq, at, actor, action, object_type, object_id, request_id,
- * before, after, via), by seq above f->after, at most f->limit; only
- * the entries matching every filter set in f (actor, action,
- * object_type, object_id, since <= at < until). */
+/* Entries by seq above f->after, at most f->limit; only the entries
+ * matching every filter set in f (actor, action, object_type,
+ * object_id, since <= at < until). */
 enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
-				struct sl_db_rows *out, struct sl_error *err);
+				struct sl_audit_rows *out,
+				struct sl_error *err);
 
 /* Idempotency records: the first answer to (actor, key). */
 struct sl_idem {
@@ -351,9 +427,9 @@ enum sl_err sl_store_policy_get(struct sl_tx *tx, const char *env,
 enum sl_err sl_store_policy_set_doc(struct sl_tx *tx, const char *env,
 				    int64_t version, const char *doc,
 				    struct sl_error *err);
-/* Rows: (version, created_at, created_by, doc). */
+/* Every kept version, oldest first. */
 enum sl_err sl_store_policy_versions(struct sl_tx *tx, const char *env,
-				     struct sl_db_rows *out,
+				     struct sl_policies *out,
 				     struct sl_error *err);
 
 struct sl_approval_row {
@@ -421,8 +497,8 @@ enum sl_err sl_store_change_get(struct sl_tx *tx, const char *key, char **doc,
 enum sl_err sl_store_change_update(struct sl_tx *tx, const char *key,
 				   int64_t revision, int64_t now,
 				   const char *doc, struct sl_error *err);
-/* Rows: (key, doc). */
-enum sl_err sl_store_change_list(struct sl_tx *tx, struct sl_db_rows *out,
+/* Change requests (name = key, doc). */
+enum sl_err sl_store_change_list(struct sl_tx *tx, struct sl_docs *out,
 				 struct sl_error *err);
 
 /* Windows; env NULL = organisation-wide. */
@@ -445,14 +521,14 @@ enum sl_err sl_store_grant_insert(struct sl_tx *tx, int64_t token_id,
 				  struct sl_error *err);
 enum sl_err sl_store_grant_set_doc(struct sl_tx *tx, int64_t id,
 				   const char *doc, struct sl_error *err);
-/* Rows: (id, role, environment, expires_at) of live grants. */
+/* A token's live grants. */
 enum sl_err sl_store_grant_active(struct sl_tx *tx, int64_t token_id,
-				  int64_t now, struct sl_db_rows *out,
+				  int64_t now, struct sl_grants *out,
 				  struct sl_error *err);
-/* Rows: (id, doc) of the grants on environments in scope->environments. */
+/* The grants (id, doc) on environments in scope->environments. */
 enum sl_err sl_store_grant_list(struct sl_tx *tx,
 				const struct sl_scope_lists *scope,
-				struct sl_db_rows *out, struct sl_error *err);
+				struct sl_docs *out, struct sl_error *err);
 
 /* Post-incident reviews owed by overrides. */
 enum sl_err sl_store_review_insert(struct sl_tx *tx, int64_t deployment_id,
@@ -463,11 +539,11 @@ enum sl_err sl_store_review_set_doc(struct sl_tx *tx, int64_t id,
 				    struct sl_error *err);
 enum sl_err sl_store_review_get(struct sl_tx *tx, int64_t id, char **doc,
 				struct sl_error *err);
-/* Rows: (id, doc) of the reviews whose deployment's environment and
- * service the scope covers. */
+/* The reviews (id, doc) whose deployment's environment and service the
+ * scope covers. */
 enum sl_err sl_store_review_list(struct sl_tx *tx, int open_only,
 				 const struct sl_scope_lists *scope,
-				 struct sl_db_rows *out, struct sl_error *err);
+				 struct sl_docs *out, struct sl_error *err);
 
 /* Deployments in an environment with a status, counted up to most (an
  * index range of at most that many entries, however many there are). */
@@ -479,9 +555,10 @@ enum sl_err sl_store_deployment_count_status(struct sl_tx *tx, const char *env,
 enum sl_err sl_store_release_success_in(struct sl_tx *tx, int64_t release_id,
 					const char *env, char **doc,
 					struct sl_error *err);
-/* Rows: (doc) of what runs of a service in an environment, per target. */
+/* What runs of a service in an environment (doc: the deployment), one
+ * per target. */
 enum sl_err sl_store_running_in(struct sl_tx *tx, const char *service,
-				const char *env, struct sl_db_rows *out,
+				const char *env, struct sl_docs *out,
 				struct sl_error *err);
 
 #endif

@@ -37,75 +37,71 @@ enum sl_err sl_store_token_insert(struct sl_tx *tx, const char *name,
 }
 
 enum sl_err sl_store_token_find(struct sl_tx *tx, const char *hash, int64_t now,
-				int64_t *id, char **name, char **role,
-				char **stored, char **scope,
-				int64_t *expires_at, int64_t *last_used_at,
+				struct sl_tokens *out, char **stored,
 				struct sl_error *err)
 {
-	struct sl_db_rows rows;
+	struct sl_db_rows rows = {0};
 	enum sl_err rc = Q(tx,
-			   "SELECT id, name, role, hash, scope, expires_at,"
-			   " last_used_at FROM tokens"
+			   "SELECT id, name, role, created_at, created_by,"
+			   " revoked_at, scope, expires_at, last_used_at, hash"
+			   " FROM tokens"
 			   " WHERE hash = $1 AND revoked_at IS NULL"
 			   " AND (expires_at IS NULL OR expires_at > $2)",
 			   &rows, NULL, err, SL_P_TEXT(hash), SL_P_INT(now));
 
-	if (rc)
-		return rc;
-	if (rows.nrows == 0) {
-		sl_db_rows_fini(&rows);
-		return sl_error_set(err, SL_ENOTFOUND, "", "token not found");
-	}
-	*id = sl_db_int(&rows, 0, 0);
-	*name = sl_xstrdup(sl_db_text(&rows, 0, 1));
-	*role = sl_xstrdup(sl_db_text(&rows, 0, 2));
-	*stored = sl_xstrdup(sl_db_text(&rows, 0, 3));
-	*scope = sl_db_text(&rows, 0, 4) ? sl_xstrdup(sl_db_text(&rows, 0, 4))
-					 : NULL;
-	*expires_at = sl_db_text(&rows, 0, 5) ? sl_db_int(&rows, 0, 5) : 0;
-	*last_used_at = sl_db_text(&rows, 0, 6) ? sl_db_int(&rows, 0, 6) : 0;
-	sl_db_rows_fini(&rows);
-	return SL_OK;
+	*stored = NULL;
+	if (rc == SL_OK && rows.nrows == 0)
+		rc = sl_error_set(err, SL_ENOTFOUND, "", "token not found");
+	if (rc == SL_OK)
+		*stored = sl_xstrdup(sl_db_text(&rows, 0, 9));
+	return sl__store_tokens(rc, &rows, out);
 }
 
-enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_db_rows *out,
+enum sl_err sl_store_token_list(struct sl_tx *tx, struct sl_tokens *out,
 				struct sl_error *err)
 {
-	return sl__store_run(
-		tx,
-		"SELECT id, name, role, created_at, created_by, revoked_at,"
-		" scope, expires_at, last_used_at FROM tokens ORDER BY id",
-		NULL, 0, out, NULL, err);
+	struct sl_db_rows rows = {0};
+	return sl__store_tokens(
+		sl__store_run(tx,
+			      "SELECT id, name, role, created_at, created_by, "
+			      "revoked_at,"
+			      " scope, expires_at, last_used_at FROM tokens "
+			      "ORDER BY id",
+			      NULL, 0, &rows, NULL, err),
+		&rows, out);
 }
 
 enum sl_err sl_store_token_page(struct sl_tx *tx, const struct sl_filter *f,
-				struct sl_db_rows *out, struct sl_error *err)
+				struct sl_tokens *out, struct sl_error *err)
 {
+	struct sl_db_rows rows = {0};
 	static const struct sl__clause cl[] = {{"id > $#", 1}};
 	const struct sl_db_val vals[] = {SL_P_INT(f->cursor)};
 
-	return sl__store_list(tx, LIST_TOKENS,
-			"SELECT id, name, role, created_at, created_by,"
-			" revoked_at, scope, expires_at, last_used_at"
-			" FROM tokens",
-			cl, 1, vals, "ORDER BY id LIMIT", f->limit, out, err);
+	return sl__store_tokens(
+		sl__store_list(tx, LIST_TOKENS,
+			       "SELECT id, name, role, created_at, created_by,"
+			       " revoked_at, scope, expires_at, last_used_at"
+			       " FROM tokens",
+			       cl, 1, vals, "ORDER BY id LIMIT", f->limit,
+			       &rows, err),
+		&rows, out);
 }
 
 enum sl_err sl_store_token_get(struct sl_tx *tx, int64_t id,
-			       struct sl_db_rows *out, struct sl_error *err)
+			       struct sl_tokens *out, struct sl_error *err)
 {
+	struct sl_db_rows rows = {0};
 	enum sl_err rc = Q(tx,
 			   "SELECT id, name, role, created_at, created_by,"
 			   " revoked_at, scope, expires_at, last_used_at"
 			   " FROM tokens WHERE id = $1",
-			   out, NULL, err, SL_P_INT(id));
+			   &rows, NULL, err, SL_P_INT(id));
 
-	if (rc == SL_OK && out->nrows == 0) {
-		sl_db_rows_fini(out);
+	if (rc == SL_OK && rows.nrows == 0)
 		rc = sl_error_set(err, SL_ENOTFOUND, "",
 				  "no token with id %lld", (long long)id);
-	}
-	return rc;
+	return sl__store_tokens(rc, &rows, out);
 }
 
 enum sl_err sl_store_token_used(struct sl_tx *tx, int64_t id, int64_t at,

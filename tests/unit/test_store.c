@@ -146,29 +146,29 @@ TEST(service_list_pages_by_name_and_filters_by_tag)
 	struct sl_tx tx = wtx(st);
 	struct sl_tag pay[] = {{"bu", "pay"}}, ship[] = {{"bu", "ship"}};
 	struct sl_filter f = {.limit = 2};
-	struct sl_db_rows rows;
+	struct sl_docs rows;
 	const char *names[] = {"d", "a", "c", "b"};
 
 	for (int i = 0; i < 4; i++)
 		sl_store_service_insert(&tx, names[i], 1, "{}",
 					i % 2 ? pay : ship, 1, NULL);
 	CHECK_INT(sl_store_service_list(&tx, &f, &rows, NULL), SL_OK);
-	CHECK_INT(rows.nrows, 2);
-	CHECK_STR(sl_db_text(&rows, 0, 0), "a");
-	CHECK_STR(sl_db_text(&rows, 1, 0), "b");
-	sl_db_rows_fini(&rows);
+	CHECK_INT(rows.n, 2);
+	CHECK_STR(rows.v[0].name, "a");
+	CHECK_STR(rows.v[1].name, "b");
+	sl_docs_fini(&rows);
 	f.cursor_name = "b";
 	CHECK_INT(sl_store_service_list(&tx, &f, &rows, NULL), SL_OK);
-	CHECK_INT(rows.nrows, 2);
-	CHECK_STR(sl_db_text(&rows, 0, 0), "c");
-	sl_db_rows_fini(&rows);
+	CHECK_INT(rows.n, 2);
+	CHECK_STR(rows.v[0].name, "c");
+	sl_docs_fini(&rows);
 	f = (struct sl_filter){
 		.limit = 10, .tag_key = "bu", .tag_value = "pay"};
 	CHECK_INT(sl_store_service_list(&tx, &f, &rows, NULL), SL_OK);
-	CHECK_INT(rows.nrows, 2);
-	CHECK_STR(sl_db_text(&rows, 0, 0), "a");
-	CHECK_STR(sl_db_text(&rows, 1, 0), "b");
-	sl_db_rows_fini(&rows);
+	CHECK_INT(rows.n, 2);
+	CHECK_STR(rows.v[0].name, "a");
+	CHECK_STR(rows.v[1].name, "b");
+	sl_docs_fini(&rows);
 	sl_store_commit(&tx, NULL);
 	sl_store_close(st);
 }
@@ -179,7 +179,7 @@ TEST(releases_are_unique_by_precedence_and_listed_newest_first)
 	struct sl_tx tx = wtx(st);
 	struct sl_error err = {0};
 	struct sl_filter f = {.limit = 10, .status = "planned"};
-	struct sl_db_rows rows;
+	struct sl_docs rows;
 	int64_t a = 0, b = 0, found = 0;
 
 	sl_store_service_insert(&tx, "api", 1, "{}", NULL, 0, NULL);
@@ -200,18 +200,18 @@ TEST(releases_are_unique_by_precedence_and_listed_newest_first)
 	CHECK_INT(sl_store_release_find(&tx, "api", "k999", &found, &err),
 		  SL_ENOTFOUND);
 	CHECK_INT(sl_store_release_list(&tx, &f, &rows, NULL), SL_OK);
-	CHECK_INT(rows.nrows, 1);
-	CHECK_INT(sl_db_int(&rows, 0, 0), b);
-	sl_db_rows_fini(&rows);
+	CHECK_INT(rows.n, 1);
+	CHECK_INT(rows.v[0].id, b);
+	sl_docs_fini(&rows);
 	f = (struct sl_filter){.limit = 10, .cursor = b};
 	CHECK_INT(sl_store_release_list(&tx, &f, &rows, NULL), SL_OK);
-	CHECK_INT(rows.nrows, 1);
-	CHECK_INT(sl_db_int(&rows, 0, 0), a);
-	sl_db_rows_fini(&rows);
+	CHECK_INT(rows.n, 1);
+	CHECK_INT(rows.v[0].id, a);
+	sl_docs_fini(&rows);
 	f = (struct sl_filter){.limit = 10, .since = 7};
 	CHECK_INT(sl_store_release_list(&tx, &f, &rows, NULL), SL_OK);
-	CHECK_INT(rows.nrows, 1);
-	sl_db_rows_fini(&rows);
+	CHECK_INT(rows.n, 1);
+	sl_docs_fini(&rows);
 	sl_store_commit(&tx, NULL);
 	sl_store_close(st);
 }
@@ -221,7 +221,7 @@ TEST(placement_tracks_latest_and_running)
 	struct sl_store *st = fresh();
 	struct sl_tx tx = wtx(st);
 	struct sl_filter f = {0};
-	struct sl_db_rows rows;
+	struct sl_docs rows;
 	int64_t rel = 0, d1 = 0, d2 = 0, running = -1;
 	char *run = NULL, *latest = NULL;
 
@@ -249,14 +249,16 @@ TEST(placement_tracks_latest_and_running)
 					      "{\"i\":1}", NULL),
 		  SL_OK);
 	CHECK_INT(sl_store_placement_list(&tx, &f, &rows, NULL), SL_OK);
-	CHECK_INT(rows.nrows, 1);
-	CHECK_STR(sl_db_text(&rows, 0, 0), "api");
-	CHECK_STR(sl_db_text(&rows, 0, 3), "{\"i\":1}");
-	sl_db_rows_fini(&rows);
+	CHECK_INT(rows.n, 1);
+	CHECK_STR(rows.v[0].name, "api");
+	CHECK_STR(rows.v[0].environment, "prod");
+	CHECK_STR(rows.v[0].target, "");
+	CHECK_STR(rows.v[0].doc, "{\"i\":1}");
+	sl_docs_fini(&rows);
 	f.service = "other";
 	CHECK_INT(sl_store_placement_list(&tx, &f, &rows, NULL), SL_OK);
-	CHECK_INT(rows.nrows, 0);
-	sl_db_rows_fini(&rows);
+	CHECK_INT(rows.n, 0);
+	sl_docs_fini(&rows);
 	CHECK_INT(sl_store_deployment_running(&tx, "api", "prod", "", 0,
 					      &running, NULL),
 		  SL_OK);
@@ -274,7 +276,7 @@ TEST(audit_sequence_is_gap_free_and_rolled_back_writes_leave_nothing)
 	struct sl_store *st = fresh();
 	struct sl_tx tx = wtx(st);
 	struct sl_filter f = {.limit = 10};
-	struct sl_db_rows rows;
+	struct sl_audit_rows rows;
 
 	CHECK_INT(audit(&tx, "a"), 1);
 	CHECK_INT(audit(&tx, "b"), 2);
@@ -287,14 +289,14 @@ TEST(audit_sequence_is_gap_free_and_rolled_back_writes_leave_nothing)
 	sl_store_commit(&tx, NULL);
 	SL_ASSERT(sl_store_begin(st, 0, &tx, NULL) == SL_OK);
 	CHECK_INT(sl_store_audit_list(&tx, &f, &rows, NULL), SL_OK);
-	CHECK_INT(rows.nrows, 3);
-	CHECK_STR(sl_db_text(&rows, 2, 3), "c");
-	sl_db_rows_fini(&rows);
+	CHECK_INT(rows.n, 3);
+	CHECK_STR(rows.v[2].action, "c");
+	sl_audit_rows_fini(&rows);
 	f.after = 2;
 	CHECK_INT(sl_store_audit_list(&tx, &f, &rows, NULL), SL_OK);
-	CHECK_INT(rows.nrows, 1);
-	CHECK_INT(sl_db_int(&rows, 0, 0), 3);
-	sl_db_rows_fini(&rows);
+	CHECK_INT(rows.n, 1);
+	CHECK_INT(rows.v[0].seq, 3);
+	sl_audit_rows_fini(&rows);
 	sl_store_abort(&tx);
 	sl_store_close(st);
 }
@@ -304,8 +306,9 @@ TEST(tokens_are_found_by_hash_until_revoked)
 	struct sl_store *st = fresh();
 	struct sl_tx tx = wtx(st);
 	struct sl_error err = {0};
-	int64_t id = 0, got = 0, n = 0, exp = -1, used = -1;
-	char *name = NULL, *role = NULL, *hash = NULL, *scope = NULL;
+	struct sl_tokens t = {0};
+	int64_t id = 0, got = 0, n = 0;
+	char *hash = NULL;
 
 	CHECK_INT(sl_store_token_insert(&tx, "ci", "deployer", "h1", 1, "admin",
 					"{\"groups\":[\"qa\"]}", 0, &id, &err),
@@ -313,25 +316,29 @@ TEST(tokens_are_found_by_hash_until_revoked)
 	CHECK_INT(sl_store_token_insert(&tx, "ci", "admin", "h2", 1, "admin",
 					NULL, 0, &got, &err),
 		  SL_ECONFLICT);
-	CHECK_INT(sl_store_token_find(&tx, "h1", 2, &got, &name, &role, &hash,
-				      &scope, &exp, &used, &err),
-		  SL_OK);
-	CHECK_STR(scope, "{\"groups\":[\"qa\"]}");
-	free(scope);
+	CHECK_INT(sl_store_token_find(&tx, "h1", 2, &t, &hash, &err), SL_OK);
+	CHECK_INT(t.n, 1);
+	CHECK_STR(t.v[0].scope, "{\"groups\":[\"qa\"]}");
 	CHECK_STR(hash, "h1");
 	free(hash);
-	CHECK_INT(got, id);
-	CHECK_STR(name, "ci");
-	CHECK_STR(role, "deployer");
-	CHECK_INT(exp, 0);
-	CHECK_INT(used, 0);
-	free(name);
-	free(role);
+	CHECK_INT(t.v[0].id, id);
+	CHECK_STR(t.v[0].name, "ci");
+	CHECK_STR(t.v[0].role, "deployer");
+	CHECK_STR(t.v[0].created_by, "admin");
+	CHECK_INT(t.v[0].created_at, 1);
+	CHECK_INT(t.v[0].revoked_at, 0);
+	CHECK_INT(t.v[0].expires_at, 0);
+	CHECK_INT(t.v[0].last_used_at, 0);
+	sl_tokens_fini(&t);
 	CHECK_INT(sl_store_token_revoke(&tx, id, 2, &err), SL_OK);
 	CHECK_INT(sl_store_token_revoke(&tx, id, 3, &err), SL_ENOTFOUND);
-	CHECK_INT(sl_store_token_find(&tx, "h1", 3, &got, &name, &role, &hash,
-				      &scope, &exp, &used, &err),
+	CHECK_INT(sl_store_token_find(&tx, "h1", 3, &t, &hash, &err),
 		  SL_ENOTFOUND);
+	CHECK_INT(t.n, 0);
+	CHECK(hash == NULL);
+	CHECK_INT(sl_store_token_get(&tx, id, &t, &err), SL_OK);
+	CHECK_INT(t.v[0].revoked_at, 2);
+	sl_tokens_fini(&t);
 	CHECK_INT(sl_store_token_count(&tx, NULL, 3, &n, &err), SL_OK);
 	CHECK_INT(n, 0);
 	sl_store_token_insert(&tx, "ops", "admin", "h3", 4, "admin", NULL, 0,
@@ -349,26 +356,23 @@ TEST(tokens_expire_and_remember_their_last_use)
 	struct sl_store *st = fresh();
 	struct sl_tx tx = wtx(st);
 	struct sl_error err = {0};
-	struct sl_db_rows rows = {0};
-	int64_t id = 0, got = 0, n = 0, exp = 0, used = 0;
-	char *name = NULL, *role = NULL, *hash = NULL, *scope = NULL;
+	struct sl_tokens rows = {0};
+	int64_t id = 0, n = 0;
+	char *hash = NULL;
 
 	CHECK_INT(sl_store_token_insert(&tx, "brief", "admin", "h1", 10,
 					"admin", NULL, 100, &id, &err),
 		  SL_OK);
-	CHECK_INT(sl_store_token_find(&tx, "h1", 99, &got, &name, &role, &hash,
-				      &scope, &exp, &used, &err),
+	CHECK_INT(sl_store_token_find(&tx, "h1", 99, &rows, &hash, &err),
 		  SL_OK);
-	CHECK_INT(exp, 100);
-	CHECK_INT(used, 0);
-	free(name);
-	free(role);
+	CHECK_INT(rows.v[0].expires_at, 100);
+	CHECK_INT(rows.v[0].last_used_at, 0);
+	sl_tokens_fini(&rows);
 	free(hash);
 	CHECK_INT(sl_store_token_count(&tx, "admin", 99, &n, &err), SL_OK);
 	CHECK_INT(n, 1);
 	/* At its expiry the token is gone, as if unknown. */
-	CHECK_INT(sl_store_token_find(&tx, "h1", 100, &got, &name, &role, &hash,
-				      &scope, &exp, &used, &err),
+	CHECK_INT(sl_store_token_find(&tx, "h1", 100, &rows, &hash, &err),
 		  SL_ENOTFOUND);
 	CHECK_INT(sl_store_token_count(&tx, "admin", 100, &n, &err), SL_OK);
 	CHECK_INT(n, 0);
@@ -376,9 +380,9 @@ TEST(tokens_expire_and_remember_their_last_use)
 	CHECK_INT(sl_store_token_used(&tx, id, 50, &err), SL_OK);
 	CHECK_INT(sl_store_token_used(&tx, id, 40, &err), SL_OK);
 	CHECK_INT(sl_store_token_get(&tx, id, &rows, &err), SL_OK);
-	CHECK_INT(sl_db_int(&rows, 0, 7), 100);
-	CHECK_INT(sl_db_int(&rows, 0, 8), 50);
-	sl_db_rows_fini(&rows);
+	CHECK_INT(rows.v[0].expires_at, 100);
+	CHECK_INT(rows.v[0].last_used_at, 50);
+	sl_tokens_fini(&rows);
 	CHECK_INT(sl_store_token_get(&tx, id + 1, &rows, &err), SL_ENOTFOUND);
 	sl_store_commit(&tx, NULL);
 	sl_store_close(st);
