@@ -57,15 +57,26 @@ static void segregation(const struct sl_gate_facts *f, struct sl_gate_check *c)
 	say(c, 1, "no segregation rule is broken");
 }
 
+/* The most of a rejection's comment the approvals sentence quotes. */
+#define REJECT_COMMENT_MAX 255
+
 static void approvals(const struct sl_gate_facts *f, struct sl_gate_check *c)
 {
 	size_t len = 0;
 	int ok = 1, first = 1;
 
 	if (f->rejected_by) {
-		say(c, 0, "rejected by %s%s%s; withdraw or supersede it first",
-		    f->rejected_by, f->reject_comment ? ": " : "",
-		    f->reject_comment ? f->reject_comment : "");
+		/* A long comment is cut (at a character) so that the way out
+		 * still fits in the sentence. */
+		const char *why = f->reject_comment ? f->reject_comment : "";
+		size_t wlen = strlen(why);
+
+		wlen = sl_utf8_boundary(why, wlen < REJECT_COMMENT_MAX
+						     ? wlen
+						     : REJECT_COMMENT_MAX);
+		say(c, 0,
+		    "rejected by %s%s%.*s; withdraw or supersede it first",
+		    f->rejected_by, *why ? ": " : "", (int)wlen, why);
 		return;
 	}
 	if (f->ngroups == 0) {
@@ -78,15 +89,20 @@ static void approvals(const struct sl_gate_facts *f, struct sl_gate_check *c)
 	len = (size_t)snprintf(c->detail, sizeof(c->detail), "%s",
 			       ok ? "approved: " : "missing approvals: ");
 	for (size_t i = 0; i < f->ngroups && len < sizeof(c->detail); i++) {
-		const struct sl_gate_group *g = &f->groups[i];
+		const struct sl_approval_count *g = &f->groups[i];
+		char who[256] = "";
+		size_t n = 0;
 
 		if (!ok && g->have >= g->required)
 			continue;
+		for (int k = 0; k < g->have && n < sizeof(who); k++)
+			n += (size_t)snprintf(who + n, sizeof(who) - n, "%s%s",
+					      k ? ", " : "", g->approvers[k]);
 		len += (size_t)snprintf(
 			c->detail + len, sizeof(c->detail) - len,
 			"%s%d of %d from %s%s%s%s", first ? "" : "; ", g->have,
-			g->required, g->name, *g->approvers ? " (" : "",
-			g->approvers, *g->approvers ? ")" : "");
+			g->required, g->group, *who ? " (" : "", who,
+			*who ? ")" : "");
 		first = 0;
 	}
 	c->passed = ok;

@@ -10,12 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct sl_gate_group {
-	const char *name;
-	int required;
-	int have;
-	const char *approvers; /* who counted, comma-separated, or "" */
-};
+#include "core/approval.h"
 
 struct sl_gate_dep {
 	const char *service;
@@ -39,8 +34,9 @@ struct sl_gate_facts {
 	const char *author;
 	int actor_approved; /* the deployer approved this release here */
 
-	/* approvals: all-of the groups, any-of inside each */
-	const struct sl_gate_group *groups;
+	/* approvals: all-of the groups, any-of inside each, as
+	 * sl_approval_tally counted them */
+	const struct sl_approval_count *groups;
 	size_t ngroups;
 	const char *rejected_by; /* a standing rejection, or NULL */
 	const char *reject_comment;

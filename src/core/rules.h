@@ -17,6 +17,19 @@ enum sl_release_status sl_release_status_after(enum sl_release_status cur,
 					       enum sl_deploy_status dep,
 					       int env_is_highest);
 
+/* 1 when a new release may be created in status s: draft or planned.
+ * Every other status follows from deployments or is an end. */
+int sl_release_may_begin_as(enum sl_release_status s);
+
+/* 1 when a release in status s may be deployed: anything but cancelled
+ * (a released one may go to more environments). A rollback back to what
+ * ran there before is not a new deployment of it and does not ask. */
+int sl_release_deployable(enum sl_release_status s);
+
+/* 1 when a release in status s still waits for approvals: it is neither
+ * released nor cancelled. */
+int sl_release_awaits_approval(enum sl_release_status s);
+
 /* Checks a change of a release's status by hand (PATCH) from `from` to
  * `to`: SL_OK when sl_release_can_set allows it or nothing changes, else
  * SL_ECONFLICT (field "status") naming both statuses, and saying so when

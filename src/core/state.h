@@ -37,6 +37,9 @@ enum sl_release_type {
 	SL_TYPE__COUNT
 };
 
+/* A set of release types, as a bit mask. */
+#define SL_TYPE_BIT(t) (1u << (t))
+
 enum sl_strategy {
 	SL_STRAT_ROLLING,
 	SL_STRAT_BLUE_GREEN,
@@ -85,6 +88,9 @@ enum sl_role {
 	SL_ROLE_AUDITOR,
 	SL_ROLE__COUNT
 };
+
+/* A set of roles, as a bit mask. */
+#define SL_ROLE_BIT(r) (1u << (r))
 
 /* Each _name function returns a static string (do not free), or NULL for a
  * value out of range. Each _parse function stores the value named by s in

@@ -52,6 +52,12 @@ int sl_valid_sha256_hex(const char *s, const char *field, struct sl_error *err);
  * spaces or control characters, valid UTF-8, at most 2048 bytes. */
 int sl_valid_url(const char *s, const char *field, struct sl_error *err);
 
+/* A key=value label of a service or a release. Strings are borrowed. */
+struct sl_tag {
+	const char *key;
+	const char *value;
+};
+
 /* ^[a-z0-9][a-z0-9_./-]{0,62}$ */
 int sl_valid_tag_key(const char *s, const char *field, struct sl_error *err);
 

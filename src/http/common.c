@@ -341,6 +341,16 @@ size_t sl_h_cut(const char *s, size_t max)
 	return n <= max ? n : sl_utf8_boundary(s, max);
 }
 
+enum sl_release_type sl_h_release_type(const json_t *rel)
+{
+	enum sl_release_type t;
+
+	if (sl_release_type_parse(
+		    json_string_value(json_object_get(rel, "type")), &t))
+		return SL_TYPE__COUNT;
+	return t;
+}
+
 int64_t sl_h_doc_time(const json_t *doc, const char *key)
 {
 	const char *s = json_string_value(json_object_get(doc, key));

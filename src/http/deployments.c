@@ -252,6 +252,18 @@ static enum sl_err check_target(struct sl_tx *tx, const char *env,
 	return SL_OK;
 }
 
+/* 1 when a release document may be deployed (sl_release_deployable);
+ * a status this build does not know is left to the gates. */
+static int deployable(const json_t *rel)
+{
+	enum sl_release_status st;
+
+	return sl_release_status_parse(
+		       json_string_value(json_object_get(rel, "status")),
+		       &st) != 0 ||
+	       sl_release_deployable(st);
+}
+
 /* Keeps what an override set aside on the deployment and opens the
  * post-incident review it owes; both in the deployment's transaction. */
 static enum sl_err record_override(struct sl_req *r, struct sl_tx *tx,
@@ -338,8 +350,7 @@ void sl_h_deploy_create(struct sl_req *r)
 		sl_store_abort(&tx);
 		goto out;
 	}
-	if (strcmp(json_string_value(json_object_get(rel, "status")),
-		   "cancelled") == 0) {
+	if (!deployable(rel)) {
 		rc = sl_error_set(&err, SL_ECONFLICT, "release",
 				  "release '%s' is cancelled and cannot be "
 				  "deployed",
@@ -842,9 +853,7 @@ void sl_h_deploy_rollback(struct sl_req *r)
 	if (rc)
 		goto abort;
 	rel = sl_http_doc(rdoc);
-	if (plan.gated &&
-	    strcmp(json_string_value(json_object_get(rel, "status")),
-		   "cancelled") == 0) {
+	if (plan.gated && !deployable(rel)) {
 		rc = sl_error_set(
 			&err, SL_ECONFLICT, "status",
 			"the rollback target %s is cancelled and "

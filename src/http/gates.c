@@ -1,16 +1,22 @@
 /* gates.c - gathering the facts the gate engine decides on.
  *
- * For a release, an environment and a moment, this reads the policy,
+ * For a release, an environment and a moment, gather() reads the policy,
  * approvals, checklist completions, change request, windows, the
- * environment below, what runs there and what is in progress, and hands
- * them to core/gate.c. POST /v1/gates/check answers the verdict; starting
- * a deployment runs the same function and refuses with the same list. */
+ * environment below, what runs there and what is in progress, turns the
+ * documents into core's plain values, and asks core what they mean
+ * (core/approval.c: which decisions count; core/governance.c: overrides,
+ * checklists, the reach of windows, ...); core/gate.c decides. Nothing
+ * here decides on JSON. POST /v1/gates/check answers the verdict;
+ * starting a deployment runs the same function and refuses with the same
+ * list. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cal/windows.h"
+#include "core/approval.h"
+#include "core/governance.h"
 #include "core/perm.h"
 #include "core/range.h"
 #include "core/semver.h"
@@ -20,9 +26,8 @@
 #include "http/governance.h"
 #include "http/handlers.h"
 
-#define MAX_GROUPS 10
-#define MAX_ITEMS  64
-#define MAX_DEPS   32
+#define MAX_ITEMS 64
+#define MAX_DEPS  32
 
 void sl_artifacts_digest(const json_t *release, char *out)
 {
@@ -38,16 +43,18 @@ void sl_artifacts_digest(const json_t *release, char *out)
 /* Everything the facts point into, freed together. */
 struct facts_mem {
 	struct sl_gate_facts f;
-	struct sl_gate_group groups[MAX_GROUPS];
-	char approvers[MAX_GROUPS][256];
+	struct sl_h_approvals appr;
+	struct sl_checklist *lists;
+	const char **done;
 	const char *missing[MAX_ITEMS];
 	struct sl_gate_dep deps[MAX_DEPS];
-	const char *overrides[16];
+	const char **overrides;
+	struct sl_tag *tags; /* the service's */
+	size_t ntags;
+	json_t *policy;
 	char perm_why[300];
-	char rejected_by[128];
-	char reject_comment[256];
 	json_t *keep; /* documents whose strings the facts borrow */
-	struct sl_db_rows rows[4];
+	struct sl_db_rows rows[2]; /* checklist, windows */
 	struct sl_docs envs;
 	/* The first moment after f.now at which the clock alone may change
 	 * a verdict (an approval expires, a window opens or closes, a soak
@@ -104,135 +111,128 @@ static json_t *load_doc(struct facts_mem *m, char *text)
 	return d ? keep(m, d) : NULL;
 }
 
-/* Approvals: the latest decision of each approver counts when it is not
- * withdrawn, not expired and made on today's artifacts. */
+enum sl_err sl_h_approval_row(const struct sl_db_rows *rows, size_t i,
+			      struct sl_approval *a, struct sl_error *err)
+{
+	memset(a, 0, sizeof(*a));
+	if (sl_decision_parse(sl_db_text(rows, i, 3), &a->decision))
+		return sl_error_set(err, SL_EUNAVAIL, "approvals",
+				    "approval %lld holds a decision this "
+				    "build does not know",
+				    (long long)sl_db_int(rows, i, 0));
+	a->approver = sl_db_text(rows, i, 1);
+	a->group = sl_db_text(rows, i, 2);
+	a->at = sl_db_int(rows, i, 4);
+	a->expires_at = sl_db_int(rows, i, 5);
+	a->artifacts_digest = sl_db_text(rows, i, 6);
+	a->ended_at = sl_db_int(rows, i, 7);
+	a->environment = sl_db_text(rows, i, 8);
+	return SL_OK;
+}
+
+enum sl_err sl_h_approvals_count(struct sl_tx *tx, const json_t *policy,
+				 const json_t *rel, const char *env,
+				 const char *actor, int64_t now,
+				 struct sl_h_approvals *out,
+				 struct sl_error *err)
+{
+	struct sl_db_rows *rows = &out->rows;
+	struct sl_approval_context ctx = {0};
+	enum sl_err rc;
+
+	memset(out, 0, sizeof(*out));
+	out->docs = json_array();
+	sl_artifacts_digest(rel, out->digest);
+	rc = sl_store_approval_list(
+		tx, json_integer_value(json_object_get(rel, "id")), env, rows,
+		err);
+	if (rc)
+		return rc;
+	out->n = rows->nrows;
+	out->list = sl_xcalloc(out->n ? out->n : 1, sizeof(*out->list));
+	for (size_t i = 0; i < out->n; i++) {
+		struct sl_approval *a = &out->list[i];
+		const char *doc = sl_db_text(rows, i, 9);
+
+		rc = sl_h_approval_row(rows, i, a, err);
+		if (rc)
+			return rc;
+		if (doc) {
+			json_t *d = sl_http_doc(doc);
+
+			json_array_append_new(out->docs, d);
+			a->comment = json_string_value(
+				json_object_get(d, "comment"));
+		}
+	}
+	out->needs = sl_policy_needs(policy, &ctx.nneeds);
+	ctx.needs = out->needs;
+	ctx.artifacts_digest = out->digest;
+	ctx.author = json_string_value(json_object_get(rel, "created_by"));
+	ctx.actor = actor;
+	ctx.author_may_not_approve =
+		sl_policy_rule(policy, "author_may_not_approve");
+	ctx.now = now;
+	sl_approval_tally(out->list, out->n, &ctx, &out->tally);
+	return SL_OK;
+}
+
+void sl_h_approvals_fini(struct sl_h_approvals *a)
+{
+	sl_approval_tally_fini(&a->tally);
+	sl_db_rows_fini(&a->rows);
+	free(a->list);
+	free(a->needs);
+	json_decref(a->docs);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Approvals, and whether the deployer approved: the decisions as core
+ * counts them (sl_approval_tally). */
 static enum sl_err gather_approvals(struct facts_mem *m, struct sl_tx *tx,
 				    const json_t *policy, const json_t *rel,
 				    const char *env, const char *actor,
 				    int64_t at)
 {
+	const struct sl_approval_tally *t = &m->appr.tally;
 	struct sl_error e = {0};
-	struct sl_db_rows *rows = &m->rows[0];
-	char digest[65];
-	json_t *groups = json_object_get(policy, "approvals"), *g;
-	size_t i;
-	const char *author =
-		json_string_value(json_object_get(rel, "created_by"));
 
-	sl_artifacts_digest(rel, digest);
-	if (sl_store_approval_list(
-		    tx, json_integer_value(json_object_get(rel, "id")), env,
-		    rows, &e)) {
+	if (sl_h_approvals_count(tx, policy, rel, env, actor, at, &m->appr,
+				 &e)) {
 		/* Who approved also decides segregation of duties. */
 		unread(m, "segregation", &e);
 		return unread(m, "approvals", &e);
 	}
-	json_array_foreach(groups, i, g)
-	{
-		if (i >= MAX_GROUPS)
-			break;
-		m->groups[i].name =
-			json_string_value(json_object_get(g, "group"));
-		m->groups[i].required =
-			(int)json_integer_value(json_object_get(g, "count"));
-		m->groups[i].approvers = m->approvers[i];
-		m->f.ngroups = i + 1;
-	}
-	m->f.groups = m->groups;
-	for (size_t r = 0; r < rows->nrows; r++) {
-		const char *who = sl_db_text(rows, r, 1);
-		const char *grp = sl_db_text(rows, r, 2);
-		const char *decision = sl_db_text(rows, r, 3);
-		int64_t expires = sl_db_int(rows, r, 5);
-		int later = 0;
-
-		edge_at(m, expires); /* 0 (never) is not ahead */
-
-		/* Superseded by a later decision of the same person? */
-		for (size_t k = r + 1; k < rows->nrows; k++)
-			if (strcmp(sl_db_text(rows, k, 1), who) == 0 &&
-			    !sl_db_text(rows, k, 7))
-				later = 1;
-		if (later || sl_db_text(rows, r, 7) ||
-		    (expires && expires <= at) ||
-		    strcmp(sl_db_text(rows, r, 6), digest) != 0)
-			continue;
-		if (strcmp(decision, "reject") == 0) {
-			json_t *d = sl_http_doc(sl_db_text(rows, r, 9));
-
-			snprintf(m->rejected_by, sizeof(m->rejected_by), "%s",
-				 who);
-			if (json_is_string(json_object_get(d, "comment")))
-				snprintf(m->reject_comment,
-					 sizeof(m->reject_comment), "%s",
-					 json_string_value(json_object_get(
-						 d, "comment")));
-			json_decref(d);
-			m->f.rejected_by = m->rejected_by;
-			m->f.reject_comment =
-				*m->reject_comment ? m->reject_comment : NULL;
-			continue;
-		}
-		if (actor && strcmp(who, actor) == 0)
-			m->f.actor_approved = 1;
-		if (author && strcmp(who, author) == 0 &&
-		    json_is_true(json_object_get(
-			    json_object_get(policy, "segregation"),
-			    "author_may_not_approve")))
-			continue;
-		for (size_t k = 0; k < m->f.ngroups; k++) {
-			size_t n;
-
-			if (!grp || strcmp(grp, m->groups[k].name) != 0)
-				continue;
-			m->groups[k].have++;
-			n = strlen(m->approvers[k]);
-			snprintf(m->approvers[k] + n,
-				 sizeof(m->approvers[k]) - n, "%s%s",
-				 n ? ", " : "", who);
-		}
-	}
+	m->f.groups = t->groups;
+	m->f.ngroups = t->ngroups;
+	m->f.rejected_by = t->rejected_by;
+	m->f.reject_comment = t->reject_comment;
+	m->f.actor_approved = t->actor_approved;
+	edge_at(m, t->next_change);
 	return SL_OK;
 }
 
+/* The checklist items still open, as core works them out from the
+ * policy's lists and the items done (sl_checklist_open). */
 static enum sl_err gather_checklist(struct facts_mem *m, struct sl_tx *tx,
 				    const json_t *policy, const json_t *rel,
 				    const char *env)
 {
 	struct sl_error e = {0};
-	struct sl_db_rows *done = &m->rows[1];
-	const char *type = json_string_value(json_object_get(rel, "type"));
-	json_t *lists = json_object_get(policy, "checklists"), *l, *item;
-	size_t i, j;
+	struct sl_db_rows *done = &m->rows[0];
+	size_t nlists;
 
 	if (sl_store_checklist_list(
 		    tx, json_integer_value(json_object_get(rel, "id")), env,
 		    done, &e))
 		return unread(m, "checklist", &e);
-	json_array_foreach(lists, i, l)
-	{
-		json_t *types = json_object_get(l, "release_types"), *t;
-		int applies = json_array_size(types) == 0;
-		size_t k;
-
-		json_array_foreach(types, k, t) if (strcmp(json_string_value(t),
-							   type) == 0) applies =
-			1;
-		if (!applies)
-			continue;
-		json_array_foreach(json_object_get(l, "items"), j, item)
-		{
-			const char *name = json_string_value(item);
-			int ok = 0;
-
-			m->f.nitems++;
-			for (size_t d = 0; d < done->nrows; d++)
-				if (strcmp(sl_db_text(done, d, 0), name) == 0)
-					ok = 1;
-			if (!ok && m->f.nmissing < MAX_ITEMS)
-				m->missing[m->f.nmissing++] = name;
-		}
-	}
+	m->lists = sl_policy_checklists(policy, &nlists);
+	m->done = sl_xcalloc(done->nrows ? done->nrows : 1, sizeof(*m->done));
+	for (size_t d = 0; d < done->nrows; d++)
+		m->done[d] = sl_db_text(done, d, 0);
+	m->f.nmissing = sl_checklist_open(
+		m->lists, nlists, sl_h_release_type(rel), m->done, done->nrows,
+		m->missing, MAX_ITEMS, &m->f.nitems);
 	m->f.missing = m->missing;
 	return SL_OK;
 }
@@ -242,14 +242,13 @@ static enum sl_err gather_change(struct facts_mem *m, struct sl_tx *tx,
 {
 	struct sl_error e = {0};
 	enum sl_err rc;
-	json_t *cr = json_object_get(policy, "change_request"), *t;
+	json_t *cr = json_object_get(policy, "change_request");
 	const char *key =
 		json_string_value(json_object_get(rel, "change_request"));
-	const char *type = json_string_value(json_object_get(rel, "type"));
+	enum sl_change_class cls;
 	char *text = NULL;
 	int64_t rev;
 	json_t *doc;
-	size_t i;
 
 	m->f.cr_required = json_is_true(json_object_get(cr, "required"));
 	m->f.cr_key = key;
@@ -268,36 +267,11 @@ static enum sl_err gather_change(struct facts_mem *m, struct sl_tx *tx,
 	m->f.cr_window_end = sl_h_doc_time(doc, "window_end");
 	edge_at(m, m->f.cr_window_start);
 	edge_at(m, m->f.cr_window_end);
-	if (m->f.cr_class && strcmp(m->f.cr_class, "standard") == 0)
-		json_array_foreach(json_object_get(cr, "standard_types"), i,
-				   t) if (strcmp(json_string_value(t), type) ==
-					  0) m->f.cr_preapproved = 1;
+	if (sl_change_class_parse(m->f.cr_class, &cls))
+		cls = SL_CRC__COUNT;
+	m->f.cr_preapproved = sl_change_preapproves(
+		cls, sl_h_release_type(rel), sl_policy_standard_types(policy));
 	return SL_OK;
-}
-
-/* 1 when a window document applies to env and the release's service. */
-static int window_applies(const json_t *w, const char *env, const json_t *svc)
-{
-	const char *wenv = json_string_value(json_object_get(w, "environment"));
-	const char *tag = json_string_value(json_object_get(w, "service_tag"));
-
-	if (wenv && strcmp(wenv, env) != 0)
-		return 0;
-	if (tag) {
-		const char *eq = strchr(tag, '=');
-		char key[80];
-		const char *v;
-
-		if (!eq || (size_t)(eq - tag) >= sizeof(key))
-			return 0;
-		memcpy(key, tag, (size_t)(eq - tag));
-		key[eq - tag] = '\0';
-		v = json_string_value(
-			json_object_get(json_object_get(svc, "tags"), key));
-		if (!v || strcmp(v, eq + 1) != 0)
-			return 0;
-	}
-	return 1;
 }
 
 void sl_window_spec_of(const json_t *w, struct sl_window_spec *spec)
@@ -330,10 +304,10 @@ static int next_change(struct facts_mem *m, const struct sl_window_spec *spec,
 }
 
 static enum sl_err gather_windows(struct facts_mem *m, struct sl_tx *tx,
-				  const json_t *policy, const json_t *svc,
-				  const char *env, int64_t at)
+				  const json_t *policy, const char *env,
+				  int64_t at)
 {
-	struct sl_db_rows *rows = &m->rows[2];
+	struct sl_db_rows *rows = &m->rows[1];
 	struct sl_error e = {0};
 
 	m->f.maintenance_only = strcmp(json_string_value(json_object_get(
@@ -343,13 +317,17 @@ static enum sl_err gather_windows(struct facts_mem *m, struct sl_tx *tx,
 		return unread(m, "windows", &e);
 	for (size_t i = 0; i < rows->nrows; i++) {
 		json_t *w = keep(m, sl_http_doc(sl_db_text(rows, i, 2)));
+		struct sl_window_reach reach = {
+			json_string_value(json_object_get(w, "environment")),
+			json_string_value(json_object_get(w, "service_tag")),
+		};
 		struct sl_window_spec spec;
 		struct sl_occurrence occ, next;
 		enum sl_window_kind kind;
 		struct sl_error we = {0};
 		int has_next, covers;
 
-		if (!window_applies(w, env, svc))
+		if (!sl_window_applies(&reach, env, m->tags, m->ntags))
 			continue;
 		if (sl_window_kind_parse(
 			    json_string_value(json_object_get(w, "kind")),
@@ -405,7 +383,8 @@ static enum sl_err gather_promotion(struct facts_mem *m, struct sl_tx *tx,
 	enum sl_err rc;
 	struct sl_docs *envs = &m->envs;
 	int64_t rank = json_integer_value(json_object_get(envdoc, "rank"));
-	int64_t best = -1;
+	int64_t *ranks;
+	size_t below;
 	char *text = NULL;
 
 	m->f.promotion_required =
@@ -417,17 +396,18 @@ static enum sl_err gather_promotion(struct facts_mem *m, struct sl_tx *tx,
 		return SL_OK;
 	if (sl_store_environment_list(tx, envs, &e))
 		return unread(m, "promotion", &e);
+	ranks = sl_xcalloc(envs->n ? envs->n : 1, sizeof(*ranks));
 	for (size_t i = 0; i < envs->n; i++) {
-		json_t *ed = keep(m, sl_http_doc(envs->v[i].doc));
-		int64_t r = json_integer_value(json_object_get(ed, "rank"));
+		json_t *ed = sl_http_doc(envs->v[i].doc);
 
-		if (r < rank && r > best) {
-			best = r;
-			m->f.lower_env = envs->v[i].name;
-		}
+		ranks[i] = json_integer_value(json_object_get(ed, "rank"));
+		json_decref(ed);
 	}
-	if (!m->f.lower_env)
+	below = sl_env_below(ranks, envs->n, rank);
+	free(ranks);
+	if (below == envs->n)
 		return SL_OK;
+	m->f.lower_env = envs->v[below].name;
 	rc = sl_store_release_success_in(
 		tx, json_integer_value(json_object_get(rel, "id")),
 		m->f.lower_env, &text, &e);
@@ -496,95 +476,95 @@ static enum sl_err gather_deps(struct facts_mem *m, struct sl_tx *tx,
 	return out;
 }
 
-/* An override is valid only for an emergency release, from a role the
- * policy names, with a reason, over checks that may be set aside. */
-static int check_override(struct sl_req *r, const json_t *policy,
-			  const json_t *rel, const json_t *override,
-			  struct facts_mem *m, struct sl_error *err)
+/* The override asked for, judged by core (sl_override_check); when it
+ * is allowed, what it sets aside goes into the facts. */
+static enum sl_err check_override(struct sl_req *r, const json_t *policy,
+				  const json_t *rel, const json_t *override,
+				  struct facts_mem *m, struct sl_error *err)
 {
-	json_t *checks = json_object_get(override, "checks"), *c, *role;
-	const char *reason =
-		json_string_value(json_object_get(override, "reason"));
-	int allowed = 0;
+	json_t *checks = json_object_get(override, "checks"), *c;
+	struct sl_override o = {0};
+	enum sl_role role;
+	enum sl_err rc;
 	size_t i;
 
 	if (!override)
-		return 0;
-	if (strcmp(json_string_value(json_object_get(rel, "type")),
-		   "emergency") != 0)
-		return sl_error_set(
-			       err, SL_EINVAL, "override",
-			       "only emergency releases may override "
-			       "gates; this one is %s",
-			       json_string_value(json_object_get(rel, "type"))),
-		       -1;
-	if (!reason || !*reason)
-		return sl_error_set(err, SL_EINVAL, "override.reason",
-				    "an override needs a reason"),
-		       -1;
-	json_array_foreach(json_object_get(policy, "override_roles"), i,
-			   role) if (strcmp(json_string_value(role),
-					    r->actor.role) == 0) allowed = 1;
-	if (!allowed)
-		return sl_error_set(err, SL_EFORBIDDEN, "override",
-				    "the role %s may not override gates in "
-				    "this environment",
-				    r->actor.role),
-		       -1;
-	json_array_foreach(checks, i, c)
-	{
-		if (!sl_gate_overridable(json_string_value(c)))
-			return sl_error_set(err, SL_EINVAL, "override.checks",
-					    "the check '%s' cannot be "
-					    "overridden",
-					    json_string_value(c)),
-			       -1;
-		if (m->f.noverrides < 16)
-			m->overrides[m->f.noverrides++] = json_string_value(c);
-	}
+		return SL_OK;
+	m->overrides = sl_xcalloc(
+		json_array_size(checks) ? json_array_size(checks) : 1,
+		sizeof(*m->overrides));
+	json_array_foreach(checks, i, c) m->overrides[o.nchecks++] =
+		json_string_value(c);
+	o.checks = m->overrides;
+	o.reason = json_string_value(json_object_get(override, "reason"));
+	if (sl_role_parse(r->actor.role, &role))
+		role = SL_ROLE__COUNT;
+	rc = sl_override_check(&o, sl_h_release_type(rel), role,
+			       sl_policy_override_roles(policy), err);
+	if (rc)
+		return rc;
 	m->f.overrides = m->overrides;
+	m->f.noverrides = o.nchecks;
 	m->f.override_by = r->actor.name;
-	m->f.override_reason = reason;
-	return 0;
+	m->f.override_reason = o.reason;
+	return SL_OK;
 }
 
-int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
-		const char *env, const char *target, int64_t at,
-		const json_t *override, struct sl_gate_check *checks,
-		int64_t *until, struct sl_error *err)
+/* Fills err for a run whose facts could not all be read, naming the
+ * checks (m->unread) without a verdict; returns SL_EUNAVAIL. */
+static enum sl_err unreadable(const struct facts_mem *m, struct sl_error *err)
 {
-	struct facts_mem *m = sl_xcalloc(1, sizeof(*m));
+	char names[200] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < sl_gate_count(); i++)
+		if (m->unread[i])
+			n += (size_t)snprintf(
+				names + n,
+				n < sizeof(names) ? sizeof(names) - n : 0,
+				"%s%s", n ? ", " : "", sl_gate_name(i));
+	return sl_error_set(err, SL_EUNAVAIL, "",
+			    "the gate cannot decide: the facts of %s cannot "
+			    "be read",
+			    names);
+}
+
+/* Gathers every fact of a gate run into m, all or nothing: SL_OK with
+ * m->f complete; SL_EUNAVAIL when some could not be read (m->unread
+ * names each check without a verdict, and why); or the refusal of the
+ * request itself (an unknown environment, an override that may not be
+ * had), with err filled. */
+static enum sl_err gather(struct facts_mem *m, struct sl_req *r,
+			  struct sl_tx *tx, const json_t *rel, const char *env,
+			  int64_t at, const json_t *override,
+			  struct sl_error *err)
+{
 	const char *service =
 		json_string_value(json_object_get(rel, "service"));
+	json_t *envdoc, *svc = NULL, *pmax;
 	char *text = NULL;
 	int64_t rev, version;
-	json_t *policy = NULL, *envdoc, *svc = NULL;
 	struct sl_error e = {0};
 	enum sl_err rc;
-	int result = -1, permitted;
+	int permitted;
 
-	(void)target;
-	memset(checks, 0, sl_gate_count() * sizeof(*checks));
-	m->keep = json_array();
 	m->f.now = at;
 	m->f.environment = env;
 	m->f.actor = r->actor.name;
 	/* What every check stands on: without it, nothing is gathered. */
 	rc = sl_store_environment_get(tx, env, &text, &rev, &e);
-	if (rc == SL_ENOTFOUND) {
-		sl_error_set(err, SL_EINVAL, "environment",
-			     "environment '%s' does not exist", env);
-		goto out;
-	}
+	if (rc == SL_ENOTFOUND)
+		return sl_error_set(err, SL_EINVAL, "environment",
+				    "environment '%s' does not exist", env);
 	if (rc) {
 		unread(m, "all", &e);
-		goto unreadable;
+		return unreadable(m, err);
 	}
 	envdoc = load_doc(m, text);
-	policy = sl_policy_load(tx, env, &version, &e);
-	if (!policy) {
+	m->policy = sl_policy_load(tx, env, &version, &e);
+	if (!m->policy) {
 		unread(m, "all", &e);
-		goto unreadable;
+		return unreadable(m, err);
 	}
 	/* The service's tags say which windows apply. */
 	rc = sl_store_service_get(tx, service, &text, &rev, &e);
@@ -592,8 +572,10 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 		svc = load_doc(m, text);
 	else if (rc != SL_ENOTFOUND)
 		unread(m, "windows", &e);
-	if (check_override(r, policy, rel, override, m, err))
-		goto out;
+	m->tags = sl_h_tags(json_object_get(svc, "tags"), &m->ntags);
+	rc = check_override(r, m->policy, rel, override, m, err);
+	if (rc)
+		return rc;
 
 	permitted = sl_http_allowed(r, SL_ACT_DEPLOY, env, service, m->perm_why,
 				    sizeof(m->perm_why));
@@ -607,26 +589,22 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 	if (m->f.permitted && r->via[0])
 		edge_at(m, r->via_until);
 	m->f.author = json_string_value(json_object_get(rel, "created_by"));
-	m->f.sod_approver_may_not_deploy = json_is_true(
-		json_object_get(json_object_get(policy, "segregation"),
-				"approver_may_not_deploy"));
-	m->f.sod_deployer_may_not_be_author = json_is_true(
-		json_object_get(json_object_get(policy, "segregation"),
-				"deployer_may_not_be_author"));
+	m->f.sod_approver_may_not_deploy =
+		sl_policy_rule(m->policy, "approver_may_not_deploy");
+	m->f.sod_deployer_may_not_be_author =
+		sl_policy_rule(m->policy, "deployer_may_not_be_author");
 	/* Each gatherer notes what it could not read and the rest go on,
 	 * so the answer names every check without a verdict. */
-	gather_approvals(m, tx, policy, rel, env, r->actor.name, at);
-	gather_checklist(m, tx, policy, rel, env);
-	gather_change(m, tx, policy, rel);
-	gather_windows(m, tx, policy, svc, env, at);
-	gather_promotion(m, tx, policy, rel, envdoc);
+	gather_approvals(m, tx, m->policy, rel, env, r->actor.name, at);
+	gather_checklist(m, tx, m->policy, rel, env);
+	gather_change(m, tx, m->policy, rel);
+	gather_windows(m, tx, m->policy, env, at);
+	gather_promotion(m, tx, m->policy, rel, envdoc);
 	gather_deps(m, tx, rel, env);
-	m->f.max_concurrent =
-		json_is_integer(json_object_get(policy, "max_concurrent"))
-			? json_integer_value(
-				  json_object_get(policy, "max_concurrent"))
-			: json_integer_value(
-				  json_object_get(envdoc, "max_concurrent"));
+	pmax = json_object_get(m->policy, "max_concurrent");
+	m->f.max_concurrent = sl_concurrency_limit(
+		json_is_integer(pmax), json_integer_value(pmax),
+		json_integer_value(json_object_get(envdoc, "max_concurrent")));
 	/* One more than the limit tells "full" from "over": no need to count
 	 * every deployment in progress. */
 	if (m->f.max_concurrent > 0 &&
@@ -634,45 +612,52 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 					     m->f.max_concurrent + 1,
 					     &m->f.in_progress, &e))
 		unread(m, "concurrency", &e);
-	if (m->nunread)
-		goto unreadable;
-	result = sl_gate_evaluate(&m->f, checks);
-	if (until)
-		*until = m->unsure ? -1 : m->edge;
-	goto out;
-unreadable:
-	/* No verdict: every check is listed, the unread ones with why. */
-	for (size_t i = 0; i < sl_gate_count(); i++) {
-		memset(&checks[i], 0, sizeof(checks[i]));
-		checks[i].name = sl_gate_name(i);
-		checks[i].unknown = m->unread[i];
-		snprintf(checks[i].detail, sizeof(checks[i].detail), "%s",
-			 m->unread[i] ? m->unread_why[i] : "");
-	}
-	{
-		char names[200] = "";
-		size_t n = 0;
+	return m->nunread ? unreadable(m, err) : SL_OK;
+}
 
-		for (size_t i = 0; i < sl_gate_count(); i++)
-			if (m->unread[i])
-				n += (size_t)snprintf(
-					names + n,
-					n < sizeof(names) ? sizeof(names) - n
-							  : 0,
-					"%s%s", n ? ", " : "", sl_gate_name(i));
-		sl_error_set(err, SL_EUNAVAIL, "",
-			     "the gate cannot decide: the facts of %s cannot "
-			     "be read",
-			     names);
-	}
-	result = -1;
-out:
-	for (size_t i = 0; i < 4; i++)
+static void facts_free(struct facts_mem *m)
+{
+	for (size_t i = 0; i < sizeof(m->rows) / sizeof(m->rows[0]); i++)
 		sl_db_rows_fini(&m->rows[i]);
 	sl_docs_fini(&m->envs);
-	json_decref(policy);
+	sl_h_approvals_fini(&m->appr);
+	free(m->lists);
+	free(m->done);
+	free(m->overrides);
+	free(m->tags);
+	json_decref(m->policy);
 	json_decref(m->keep);
 	free(m);
+}
+
+int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
+		const char *env, const char *target, int64_t at,
+		const json_t *override, struct sl_gate_check *checks,
+		int64_t *until, struct sl_error *err)
+{
+	struct facts_mem *m = sl_xcalloc(1, sizeof(*m));
+	enum sl_err rc;
+	int result = -1;
+
+	(void)target;
+	memset(checks, 0, sl_gate_count() * sizeof(*checks));
+	m->keep = json_array();
+	rc = gather(m, r, tx, rel, env, at, override, err);
+	if (rc == SL_OK) {
+		result = sl_gate_evaluate(&m->f, checks);
+		if (until)
+			*until = m->unsure ? -1 : m->edge;
+	} else if (rc == SL_EUNAVAIL && m->nunread) {
+		/* No verdict: every check is listed, the unread ones with
+		 * why. */
+		for (size_t i = 0; i < sl_gate_count(); i++) {
+			checks[i].name = sl_gate_name(i);
+			checks[i].unknown = m->unread[i];
+			snprintf(checks[i].detail, sizeof(checks[i].detail),
+				 "%s", m->unread[i] ? m->unread_why[i] : "");
+		}
+	}
+	facts_free(m);
 	return result;
 }
 

@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "cal/windows.h"
+#include "core/approval.h"
+#include "core/governance.h"
 #include "core/perm.h"
+#include "core/rules.h"
 #include "core/state.h"
 #include "core/validate.h"
 #include "http/governance.h"
@@ -133,9 +136,9 @@ void sl_h_approval_create(struct sl_req *r)
 		goto abort;
 	}
 	author = json_string_value(json_object_get(rel, "created_by"));
-	if (author && strcmp(author, r->actor.name) == 0 &&
-	    json_is_true(json_object_get(json_object_get(policy, "segregation"),
-					 "author_may_not_approve"))) {
+	if (sl_approval_author_barred(
+		    author, r->actor.name,
+		    sl_policy_rule(policy, "author_may_not_approve"))) {
 		sl_http_failf(r, SL_EFORBIDDEN, "decision",
 			      "%s wrote this release and may not approve it "
 			      "for %s (rule author_may_not_approve)",
@@ -193,7 +196,7 @@ void sl_h_approval_create(struct sl_req *r)
 	row.group = group;
 	row.decision = decision;
 	row.at = r->now;
-	row.expires_at = hours ? r->now + hours * 3600 * 1000000LL : 0;
+	row.expires_at = sl_approval_expiry(r->now, hours);
 	row.artifacts_digest = digest;
 	rc = sl_store_approval_insert(&tx, &row, &id, &err);
 	if (rc) {
@@ -329,11 +332,11 @@ out:
 
 /* What waits for me: releases not yet released or cancelled, for each
  * environment whose policy needs a group I belong to that is still
- * short, where I have not decided. */
+ * short, where no decision of mine stands. Short and standing are what
+ * the gate counts (sl_approval_tally). */
 void sl_h_approvals_pending(struct sl_req *r)
 {
 	struct sl_docs envs = {0}, rels = {0};
-	struct sl_db_rows appr = {0};
 	struct sl_error err = {0};
 	struct sl_filter f = {.limit = 200};
 	struct sl_tx tx;
@@ -364,51 +367,42 @@ void sl_h_approvals_pending(struct sl_req *r)
 				continue;
 			for (size_t k = 0; k < rels.n; k++) {
 				json_t *rel = sl_http_doc(rels.v[k].doc);
-				const char *st = json_string_value(
-					json_object_get(rel, "status"));
-				int decided = 0, have = 0;
+				struct sl_h_approvals appr;
+				const struct sl_approval_count *c;
+				enum sl_release_status st;
 				int sees = sl_http_sees(
 					r, env,
 					json_string_value(json_object_get(
 						rel, "service")));
 
+				if (sees < 0)
+					sl_error_set(&err, SL_EUNAVAIL, "",
+						     "the scope of the token "
+						     "cannot be read");
 				if (sees < 0 ||
-				    (sees && sl_store_approval_list(
-						     &tx, rels.v[k].id, env,
-						     &appr, &err))) {
-					if (sees < 0)
-						sl_error_set(
-							&err, SL_EUNAVAIL, "",
-							"the scope of the "
-							"token cannot be read");
+				    (sees &&
+				     sl_h_approvals_count(&tx, policy, rel, env,
+							  r->actor.name, r->now,
+							  &appr, &err))) {
+					if (sees > 0)
+						sl_h_approvals_fini(&appr);
 					json_decref(rel);
 					json_decref(policy);
 					sl_http_fail(r, &err);
 					goto out;
 				}
-				if (strcmp(st, "released") == 0 ||
-				    strcmp(st, "cancelled") == 0 || !sees) {
-					sl_db_rows_fini(&appr);
+				if (!sees) {
 					json_decref(rel);
 					continue;
 				}
-				for (size_t a = 0; a < appr.nrows; a++) {
-					if (sl_db_text(&appr, a, 7))
-						continue;
-					if (strcmp(sl_db_text(&appr, a, 1),
-						   r->actor.name) == 0)
-						decided = 1;
-					if (sl_db_text(&appr, a, 2) &&
-					    strcmp(sl_db_text(&appr, a, 2),
-						   grp) == 0 &&
-					    strcmp(sl_db_text(&appr, a, 3),
-						   "approve") == 0)
-						have++;
-				}
-				sl_db_rows_fini(&appr);
-				if (!decided &&
-				    have < json_integer_value(
-						   json_object_get(g, "count")))
+				c = &appr.tally.groups[i];
+				if (sl_release_status_parse(
+					    json_string_value(json_object_get(
+						    rel, "status")),
+					    &st) == 0 &&
+				    sl_release_awaits_approval(st) &&
+				    !appr.tally.actor_decided &&
+				    c->have < c->required)
 					json_array_append_new(
 						items,
 						json_pack("{sO sO ss ss si sO}",
@@ -420,9 +414,10 @@ void sl_h_approvals_pending(struct sl_req *r)
 									  "id"),
 							  "environment", env,
 							  "group", grp, "have",
-							  have, "required",
+							  c->have, "required",
 							  json_object_get(
 								  g, "count")));
+				sl_h_approvals_fini(&appr);
 				json_decref(rel);
 			}
 		}
@@ -450,28 +445,6 @@ const struct sl_field sl_checklist_fields[] = {
 	{0},
 };
 
-/* The checklist items the policy requires for rel; new reference. */
-static json_t *required_items(const json_t *policy, const json_t *rel)
-{
-	const char *type = json_string_value(json_object_get(rel, "type"));
-	json_t *out = json_array(), *l, *t, *item;
-	size_t i, k, j;
-
-	json_array_foreach(json_object_get(policy, "checklists"), i, l)
-	{
-		int applies = json_array_size(
-				      json_object_get(l, "release_types")) == 0;
-
-		json_array_foreach(json_object_get(l, "release_types"), k,
-				   t) if (strcmp(json_string_value(t), type) ==
-					  0) applies = 1;
-		if (applies)
-			json_array_foreach(json_object_get(l, "items"), j, item)
-				json_array_append(out, item);
-	}
-	return out;
-}
-
 void sl_h_checklist_complete(struct sl_req *r)
 {
 	const char *env =
@@ -480,11 +453,11 @@ void sl_h_checklist_complete(struct sl_req *r)
 	json_t *evidence = json_object_get(r->json, "evidence");
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	json_t *rel = NULL, *policy = NULL, *items = NULL, *it, *doc = NULL;
+	json_t *rel = NULL, *policy = NULL, *doc = NULL;
+	struct sl_checklist *lists = NULL;
 	char *text = NULL, oid[160];
 	int64_t rid = 0;
-	size_t i;
-	int known = 0;
+	size_t nlists;
 
 	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
 		sl_http_fail(r, &err);
@@ -501,10 +474,9 @@ void sl_h_checklist_complete(struct sl_req *r)
 		sl_http_fail(r, &err);
 		goto abort;
 	}
-	items = required_items(policy, rel);
-	json_array_foreach(items, i, it) if (strcmp(json_string_value(it),
-						    item) == 0) known = 1;
-	if (!known) {
+	lists = sl_policy_checklists(policy, &nlists);
+	if (!sl_checklist_requires(lists, nlists, sl_h_release_type(rel),
+				   item)) {
 		sl_http_failf(r, SL_EINVAL, "item",
 			      "'%s' is not on the %s checklist for %s releases",
 			      item, env,
@@ -529,7 +501,7 @@ abort:
 out:
 	json_decref(rel);
 	json_decref(policy);
-	json_decref(items);
+	free(lists);
 	json_decref(doc);
 	free(text);
 }
@@ -540,9 +512,10 @@ void sl_h_checklist_get(struct sl_req *r)
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	const char *env = NULL;
-	json_t *rel = NULL, *policy = NULL, *items, *it, *out;
+	json_t *rel = NULL, *policy = NULL, *out;
+	struct sl_checklist *lists;
 	int64_t rid;
-	size_t i;
+	size_t nlists;
 
 	if (!sl_h_text_param(r, "environment", &env))
 		return;
@@ -567,22 +540,26 @@ void sl_h_checklist_get(struct sl_req *r)
 		sl_http_fail(r, &err);
 		goto out;
 	}
-	items = required_items(policy, rel);
+	lists = sl_policy_checklists(policy, &nlists);
 	out = json_array();
-	json_array_foreach(items, i, it)
-	{
-		json_t *entry =
-			json_pack("{sO so}", "item", it, "done", json_null());
+	for (size_t l = 0; l < nlists; l++) {
+		if (!sl_checklist_applies(&lists[l], sl_h_release_type(rel)))
+			continue;
+		for (size_t i = 0; i < lists[l].nitems; i++) {
+			const char *it = lists[l].items[i];
+			json_t *entry = json_pack("{ss so}", "item", it, "done",
+						  json_null());
 
-		for (size_t d = 0; d < done.nrows; d++)
-			if (strcmp(sl_db_text(&done, d, 0),
-				   json_string_value(it)) == 0)
-				json_object_set_new(
-					entry, "done",
-					sl_http_doc(sl_db_text(&done, d, 1)));
-		json_array_append_new(out, entry);
+			for (size_t d = 0; d < done.nrows; d++)
+				if (strcmp(sl_db_text(&done, d, 0), it) == 0)
+					json_object_set_new(
+						entry, "done",
+						sl_http_doc(sl_db_text(&done, d,
+								       1)));
+			json_array_append_new(out, entry);
+		}
 	}
-	json_decref(items);
+	free(lists);
 	sl_http_reply_json(r, 200,
 			   json_pack("{sO ss so}", "release",
 				     json_object_get(rel, "name"),
@@ -912,7 +889,7 @@ void sl_h_window_list(struct sl_req *r)
 		struct sl_window_spec spec;
 		size_t n = 0;
 
-		if (env && wenv && strcmp(env, wenv) != 0) {
+		if (env && !sl_window_reaches_env(wenv, env)) {
 			json_decref(w);
 			continue;
 		}

@@ -3,7 +3,9 @@
 #ifndef SL_HTTP_GOVERNANCE_H
 #define SL_HTTP_GOVERNANCE_H
 
+#include "core/approval.h"
 #include "core/gate.h"
+#include "core/governance.h"
 #include "http/http.h"
 #include "http/schema.h"
 
@@ -15,6 +17,49 @@ json_t *sl_policy_defaults(void);
  * with err. New reference. */
 json_t *sl_policy_load(struct sl_tx *tx, const char *env, int64_t *version,
 		       struct sl_error *err);
+
+/* The policy as core's values (policy.c). Strings are borrowed from
+ * policy. */
+/* 1 when the segregation rule named (e.g. "author_may_not_approve") is
+ * on. */
+int sl_policy_rule(const json_t *policy, const char *rule);
+/* The approval groups it requires, in order; free() the array. */
+struct sl_approval_need *sl_policy_needs(const json_t *policy, size_t *n);
+/* Its checklists, in order; free() the array (one block with the item
+ * names' pointers). */
+struct sl_checklist *sl_policy_checklists(const json_t *policy, size_t *n);
+/* The roles that may override (SL_ROLE_BIT each). */
+unsigned sl_policy_override_roles(const json_t *policy);
+/* The release types a standard change pre-approves (SL_TYPE_BIT each). */
+unsigned sl_policy_standard_types(const json_t *policy);
+
+/* The decisions on a release for one environment, read from the store
+ * and counted by sl_approval_tally: tally, and what it borrows from. */
+struct sl_h_approvals {
+	struct sl_approval_tally tally;
+	struct sl_db_rows rows;
+	struct sl_approval *list;
+	size_t n;
+	struct sl_approval_need *needs;
+	json_t *docs;
+	char digest[65];
+};
+/* Row i of sl_store_approval_list as a decision, without its comment
+ * (in the document); strings are borrowed from rows. SL_EUNAVAIL when
+ * the row holds a decision this build does not know. */
+enum sl_err sl_h_approval_row(const struct sl_db_rows *rows, size_t i,
+			      struct sl_approval *a, struct sl_error *err);
+/* Reads and counts the decisions on release rel (a document) for env,
+ * under policy, for actor (NULL: no one) at now, into out; SL_OK, or
+ * the store's error (SL_EUNAVAIL, with err, when a stored decision
+ * cannot be read). Free out with sl_h_approvals_fini either way; it
+ * borrows from policy, rel and actor. */
+enum sl_err sl_h_approvals_count(struct sl_tx *tx, const json_t *policy,
+				 const json_t *rel, const char *env,
+				 const char *actor, int64_t now,
+				 struct sl_h_approvals *out,
+				 struct sl_error *err);
+void sl_h_approvals_fini(struct sl_h_approvals *a);
 
 /* Hex SHA-256 of the canonical JSON of a release's artifacts, into out
  * (65 bytes): approvals are void when it changes. */

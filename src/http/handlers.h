@@ -2,6 +2,7 @@
 #ifndef SL_HTTP_HANDLERS_H
 #define SL_HTTP_HANDLERS_H
 
+#include "core/state.h"
 #include "http/http.h"
 #include "http/schema.h"
 
@@ -118,6 +119,9 @@ int sl_h_path_id(struct sl_req *r, const char *what, int64_t *id);
 /* How many bytes of s to echo in a message: all of it up to max bytes,
  * else max cut back to a character boundary. */
 size_t sl_h_cut(const char *s, size_t max);
+/* A release document's type, SL_TYPE__COUNT when it has none this build
+ * knows. */
+enum sl_release_type sl_h_release_type(const json_t *rel);
 /* A document's RFC 3339 field as microseconds, 0 when absent or bad. */
 int64_t sl_h_doc_time(const json_t *doc, const char *key);
 /* Validators with the sl_check_fn shape, for schemas. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/perm.h"
+#include "core/state.h"
 #include "core/validate.h"
 #include "http/governance.h"
 #include "http/handlers.h"
@@ -131,6 +132,94 @@ json_t *sl_policy_load(struct sl_tx *tx, const char *env, int64_t *version,
 		*version = v;
 	free(doc);
 	return p;
+}
+
+/* ---- the policy as core's values ---- */
+
+/* The release types named in a JSON array, as a mask; names this build
+ * does not know (the schema lets none in) are left out. */
+static unsigned type_mask(const json_t *names)
+{
+	enum sl_release_type t;
+	unsigned mask = 0;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(names, i, v) if (sl_release_type_parse(
+						    json_string_value(v), &t) ==
+					    0) mask |= SL_TYPE_BIT(t);
+	return mask;
+}
+
+int sl_policy_rule(const json_t *policy, const char *rule)
+{
+	return json_is_true(
+		json_object_get(json_object_get(policy, "segregation"), rule));
+}
+
+struct sl_approval_need *sl_policy_needs(const json_t *policy, size_t *n)
+{
+	const json_t *groups = json_object_get(policy, "approvals");
+	struct sl_approval_need *needs;
+	json_t *g;
+	size_t i;
+
+	*n = json_array_size(groups);
+	needs = sl_xcalloc(*n ? *n : 1, sizeof(*needs));
+	json_array_foreach(groups, i, g)
+	{
+		needs[i].group = json_string_value(json_object_get(g, "group"));
+		needs[i].count =
+			(int)json_integer_value(json_object_get(g, "count"));
+	}
+	return needs;
+}
+
+struct sl_checklist *sl_policy_checklists(const json_t *policy, size_t *n)
+{
+	const json_t *lists = json_object_get(policy, "checklists");
+	struct sl_checklist *out;
+	const char **items;
+	size_t total = 0, i, j;
+	json_t *l, *item;
+
+	*n = json_array_size(lists);
+	json_array_foreach(lists, i, l) total +=
+		json_array_size(json_object_get(l, "items"));
+	/* The lists, then every item's name, in one block. */
+	out = sl_xcalloc(1, (*n ? *n : 1) * sizeof(*out) +
+				    (total ? total : 1) * sizeof(*items));
+	items = (const char **)(out + (*n ? *n : 1));
+	json_array_foreach(lists, i, l)
+	{
+		out[i].types = type_mask(json_object_get(l, "release_types"));
+		out[i].items = items;
+		json_array_foreach(json_object_get(l, "items"), j, item)
+			items[out[i].nitems++] = json_string_value(item);
+		items += out[i].nitems;
+	}
+	return out;
+}
+
+unsigned sl_policy_override_roles(const json_t *policy)
+{
+	enum sl_role role;
+	unsigned mask = 0;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(policy, "override_roles"), i, v)
+	{
+		if (sl_role_parse(json_string_value(v), &role) == 0)
+			mask |= SL_ROLE_BIT(role);
+	}
+	return mask;
+}
+
+unsigned sl_policy_standard_types(const json_t *policy)
+{
+	return type_mask(json_object_get(
+		json_object_get(policy, "change_request"), "standard_types"));
 }
 
 /* The environment named in the path; replies 404 and returns 0 when it

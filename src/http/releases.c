@@ -169,6 +169,7 @@ void sl_h_release_create(struct sl_req *r)
 	struct sl_semver v = {0};
 	struct sl_tx tx;
 	struct sl_tag *tags = NULL;
+	enum sl_release_status st;
 	size_t ntags;
 	char *sdoc = NULL, *key = NULL, *name = NULL, *text = NULL, idb[24];
 	json_t *svc = NULL, *doc = NULL;
@@ -179,7 +180,8 @@ void sl_h_release_create(struct sl_req *r)
 		return;
 	if (!status)
 		status = "draft";
-	if (strcmp(status, "draft") && strcmp(status, "planned")) {
+	if (sl_release_status_parse(status, &st) ||
+	    !sl_release_may_begin_as(st)) {
 		sl_http_failf(r, SL_EINVAL, "status",
 			      "a new release is draft or planned, not %s",
 			      status);
@@ -378,11 +380,12 @@ static enum sl_err void_approvals(struct sl_req *r, struct sl_tx *tx,
 	rc = sl_store_approval_list(tx, id, NULL, &rows, err);
 	for (size_t i = 0; rc == SL_OK && i < rows.nrows; i++) {
 		const char *before = sl_db_text(&rows, i, 9);
+		struct sl_approval ap;
 		json_t *a;
 		char *after;
 
-		if (sl_db_text(&rows, i, 7) ||
-		    strcmp(sl_db_text(&rows, i, 6), digest) != 0)
+		rc = sl_h_approval_row(&rows, i, &ap, err);
+		if (rc || !sl_approval_voided_by_edit(&ap, digest))
 			continue; /* not standing, or not on this content */
 		a = sl_http_doc(before);
 		json_object_set_new(a, "voided_at", sl_h_time(r->now));

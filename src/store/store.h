@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/validate.h"
 #include "store/db.h"
 
 struct sl_store;
@@ -25,11 +26,6 @@ struct sl_tx {
 	void *conn;
 	int write;
 	uint64_t group; /* the commit group a grouped write belongs to */
-};
-
-struct sl_tag {
-	const char *key;
-	const char *value;
 };
 
 /* Filters for lists; NULL or 0 means "any". cursor is the last id (or

@@ -482,6 +482,34 @@ def test_pending_lists_what_waits_for_a_qa_member(d):
     problem(d, "GET", "/v1/approvals/pending", None, 403, token=dep_s)
 
 
+def test_pending_counts_what_the_gate_counts(d):
+    """One person deciding twice is one approver, and a decision that no
+    longer stands leaves the release waiting for its approver again."""
+    env = mk_env(d, policy={"approvals": [{"group": "cab", "count": 2}]})
+    rel = mk_release(d)
+    _, a_s = token(d, "approver", groups=["cab"])
+    b, b_s = token(d, "approver", groups=["cab"])
+
+    def pending(tok):
+        return [(i["have"], i["required"]) for i in
+                api(d, "GET", "/v1/approvals/pending", want=200,
+                    token=tok)["items"]
+                if i["environment"] == env and i["release_id"] == rel["id"]]
+    approve(d, rel, env, b_s)
+    approve(d, rel, env, b_s)
+    eq(verdict(gate(d, rel, env), "approvals"),
+       (False, "missing approvals: 1 of 2 from cab (%s)" % b), "the gate")
+    eq(pending(a_s), [(1, 2)], "pending counts one approver, as the gate")
+    eq(pending(b_s), [], "b has decided")
+    # b's decisions end with an edit of what they approved: it waits for
+    # b again.
+    art = {"name": "app.tar", "uri": "https://a.example/app.tar",
+           "sha256": "ef" * 32}
+    api(d, "PATCH", "/v1/releases/%d" % rel["id"], {"artifacts": [art]},
+        200)
+    eq(pending(b_s), [(0, 2)], "waits for b again")
+
+
 # ---- checklists ----
 
 ITEMS = ["backup validated", "rollback rehearsed", "on-call informed"]

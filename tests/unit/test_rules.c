@@ -229,6 +229,28 @@ TEST(rollback_to_what_ran_before_is_ungated_and_any_other_target_is_gated)
 	      NULL);
 }
 
+TEST(a_new_release_begins_as_a_draft_or_planned)
+{
+	for (int s = 0; s < SL_REL__COUNT; s++)
+		CHECK_INT(sl_release_may_begin_as(s),
+			  s == SL_REL_DRAFT || s == SL_REL_PLANNED);
+}
+
+TEST(only_a_cancelled_release_cannot_be_deployed)
+{
+	for (int s = 0; s < SL_REL__COUNT; s++)
+		CHECK_INT(sl_release_deployable(s), s != SL_REL_CANCELLED);
+}
+
+TEST(released_and_cancelled_releases_wait_for_no_approval)
+{
+	CHECK_INT(sl_release_awaits_approval(SL_REL_DRAFT), 1);
+	CHECK_INT(sl_release_awaits_approval(SL_REL_PLANNED), 1);
+	CHECK_INT(sl_release_awaits_approval(SL_REL_IN_PROGRESS), 1);
+	CHECK_INT(sl_release_awaits_approval(SL_REL_RELEASED), 0);
+	CHECK_INT(sl_release_awaits_approval(SL_REL_CANCELLED), 0);
+}
+
 TEST_MAIN(
 	T(first_deployment_starts_a_draft_or_planned_release),
 	T(success_at_the_top_releases_it_and_lower_down_does_not),
@@ -240,4 +262,7 @@ TEST_MAIN(
 	T(release_type_must_match_the_version_bump),
 	T(a_first_release_may_be_anything_but_not_below_every_other),
 	T(rollback_to_what_ran_before_is_ungated_and_any_other_target_is_gated),
-	T(a_token_may_only_expire_in_the_future))
+	T(a_token_may_only_expire_in_the_future),
+	T(a_new_release_begins_as_a_draft_or_planned),
+	T(only_a_cancelled_release_cannot_be_deployed),
+	T(released_and_cancelled_releases_wait_for_no_approval))
