@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/state.h"
+#include "core/perm.h"
 #include "core/validate.h"
 #include "http/http.h"
 #include "store/fault.h"
