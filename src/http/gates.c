@@ -16,6 +16,7 @@
 #include "core/semver.h"
 #include "core/state.h"
 #include "core/validate.h"
+#include "core/vocab.h"
 #include "http/cache.h"
 #include "http/governance.h"
 #include "http/handlers.h"
@@ -156,7 +157,8 @@ static enum sl_err gather_approvals(struct facts_mem *m, struct sl_tx *tx,
 		    (expires && expires <= at) ||
 		    strcmp(sl_db_text(rows, r, 6), digest) != 0)
 			continue;
-		if (strcmp(decision, "reject") == 0) {
+		if (sl_vocab_index(sl_decision_names, decision) ==
+		    SL_DECISION_REJECT) {
 			json_t *d = sl_http_doc(sl_db_text(rows, r, 9));
 
 			snprintf(m->rejected_by, sizeof(m->rejected_by), "%s",
@@ -249,6 +251,7 @@ static enum sl_err gather_change(struct facts_mem *m, struct sl_tx *tx,
 	int64_t rev;
 	json_t *doc;
 	size_t i;
+	enum sl_change_class cls;
 
 	m->f.cr_required = json_is_true(json_object_get(cr, "required"));
 	m->f.cr_key = key;
@@ -267,7 +270,8 @@ static enum sl_err gather_change(struct facts_mem *m, struct sl_tx *tx,
 	m->f.cr_window_end = sl_h_doc_time(doc, "window_end");
 	edge_at(m, m->f.cr_window_start);
 	edge_at(m, m->f.cr_window_end);
-	if (m->f.cr_class && strcmp(m->f.cr_class, "standard") == 0)
+	if (sl_change_class_parse(m->f.cr_class, &cls) == 0 &&
+	    cls == SL_CRC_STANDARD)
 		json_array_foreach(json_object_get(cr, "standard_types"), i,
 				   t) if (strcmp(json_string_value(t), type) ==
 					  0) m->f.cr_preapproved = 1;
@@ -334,10 +338,12 @@ static enum sl_err gather_windows(struct facts_mem *m, struct sl_tx *tx,
 {
 	struct sl_db_rows *rows = &m->rows[2];
 	struct sl_error e = {0};
+	enum sl_windows_mode mode = SL_WMODE_NORMAL;
 
-	m->f.maintenance_only = strcmp(json_string_value(json_object_get(
-					       policy, "windows_mode")),
-				       "maintenance_only") == 0;
+	sl_windows_mode_parse(
+		json_string_value(json_object_get(policy, "windows_mode")),
+		&mode);
+	m->f.maintenance_only = mode == SL_WMODE_MAINTENANCE_ONLY;
 	if (sl_store_window_list(tx, rows, &e))
 		return unread(m, "windows", &e);
 	for (size_t i = 0; i < rows->nrows; i++) {
@@ -507,11 +513,13 @@ static int check_override(struct sl_req *r, const json_t *policy,
 		json_string_value(json_object_get(override, "reason"));
 	int allowed = 0;
 	size_t i;
+	enum sl_release_type type;
 
 	if (!override)
 		return 0;
-	if (strcmp(json_string_value(json_object_get(rel, "type")),
-		   "emergency") != 0)
+	if (sl_release_type_parse(
+		    json_string_value(json_object_get(rel, "type")), &type) ||
+	    !sl_release_type_may_override(type))
 		return sl_error_set(
 			       err, SL_EINVAL, "override",
 			       "only emergency releases may override "
@@ -630,9 +638,9 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 	/* One more than the limit tells "full" from "over": no need to count
 	 * every deployment in progress. */
 	if (m->f.max_concurrent > 0 &&
-	    sl_store_deployment_count_status(tx, env, "in_progress",
-					     m->f.max_concurrent + 1,
-					     &m->f.in_progress, &e))
+	    sl_store_deployment_count_status(
+		    tx, env, sl_deploy_status_name(SL_DEP_IN_PROGRESS),
+		    m->f.max_concurrent + 1, &m->f.in_progress, &e))
 		unread(m, "concurrency", &e);
 	if (m->nunread)
 		goto unreadable;

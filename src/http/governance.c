@@ -7,21 +7,9 @@
 #include "core/perm.h"
 #include "core/state.h"
 #include "core/validate.h"
+#include "core/vocab.h"
 #include "http/governance.h"
 #include "http/handlers.h"
-
-static const char *const decisions[] = {"approve", "reject", NULL};
-static const char *const cr_classes[] = {"standard", "normal", "emergency",
-					 NULL};
-static const char *const cr_states[] = {
-	"new",	  "assess", "authorize", "approved", "scheduled", "implement",
-	"review", "closed", "cancelled", "rejected", NULL};
-static const char *const cr_risks[] = {"low", "moderate", "high", "very_high",
-				       NULL};
-static const char *const kinds[] = {"freeze", "blackout", "maintenance", NULL};
-static const char *const roles[] = {"admin",	"release_manager", "approver",
-				    "deployer", "developer",	   "auditor",
-				    NULL};
 
 /* Loads the release named by the first path parameter into *rel and its
  * id; replies 404 and returns 0 when there is none. */
@@ -87,8 +75,8 @@ static int env_known(struct sl_req *r, struct sl_tx *tx, const char *env,
 const struct sl_field sl_approval_fields[] = {
 	{"environment", SL_FT_STRING, SL_F_REQUIRED, 1, 63, sl_valid_slug, NULL,
 	 NULL, NULL},
-	{"decision", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, decisions,
-	 NULL},
+	{"decision", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL,
+	 sl_decision_names, NULL},
 	{"comment", SL_FT_STRING, SL_F_MULTILINE, 1, 4096, NULL, NULL, NULL,
 	 NULL},
 	{"group", SL_FT_STRING, 0, 1, 63, sl_valid_slug, NULL, NULL,
@@ -349,8 +337,6 @@ void sl_h_approvals_pending(struct sl_req *r)
 			for (size_t k = 0; k < rels.nrows; k++) {
 				json_t *rel =
 					sl_http_doc(sl_db_text(&rels, k, 1));
-				const char *st = json_string_value(
-					json_object_get(rel, "status"));
 				int decided = 0, have = 0;
 				int sees = sl_http_sees(
 					r, env,
@@ -372,8 +358,9 @@ void sl_h_approvals_pending(struct sl_req *r)
 					sl_http_fail(r, &err);
 					goto out;
 				}
-				if (strcmp(st, "released") == 0 ||
-				    strcmp(st, "cancelled") == 0 || !sees) {
+				if (sl_release_status_is_final(
+					    sl_h_release_status(rel)) ||
+				    !sees) {
 					sl_db_rows_fini(&appr);
 					json_decref(rel);
 					continue;
@@ -387,8 +374,10 @@ void sl_h_approvals_pending(struct sl_req *r)
 					if (sl_db_text(&appr, a, 2) &&
 					    strcmp(sl_db_text(&appr, a, 2),
 						   grp) == 0 &&
-					    strcmp(sl_db_text(&appr, a, 3),
-						   "approve") == 0)
+					    sl_vocab_index(
+						    sl_decision_names,
+						    sl_db_text(&appr, a, 3)) ==
+						    SL_DECISION_APPROVE)
 						have++;
 				}
 				sl_db_rows_fini(&appr);
@@ -587,11 +576,12 @@ const struct sl_field sl_change_fields[] = {
 	 NULL, "e.g. CHG0031337"},
 	{"system", SL_FT_STRING, 0, 1, 64, NULL, NULL, NULL,
 	 "the ITSM it lives in"},
-	{"class", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, cr_classes,
+	{"class", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL,
+	 sl_change_class_names, NULL},
+	{"risk", SL_FT_STRING, 0, 1, 16, NULL, NULL, sl_change_risk_names,
 	 NULL},
-	{"risk", SL_FT_STRING, 0, 1, 16, NULL, NULL, cr_risks, NULL},
-	{"state", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, cr_states,
-	 NULL},
+	{"state", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL,
+	 sl_change_state_names, NULL},
 	{"window_start", SL_FT_STRING, SL_F_NULLABLE, 1, 40, sl_h_check_time,
 	 NULL, NULL, "planned window, RFC 3339"},
 	{"window_end", SL_FT_STRING, SL_F_NULLABLE, 1, 40, sl_h_check_time,
@@ -787,7 +777,8 @@ static int check_service_tag(const char *s, const char *field,
 
 const struct sl_field sl_window_fields[] = {
 	{"name", SL_FT_STRING, SL_F_REQUIRED, 1, 128, NULL, NULL, NULL, NULL},
-	{"kind", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, kinds, NULL},
+	{"kind", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL,
+	 sl_window_kind_names, NULL},
 	{"environment", SL_FT_STRING, SL_F_NULLABLE, 1, 63, sl_valid_slug, NULL,
 	 NULL, "null = every environment"},
 	{"service_tag", SL_FT_STRING, SL_F_NULLABLE, 3, 320, check_service_tag,
@@ -973,7 +964,8 @@ void sl_h_window_delete(struct sl_req *r)
 const struct sl_field sl_grant_fields[] = {
 	{"token", SL_FT_STRING, SL_F_REQUIRED, 1, 64, NULL, NULL, NULL,
 	 "the name of the token that receives it"},
-	{"role", SL_FT_STRING, SL_F_REQUIRED, 1, 32, NULL, NULL, roles, NULL},
+	{"role", SL_FT_STRING, SL_F_REQUIRED, 1, 32, NULL, NULL, sl_role_names,
+	 NULL},
 	{"environment", SL_FT_STRING, SL_F_REQUIRED, 1, 63, sl_valid_slug, NULL,
 	 NULL, NULL},
 	{"hours", SL_FT_INT, SL_F_REQUIRED, 1, 168, NULL, NULL, NULL,
