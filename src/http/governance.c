@@ -990,12 +990,22 @@ void sl_h_grant_create(struct sl_req *r)
 		expires = r->now + hours * 3600 * 1000000LL;
 	json_t *doc = NULL;
 	char *text = NULL, idb[24];
+	enum sl_role granted = SL_ROLE_ADMIN;
+	enum sl_action need;
 
 	if (!sl_http_require(r, SL_ACT_GRANT, env, NULL))
 		return;
-	if (strcmp(role, "admin") == 0 && !role_may(r, SL_ACT_GRANT_ADMIN)) {
+	/* grant.write was checked with scope and grants; a role that
+	 * needs more to be granted is judged by the token's own role. */
+	sl_role_parse(role, &granted); /* the schema allowed only roles */
+	need = sl_role_grant_action(granted);
+	if (need != SL_ACT_GRANT && !role_may(r, need)) {
 		sl_http_failf(r, SL_EFORBIDDEN, "role",
-			      "only an admin may grant the admin role");
+			      "granting the role %s needs the permission %s, "
+			      "which the role %s of the token '%s' does not "
+			      "hold",
+			      role, sl_action_name(need), r->actor.role,
+			      r->actor.name);
 		return;
 	}
 	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
