@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Every vocabulary is said once, in core, and heard the same everywhere:
 the OpenAPI document's "enum" of a field is exactly the list a bad value's
-422 names as allowed, every word in it is accepted, and a word outside it
-is refused.
+422 names as allowed, every word in it is accepted, a word outside it is
+refused, and the CLI's --help lists the same words for the option that
+fills the field.
 
 Tests share one daemon; each makes its own services and environments.
 """
@@ -198,6 +199,70 @@ def test_every_word_of_each_enum_is_accepted(d):
             {"windows_mode": w, "override_roles": body_enum(
                 doc, "PUT", "/v1/environments/{name}/policy",
                 "override_roles[0]")}, 200)
+
+
+def help_words(out, option):
+    """The "|"-joined words the help prints for an option, across the
+    lines it wraps to."""
+    lines = out.splitlines()
+    for i, line in enumerate(lines):
+        if not line.startswith("  --%s " % option):
+            continue
+        text = line.split(None, 2)[-1]  # after the option and its value
+        for more in lines[i + 1:]:
+            if not more.startswith("   "):
+                break
+            text += ("" if text.endswith("|") else " ") + more.strip()
+        m = re.search(r"[a-z_]+(?:\|[a-z_]+)+", text)
+        check(m, "--%s has no words: %r" % (option, text))
+        return m.group(0).split("|")
+    raise AssertionError("no --%s in:\n%s" % (option, out))
+
+
+# (CLI command, option, then where the API keeps the same vocabulary:
+# a body field or a query parameter)
+CLI_OPTIONS = [
+    (["release", "create"], "type", ("POST", "/v1/releases", "type")),
+    (["release", "list"], "type", ("query", "/v1/releases", "type")),
+    (["release", "list"], "status", ("query", "/v1/releases", "status")),
+    (["deploy"], "strategy", ("POST", "/v1/deployments", "strategy")),
+    (["deploy"], "status", ("POST", "/v1/deployments", "status")),
+    (["deploy", "list"], "status", ("query", "/v1/deployments", "status")),
+    (["deploy", "list"], "type", ("query", "/v1/deployments", "type")),
+    (["deploy", "event"], "status",
+     ("POST", "/v1/deployments/{id}/events", "status")),
+    (["deploy", "event"], "source",
+     ("POST", "/v1/deployments/{id}/events", "source")),
+    (["token", "create"], "role", ("POST", "/v1/tokens", "role")),
+    (["window", "create"], "kind", ("POST", "/v1/windows", "kind")),
+    (["change", "create"], "class", ("POST", "/v1/change-requests", "class")),
+    (["change", "create"], "state", ("POST", "/v1/change-requests", "state")),
+    (["change", "create"], "risk", ("POST", "/v1/change-requests", "risk")),
+    (["service", "create"], "release-type-check",
+     ("POST", "/v1/services", "release_type_check")),
+]
+
+
+def test_cli_help_lists_the_words_the_api_takes(d):
+    doc = openapi(d)
+    for cmd, option, (where, path, field) in CLI_OPTIONS:
+        rc, out, err = d.cli(*cmd, "--help")
+        eq(rc, 0, "%r --help: %s" % (cmd, err))
+        want = (query_enum(doc, path, field) if where == "query"
+                else body_enum(doc, where, path, field))
+        eq(help_words(out, option), want, "shiplog %s --%s"
+           % (" ".join(cmd), option))
+    rc, out, _ = d.cli("release", "create", "--help")
+    check("--type T                 major|minor|patch|hotfix|emergency\n"
+          in out, out)
+
+
+def test_a_word_outside_the_list_from_the_cli_is_the_servers_422(d):
+    rc, _, err = d.cli("window", "create", uniq("w"), "--kind", "holiday",
+                       "--timezone", "UTC", "--start", "2031-01-01T00:00:00",
+                       "--end", "2031-01-02T00:00:00")
+    eq(rc, 1, "exit: " + err)
+    check("kind: must be one of: freeze, blackout, maintenance" in err, err)
 
 
 if __name__ == "__main__":
