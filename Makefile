@@ -67,7 +67,9 @@ $(BUILD)/libshiplog.a: $(LIB_OBJ)
 $(DAEMON): $(call obj,src/http/main.c) $(BUILD)/libshiplog.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(CLI): $(call obj,$(CLI_SRC)) $(call obj,src/core/error.c)
+# The CLI links the core (no I/O) for its vocabularies: help lists the
+# words the server accepts from the same tables.
+$(CLI): $(call obj,$(CLI_SRC)) $(call obj,$(CORE_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libshiplog.a

@@ -24,33 +24,6 @@
  * refused when written. */
 #define DAY_S 86400LL
 
-static const char *const kind_names[] = {
-	[SL_WIN_FREEZE] = "freeze",
-	[SL_WIN_BLACKOUT] = "blackout",
-	[SL_WIN_MAINTENANCE] = "maintenance",
-};
-
-const char *sl_window_kind_name(enum sl_window_kind k)
-{
-	if ((unsigned)k >= sizeof(kind_names) / sizeof(kind_names[0]))
-		return NULL;
-	return kind_names[k];
-}
-
-int sl_window_kind_parse(const char *s, enum sl_window_kind *out)
-{
-	if (!s)
-		return -1;
-	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]);
-	     i++) {
-		if (strcmp(s, kind_names[i]) == 0) {
-			*out = (enum sl_window_kind)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* Fills err (when not NULL) with SL_EINVAL, field and the formatted
  * sentence, and returns -1, the failure value of every function here. */
 __attribute__((format(printf, 3, 4))) static int

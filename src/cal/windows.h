@@ -48,16 +48,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-
-enum sl_window_kind { SL_WIN_FREEZE, SL_WIN_BLACKOUT, SL_WIN_MAINTENANCE };
-
-/* The stable name of a kind ("freeze", "blackout", "maintenance"), or
- * NULL for a value outside the enum. */
-const char *sl_window_kind_name(enum sl_window_kind k);
-
-/* Parses a kind's name (exact, lower case) into *out. Returns 0, or -1
- * when s is NULL or not a kind's name (*out untouched). */
-int sl_window_kind_parse(const char *s, enum sl_window_kind *out);
+#include "core/vocab.h" /* enum sl_window_kind */
 
 /* A window as a caller describes it. Every string is borrowed. */
 struct sl_window_spec {

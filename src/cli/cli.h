@@ -51,6 +51,10 @@ struct sl_cli_opt {
 	enum sl_cli_opt_type type;
 	const char *field;
 	const char *help; /* e.g. "--owner O   the owning team" */
+	/* When the value is a word of a core vocabulary: its names
+	 * (sl_<vocab>_names), which the help prints in place of "{}".
+	 * NULL otherwise. */
+	const char *const *words;
 };
 
 /* One option as it appeared on the command line. */

@@ -7,6 +7,7 @@
  * events and rollbacks, the status matrix, the once-shown token. */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -676,7 +677,9 @@ int sl_cli_run_deploy_event(const struct sl_cli *cli,
 	result = sl_cli_fill_body(body, args);
 	if (result == SL_CLI_OK) {
 		if (!json_object_get(body, "source"))
-			json_object_set_new(body, "source", json_string("cli"));
+			json_object_set_new(
+				body, "source",
+				json_string(sl_source_name(SL_SRC_CLI)));
 		path = sl_cli_object_path(cmd, args->pos[0], "/events");
 		result = sl_cli_call_and_print(cli, "POST", path, body);
 		free(path);

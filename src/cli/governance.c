@@ -8,6 +8,7 @@
  * create" without --timezone never reaches the server. */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/vocab.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -104,7 +105,8 @@ int sl_cli_run_decide(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 {
 	json_t *body, *env;
 	char *path;
-	int result = sl_cli_check_required(cmd, args);
+	enum sl_decision decision;
+	int named, result = sl_cli_check_required(cmd, args);
 
 	if (result != SL_CLI_OK)
 		return result;
@@ -113,10 +115,10 @@ int sl_cli_run_decide(const struct sl_cli *cli, const struct sl_cli_cmd *cmd,
 		return sl_cli_usage("bad environment '%s'", args->pos[1]);
 	body = json_object();
 	json_object_set_new(body, "environment", env);
+	named = sl_decision_parse(cmd->group, &decision) == 0;
+	SL_ASSERT(named); /* approve and reject are named after it */
 	json_object_set_new(body, "decision",
-			    json_string(strcmp(cmd->group, "reject") == 0
-						? "reject"
-						: "approve"));
+			    json_string(sl_decision_name(decision)));
 	result = sl_cli_fill_body(body, args);
 	if (result == SL_CLI_OK) {
 		path = sl_cli_object_path(cmd, args->pos[0], "/approvals");

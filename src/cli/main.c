@@ -7,6 +7,9 @@
  * options may come before or after the command), and runs the handler. */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/perm.h"
+#include "core/state.h"
+#include "core/vocab.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -21,357 +24,404 @@
 /* Options every command accepts. */
 static const struct sl_cli_opt global_opts[] = {
 	{"url", SL_OPT_STR, NULL,
-	 "--url U        server (default $SHIPLOG_URL, else " DEFAULT_URL ")"},
+	 "--url U        server (default $SHIPLOG_URL, else " DEFAULT_URL ")",
+	 NULL},
 	{"token", SL_OPT_STR, NULL,
-	 "--token T      bearer token (default $SHIPLOG_TOKEN)"},
+	 "--token T      bearer token (default $SHIPLOG_TOKEN)", NULL},
 	{"json", SL_OPT_FLAG, NULL,
-	 "--json         print the server's JSON answer instead of tables"},
+	 "--json         print the server's JSON answer instead of tables",
+	 NULL},
 	{"idempotency-key", SL_OPT_STR, NULL,
 	 "--idempotency-key K  derive each POST's Idempotency-Key from K and\n"
 	 "               the request (default $SHIPLOG_IDEMPOTENCY_KEY, else "
 	 "a\n"
 	 "               random key); a CI job that passes its run id can be\n"
-	 "               retried and writes each thing once"},
-	{"help", SL_OPT_FLAG, NULL, "--help, -h     show help and exit"},
-	{"version", SL_OPT_FLAG, NULL, "--version      show the version"},
-	{NULL, 0, NULL, NULL},
+	 "               retried and writes each thing once",
+	 NULL},
+	{"help", SL_OPT_FLAG, NULL, "--help, -h     show help and exit", NULL},
+	{"version", SL_OPT_FLAG, NULL, "--version      show the version", NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 #define LIST_OPTS                                                              \
 	{"limit", SL_OPT_INT, "limit",                                         \
-	 "--limit N      items per page (1-500)"},                             \
+	 "--limit N      items per page (1-500)", NULL},                       \
 		{"cursor", SL_OPT_STR, "cursor",                               \
-		 "--cursor C     continue from a previous page"},              \
+		 "--cursor C     continue from a previous page", NULL},        \
 		{"all", SL_OPT_FLAG, NULL,                                     \
-		 "--all          follow next_cursor to the end"},              \
+		 "--all          follow next_cursor to the end", NULL},        \
 	{                                                                      \
-		NULL, 0, NULL, NULL                                            \
+		NULL, 0, NULL, NULL, NULL                                      \
 	}
 
 static const struct sl_cli_opt service_opts[] = {
 	{"owner", SL_OPT_STR, "owner",
-	 "--owner O               owning team (required on create)"},
+	 "--owner O               owning team (required on create)", NULL},
 	{"tier", SL_OPT_INT, "tier",
-	 "--tier N                1 (most critical) to 4; default 3"},
-	{"repo", SL_OPT_STR, "repo", "--repo URL              repository URL"},
+	 "--tier N                1 (most critical) to 4; default 3", NULL},
+	{"repo", SL_OPT_STR, "repo", "--repo URL              repository URL",
+	 NULL},
 	{"tag", SL_OPT_TAG, "tags",
-	 "--tag k=v               a tag; repeatable (merged on update)"},
+	 "--tag k=v               a tag; repeatable (merged on update)", NULL},
 	{"naming-template", SL_OPT_STR, "naming_template",
-	 "--naming-template T     release names, e.g. {service}-{version}"},
+	 "--naming-template T     release names, e.g. {service}-{version}",
+	 NULL},
 	{"release-type-check", SL_OPT_STR, "release_type_check",
 	 "--release-type-check M  a type that does not fit the version bump:\n"
-	 "                          refuse (default) or warn"},
-	{NULL, 0, NULL, NULL},
+	 "                          {}; default refuse",
+	 sl_type_check_mode_names},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt service_list_opts[] = {
-	{"tag", SL_OPT_TAG, "tag",
-	 "--tag k=v      only services with this tag"},
+	{"tag", SL_OPT_TAG, "tag", "--tag k=v      only services with this tag",
+	 NULL},
 	LIST_OPTS,
 };
 
 static const struct sl_cli_opt env_opts[] = {
 	{"rank", SL_OPT_INT, "rank",
-	 "--rank N               promotion order, 0-1000 (required on create)"},
+	 "--rank N               promotion order, 0-1000 (required on create)",
+	 NULL},
 	{"protected", SL_OPT_FLAG, "protected",
-	 "--protected            a governed environment"},
+	 "--protected            a governed environment", NULL},
 	{"no-protected", SL_OPT_FALSE, "protected",
-	 "--no-protected         not governed"},
+	 "--no-protected         not governed", NULL},
 	{"target", SL_OPT_LIST, "targets",
 	 "--target T             a region, cluster or tenant; repeatable "
-	 "(replaces the list on update)"},
+	 "(replaces the list on update)",
+	 NULL},
 	{"timezone", SL_OPT_STR, "timezone",
-	 "--timezone TZ          IANA time zone; default UTC"},
+	 "--timezone TZ          IANA time zone; default UTC", NULL},
 	{"max-concurrent", SL_OPT_INT, "max_concurrent",
-	 "--max-concurrent N     concurrent deployments, 0 = unlimited"},
-	{NULL, 0, NULL, NULL},
+	 "--max-concurrent N     concurrent deployments, 0 = unlimited", NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt plain_list_opts[] = {LIST_OPTS};
 
 static const struct sl_cli_opt release_opts[] = {
-	{"type", SL_OPT_STR, "type",
-	 "--type T                 major|minor|patch|hotfix|emergency"},
+	{"type", SL_OPT_STR, "type", "--type T                 {}",
+	 sl_release_type_names},
 	{"status", SL_OPT_STR, "status",
-	 "--status S               draft (default) or planned"},
-	{"commit", SL_OPT_STR, "commit", "--commit SHA             git commit"},
-	{"git-tag", SL_OPT_STR, "git_tag", "--git-tag TAG            git tag"},
+	 "--status S               {}; default draft",
+	 sl_release_initial_status_names},
+	{"commit", SL_OPT_STR, "commit", "--commit SHA             git commit",
+	 NULL},
+	{"git-tag", SL_OPT_STR, "git_tag", "--git-tag TAG            git tag",
+	 NULL},
 	{"build-url", SL_OPT_STR, "build.url",
-	 "--build-url URL          CI job URL"},
+	 "--build-url URL          CI job URL", NULL},
 	{"builder", SL_OPT_STR, "build.builder",
-	 "--builder B              CI system or person that built it"},
+	 "--builder B              CI system or person that built it", NULL},
 	{"artifact", SL_OPT_ARTIFACT, "artifacts",
 	 "--artifact N=URI@SHA256  an artifact; repeatable (replaces the "
 	 "list\n"
-	 "                           on update)"},
+	 "                           on update)",
+	 NULL},
 	{"artifact-signature", SL_OPT_SIGNATURE, "artifacts",
 	 "--artifact-signature N=SIG\n"
 	 "                           the signature of the artifact named N "
 	 "given\n"
-	 "                           with --artifact; repeatable"},
+	 "                           with --artifact; repeatable",
+	 NULL},
 	{"change-request", SL_OPT_STR, "change_request",
-	 "--change-request KEY     ITSM change, e.g. CHG0031337"},
+	 "--change-request KEY     ITSM change, e.g. CHG0031337", NULL},
 	{"rollback-target", SL_OPT_STR, "rollback.target_version",
-	 "--rollback-target V      version to roll back to"},
+	 "--rollback-target V      version to roll back to", NULL},
 	{"rollback-criteria", SL_OPT_STR, "rollback.criteria",
-	 "--rollback-criteria TEXT when to roll back"},
+	 "--rollback-criteria TEXT when to roll back", NULL},
 	{"rollback-procedure", SL_OPT_STR, "rollback.procedure",
 	 "--rollback-procedure TEXT\n"
-	 "                           how to roll back"},
+	 "                           how to roll back",
+	 NULL},
 	{"dependency", SL_OPT_DEPENDENCY, "dependencies",
 	 "--dependency S@RANGE     service S must run a version in RANGE "
 	 "(e.g.\n"
 	 "                           ledger@^2.1) in the target environment;\n"
 	 "                           repeatable (replaces the list on "
-	 "update)"},
-	{"notes", SL_OPT_STR, "notes",
-	 "--notes TEXT             release notes"},
+	 "update)",
+	 NULL},
+	{"notes", SL_OPT_STR, "notes", "--notes TEXT             release notes",
+	 NULL},
 	{"known-issues", SL_OPT_STR, "known_issues",
-	 "--known-issues TEXT      known issues"},
+	 "--known-issues TEXT      known issues", NULL},
 	{"tag", SL_OPT_TAG, "tags",
-	 "--tag k=v                a tag; repeatable (merged on update)"},
-	{NULL, 0, NULL, NULL},
+	 "--tag k=v                a tag; repeatable (merged on update)", NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt release_list_opts[] = {
-	{"service", SL_OPT_STR, "service", "--service S    of this service"},
+	{"service", SL_OPT_STR, "service", "--service S    of this service",
+	 NULL},
 	{"env", SL_OPT_STR, "environment",
-	 "--env E        deployed to this environment at least once"},
-	{"status", SL_OPT_STR, "status", "--status S     in this status"},
-	{"type", SL_OPT_STR, "type", "--type T       of this type"},
-	{"tag", SL_OPT_TAG, "tag", "--tag k=v      with this tag"},
-	{"since", SL_OPT_STR, "since", "--since T      created at or after T"},
-	{"until", SL_OPT_STR, "until", "--until T      created before T"},
+	 "--env E        deployed to this environment at least once", NULL},
+	{"status", SL_OPT_STR, "status", "--status S     in this status: {}",
+	 sl_release_status_names},
+	{"type", SL_OPT_STR, "type", "--type T       of this type: {}",
+	 sl_release_type_names},
+	{"tag", SL_OPT_TAG, "tag", "--tag k=v      with this tag", NULL},
+	{"since", SL_OPT_STR, "since", "--since T      created at or after T",
+	 NULL},
+	{"until", SL_OPT_STR, "until", "--until T      created before T", NULL},
 	LIST_OPTS,
 };
 
 static const struct sl_cli_opt deploy_opts[] = {
 	{"target", SL_OPT_STR, "target",
-	 "--target T           one of the environment's targets"},
+	 "--target T           one of the environment's targets", NULL},
 	{"strategy", SL_OPT_STR, "strategy",
-	 "--strategy S         rolling (default)|blue_green|canary|recreate"},
+	 "--strategy S         {}; default rolling", sl_strategy_names},
 	{"status", SL_OPT_STR, "status",
-	 "--status S           queued (default) or in_progress"},
+	 "--status S           {}; default queued\n"
+	 "                       (in_progress starts it: the gates decide)",
+	 sl_deploy_initial_status_names},
 	{"deployer", SL_OPT_STR, "deployer",
-	 "--deployer D         who deploys; default the token's name"},
+	 "--deployer D         who deploys; default the token's name", NULL},
 	{"pipeline-url", SL_OPT_STR, "pipeline_url",
-	 "--pipeline-url URL   the pipeline run"},
+	 "--pipeline-url URL   the pipeline run", NULL},
 	{"override", SL_OPT_LIST, "override.checks",
 	 "--override CHECK     emergency releases: set this gate check aside\n"
 	 "                       (approvals, checklist, change_request, "
 	 "windows,\n"
-	 "                       promotion); repeatable; needs --reason"},
+	 "                       promotion); repeatable; needs --reason",
+	 NULL},
 	{"reason", SL_OPT_STR, "override.reason",
 	 "--reason R           why the override; opens a post-incident "
-	 "review"},
-	{NULL, 0, NULL, NULL},
+	 "review",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt deploy_list_opts[] = {
-	{"service", SL_OPT_STR, "service", "--service S    of this service"},
-	{"env", SL_OPT_STR, "environment",
-	 "--env E        to this environment"},
-	{"status", SL_OPT_STR, "status", "--status S     in this status"},
-	{"release", SL_OPT_STR, "release", "--release R    of this release"},
-	{"type", SL_OPT_STR, "type", "--type T       of releases of this type"},
-	{"tag", SL_OPT_TAG, "tag", "--tag k=v      of releases with this tag"},
-	{"since", SL_OPT_STR, "since", "--since T      created at or after T"},
-	{"until", SL_OPT_STR, "until", "--until T      created before T"},
+	{"service", SL_OPT_STR, "service", "--service S    of this service",
+	 NULL},
+	{"env", SL_OPT_STR, "environment", "--env E        to this environment",
+	 NULL},
+	{"status", SL_OPT_STR, "status", "--status S     in this status: {}",
+	 sl_deploy_status_names},
+	{"release", SL_OPT_STR, "release", "--release R    of this release",
+	 NULL},
+	{"type", SL_OPT_STR, "type",
+	 "--type T       of releases of this type: {}", sl_release_type_names},
+	{"tag", SL_OPT_TAG, "tag", "--tag k=v      of releases with this tag",
+	 NULL},
+	{"since", SL_OPT_STR, "since", "--since T      created at or after T",
+	 NULL},
+	{"until", SL_OPT_STR, "until", "--until T      created before T", NULL},
 	LIST_OPTS,
 };
 
 static const struct sl_cli_opt event_opts[] = {
-	{"status", SL_OPT_STR, "status",
-	 "--status S      new status (succeeded, failed, ...)"},
+	{"status", SL_OPT_STR, "status", "--status S      new status: {}",
+	 sl_deploy_status_names},
 	{"traffic", SL_OPT_INT, "traffic_percent",
-	 "--traffic N     traffic percent, 0-100 (canary, blue_green)"},
-	{"message", SL_OPT_STR, "message", "--message M     a note"},
-	{"at", SL_OPT_STR, "at",
-	 "--at T          when (RFC 3339); default now"},
+	 "--traffic N     traffic percent, 0-100 (canary, blue_green)", NULL},
+	{"message", SL_OPT_STR, "message", "--message M     a note", NULL},
+	{"at", SL_OPT_STR, "at", "--at T          when (RFC 3339); default now",
+	 NULL},
 	{"source", SL_OPT_STR, "source",
-	 "--source S      who reports it: cli (default), api, webhook,\n"
-	 "                  health_check"},
-	{NULL, 0, NULL, NULL},
+	 "--source S      who reports it: {}; default cli", sl_source_names},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt rollback_opts[] = {
-	{"reason", SL_OPT_STR, "reason", "--reason R     why"},
+	{"reason", SL_OPT_STR, "reason", "--reason R     why", NULL},
 	{"override", SL_OPT_LIST, "override.checks",
 	 "--override CHECK  a rollback to a planned target that never ran\n"
 	 "                    there meets the gates; an emergency target may\n"
 	 "                    set this check aside; repeatable; needs\n"
-	 "                    --override-reason"},
+	 "                    --override-reason",
+	 NULL},
 	{"override-reason", SL_OPT_STR, "override.reason",
-	 "--override-reason R  why the override; opens a post-incident review"},
-	{NULL, 0, NULL, NULL},
+	 "--override-reason R  why the override; opens a post-incident review",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt status_opts[] = {
-	{"service", SL_OPT_STR, "service", "--service S    only this service"},
+	{"service", SL_OPT_STR, "service", "--service S    only this service",
+	 NULL},
 	{"env", SL_OPT_STR, "environment",
-	 "--env E        only this environment"},
-	{"tag", SL_OPT_TAG, "tag",
-	 "--tag k=v      only services with this tag"},
+	 "--env E        only this environment", NULL},
+	{"tag", SL_OPT_TAG, "tag", "--tag k=v      only services with this tag",
+	 NULL},
 	LIST_OPTS,
 };
 
 static const struct sl_cli_opt audit_opts[] = {
-	{"after", SL_OPT_INT, "after", "--after N      entries after seq N"},
-	{"actor", SL_OPT_STR, "actor", "--actor A      written by this token"},
+	{"after", SL_OPT_INT, "after", "--after N      entries after seq N",
+	 NULL},
+	{"actor", SL_OPT_STR, "actor", "--actor A      written by this token",
+	 NULL},
 	{"action", SL_OPT_STR, "action",
-	 "--action A     of this action (e.g. deployment.create)"},
+	 "--action A     of this action (e.g. deployment.create)", NULL},
 	{"object-type", SL_OPT_STR, "object_type",
-	 "--object-type T  about objects of this type"},
+	 "--object-type T  about objects of this type", NULL},
 	{"object-id", SL_OPT_STR, "object_id",
-	 "--object-id I  about the object with this id or name"},
-	{"from", SL_OPT_STR, "from", "--from T       at or after T (RFC 3339)"},
-	{"to", SL_OPT_STR, "to", "--to T         before T (RFC 3339)"},
+	 "--object-id I  about the object with this id or name", NULL},
+	{"from", SL_OPT_STR, "from", "--from T       at or after T (RFC 3339)",
+	 NULL},
+	{"to", SL_OPT_STR, "to", "--to T         before T (RFC 3339)", NULL},
 	LIST_OPTS,
 };
 
 static const struct sl_cli_opt token_opts[] = {
-	{"name", SL_OPT_STR, "name", "--name N       who or what uses it"},
-	{"role", SL_OPT_STR, "role",
-	 "--role R       admin|release_manager|approver|deployer|developer|"
-	 "auditor"},
+	{"name", SL_OPT_STR, "name", "--name N       who or what uses it",
+	 NULL},
+	{"role", SL_OPT_STR, "role", "--role R       {}", sl_role_names},
 	{"env", SL_OPT_LIST, "environments",
-	 "--env E        limit it to this environment; repeatable"},
+	 "--env E        limit it to this environment; repeatable", NULL},
 	{"service", SL_OPT_LIST, "services",
-	 "--service S    limit it to this service; repeatable"},
+	 "--service S    limit it to this service; repeatable", NULL},
 	{"team", SL_OPT_LIST, "teams",
-	 "--team T       limit it to services this team owns; repeatable"},
+	 "--team T       limit it to services this team owns; repeatable",
+	 NULL},
 	{"group", SL_OPT_LIST, "groups",
 	 "--group G      an approval group its holder belongs to; "
-	 "repeatable"},
+	 "repeatable",
+	 NULL},
 	{"expires", SL_OPT_STR, "expires_at",
 	 "--expires T    refused from T on (RFC 3339, in the future, e.g.\n"
-	 "                 2026-12-24T00:00:00Z); default never"},
-	{NULL, 0, NULL, NULL},
+	 "                 2026-12-24T00:00:00Z); default never",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt gate_opts[] = {
 	{"at", SL_OPT_STR, "at",
 	 "--at T               decide for this moment (RFC 3339); default "
-	 "now"},
+	 "now",
+	 NULL},
 	{"target", SL_OPT_STR, "target",
-	 "--target T           one of the environment's targets"},
+	 "--target T           one of the environment's targets", NULL},
 	{"override", SL_OPT_LIST, "override.checks",
 	 "--override CHECK     what an emergency deployment would set "
 	 "aside;\n"
-	 "                       repeatable; needs --reason"},
+	 "                       repeatable; needs --reason",
+	 NULL},
 	{"reason", SL_OPT_STR, "override.reason",
-	 "--reason R           why the override"},
-	{NULL, 0, NULL, NULL},
+	 "--reason R           why the override", NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt decide_opts[] = {
 	{"comment", SL_OPT_STR, "comment",
-	 "--comment C    why (required to reject)"},
+	 "--comment C    why (required to reject)", NULL},
 	{"group", SL_OPT_STR, "group",
 	 "--group G      the approval group it counts for; needed when the\n"
-	 "                 token belongs to several required groups"},
-	{NULL, 0, NULL, NULL},
+	 "                 token belongs to several required groups",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt approvals_list_opts[] = {
 	{"env", SL_OPT_STR, "environment",
-	 "--env E        only decisions for this environment"},
-	{NULL, 0, NULL, NULL},
+	 "--env E        only decisions for this environment", NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt policy_get_opts[] = {
 	{"version", SL_OPT_INT, NULL,
-	 "--version N    this version instead of the latest"},
-	{NULL, 0, NULL, NULL},
+	 "--version N    this version instead of the latest", NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt policy_set_opts[] = {
 	{"file", SL_OPT_STR, NULL,
 	 "--file FILE    the policy document (JSON), or - for standard "
 	 "input;\n"
-	 "                 the output of 'policy get --json' is taken too"},
+	 "                 the output of 'policy get --json' is taken too",
+	 NULL},
 	{"force", SL_OPT_FLAG, NULL,
 	 "--force        replace whatever version is current (no "
-	 "If-Match)"},
-	{NULL, 0, NULL, NULL},
+	 "If-Match)",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt evidence_opts[] = {
 	{"evidence", SL_OPT_STR, "evidence",
-	 "--evidence URL   a link to the proof"},
-	{NULL, 0, NULL, NULL},
+	 "--evidence URL   a link to the proof", NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt change_opts[] = {
-	{"class", SL_OPT_STR, "class",
-	 "--class C            standard|normal|emergency"},
-	{"state", SL_OPT_STR, "state",
-	 "--state S            new|assess|authorize|approved|scheduled|\n"
-	 "                       implement|review|closed|cancelled|rejected"},
+	{"class", SL_OPT_STR, "class", "--class C            {}",
+	 sl_change_class_names},
+	{"state", SL_OPT_STR, "state", "--state S            {}",
+	 sl_change_state_names},
 	{"system", SL_OPT_STR, "system",
-	 "--system X           the ITSM it lives in"},
-	{"risk", SL_OPT_STR, "risk",
-	 "--risk R             low|moderate|high|very_high"},
+	 "--system X           the ITSM it lives in", NULL},
+	{"risk", SL_OPT_STR, "risk", "--risk R             {}",
+	 sl_change_risk_names},
 	{"window-start", SL_OPT_STR, "window_start",
-	 "--window-start T     planned window start (RFC 3339)"},
+	 "--window-start T     planned window start (RFC 3339)", NULL},
 	{"window-end", SL_OPT_STR, "window_end",
-	 "--window-end T       planned window end (RFC 3339)"},
-	{"url", SL_OPT_STR, "url", "--url U              its page in the ITSM"},
-	{NULL, 0, NULL, NULL},
+	 "--window-end T       planned window end (RFC 3339)", NULL},
+	{"url", SL_OPT_STR, "url", "--url U              its page in the ITSM",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt window_opts[] = {
-	{"kind", SL_OPT_STR, "kind",
-	 "--kind K              freeze|blackout|maintenance"},
+	{"kind", SL_OPT_STR, "kind", "--kind K              {}",
+	 sl_window_kind_names},
 	{"timezone", SL_OPT_STR, "timezone",
-	 "--timezone TZ         IANA time zone of the wall times"},
+	 "--timezone TZ         IANA time zone of the wall times", NULL},
 	{"start", SL_OPT_STR, "start",
-	 "--start LOCAL         local wall time YYYY-MM-DDTHH:MM:SS"},
+	 "--start LOCAL         local wall time YYYY-MM-DDTHH:MM:SS", NULL},
 	{"end", SL_OPT_STR, "end",
-	 "--end LOCAL           a fixed window's end, local wall time"},
+	 "--end LOCAL           a fixed window's end, local wall time", NULL},
 	{"rrule", SL_OPT_STR, "rrule",
 	 "--rrule RULE          a recurring window: iCalendar RRULE,\n"
-	 "                        e.g. FREQ=WEEKLY;BYDAY=FR"},
+	 "                        e.g. FREQ=WEEKLY;BYDAY=FR",
+	 NULL},
 	{"duration", SL_OPT_INT, "duration_minutes",
 	 "--duration MINUTES    a recurring window: each occurrence's "
-	 "length"},
+	 "length",
+	 NULL},
 	{"env", SL_OPT_STR, "environment",
-	 "--env E               only this environment (default every one)"},
+	 "--env E               only this environment (default every one)",
+	 NULL},
 	{"service-tag", SL_OPT_STR, "service_tag",
-	 "--service-tag k=v     only services with this tag"},
-	{"reason", SL_OPT_STR, "reason", "--reason R            why"},
-	{NULL, 0, NULL, NULL},
+	 "--service-tag k=v     only services with this tag", NULL},
+	{"reason", SL_OPT_STR, "reason", "--reason R            why", NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt window_list_opts[] = {
 	{"from", SL_OPT_STR, "from",
-	 "--from T       with --to: list the occurrences in [T, --to)"},
+	 "--from T       with --to: list the occurrences in [T, --to)", NULL},
 	{"to", SL_OPT_STR, "to",
-	 "--to T         end of the range (RFC 3339; at most 400 days)"},
+	 "--to T         end of the range (RFC 3339; at most 400 days)", NULL},
 	{"env", SL_OPT_STR, "environment",
-	 "--env E        windows of this environment (and org-wide ones)"},
-	{NULL, 0, NULL, NULL},
+	 "--env E        windows of this environment (and org-wide ones)",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt grant_opts[] = {
 	{"hours", SL_OPT_INT, "hours",
-	 "--hours N      it expires by itself after N hours (1-168)"},
-	{"reason", SL_OPT_STR, "reason", "--reason R     why (audited)"},
-	{NULL, 0, NULL, NULL},
+	 "--hours N      it expires by itself after N hours (1-168)", NULL},
+	{"reason", SL_OPT_STR, "reason", "--reason R     why (audited)", NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt review_list_opts[] = {
-	{"open", SL_OPT_FLAG, "open", "--open         only reviews not closed"},
-	{NULL, 0, NULL, NULL},
+	{"open", SL_OPT_FLAG, "open", "--open         only reviews not closed",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct sl_cli_opt review_close_opts[] = {
-	{"link", SL_OPT_STR, "link", "--link URL     the review's record"},
-	{"comment", SL_OPT_STR, "comment", "--comment C    a note"},
-	{NULL, 0, NULL, NULL},
+	{"link", SL_OPT_STR, "link", "--link URL     the review's record",
+	 NULL},
+	{"comment", SL_OPT_STR, "comment", "--comment C    a note", NULL},
+	{NULL, 0, NULL, NULL, NULL},
 };
 
-static const struct sl_cli_opt no_opts[] = {{NULL, 0, NULL, NULL}};
+static const struct sl_cli_opt no_opts[] = {{NULL, 0, NULL, NULL, NULL}};
 
 static const struct sl_cli_column service_cols[] = {
 	{"NAME", "name", NULL}, {"OWNER", "owner", NULL},
@@ -662,7 +712,7 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 
 	{"release", "create", sl_cli_run_release_create, "/v1/releases", 1,
 	 NULL, release_opts, NULL,
-	 "release create SERVICE@VERSION --type T [--status draft|planned] "
+	 "release create SERVICE@VERSION --type T [--status S] "
 	 "[--commit SHA] [--git-tag TAG] [--build-url URL] [--builder B] "
 	 "[--artifact NAME=URI@SHA256]... [--artifact-signature NAME=SIG]... "
 	 "[--change-request KEY] [--rollback-target V] "
@@ -690,7 +740,7 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	{"deploy", NULL, sl_cli_run_deploy, "/v1/deployments", 2, NULL,
 	 deploy_opts, NULL,
 	 "deploy SERVICE@VERSION ENV [--target T] [--strategy S] "
-	 "[--status queued|in_progress] [--deployer D] [--pipeline-url URL] "
+	 "[--status S] [--deployer D] [--pipeline-url URL] "
 	 "[--override CHECK]... [--reason R]",
 	 "start (or queue) a deployment; starting runs the gates"},
 	{"deploy", "list", sl_cli_run_list, "/v1/deployments", 0, NULL,
@@ -795,7 +845,7 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 
 	{"window", "create", sl_cli_run_window_create, "/v1/windows", 1, "name",
 	 window_opts, NULL,
-	 "window create NAME --kind freeze|blackout|maintenance --timezone TZ "
+	 "window create NAME --kind K --timezone TZ "
 	 "--start LOCAL [--end LOCAL | --rrule RULE --duration MINUTES] "
 	 "[--env E] [--service-tag k=v] [--reason R]",
 	 "create a freeze, blackout or maintenance window"},
@@ -892,13 +942,66 @@ static void print_top_help(void)
 	puts("\n'shiplog COMMAND --help' shows a command's options.");
 }
 
+/* Prints one option's help, indented by two. An option whose value is a
+ * word of a core vocabulary has its words put in place of "{}" (or after
+ * the help, when it has none), joined by "|" and wrapped at 79 columns
+ * under the first word, so the help lists what the server accepts. */
+static void print_opt_help(const struct sl_cli_opt *o)
+{
+	const char *mark = o->words ? strstr(o->help, "{}") : NULL;
+	const char *line, *tail;
+	size_t start, col;
+
+	if (!o->words) {
+		printf("  %s\n", o->help);
+		return;
+	}
+	if (mark) {
+		printf("  %.*s", (int)(mark - o->help), o->help);
+		tail = mark + 2;
+	} else {
+		printf("  %s ", o->help);
+		mark = tail = o->help + strlen(o->help);
+	}
+	for (line = mark; line > o->help && line[-1] != '\n'; line--)
+		;
+	start = col = (line == o->help ? 2 : 0) + (size_t)(mark - line) +
+		      (tail == mark); /* the space before appended words */
+	for (size_t i = 0; o->words[i]; i++) {
+		size_t len = strlen(o->words[i]) + 1;
+
+		if (!o->words[i + 1])
+			len += strcspn(tail, "\n");
+		if (i && col + len > 79) {
+			printf("\n%*s", (int)start, "");
+			col = start;
+		}
+		printf("%s%s", o->words[i], o->words[i + 1] ? "|" : "");
+		col += len;
+	}
+	printf("%s\n", tail);
+}
+
+/* The group's commands; then the options of its default command (as in
+ * "shiplog deploy SERVICE@VERSION ENV"), which has no name of its own to
+ * ask for help with. */
 static void print_group_help(const char *group)
 {
+	const struct sl_cli_cmd *dflt = NULL;
+
 	printf("usage: shiplog %s ...\n\ncommands:\n", group);
 	for (const struct sl_cli_cmd *c = sl_cli_cmds; c->group; c++)
-		if (!strcmp(c->group, group))
+		if (!strcmp(c->group, group)) {
 			printf("  shiplog %s\n      %s\n", c->synopsis,
 			       c->summary);
+			if (!c->sub)
+				dflt = c;
+		}
+	if (dflt && dflt->opts[0].name) {
+		printf("\noptions of 'shiplog %s' itself:\n", group);
+		for (const struct sl_cli_opt *o = dflt->opts; o->name; o++)
+			print_opt_help(o);
+	}
 	print_global_help();
 	printf("\n'shiplog %s COMMAND --help' shows a command's options.\n",
 	       group);
@@ -910,7 +1013,7 @@ static void print_cmd_help(const struct sl_cli_cmd *cmd)
 	if (cmd->opts[0].name) {
 		puts("\noptions:");
 		for (const struct sl_cli_opt *o = cmd->opts; o->name; o++)
-			printf("  %s\n", o->help);
+			print_opt_help(o);
 	}
 	print_global_help();
 	putchar('\n');

@@ -6,30 +6,6 @@
 
 #include "core/error.h"
 
-static const char *const decision_names[] = {
-	[SL_DECISION_APPROVE] = "approve",
-	[SL_DECISION_REJECT] = "reject",
-};
-
-#define NDECISIONS (sizeof(decision_names) / sizeof(decision_names[0]))
-
-const char *sl_decision_name(enum sl_decision d)
-{
-	return (size_t)d < NDECISIONS ? decision_names[d] : NULL;
-}
-
-int sl_decision_parse(const char *s, enum sl_decision *out)
-{
-	if (!s)
-		return -1;
-	for (size_t i = 0; i < NDECISIONS; i++)
-		if (strcmp(s, decision_names[i]) == 0) {
-			*out = (enum sl_decision)i;
-			return 0;
-		}
-	return -1;
-}
-
 static int same(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;

@@ -14,14 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum sl_decision { SL_DECISION_APPROVE, SL_DECISION_REJECT };
+#include "core/vocab.h"
 
-/* The wire name of a decision ("approve", "reject"), a static string;
- * NULL out of range. */
-const char *sl_decision_name(enum sl_decision d);
-/* Parses a decision's name into *out: 0, or -1 when s is NULL or not one
- * (*out untouched). */
-int sl_decision_parse(const char *s, enum sl_decision *out);
+/* enum sl_decision and its names are a vocabulary (core/vocab.h). */
 
 /* One decision of one person on a release for one environment. Strings
  * are borrowed. */

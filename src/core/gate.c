@@ -152,10 +152,8 @@ static void change_request(const struct sl_gate_facts *f,
 		    f->cr_key);
 		return;
 	}
-	if (f->cr_preapproved && f->cr_state &&
-	    (strcmp(f->cr_state, "cancelled") == 0 ||
-	     strcmp(f->cr_state, "rejected") == 0 ||
-	     strcmp(f->cr_state, "closed") == 0)) {
+	if (f->cr_preapproved && sl_change_state_parse(f->cr_state, &st) == 0 &&
+	    sl_change_state_is_final(st)) {
 		say(c, 0, "standard change %s is %s", f->cr_key, f->cr_state);
 		return;
 	}

@@ -13,7 +13,7 @@ enum sl_err sl_override_check(const struct sl_override *o,
 	const char *tname = sl_release_type_name(type);
 	const char *rname = sl_role_name(role);
 
-	if (type != SL_TYPE_EMERGENCY)
+	if (!sl_release_type_may_override(type))
 		return sl_error_set(err, SL_EINVAL, "override",
 				    "only emergency releases may override "
 				    "gates; this one is %s",

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/perm.h"
 #include "core/state.h"
 #include "core/validate.h"
 

@@ -6,6 +6,17 @@
 
 #include <stddef.h>
 
+const char *const sl_role_names[SL_ROLE__COUNT + 1] = {
+	[SL_ROLE_ADMIN] = "admin",
+	[SL_ROLE_RELEASE_MANAGER] = "release_manager",
+	[SL_ROLE_APPROVER] = "approver",
+	[SL_ROLE_DEPLOYER] = "deployer",
+	[SL_ROLE_DEVELOPER] = "developer",
+	[SL_ROLE_AUDITOR] = "auditor",
+};
+
+SL_VOCAB_DEFINE(sl_role, enum sl_role, sl_role_names)
+
 static const struct {
 	const char *name;
 	/* admin, release_manager, approver, deployer, developer, auditor */
@@ -48,4 +59,10 @@ int sl_role_allows(enum sl_role role, enum sl_action a)
 int sl_action_env_bound(enum sl_action a)
 {
 	return (unsigned)a < SL_ACT__COUNT ? table[a].env_bound : 1;
+}
+
+enum sl_action sl_role_grant_action(enum sl_role r)
+{
+	return sl_role_allows(r, SL_ACT_TOKEN_ADMIN) ? SL_ACT_GRANT_ADMIN
+						     : SL_ACT_GRANT;
 }

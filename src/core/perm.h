@@ -1,8 +1,30 @@
-/* perm.h - who may do what: one table of role x action. */
+/* perm.h - who may do what: the roles, and one table of role x action.
+ *
+ * A role is never compared by name outside this file: a rule that
+ * depends on the role asks the table for an action. */
 #ifndef SL_CORE_PERM_H
 #define SL_CORE_PERM_H
 
-#include "core/state.h"
+#include "core/vocab.h"
+
+/* The role a token (or a grant) holds. */
+enum sl_role {
+	SL_ROLE_ADMIN,
+	SL_ROLE_RELEASE_MANAGER,
+	SL_ROLE_APPROVER,
+	SL_ROLE_DEPLOYER,
+	SL_ROLE_DEVELOPER,
+	SL_ROLE_AUDITOR,
+	SL_ROLE__COUNT
+};
+
+/* The role names, indexed by enum sl_role and ended by NULL. */
+extern const char *const sl_role_names[SL_ROLE__COUNT + 1];
+/* A static string, or NULL out of range. */
+const char *sl_role_name(enum sl_role r);
+/* Stores the role named s in *out and returns 0, or returns -1 (leaving
+ * *out alone) when s is NULL or names no role. */
+int sl_role_parse(const char *s, enum sl_role *out);
 
 enum sl_action {
 	SL_ACT_READ,
@@ -19,7 +41,7 @@ enum sl_action {
 	SL_ACT_GRANT,
 	SL_ACT_TOKEN_ADMIN,
 	SL_ACT_WITHDRAW_ANY, /* withdraw another person's decision */
-	SL_ACT_GRANT_ADMIN,  /* grant the admin role */
+	SL_ACT_GRANT_ADMIN,  /* grant a role that administers tokens */
 	SL_ACT__COUNT
 };
 
@@ -35,5 +57,9 @@ int sl_role_allows(enum sl_role role, enum sl_action a);
  * covers the service it names. Reading, and writing releases (a pipeline
  * limited to staging registers what it deploys there), are not bound. */
 int sl_action_env_bound(enum sl_action a);
+/* The action it takes to grant role r to someone for a while: grant.write
+ * for most roles; grant.admin for a role that administers tokens (it could
+ * mint itself a lasting token), held by the token's own role. */
+enum sl_action sl_role_grant_action(enum sl_role r);
 
 #endif

@@ -27,11 +27,6 @@ enum sl_release_status sl_release_status_after(enum sl_release_status cur,
 	return want != cur && sl_release_can_transition(cur, want) ? want : cur;
 }
 
-int sl_release_may_begin_as(enum sl_release_status s)
-{
-	return s == SL_REL_DRAFT || s == SL_REL_PLANNED;
-}
-
 int sl_release_deployable(enum sl_release_status s)
 {
 	return s != SL_REL_CANCELLED;
@@ -39,7 +34,7 @@ int sl_release_deployable(enum sl_release_status s)
 
 int sl_release_awaits_approval(enum sl_release_status s)
 {
-	return s != SL_REL_RELEASED && s != SL_REL_CANCELLED;
+	return !sl_release_status_is_final(s);
 }
 
 int64_t sl_duration_ms(int64_t started_us, int64_t finished_us)

@@ -17,17 +17,16 @@ enum sl_release_status sl_release_status_after(enum sl_release_status cur,
 					       enum sl_deploy_status dep,
 					       int env_is_highest);
 
-/* 1 when a new release may be created in status s: draft or planned.
- * Every other status follows from deployments or is an end. */
-int sl_release_may_begin_as(enum sl_release_status s);
+/* Which statuses a new release may begin in is a vocabulary:
+ * sl_release_status_is_initial (core/state.h). */
 
 /* 1 when a release in status s may be deployed: anything but cancelled
  * (a released one may go to more environments). A rollback back to what
  * ran there before is not a new deployment of it and does not ask. */
 int sl_release_deployable(enum sl_release_status s);
 
-/* 1 when a release in status s still waits for approvals: it is neither
- * released nor cancelled. */
+/* 1 when a release in status s still waits for approvals: its status is
+ * not final (sl_release_status_is_final: released or cancelled). */
 int sl_release_awaits_approval(enum sl_release_status s);
 
 /* Checks a change of a release's status by hand (PATCH) from `from` to

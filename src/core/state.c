@@ -1,4 +1,4 @@
-/* state.c - status machines and vocabularies as tables. */
+/* state.c - status machines and their vocabularies as tables. */
 #include "core/state.h"
 
 #include <stddef.h>
@@ -74,7 +74,7 @@ static const struct transition deploy_transitions[] = {
 	{SL_DEP_FAILED, SL_DEP_ROLLED_BACK, 0},
 };
 
-static const char *const release_status_names[SL_REL__COUNT] = {
+const char *const sl_release_status_names[SL_REL__COUNT + 1] = {
 	[SL_REL_DRAFT] = "draft",
 	[SL_REL_PLANNED] = "planned",
 	[SL_REL_IN_PROGRESS] = "in_progress",
@@ -82,34 +82,34 @@ static const char *const release_status_names[SL_REL__COUNT] = {
 	[SL_REL_CANCELLED] = "cancelled",
 };
 
-static const char *const deploy_status_names[SL_DEP__COUNT] = {
+const char *const sl_deploy_status_names[SL_DEP__COUNT + 1] = {
 	[SL_DEP_QUEUED] = "queued",	  [SL_DEP_IN_PROGRESS] = "in_progress",
 	[SL_DEP_SUCCEEDED] = "succeeded", [SL_DEP_VERIFIED] = "verified",
 	[SL_DEP_FAILED] = "failed",	  [SL_DEP_ROLLED_BACK] = "rolled_back",
 	[SL_DEP_CANCELLED] = "cancelled", [SL_DEP_STALLED] = "stalled",
 };
 
-static const char *const release_type_names[SL_TYPE__COUNT] = {
+const char *const sl_release_type_names[SL_TYPE__COUNT + 1] = {
 	[SL_TYPE_MAJOR] = "major",	   [SL_TYPE_MINOR] = "minor",
 	[SL_TYPE_PATCH] = "patch",	   [SL_TYPE_HOTFIX] = "hotfix",
 	[SL_TYPE_EMERGENCY] = "emergency",
 };
 
-static const char *const strategy_names[SL_STRAT__COUNT] = {
+const char *const sl_strategy_names[SL_STRAT__COUNT + 1] = {
 	[SL_STRAT_ROLLING] = "rolling",
 	[SL_STRAT_BLUE_GREEN] = "blue_green",
 	[SL_STRAT_CANARY] = "canary",
 	[SL_STRAT_RECREATE] = "recreate",
 };
 
-static const char *const source_names[SL_SRC__COUNT] = {
+const char *const sl_source_names[SL_SRC__COUNT + 1] = {
 	[SL_SRC_API] = "api",
 	[SL_SRC_CLI] = "cli",
 	[SL_SRC_WEBHOOK] = "webhook",
 	[SL_SRC_HEALTH_CHECK] = "health_check",
 };
 
-static const char *const change_state_names[SL_CR__COUNT] = {
+const char *const sl_change_state_names[SL_CR__COUNT + 1] = {
 	[SL_CR_NEW] = "new",
 	[SL_CR_ASSESS] = "assess",
 	[SL_CR_AUTHORIZE] = "authorize",
@@ -122,19 +122,10 @@ static const char *const change_state_names[SL_CR__COUNT] = {
 	[SL_CR_REJECTED] = "rejected",
 };
 
-static const char *const change_class_names[SL_CRC__COUNT] = {
+const char *const sl_change_class_names[SL_CRC__COUNT + 1] = {
 	[SL_CRC_STANDARD] = "standard",
 	[SL_CRC_NORMAL] = "normal",
 	[SL_CRC_EMERGENCY] = "emergency",
-};
-
-static const char *const role_names[SL_ROLE__COUNT] = {
-	[SL_ROLE_ADMIN] = "admin",
-	[SL_ROLE_RELEASE_MANAGER] = "release_manager",
-	[SL_ROLE_APPROVER] = "approver",
-	[SL_ROLE_DEPLOYER] = "deployer",
-	[SL_ROLE_DEVELOPER] = "developer",
-	[SL_ROLE_AUDITOR] = "auditor",
 };
 
 /* Returns 1 when {from, to} is a row of the table of n transitions whose
@@ -149,48 +140,19 @@ static int table_allows(const struct transition *t, size_t n, int from, int to,
 	return 0;
 }
 
-/* Returns names[v] when v is in range, else NULL. */
-static const char *table_name(const char *const *names, size_t n, int v)
-{
-	if (v < 0 || (size_t)v >= n)
-		return NULL;
-	return names[v];
-}
+const char *const sl_release_initial_status_names[] = {"draft", "planned",
+						       NULL};
+const char *const sl_deploy_initial_status_names[] = {"queued", "in_progress",
+						      NULL};
 
-/* Returns the index of s in names, or -1 when absent (or s is NULL). */
-static int table_parse(const char *const *names, size_t n, const char *s)
-{
-	if (!s)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(names[i], s) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* Defines the name/parse pair of one vocabulary over its name array. */
-#define NAME_TABLE(prefix, type, names)                                        \
-	const char *prefix##_name(type v)                                      \
-	{                                                                      \
-		return table_name(names, COUNT(names), (int)v);                \
-	}                                                                      \
-	int prefix##_parse(const char *s, type *out)                           \
-	{                                                                      \
-		int i = table_parse(names, COUNT(names), s);                   \
-		if (i < 0)                                                     \
-			return -1;                                             \
-		*out = (type)i;                                                \
-		return 0;                                                      \
-	}
-
-NAME_TABLE(sl_release_status, enum sl_release_status, release_status_names)
-NAME_TABLE(sl_deploy_status, enum sl_deploy_status, deploy_status_names)
-NAME_TABLE(sl_release_type, enum sl_release_type, release_type_names)
-NAME_TABLE(sl_strategy, enum sl_strategy, strategy_names)
-NAME_TABLE(sl_source, enum sl_source, source_names)
-NAME_TABLE(sl_change_state, enum sl_change_state, change_state_names)
-NAME_TABLE(sl_change_class, enum sl_change_class, change_class_names)
-NAME_TABLE(sl_role, enum sl_role, role_names)
+SL_VOCAB_DEFINE(sl_release_status, enum sl_release_status,
+		sl_release_status_names)
+SL_VOCAB_DEFINE(sl_deploy_status, enum sl_deploy_status, sl_deploy_status_names)
+SL_VOCAB_DEFINE(sl_release_type, enum sl_release_type, sl_release_type_names)
+SL_VOCAB_DEFINE(sl_strategy, enum sl_strategy, sl_strategy_names)
+SL_VOCAB_DEFINE(sl_source, enum sl_source, sl_source_names)
+SL_VOCAB_DEFINE(sl_change_state, enum sl_change_state, sl_change_state_names)
+SL_VOCAB_DEFINE(sl_change_class, enum sl_change_class, sl_change_class_names)
 
 int sl_release_can_transition(enum sl_release_status from,
 			      enum sl_release_status to)
@@ -226,9 +188,29 @@ int sl_deploy_status_is_terminal(enum sl_deploy_status s)
 	return s == SL_DEP_ROLLED_BACK || s == SL_DEP_CANCELLED;
 }
 
+int sl_release_status_is_initial(enum sl_release_status s)
+{
+	return s == SL_REL_DRAFT || s == SL_REL_PLANNED;
+}
+
+int sl_release_status_is_final(enum sl_release_status s)
+{
+	return s == SL_REL_RELEASED || s == SL_REL_CANCELLED;
+}
+
+int sl_deploy_status_is_initial(enum sl_deploy_status s)
+{
+	return s == SL_DEP_QUEUED || s == SL_DEP_IN_PROGRESS;
+}
+
 int sl_deploy_status_is_running_version(enum sl_deploy_status s)
 {
 	return s == SL_DEP_SUCCEEDED || s == SL_DEP_VERIFIED;
+}
+
+int sl_release_type_may_override(enum sl_release_type t)
+{
+	return t == SL_TYPE_EMERGENCY;
 }
 
 int sl_strategy_has_traffic(enum sl_strategy s)
@@ -240,4 +222,9 @@ int sl_change_authorized(enum sl_change_state s)
 {
 	return s == SL_CR_APPROVED || s == SL_CR_SCHEDULED ||
 	       s == SL_CR_IMPLEMENT;
+}
+
+int sl_change_state_is_final(enum sl_change_state s)
+{
+	return s == SL_CR_CLOSED || s == SL_CR_CANCELLED || s == SL_CR_REJECTED;
 }

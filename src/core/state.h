@@ -1,11 +1,14 @@
-/* state.h - the status machines of releases and deployments, and the small
- * closed vocabularies (release types, strategies, sources, roles).
+/* state.h - the status machines of releases, deployments and change
+ * requests, and the vocabularies their rules read (statuses, release
+ * types, strategies, event sources, change classes).
  *
  * Every machine is one static table of allowed {from, to} pairs; every
- * vocabulary is one static array of names. Names are the wire and storage
- * spelling. */
+ * vocabulary is one exported NULL-terminated array of names indexed by
+ * its enum (see vocab.h). Names are the wire and storage spelling. */
 #ifndef SL_CORE_STATE_H
 #define SL_CORE_STATE_H
+
+#include "core/vocab.h"
 
 enum sl_release_status {
 	SL_REL_DRAFT,
@@ -79,15 +82,21 @@ enum sl_change_class {
 	SL_CRC__COUNT
 };
 
-enum sl_role {
-	SL_ROLE_ADMIN,
-	SL_ROLE_RELEASE_MANAGER,
-	SL_ROLE_APPROVER,
-	SL_ROLE_DEPLOYER,
-	SL_ROLE_DEVELOPER,
-	SL_ROLE_AUDITOR,
-	SL_ROLE__COUNT
-};
+/* The names of each vocabulary, indexed by its enum and ended by NULL:
+ * the allowed strings of the body fields that take them. */
+extern const char *const sl_release_status_names[SL_REL__COUNT + 1];
+extern const char *const sl_deploy_status_names[SL_DEP__COUNT + 1];
+extern const char *const sl_release_type_names[SL_TYPE__COUNT + 1];
+extern const char *const sl_strategy_names[SL_STRAT__COUNT + 1];
+extern const char *const sl_source_names[SL_SRC__COUNT + 1];
+extern const char *const sl_change_state_names[SL_CR__COUNT + 1];
+extern const char *const sl_change_class_names[SL_CRC__COUNT + 1];
+
+/* The statuses a release may be created in (sl_release_status_is_initial)
+ * and a deployment may start in (sl_deploy_status_is_initial), in enum
+ * order, ended by NULL. */
+extern const char *const sl_release_initial_status_names[];
+extern const char *const sl_deploy_initial_status_names[];
 
 /* A set of roles, as a bit mask. */
 #define SL_ROLE_BIT(r) (1u << (r))
@@ -110,6 +119,12 @@ int sl_release_can_transition(enum sl_release_status from,
  * (sl_release_status_after) and are never set by hand, so no manual
  * change can step past a gate. */
 int sl_release_can_set(enum sl_release_status from, enum sl_release_status to);
+/* 1 for the statuses a new release may have: draft (the default) and
+ * planned; the others follow from deployments or end it. */
+int sl_release_status_is_initial(enum sl_release_status s);
+/* 1 for statuses no transition leaves (released, cancelled): nothing is
+ * waiting on such a release any more. */
+int sl_release_status_is_final(enum sl_release_status s);
 
 const char *sl_deploy_status_name(enum sl_deploy_status s);
 int sl_deploy_status_parse(const char *s, enum sl_deploy_status *out);
@@ -119,12 +134,18 @@ int sl_deploy_can_transition(enum sl_deploy_status from,
 			     enum sl_deploy_status to);
 /* Returns 1 for statuses no transition leaves (rolled_back, cancelled). */
 int sl_deploy_status_is_terminal(enum sl_deploy_status s);
+/* Returns 1 for the statuses a deployment may be created in: queued (the
+ * default) and in_progress (started at once, through the gates). */
+int sl_deploy_status_is_initial(enum sl_deploy_status s);
 /* Returns 1 when the deployed version is running in its environment
  * (succeeded or verified). */
 int sl_deploy_status_is_running_version(enum sl_deploy_status s);
 
 const char *sl_release_type_name(enum sl_release_type t);
 int sl_release_type_parse(const char *s, enum sl_release_type *out);
+/* Returns 1 for the release type whose deployments may set gate checks
+ * aside with an override (emergency); the rest meet every check. */
+int sl_release_type_may_override(enum sl_release_type t);
 
 const char *sl_strategy_name(enum sl_strategy s);
 int sl_strategy_parse(const char *s, enum sl_strategy *out);
@@ -146,14 +167,13 @@ int sl_change_class_parse(const char *s, enum sl_change_class *out);
  * change may be cancelled until it is being implemented; closed,
  * cancelled and rejected are final, and nothing goes back to new once
  * approved. */
+int sl_change_can_transition(enum sl_change_class c, enum sl_change_state from,
+			     enum sl_change_state to);
 /* 1 when a change in state s has been approved and not yet finished:
  * approved, scheduled or being implemented; a deployment may go ahead
  * under it (inside its window). */
 int sl_change_authorized(enum sl_change_state s);
-int sl_change_can_transition(enum sl_change_class c, enum sl_change_state from,
-			     enum sl_change_state to);
-
-const char *sl_role_name(enum sl_role r);
-int sl_role_parse(const char *s, enum sl_role *out);
+/* 1 for the states no transition leaves: closed, cancelled, rejected. */
+int sl_change_state_is_final(enum sl_change_state s);
 
 #endif

@@ -9,10 +9,6 @@
 #include "core/validate.h"
 #include "http/handlers.h"
 
-static const char *const roles[] = {"admin",	"release_manager", "approver",
-				    "deployer", "developer",	   "auditor",
-				    NULL};
-
 static int check_token_name(const char *s, const char *field,
 			    struct sl_error *err)
 {
@@ -31,7 +27,8 @@ static int check_token_name(const char *s, const char *field,
 const struct sl_field sl_token_fields[] = {
 	{"name", SL_FT_STRING, SL_F_REQUIRED, 1, 64, check_token_name, NULL,
 	 NULL, "who or what holds it"},
-	{"role", SL_FT_STRING, SL_F_REQUIRED, 1, 32, NULL, NULL, roles, NULL},
+	{"role", SL_FT_STRING, SL_F_REQUIRED, 1, 32, NULL, NULL, sl_role_names,
+	 NULL},
 	{"environments", SL_FT_STRINGS, 0, 1, 63, sl_valid_slug, NULL, NULL,
 	 "limit the token to these environments"},
 	{"services", SL_FT_STRINGS, 0, 1, 63, sl_valid_slug, NULL, NULL,
@@ -361,6 +358,9 @@ static json_t *query_param(const struct sl_qparam *q)
 	default:
 		schema = json_pack("{ss si}", "type", "string", "maxLength",
 				   256);
+		if (q->choices)
+			json_object_set_new(schema, "enum",
+					    sl_schema_enum(q->choices));
 		break;
 	}
 	return json_pack("{ss ss sb ss so}", "name", q->name, "in", "query",

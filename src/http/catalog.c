@@ -10,11 +10,10 @@
 #include "core/naming.h"
 #include "core/perm.h"
 #include "core/validate.h"
+#include "core/vocab.h"
 #include "http/handlers.h"
 
 static const char *const no_choices[] = {NULL};
-
-static const char *const type_checks[] = {"refuse", "warn", NULL};
 
 const struct sl_field sl_service_fields[] = {
 	{"name", SL_FT_STRING, SL_F_REQUIRED | SL_F_IMMUTABLE, 1, 63,
@@ -28,7 +27,8 @@ const struct sl_field sl_service_fields[] = {
 	{"tags", SL_FT_TAGS, 0, 0, 32, NULL, NULL, NULL, "key=value labels"},
 	{"naming_template", SL_FT_STRING, 0, 1, 128, sl_h_check_naming, NULL,
 	 NULL, "release name template"},
-	{"release_type_check", SL_FT_STRING, 0, 1, 16, NULL, NULL, type_checks,
+	{"release_type_check", SL_FT_STRING, 0, 1, 16, NULL, NULL,
+	 sl_type_check_mode_names,
 	 "a release type that does not fit the version bump: refuse (the "
 	 "default) or warn"},
 	{0},
@@ -70,7 +70,8 @@ static json_t *service_defaults(void)
 {
 	return json_pack("{si s{} sn ss ss}", "tier", 3, "tags", "repo",
 			 "naming_template", SL_NAMING_DEFAULT,
-			 "release_type_check", "refuse");
+			 "release_type_check",
+			 sl_type_check_mode_name(SL_TCHECK_REFUSE));
 }
 
 static enum sl_err service_insert(struct sl_tx *tx, const char *name,

@@ -361,6 +361,15 @@ int64_t sl_h_doc_time(const json_t *doc, const char *key)
 	return us;
 }
 
+enum sl_release_status sl_h_release_status(const json_t *rel)
+{
+	enum sl_release_status s = SL_REL__COUNT;
+
+	sl_release_status_parse(
+		json_string_value(json_object_get(rel, "status")), &s);
+	return s;
+}
+
 json_t *sl_h_body_release(struct sl_tx *tx, const json_t *ref,
 			  struct sl_error *err)
 {

@@ -13,15 +13,6 @@
 /* How far in the future a reported event time may be. */
 #define SL_CLOCK_SKEW_US (300LL * 1000000)
 
-static const char *const strategies[] = {"rolling", "blue_green", "canary",
-					 "recreate", NULL};
-static const char *const start_statuses[] = {"queued", "in_progress", NULL};
-static const char *const deploy_statuses[] = {
-	"queued",      "in_progress", "succeeded", "verified", "failed",
-	"rolled_back", "cancelled",   "stalled",   NULL};
-static const char *const sources[] = {"api", "cli", "webhook", "health_check",
-				      NULL};
-
 const struct sl_field sl_deploy_fields[] = {
 	{"release", SL_FT_REF, SL_F_REQUIRED, 1, 200, NULL, NULL, NULL,
 	 "id or service@version"},
@@ -29,8 +20,11 @@ const struct sl_field sl_deploy_fields[] = {
 	 NULL, NULL},
 	{"target", SL_FT_STRING, SL_F_NULLABLE, 1, 63, sl_valid_slug, NULL,
 	 NULL, "one of the environment's targets"},
-	{"strategy", SL_FT_STRING, 0, 1, 16, NULL, NULL, strategies, NULL},
-	{"status", SL_FT_STRING, 0, 1, 16, NULL, NULL, start_statuses, NULL},
+	{"strategy", SL_FT_STRING, 0, 1, 16, NULL, NULL, sl_strategy_names,
+	 "default rolling"},
+	{"status", SL_FT_STRING, 0, 1, 16, NULL, NULL,
+	 sl_deploy_initial_status_names,
+	 "default queued; in_progress starts it through the gates"},
 	{"deployer", SL_FT_STRING, 0, 1, 128, NULL, NULL, NULL, NULL},
 	{"pipeline_url", SL_FT_STRING, SL_F_NULLABLE, 1, 2048, sl_valid_url,
 	 NULL, NULL, NULL},
@@ -40,12 +34,14 @@ const struct sl_field sl_deploy_fields[] = {
 };
 
 const struct sl_field sl_event_fields[] = {
-	{"status", SL_FT_STRING, 0, 1, 16, NULL, NULL, deploy_statuses, NULL},
+	{"status", SL_FT_STRING, 0, 1, 16, NULL, NULL, sl_deploy_status_names,
+	 NULL},
 	{"traffic_percent", SL_FT_INT, 0, 0, 100, NULL, NULL, NULL,
 	 "canary and blue_green only"},
 	{"message", SL_FT_STRING, SL_F_MULTILINE, 1, 4096, NULL, NULL, NULL,
 	 NULL},
-	{"source", SL_FT_STRING, 0, 1, 16, NULL, NULL, sources, NULL},
+	{"source", SL_FT_STRING, 0, 1, 16, NULL, NULL, sl_source_names,
+	 "default api"},
 	{"at", SL_FT_STRING, 0, 1, 40, sl_h_check_time, NULL, NULL,
 	 "RFC 3339; default now"},
 	{0},
@@ -192,9 +188,10 @@ static enum sl_err start(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 		service, "version", json_object_get(rel, "version"),
 		"environment", env, "target",
 		target ? json_string(target) : json_null(), "strategy",
-		strategy, "status", "queued", "deployer", deployer,
-		"pipeline_url", pipeline ? pipeline : json_null(),
-		"traffic_percent", "traffic", "rollback_of",
+		strategy, "status", sl_deploy_status_name(SL_DEP_QUEUED),
+		"deployer", deployer, "pipeline_url",
+		pipeline ? pipeline : json_null(), "traffic_percent", "traffic",
+		"rollback_of",
 		rollback_of ? json_integer(rollback_of) : json_null(),
 		"rolled_back_by", "created_at", sl_h_time(r->now), "started_at",
 		"finished_at", "verified_at", "duration_seconds", "revision",
@@ -207,8 +204,8 @@ static enum sl_err start(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 	free(text);
 	if (rc == SL_OK)
 		rc = add_event(r, tx, id, r->now, status, NULL,
-			       rollback_of ? "rollback started" : NULL, "api",
-			       NULL, err);
+			       rollback_of ? "rollback started" : NULL,
+			       sl_source_name(SL_SRC_API), NULL, err);
 	if (rc == SL_OK)
 		rc = sl_h_placement_refresh(tx, service, env,
 					    target ? target : "", err);
@@ -327,7 +324,6 @@ void sl_h_deploy_create(struct sl_req *r)
 	const char *target = json_string_value(json_object_get(in, "target"));
 	const char *strategy =
 		json_string_value(json_object_get(in, "strategy"));
-	const char *status = json_string_value(json_object_get(in, "status"));
 	const char *deployer =
 		json_string_value(json_object_get(in, "deployer"));
 	json_t *pipeline = json_object_get(in, "pipeline_url");
@@ -335,7 +331,12 @@ void sl_h_deploy_create(struct sl_req *r)
 	struct sl_tx tx;
 	char *text = NULL, refbuf[32], idb[24];
 	json_t *rel = NULL, *doc = NULL;
+	enum sl_deploy_status start_status = SL_DEP_QUEUED;
 	enum sl_err rc;
+
+	/* The schema allowed only an initial status, or none. */
+	sl_deploy_status_parse(json_string_value(json_object_get(in, "status")),
+			       &start_status);
 
 	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
 	if (rc)
@@ -367,7 +368,7 @@ void sl_h_deploy_create(struct sl_req *r)
 		/* Only starting is gated; a queued deployment meets the
 		 * gates when it moves to in_progress. An override is checked
 		 * (and what it sets aside recorded) either way. */
-		int gated = status && strcmp(status, "in_progress") == 0;
+		int gated = start_status == SL_DEP_IN_PROGRESS;
 		int allowed =
 			gated || override
 				? sl_gate_run(r, &tx, rel, env, target, r->now,
@@ -385,8 +386,9 @@ void sl_h_deploy_create(struct sl_req *r)
 			goto out;
 		}
 		rc = start(r, &tx, rel, env, target,
-			   strategy ? strategy : "rolling",
-			   status ? status : "queued",
+			   strategy ? strategy
+				    : sl_strategy_name(SL_STRAT_ROLLING),
+			   sl_deploy_status_name(start_status),
 			   deployer ? deployer : r->actor.name,
 			   json_is_string(pipeline) ? pipeline : NULL, 0, &doc,
 			   &err);
@@ -723,7 +725,8 @@ void sl_h_deploy_event(struct sl_req *r)
 		r->now, after, &err);
 	if (rc == SL_OK)
 		rc = add_event(r, &tx, id, at, to, traffic, message,
-			       source ? source : "api", &ev, &err);
+			       source ? source : sl_source_name(SL_SRC_API),
+			       &ev, &err);
 	if (rc == SL_OK && to)
 		rc = sl_h_placement_refresh(
 			&tx, json_string_value(json_object_get(doc, "service")),
@@ -882,7 +885,8 @@ void sl_h_deploy_rollback(struct sl_req *r)
 	}
 	rc = start(r, &tx, rel, env, target,
 		   json_string_value(json_object_get(doc, "strategy")),
-		   "in_progress", r->actor.name, NULL, id, &nd, &err);
+		   sl_deploy_status_name(SL_DEP_IN_PROGRESS), r->actor.name,
+		   NULL, id, &nd, &err);
 	if (rc == SL_OK && override)
 		rc = record_override(r, &tx, nd, rel, env, override, checks,
 				     &err);
@@ -893,12 +897,14 @@ void sl_h_deploy_rollback(struct sl_req *r)
 	json_object_set_new(doc, "revision", json_integer(rev + 1));
 	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
 	after = sl_http_canon(doc);
-	rc = sl_store_deployment_update(&tx, id, rev, "rolled_back", r->now,
-					after, &err);
+	rc = sl_store_deployment_update(
+		&tx, id, rev, sl_deploy_status_name(SL_DEP_ROLLED_BACK), r->now,
+		after, &err);
 	if (rc == SL_OK)
-		rc = add_event(r, &tx, id, r->now, "rolled_back", NULL,
-			       reason ? reason : "rolled back", "api", NULL,
-			       &err);
+		rc = add_event(r, &tx, id, r->now,
+			       sl_deploy_status_name(SL_DEP_ROLLED_BACK), NULL,
+			       reason ? reason : "rolled back",
+			       sl_source_name(SL_SRC_API), NULL, &err);
 	if (rc == SL_OK)
 		rc = sl_h_placement_refresh(&tx, service, env,
 					    target ? target : "", &err);

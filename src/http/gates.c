@@ -22,6 +22,7 @@
 #include "core/semver.h"
 #include "core/state.h"
 #include "core/validate.h"
+#include "core/vocab.h"
 #include "http/cache.h"
 #include "http/governance.h"
 #include "http/handlers.h"
@@ -309,10 +310,12 @@ static enum sl_err gather_windows(struct facts_mem *m, struct sl_tx *tx,
 {
 	struct sl_db_rows *rows = &m->rows[1];
 	struct sl_error e = {0};
+	enum sl_windows_mode mode = SL_WMODE_NORMAL;
 
-	m->f.maintenance_only = strcmp(json_string_value(json_object_get(
-					       policy, "windows_mode")),
-				       "maintenance_only") == 0;
+	sl_windows_mode_parse(
+		json_string_value(json_object_get(policy, "windows_mode")),
+		&mode);
+	m->f.maintenance_only = mode == SL_WMODE_MAINTENANCE_ONLY;
 	if (sl_store_window_list(tx, rows, &e))
 		return unread(m, "windows", &e);
 	for (size_t i = 0; i < rows->nrows; i++) {
@@ -608,9 +611,9 @@ static enum sl_err gather(struct facts_mem *m, struct sl_req *r,
 	/* One more than the limit tells "full" from "over": no need to count
 	 * every deployment in progress. */
 	if (m->f.max_concurrent > 0 &&
-	    sl_store_deployment_count_status(tx, env, "in_progress",
-					     m->f.max_concurrent + 1,
-					     &m->f.in_progress, &e))
+	    sl_store_deployment_count_status(
+		    tx, env, sl_deploy_status_name(SL_DEP_IN_PROGRESS),
+		    m->f.max_concurrent + 1, &m->f.in_progress, &e))
 		unread(m, "concurrency", &e);
 	return m->nunread ? unreadable(m, err) : SL_OK;
 }

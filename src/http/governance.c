@@ -10,21 +10,9 @@
 #include "core/rules.h"
 #include "core/state.h"
 #include "core/validate.h"
+#include "core/vocab.h"
 #include "http/governance.h"
 #include "http/handlers.h"
-
-static const char *const decisions[] = {"approve", "reject", NULL};
-static const char *const cr_classes[] = {"standard", "normal", "emergency",
-					 NULL};
-static const char *const cr_states[] = {
-	"new",	  "assess", "authorize", "approved", "scheduled", "implement",
-	"review", "closed", "cancelled", "rejected", NULL};
-static const char *const cr_risks[] = {"low", "moderate", "high", "very_high",
-				       NULL};
-static const char *const kinds[] = {"freeze", "blackout", "maintenance", NULL};
-static const char *const roles[] = {"admin",	"release_manager", "approver",
-				    "deployer", "developer",	   "auditor",
-				    NULL};
 
 /* Loads the release named by the first path parameter into *rel and its
  * id; replies 404 and returns 0 when there is none. */
@@ -90,8 +78,8 @@ static int env_known(struct sl_req *r, struct sl_tx *tx, const char *env,
 const struct sl_field sl_approval_fields[] = {
 	{"environment", SL_FT_STRING, SL_F_REQUIRED, 1, 63, sl_valid_slug, NULL,
 	 NULL, NULL},
-	{"decision", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, decisions,
-	 NULL},
+	{"decision", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL,
+	 sl_decision_names, NULL},
 	{"comment", SL_FT_STRING, SL_F_MULTILINE, 1, 4096, NULL, NULL, NULL,
 	 NULL},
 	{"group", SL_FT_STRING, 0, 1, 63, sl_valid_slug, NULL, NULL,
@@ -578,11 +566,12 @@ const struct sl_field sl_change_fields[] = {
 	 NULL, "e.g. CHG0031337"},
 	{"system", SL_FT_STRING, 0, 1, 64, NULL, NULL, NULL,
 	 "the ITSM it lives in"},
-	{"class", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, cr_classes,
+	{"class", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL,
+	 sl_change_class_names, NULL},
+	{"risk", SL_FT_STRING, 0, 1, 16, NULL, NULL, sl_change_risk_names,
 	 NULL},
-	{"risk", SL_FT_STRING, 0, 1, 16, NULL, NULL, cr_risks, NULL},
-	{"state", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, cr_states,
-	 NULL},
+	{"state", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL,
+	 sl_change_state_names, NULL},
 	{"window_start", SL_FT_STRING, SL_F_NULLABLE, 1, 40, sl_h_check_time,
 	 NULL, NULL, "planned window, RFC 3339"},
 	{"window_end", SL_FT_STRING, SL_F_NULLABLE, 1, 40, sl_h_check_time,
@@ -778,7 +767,8 @@ static int check_service_tag(const char *s, const char *field,
 
 const struct sl_field sl_window_fields[] = {
 	{"name", SL_FT_STRING, SL_F_REQUIRED, 1, 128, NULL, NULL, NULL, NULL},
-	{"kind", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, kinds, NULL},
+	{"kind", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL,
+	 sl_window_kind_names, NULL},
 	{"environment", SL_FT_STRING, SL_F_NULLABLE, 1, 63, sl_valid_slug, NULL,
 	 NULL, "null = every environment"},
 	{"service_tag", SL_FT_STRING, SL_F_NULLABLE, 3, 320, check_service_tag,
@@ -964,7 +954,8 @@ void sl_h_window_delete(struct sl_req *r)
 const struct sl_field sl_grant_fields[] = {
 	{"token", SL_FT_STRING, SL_F_REQUIRED, 1, 64, NULL, NULL, NULL,
 	 "the name of the token that receives it"},
-	{"role", SL_FT_STRING, SL_F_REQUIRED, 1, 32, NULL, NULL, roles, NULL},
+	{"role", SL_FT_STRING, SL_F_REQUIRED, 1, 32, NULL, NULL, sl_role_names,
+	 NULL},
 	{"environment", SL_FT_STRING, SL_F_REQUIRED, 1, 63, sl_valid_slug, NULL,
 	 NULL, NULL},
 	{"hours", SL_FT_INT, SL_F_REQUIRED, 1, 168, NULL, NULL, NULL,
@@ -989,12 +980,22 @@ void sl_h_grant_create(struct sl_req *r)
 		expires = r->now + hours * 3600 * 1000000LL;
 	json_t *doc = NULL;
 	char *text = NULL, idb[24];
+	enum sl_role granted = SL_ROLE_ADMIN;
+	enum sl_action need;
 
 	if (!sl_http_require(r, SL_ACT_GRANT, env, NULL))
 		return;
-	if (strcmp(role, "admin") == 0 && !role_may(r, SL_ACT_GRANT_ADMIN)) {
+	/* grant.write was checked with scope and grants; a role that
+	 * needs more to be granted is judged by the token's own role. */
+	sl_role_parse(role, &granted); /* the schema allowed only roles */
+	need = sl_role_grant_action(granted);
+	if (need != SL_ACT_GRANT && !role_may(r, need)) {
 		sl_http_failf(r, SL_EFORBIDDEN, "role",
-			      "only an admin may grant the admin role");
+			      "granting the role %s needs the permission %s, "
+			      "which the role %s of the token '%s' does not "
+			      "hold",
+			      role, sl_action_name(need), r->actor.role,
+			      r->actor.name);
 		return;
 	}
 	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {

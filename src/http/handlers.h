@@ -124,6 +124,9 @@ size_t sl_h_cut(const char *s, size_t max);
 enum sl_release_type sl_h_release_type(const json_t *rel);
 /* A document's RFC 3339 field as microseconds, 0 when absent or bad. */
 int64_t sl_h_doc_time(const json_t *doc, const char *key);
+/* A release document's status; SL_REL__COUNT when it holds none that core
+ * knows, so that no comparison with a status holds. */
+enum sl_release_status sl_h_release_status(const json_t *rel);
 /* Validators with the sl_check_fn shape, for schemas. */
 int sl_h_check_semver(const char *s, const char *field, struct sl_error *err);
 int sl_h_check_naming(const char *s, const char *field, struct sl_error *err);

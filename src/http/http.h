@@ -46,6 +46,9 @@ struct sl_qparam {
 	const char *name;
 	enum sl_qtype type;
 	const char *doc;
+	/* SL_Q_TEXT: the allowed words, NULL-terminated (a core
+	 * vocabulary), or NULL for any text. */
+	const char *const *choices;
 };
 
 struct sl_route {

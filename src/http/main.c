@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/state.h"
+#include "core/perm.h"
 #include "core/validate.h"
 #include "http/http.h"
 #include "store/fault.h"
@@ -117,7 +117,8 @@ static enum sl_err mint(struct sl_store *st, const char *name, const char *role,
 	if (if_no_admin) {
 		int64_t n = 0;
 
-		rc = sl_store_token_count(&tx, "admin", now, &n, err);
+		rc = sl_store_token_count(&tx, sl_role_name(SL_ROLE_ADMIN), now,
+					  &n, err);
 		if (rc || n > 0) {
 			sl_store_abort(&tx);
 			return rc;
@@ -175,13 +176,14 @@ static int bootstrap(struct sl_store *st, const char *path)
 	} else {
 		sl_token_generate(secret, sizeof(secret));
 	}
-	rc = mint(st, name, "admin", secret, "shiplogd", 1, &minted, &err);
+	rc = mint(st, name, sl_role_name(SL_ROLE_ADMIN), secret, "shiplogd", 1,
+		  &minted, &err);
 	if (rc == SL_ECONFLICT) {
 		/* "admin" was revoked: mint under a new name. */
 		snprintf(name, sizeof(name), "admin-%lld",
 			 (long long)(now_us() / 1000000));
-		rc = mint(st, name, "admin", secret, "shiplogd", 1, &minted,
-			  &err);
+		rc = mint(st, name, sl_role_name(SL_ROLE_ADMIN), secret,
+			  "shiplogd", 1, &minted, &err);
 	}
 	if (rc) {
 		logj("error", err.message, NULL, NULL);

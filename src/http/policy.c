@@ -8,12 +8,9 @@
 #include "core/perm.h"
 #include "core/state.h"
 #include "core/validate.h"
+#include "core/vocab.h"
 #include "http/governance.h"
 #include "http/handlers.h"
-
-static const char *const release_types[] = {"major",  "minor",	   "patch",
-					    "hotfix", "emergency", NULL};
-static const char *const modes[] = {"normal", "maintenance_only", NULL};
 
 static const struct sl_field group_fields[] = {
 	{"group", SL_FT_STRING, SL_F_REQUIRED, 1, 63, sl_valid_slug, NULL, NULL,
@@ -32,36 +29,17 @@ static const struct sl_field sod_fields[] = {
 	{0},
 };
 
-static int check_type(const char *s, const char *field, struct sl_error *err)
-{
-	for (const char *const *t = release_types; *t; t++)
-		if (strcmp(*t, s) == 0)
-			return 0;
-	sl_error_set(err, SL_EINVAL, field, "%s must be a release type", field);
-	return -1;
-}
-
-static int check_role(const char *s, const char *field, struct sl_error *err)
-{
-	enum sl_role r;
-
-	if (sl_role_parse(s, &r) == 0)
-		return 0;
-	sl_error_set(err, SL_EINVAL, field, "%s must be a role", field);
-	return -1;
-}
-
 static const struct sl_field checklist_fields[] = {
-	{"release_types", SL_FT_STRINGS, 0, 1, 16, check_type, NULL, NULL,
-	 "the types it applies to; empty = all"},
+	{"release_types", SL_FT_STRINGS, 0, 1, 16, NULL, NULL,
+	 sl_release_type_names, "the types it applies to; empty = all"},
 	{"items", SL_FT_STRINGS, SL_F_REQUIRED, 1, 200, NULL, NULL, NULL, NULL},
 	{0},
 };
 
 static const struct sl_field cr_fields[] = {
 	{"required", SL_FT_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL},
-	{"standard_types", SL_FT_STRINGS, 0, 1, 16, check_type, NULL, NULL,
-	 "release types a standard change pre-approves"},
+	{"standard_types", SL_FT_STRINGS, 0, 1, 16, NULL, NULL,
+	 sl_release_type_names, "release types a standard change pre-approves"},
 	{0},
 };
 
@@ -74,14 +52,15 @@ const struct sl_field sl_policy_fields[] = {
 	{"checklists", SL_FT_OBJECTS, 0, 0, 20, NULL, checklist_fields, NULL,
 	 NULL},
 	{"change_request", SL_FT_OBJECT, 0, 0, 0, NULL, cr_fields, NULL, NULL},
-	{"windows_mode", SL_FT_STRING, 0, 1, 32, NULL, NULL, modes, NULL},
+	{"windows_mode", SL_FT_STRING, 0, 1, 32, NULL, NULL,
+	 sl_windows_mode_names, NULL},
 	{"soak_minutes", SL_FT_INT, 0, 0, 525600, NULL, NULL, NULL,
 	 "time in the environment below before promotion"},
 	{"promotion", SL_FT_BOOL, 0, 0, 0, NULL, NULL, NULL,
 	 "require success in the environment of the next lower rank"},
 	{"max_concurrent", SL_FT_INT, SL_F_NULLABLE, 0, 10000, NULL, NULL, NULL,
 	 "overrides the environment's; 0 = unlimited"},
-	{"override_roles", SL_FT_STRINGS, 0, 1, 32, check_role, NULL, NULL,
+	{"override_roles", SL_FT_STRINGS, 0, 1, 32, NULL, NULL, sl_role_names,
 	 "roles that may override gates for emergency releases"},
 	{0},
 };
@@ -94,9 +73,10 @@ json_t *sl_policy_defaults(void)
 			 "author_may_not_approve", 0, "approver_may_not_deploy",
 			 0, "deployer_may_not_be_author", 0, "checklists",
 			 "change_request", "required", 0, "standard_types",
-			 "windows_mode", "normal", "soak_minutes", 0,
-			 "promotion", 0, "max_concurrent", "override_roles",
-			 "admin", "release_manager");
+			 "windows_mode", sl_windows_mode_name(SL_WMODE_NORMAL),
+			 "soak_minutes", 0, "promotion", 0, "max_concurrent",
+			 "override_roles", sl_role_name(SL_ROLE_ADMIN),
+			 sl_role_name(SL_ROLE_RELEASE_MANAGER));
 }
 
 json_t *sl_policy_load(struct sl_tx *tx, const char *env, int64_t *version,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/validate.h"
+#include "core/vocab.h"
 #include "http/http.h"
 
 const char *sl_http_qtype_name(enum sl_qtype t)
@@ -102,6 +103,13 @@ static int check_value(const struct sl_qparam *q, const char *value,
 	if (sl_valid_text(value, 256, 0, name, err)) {
 		err->code = SL_EMALFORMED;
 		return -1;
+	}
+	if (q->choices && sl_vocab_index(q->choices, value) < 0) {
+		char list[200];
+
+		sl_vocab_join(q->choices, ", ", list, sizeof(list));
+		return bad(err, SL_EMALFORMED, name, "%s must be one of: %s",
+			   name, list);
 	}
 	return 0;
 }

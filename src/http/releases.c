@@ -13,11 +13,6 @@
 #include "http/governance.h"
 #include "http/handlers.h"
 
-static const char *const release_types[] = {"major",  "minor",	   "patch",
-					    "hotfix", "emergency", NULL};
-static const char *const release_statuses[] = {
-	"draft", "planned", "in_progress", "released", "cancelled", NULL};
-
 static const struct sl_field build_fields[] = {
 	{"url", SL_FT_STRING, SL_F_NULLABLE, 1, 2048, sl_valid_url, NULL, NULL,
 	 "CI job URL"},
@@ -71,9 +66,9 @@ const struct sl_field sl_release_fields[] = {
 	 sl_valid_slug, NULL, NULL, "an existing service"},
 	{"version", SL_FT_STRING, SL_F_REQUIRED | SL_F_IMMUTABLE, 1, 128,
 	 sl_h_check_semver, NULL, NULL, "SemVer 2.0.0"},
-	{"type", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL, release_types,
-	 NULL},
-	{"status", SL_FT_STRING, 0, 1, 16, NULL, NULL, release_statuses,
+	{"type", SL_FT_STRING, SL_F_REQUIRED, 1, 16, NULL, NULL,
+	 sl_release_type_names, NULL},
+	{"status", SL_FT_STRING, 0, 1, 16, NULL, NULL, sl_release_status_names,
 	 "draft or planned on create; a table transition on update"},
 	{"commit", SL_FT_STRING, SL_F_NULLABLE, 7, 64, sl_valid_commit, NULL,
 	 NULL, NULL},
@@ -107,14 +102,17 @@ static enum sl_err check_type(struct sl_tx *tx, const json_t *svc, json_t *doc,
 	const char *service =
 		json_string_value(json_object_get(doc, "service"));
 	const char *type = json_string_value(json_object_get(doc, "type"));
-	const char *mode =
-		json_string_value(json_object_get(svc, "release_type_check"));
+	enum sl_type_check_mode mode = SL_TCHECK_REFUSE;
 	struct sl_semver v = {0}, low = {0}, prev = {0}, latest = {0};
 	struct sl_error why = {0};
 	enum sl_release_type t;
 	char *below = NULL, *pv = NULL, *lv = NULL, buf[96];
 	enum sl_err rc;
 
+	/* Absent (a service stored before the setting) is the default. */
+	sl_type_check_mode_parse(
+		json_string_value(json_object_get(svc, "release_type_check")),
+		&mode);
 	if (sl_semver_parse(json_string_value(json_object_get(doc, "version")),
 			    &v, err) ||
 	    sl_release_type_parse(type, &t))
@@ -140,7 +138,7 @@ static enum sl_err check_type(struct sl_tx *tx, const json_t *svc, json_t *doc,
 	if (sl_release_type_check(t, &v, pv ? &prev : NULL, lv ? &latest : NULL,
 				  &why) == SL_OK)
 		json_object_set_new(doc, "warnings", json_array());
-	else if (mode && strcmp(mode, "warn") == 0)
+	else if (mode == SL_TCHECK_WARN)
 		json_object_set_new(doc, "warnings",
 				    json_pack("[s]", why.message));
 	else
@@ -179,9 +177,9 @@ void sl_h_release_create(struct sl_req *r)
 	if (!sl_http_require(r, SL_ACT_RELEASE_WRITE, NULL, service))
 		return;
 	if (!status)
-		status = "draft";
+		status = sl_release_status_name(SL_REL_DRAFT);
 	if (sl_release_status_parse(status, &st) ||
-	    !sl_release_may_begin_as(st)) {
+	    !sl_release_status_is_initial(st)) {
 		sl_http_failf(r, SL_EINVAL, "status",
 			      "a new release is draft or planned, not %s",
 			      status);

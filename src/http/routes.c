@@ -3,6 +3,7 @@
  * authentication, permissions, body checks, idempotency, metrics and the
  * OpenAPI document are all read from here. */
 #include "core/perm.h"
+#include "core/state.h"
 #include "http/governance.h"
 #include "http/handlers.h"
 
@@ -12,18 +13,20 @@
 #define CACHE SL_R_CACHE
 
 /* Query parameters, per route. A list takes limit and cursor (the
- * next_cursor of the page before) and its filters. */
+ * next_cursor of the page before) and its filters; a filter on a
+ * vocabulary names the core list of its words. */
 #define LIMIT                                                                  \
 	{                                                                      \
-		"limit", SL_Q_LIMIT, "items per page, 1-500 (default 50)"      \
+		"limit", SL_Q_LIMIT, "items per page, 1-500 (default 50)",     \
+			NULL                                                   \
 	}
 #define CURSOR(t)                                                              \
 	{                                                                      \
-		"cursor", t, "the next_cursor of the previous page"            \
+		"cursor", t, "the next_cursor of the previous page", NULL      \
 	}
 #define TAG                                                                    \
 	{                                                                      \
-		"tag", SL_Q_TAG, "key=value: only objects with this tag"       \
+		"tag", SL_Q_TAG, "key=value: only objects with this tag", NULL \
 	}
 
 static const struct sl_qparam q_services[] = {
@@ -33,33 +36,33 @@ static const struct sl_qparam q_environments[] = {
 static const struct sl_qparam q_releases[] = {
 	LIMIT,
 	CURSOR(SL_Q_INT),
-	{"service", SL_Q_TEXT, "of this service"},
-	{"status", SL_Q_TEXT, "in this status"},
-	{"type", SL_Q_TEXT, "of this type"},
-	{"environment", SL_Q_TEXT, "deployed there at least once"},
-	{"since", SL_Q_TIME, "created at or after"},
-	{"until", SL_Q_TIME, "created before"},
+	{"service", SL_Q_TEXT, "of this service", NULL},
+	{"status", SL_Q_TEXT, "in this status", sl_release_status_names},
+	{"type", SL_Q_TEXT, "of this type", sl_release_type_names},
+	{"environment", SL_Q_TEXT, "deployed there at least once", NULL},
+	{"since", SL_Q_TIME, "created at or after", NULL},
+	{"until", SL_Q_TIME, "created before", NULL},
 	TAG,
 	{0},
 };
 static const struct sl_qparam q_deployments[] = {
 	LIMIT,
 	CURSOR(SL_Q_INT),
-	{"service", SL_Q_TEXT, "of this service"},
-	{"environment", SL_Q_TEXT, "to this environment"},
-	{"status", SL_Q_TEXT, "in this status"},
-	{"release", SL_Q_TEXT, "of this release (id or service@version)"},
-	{"type", SL_Q_TEXT, "of releases of this type"},
-	{"since", SL_Q_TIME, "created at or after"},
-	{"until", SL_Q_TIME, "created before"},
+	{"service", SL_Q_TEXT, "of this service", NULL},
+	{"environment", SL_Q_TEXT, "to this environment", NULL},
+	{"status", SL_Q_TEXT, "in this status", sl_deploy_status_names},
+	{"release", SL_Q_TEXT, "of this release (id or service@version)", NULL},
+	{"type", SL_Q_TEXT, "of releases of this type", sl_release_type_names},
+	{"since", SL_Q_TIME, "created at or after", NULL},
+	{"until", SL_Q_TIME, "created before", NULL},
 	TAG,
 	{0},
 };
 static const struct sl_qparam q_status[] = {
 	LIMIT,
 	CURSOR(SL_Q_TEXT),
-	{"service", SL_Q_TEXT, "only this service"},
-	{"environment", SL_Q_TEXT, "only this environment"},
+	{"service", SL_Q_TEXT, "only this service", NULL},
+	{"environment", SL_Q_TEXT, "only this environment", NULL},
 	TAG,
 	{0},
 };
@@ -67,27 +70,28 @@ static const struct sl_qparam q_tokens[] = {LIMIT, CURSOR(SL_Q_INT), {0}};
 static const struct sl_qparam q_audit[] = {
 	LIMIT,
 	CURSOR(SL_Q_INT),
-	{"after", SL_Q_INT, "entries after this sequence number"},
-	{"actor", SL_Q_TEXT, "written by this token (its name)"},
-	{"action", SL_Q_TEXT, "this action, e.g. deployment.create"},
-	{"object_type", SL_Q_TEXT, "about objects of this type"},
-	{"object_id", SL_Q_TEXT, "about the object with this id or name"},
-	{"from", SL_Q_TIME, "at or after this time"},
-	{"to", SL_Q_TIME, "before this time"},
+	{"after", SL_Q_INT, "entries after this sequence number", NULL},
+	{"actor", SL_Q_TEXT, "written by this token (its name)", NULL},
+	{"action", SL_Q_TEXT, "this action, e.g. deployment.create", NULL},
+	{"object_type", SL_Q_TEXT, "about objects of this type", NULL},
+	{"object_id", SL_Q_TEXT, "about the object with this id or name", NULL},
+	{"from", SL_Q_TIME, "at or after this time", NULL},
+	{"to", SL_Q_TIME, "before this time", NULL},
 	{0},
 };
 static const struct sl_qparam q_policy[] = {
-	{"version", SL_Q_INT, "this version (default: the latest)"}, {0}};
+	{"version", SL_Q_INT, "this version (default: the latest)", NULL}, {0}};
 static const struct sl_qparam q_environment[] = {
-	{"environment", SL_Q_TEXT, "for this environment"}, {0}};
+	{"environment", SL_Q_TEXT, "for this environment", NULL}, {0}};
 static const struct sl_qparam q_windows[] = {
-	{"environment", SL_Q_TEXT, "of this environment (and org-wide ones)"},
-	{"from", SL_Q_TIME, "with to: occurrences from this time"},
-	{"to", SL_Q_TIME, "with from: occurrences before this time"},
+	{"environment", SL_Q_TEXT, "of this environment (and org-wide ones)",
+	 NULL},
+	{"from", SL_Q_TIME, "with to: occurrences from this time", NULL},
+	{"to", SL_Q_TIME, "with from: occurrences before this time", NULL},
 	{0},
 };
 static const struct sl_qparam q_reviews[] = {
-	{"open", SL_Q_BOOL, "true: only reviews not closed"}, {0}};
+	{"open", SL_Q_BOOL, "true: only reviews not closed", NULL}, {0}};
 
 const struct sl_route sl_routes[] = {
 	{"GET", "/healthz", sl_h_healthz, PUB, "liveness", NULL, SL_ACT_READ,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/validate.h"
+#include "core/vocab.h"
 
 void sl_verrs_add(struct sl_verrs *v, const char *field, const char *fmt, ...)
 {
@@ -60,16 +61,11 @@ static int check_string(const struct sl_field *f, const char *path,
 		return -1;
 	}
 	if (f->choices) {
-		for (const char *const *c = f->choices; *c; c++)
-			if (strcmp(*c, s) == 0)
-				return 0;
-		char list[200] = "";
-		size_t used = 0;
-		for (const char *const *c = f->choices; *c; c++)
-			used += (size_t)snprintf(
-				list + used,
-				used < sizeof(list) ? sizeof(list) - used : 0,
-				"%s%s", c == f->choices ? "" : ", ", *c);
+		char list[200];
+
+		if (sl_vocab_index(f->choices, s) >= 0)
+			return 0;
+		sl_vocab_join(f->choices, ", ", list, sizeof(list));
 		sl_verrs_add(errs, path, "must be one of: %s", list);
 		return -1;
 	}
@@ -223,6 +219,15 @@ void sl_schema_check(const json_t *obj, const struct sl_field *fields,
 	}
 }
 
+json_t *sl_schema_enum(const char *const *choices)
+{
+	json_t *e = json_array();
+
+	for (const char *const *c = choices; *c; c++)
+		json_array_append_new(e, json_string(*c));
+	return e;
+}
+
 static json_t *field_schema(const struct sl_field *f)
 {
 	json_t *s = json_object();
@@ -233,12 +238,9 @@ static json_t *field_schema(const struct sl_field *f)
 		if (f->max)
 			json_object_set_new(s, "maxLength",
 					    json_integer(f->max));
-		if (f->choices) {
-			json_t *e = json_array();
-			for (const char *const *c = f->choices; *c; c++)
-				json_array_append_new(e, json_string(*c));
-			json_object_set_new(s, "enum", e);
-		}
+		if (f->choices)
+			json_object_set_new(s, "enum",
+					    sl_schema_enum(f->choices));
 		break;
 	case SL_FT_REF:
 		json_object_set_new(s, "type",
@@ -261,6 +263,9 @@ static json_t *field_schema(const struct sl_field *f)
 		json_object_set_new(s, "type", json_string("array"));
 		json_object_set_new(s, "items",
 				    json_pack("{ss}", "type", "string"));
+		if (f->choices)
+			json_object_set_new(json_object_get(s, "items"), "enum",
+					    sl_schema_enum(f->choices));
 		break;
 	case SL_FT_OBJECT:
 		json_decref(s);

@@ -38,7 +38,9 @@ struct sl_field {
 	int64_t min, max; /* int range; string bytes; array items */
 	sl_check_fn check;
 	const struct sl_field *sub;
-	const char *const *choices; /* NULL-terminated allowed strings */
+	/* The allowed strings, NULL-terminated: a core vocabulary
+	 * (sl_<vocab>_names), for a string or each string of an array. */
+	const char *const *choices;
 	const char *doc;
 };
 
@@ -59,6 +61,10 @@ void sl_verrs_add(struct sl_verrs *v, const char *field, const char *fmt, ...)
  * immutable fields refused). Problems are appended to errs. */
 void sl_schema_check(const json_t *obj, const struct sl_field *fields,
 		     const char *prefix, int update, struct sl_verrs *errs);
+
+/* A NULL-terminated word list as a JSON Schema "enum" array; new
+ * reference. */
+json_t *sl_schema_enum(const char *const *choices);
 
 /* The JSON Schema (2020-12) of a field table; new reference. */
 json_t *sl_schema_json(const struct sl_field *fields);

@@ -711,6 +711,28 @@ def test_admin_grant_on_an_environment_mints_no_tokens(d):
     eq(tokens_named(d, victim["name"])[0]["revoked_at"], None, "not revoked")
 
 
+def test_only_a_role_holding_grant_admin_may_grant_the_admin_role(d):
+    env = mk_env(d)
+    who = token(d, "developer", groups=["g5"])[0]
+    _, rm = token(d, "release_manager")
+    audit_new(d)
+    status, h, doc = d.request(
+        "POST", "/v1/grants",
+        {"token": who, "role": "admin", "environment": env, "hours": 1,
+         "reason": "x"}, token=rm)
+    assert_refused(d, status, h, doc, "grant.admin", "release_manager")
+    check("granting the role admin" in doc["detail"], doc["detail"])
+    eq(audit_new(d), [], "nothing audited")
+    # Every other role is grant.write's, which the release manager holds.
+    for role in ROLES[1:]:
+        api(d, "POST", "/v1/grants",
+            {"token": who, "role": role, "environment": env, "hours": 1,
+             "reason": "x"}, 201, token=rm)
+    api(d, "POST", "/v1/grants",
+        {"token": who, "role": "admin", "environment": env, "hours": 1,
+         "reason": "x"}, 201)
+
+
 def test_grant_hours_out_of_range_is_422_and_writes_nothing(d):
     env = mk_env(d)
     dev = token(d, "developer", groups=["g3"])[0]

@@ -232,7 +232,7 @@ TEST(rollback_to_what_ran_before_is_ungated_and_any_other_target_is_gated)
 TEST(a_new_release_begins_as_a_draft_or_planned)
 {
 	for (int s = 0; s < SL_REL__COUNT; s++)
-		CHECK_INT(sl_release_may_begin_as(s),
+		CHECK_INT(sl_release_status_is_initial(s),
 			  s == SL_REL_DRAFT || s == SL_REL_PLANNED);
 }
 

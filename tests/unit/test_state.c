@@ -1,5 +1,6 @@
 /* test_state.c - status machines and vocabularies, checked cell by cell
  * against expectations written here independently of the tables. */
+#include "core/perm.h"
 #include "core/state.h"
 #include "test.h"
 
