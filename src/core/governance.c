@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/gate.h"
+#include "core/semver.h"
 
 enum sl_err sl_override_check(const struct sl_override *o,
 			      enum sl_release_type type, enum sl_role role,
@@ -128,4 +129,49 @@ int64_t sl_concurrency_limit(int policy_sets, int64_t policy_max,
 			     int64_t env_max)
 {
 	return policy_sets ? policy_max : env_max;
+}
+
+void sl_windows_judge(const struct sl_window_state *w, size_t n,
+		      int maintenance_only, struct sl_window_verdict *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		int maint = w[i].kind == SL_WIN_MAINTENANCE;
+
+		if (w[i].covers && maint) {
+			out->in_maintenance = 1;
+		} else if (w[i].covers) {
+			/* The freeze that holds longest says until when. */
+			if (!out->block || w[i].end_us > out->block_until) {
+				out->block = &w[i];
+				out->block_until = w[i].end_us;
+			}
+		} else if (maint && maintenance_only && w[i].has_next &&
+			   (!out->next_maintenance ||
+			    w[i].next_start_us < out->next_maintenance)) {
+			out->next_maintenance = w[i].next_start_us;
+		}
+	}
+}
+
+int64_t sl_success_time(int64_t finished_at, int64_t updated_at)
+{
+	return finished_at ? finished_at : updated_at;
+}
+
+size_t sl_dependency_fit(const struct sl_range *range,
+			 const char *const *versions, size_t n)
+{
+	for (size_t i = 0; range && i < n; i++) {
+		struct sl_semver v;
+		int fits;
+
+		if (!versions[i] || sl_semver_parse(versions[i], &v, NULL))
+			continue;
+		fits = sl_range_match(range, &v);
+		sl_semver_fini(&v);
+		if (fits)
+			return i;
+	}
+	return n;
 }

@@ -16,8 +16,10 @@
 
 #include "core/error.h"
 #include "core/perm.h"
+#include "core/range.h"
 #include "core/state.h"
 #include "core/validate.h"
+#include "core/vocab.h"
 
 /* ---- overrides ---- */
 
@@ -88,6 +90,32 @@ int sl_window_reaches_env(const char *window_env, const char *env);
 int sl_window_applies(const struct sl_window_reach *w, const char *env,
 		      const struct sl_tag *tags, size_t ntags);
 
+/* One window that applies to a deployment, as worked out at one moment:
+ * whether an occurrence covers it (and until when) and when the next one
+ * begins. The name is borrowed. */
+struct sl_window_state {
+	const char *name;
+	enum sl_window_kind kind;
+	int covers;	       /* an occurrence covers the moment */
+	int64_t end_us;	       /* when that occurrence ends */
+	int has_next;	       /* a later occurrence is known */
+	int64_t next_start_us; /* when it begins */
+};
+
+/* What the windows that apply say, for the gate's windows check: the
+ * freeze or blackout in force that lasts longest (*block, NULL when none,
+ * with *block_until), whether a maintenance window is open now, and when
+ * the next maintenance window opens (0 when none is known; looked for only
+ * when maintenance_only, the policy's windows_mode). */
+struct sl_window_verdict {
+	const struct sl_window_state *block;
+	int64_t block_until;
+	int in_maintenance;
+	int64_t next_maintenance;
+};
+void sl_windows_judge(const struct sl_window_state *w, size_t n,
+		      int maintenance_only, struct sl_window_verdict *out);
+
 /* ---- change requests ---- */
 
 /* 1 when a change request of class c pre-approves a release of type t:
@@ -103,6 +131,20 @@ int sl_change_preapproves(enum sl_change_class c, enum sl_release_type t,
  * rank `rank`: the index in ranks[0..n) of the highest rank below it (the
  * first of equals), or n when there is none. */
 size_t sl_env_below(const int64_t *ranks, size_t n, int64_t rank);
+
+/* When a release counts as having succeeded in an environment: when its
+ * first successful deployment there finished, or, when that deployment
+ * holds no finish time, when it was last updated (0 when neither). */
+int64_t sl_success_time(int64_t finished_at, int64_t updated_at);
+
+/* ---- dependencies ---- */
+
+/* Whether a dependency is met: the index of the first of versions[0..n)
+ * (what runs of the service, one per target; NULL entries and versions
+ * that do not parse never fit) that satisfies range, or n when none does.
+ * A NULL range is never satisfied. */
+size_t sl_dependency_fit(const struct sl_range *range,
+			 const char *const *versions, size_t n);
 
 /* ---- concurrency ---- */
 

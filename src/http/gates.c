@@ -56,6 +56,7 @@ struct facts_mem {
 	char perm_why[300];
 	json_t *keep; /* documents whose strings the facts borrow */
 	struct sl_docs done_rows, windows, envs; /* what the facts borrow */
+	struct sl_window_state *wstates;
 	/* The first moment after f.now at which the clock alone may change
 	 * a verdict (an approval expires, a window opens or closes, a soak
 	 * ends, ...); 0 when none is known within a year, and unsure when
@@ -310,6 +311,8 @@ static enum sl_err gather_windows(struct facts_mem *m, struct sl_tx *tx,
 	struct sl_docs *rows = &m->windows;
 	struct sl_error e = {0};
 	enum sl_windows_mode mode = SL_WMODE_NORMAL;
+	struct sl_window_verdict v;
+	size_t n = 0;
 
 	sl_windows_mode_parse(
 		json_string_value(json_object_get(policy, "windows_mode")),
@@ -317,6 +320,7 @@ static enum sl_err gather_windows(struct facts_mem *m, struct sl_tx *tx,
 	m->f.maintenance_only = mode == SL_WMODE_MAINTENANCE_ONLY;
 	if (sl_store_window_list(tx, rows, &e))
 		return unread(m, "windows", &e);
+	m->wstates = sl_xcalloc(rows->n ? rows->n : 1, sizeof(*m->wstates));
 	for (size_t i = 0; i < rows->n; i++) {
 		json_t *w = keep(m, sl_http_doc(rows->v[i].doc));
 		struct sl_window_reach reach = {
@@ -357,23 +361,23 @@ static enum sl_err gather_windows(struct facts_mem *m, struct sl_tx *tx,
 			unread(m, "windows", &ue);
 			continue;
 		}
-		if (covers == 1) {
-			if (kind == SL_WIN_MAINTENANCE) {
-				m->f.in_maintenance = 1;
-			} else if (!m->f.block_name ||
-				   occ.end_us > m->f.block_until) {
-				m->f.block_name = json_string_value(
-					json_object_get(w, "name"));
-				m->f.block_kind = sl_window_kind_name(kind);
-				m->f.block_until = occ.end_us;
-			}
-		} else if (kind == SL_WIN_MAINTENANCE &&
-			   m->f.maintenance_only && has_next &&
-			   (!m->f.next_maintenance ||
-			    next.start_us < m->f.next_maintenance)) {
-			m->f.next_maintenance = next.start_us;
-		}
+		m->wstates[n++] = (struct sl_window_state){
+			.name = json_string_value(json_object_get(w, "name")),
+			.kind = kind,
+			.covers = covers == 1,
+			.end_us = covers == 1 ? occ.end_us : 0,
+			.has_next = has_next,
+			.next_start_us = has_next ? next.start_us : 0,
+		};
 	}
+	sl_windows_judge(m->wstates, n, m->f.maintenance_only, &v);
+	if (v.block) {
+		m->f.block_name = v.block->name;
+		m->f.block_kind = sl_window_kind_name(v.block->kind);
+		m->f.block_until = v.block_until;
+	}
+	m->f.in_maintenance = v.in_maintenance;
+	m->f.next_maintenance = v.next_maintenance;
 	return m->unread[sl_gate_index("windows")] ? SL_EUNAVAIL : SL_OK;
 }
 
@@ -420,9 +424,10 @@ static enum sl_err gather_promotion(struct facts_mem *m, struct sl_tx *tx,
 		return unread(m, "promotion", &e);
 	{
 		json_t *d = load_doc(m, text);
-		int64_t t = sl_h_doc_time(d, "finished_at");
 
-		m->f.lower_since = t ? t : sl_h_doc_time(d, "updated_at");
+		m->f.lower_since =
+			sl_success_time(sl_h_doc_time(d, "finished_at"),
+					sl_h_doc_time(d, "updated_at"));
 		edge_at(m, m->f.lower_since + m->f.soak_us);
 	}
 	return SL_OK;
@@ -454,22 +459,20 @@ static enum sl_err gather_deps(struct facts_mem *m, struct sl_tx *tx,
 		rc = sl_store_running_in(tx, g->service, env, &rows, &e);
 		if (rc && rc != SL_ENOTFOUND)
 			out = unread(m, "dependencies", &e);
-		if (rc == SL_OK) {
-			for (size_t k = 0; k < rows.n && !g->satisfied; k++) {
-				json_t *doc =
-					keep(m, sl_http_doc(rows.v[k].doc));
-				const char *v = json_string_value(
-					json_object_get(doc, "version"));
-				struct sl_semver sv;
+		if (rc == SL_OK && rows.n) {
+			const char **vs = sl_xcalloc(rows.n, sizeof(*vs));
+			size_t fit;
 
-				g->running = v;
-				if (v &&
-				    sl_semver_parse(v, &sv, NULL) == SL_OK) {
-					g->satisfied =
-						sl_range_match(range, &sv);
-					sl_semver_fini(&sv);
-				}
-			}
+			for (size_t k = 0; k < rows.n; k++)
+				vs[k] = json_string_value(json_object_get(
+					keep(m, sl_http_doc(rows.v[k].doc)),
+					"version"));
+			fit = sl_dependency_fit(range, vs, rows.n);
+			g->satisfied = fit < rows.n;
+			/* The sentence names the version that fits, else the
+			 * last one seen. */
+			g->running = vs[g->satisfied ? fit : rows.n - 1];
+			free(vs);
 		}
 		sl_docs_fini(&rows);
 		sl_range_free(range);
@@ -622,6 +625,7 @@ static void facts_free(struct facts_mem *m)
 	sl_docs_fini(&m->done_rows);
 	sl_docs_fini(&m->windows);
 	sl_docs_fini(&m->envs);
+	free(m->wstates);
 	sl_h_approvals_fini(&m->appr);
 	free(m->lists);
 	free(m->done);

@@ -271,6 +271,66 @@ TEST(the_policys_concurrency_limit_wins_when_it_sets_one)
 	CHECK_INT(sl_concurrency_limit(0, 2, 5), 5);
 }
 
+TEST(the_freeze_that_holds_longest_blocks_and_maintenance_opens_the_way)
+{
+	const struct sl_window_state w[] = {
+		{"short", SL_WIN_FREEZE, 1, 100, 0, 0},
+		{"long", SL_WIN_BLACKOUT, 1, 300, 0, 0},
+		{"later", SL_WIN_FREEZE, 0, 0, 1, 50},
+		{"maint-now", SL_WIN_MAINTENANCE, 1, 120, 1, 400},
+	};
+	struct sl_window_verdict v;
+
+	sl_windows_judge(w, 4, 0, &v);
+	CHECK(v.block == &w[1]);
+	CHECK_INT(v.block_until, 300);
+	CHECK_INT(v.in_maintenance, 1);
+	CHECK_INT(v.next_maintenance, 0);
+	/* A window not in force blocks nothing. */
+	sl_windows_judge(&w[2], 1, 0, &v);
+	CHECK(v.block == NULL);
+	CHECK_INT(v.in_maintenance, 0);
+}
+
+TEST(the_next_maintenance_window_is_looked_for_only_when_required)
+{
+	const struct sl_window_state w[] = {
+		{"b", SL_WIN_MAINTENANCE, 0, 0, 1, 900},
+		{"a", SL_WIN_MAINTENANCE, 0, 0, 1, 700},
+		{"none", SL_WIN_MAINTENANCE, 0, 0, 0, 0},
+		{"freeze", SL_WIN_FREEZE, 0, 0, 1, 100},
+	};
+	struct sl_window_verdict v;
+
+	sl_windows_judge(w, 4, 1, &v);
+	CHECK_INT(v.next_maintenance, 700);
+	CHECK_INT(v.in_maintenance, 0);
+	CHECK(v.block == NULL);
+	sl_windows_judge(w, 4, 0, &v);
+	CHECK_INT(v.next_maintenance, 0);
+}
+
+TEST(a_dependency_is_met_by_the_first_running_version_in_range)
+{
+	struct sl_range *r = NULL;
+	const char *const vs[] = {NULL, "not-a-version", "1.2.0", "2.1.0",
+				  "2.3.0"};
+
+	SL_ASSERT(sl_range_parse(">=2.0.0 <3.0.0", &r, NULL) == SL_OK);
+	CHECK_INT(sl_dependency_fit(r, vs, 5), 3);
+	CHECK_INT(sl_dependency_fit(r, vs, 3), 3); /* none of the first 3 */
+	CHECK_INT(sl_dependency_fit(NULL, vs, 5), 5);
+	CHECK_INT(sl_dependency_fit(r, vs, 0), 0);
+	sl_range_free(r);
+}
+
+TEST(success_is_when_the_deployment_finished_else_last_updated)
+{
+	CHECK_INT(sl_success_time(500, 900), 500);
+	CHECK_INT(sl_success_time(0, 900), 900);
+	CHECK_INT(sl_success_time(0, 0), 0);
+}
+
 TEST_MAIN(
 	T(an_emergency_release_may_set_aside_what_may_be_set_aside),
 	T(only_an_emergency_release_may_override),
@@ -284,4 +344,8 @@ TEST_MAIN(
 	T(a_window_with_a_service_tag_applies_to_services_carrying_it),
 	T(a_standard_change_pre_approves_only_its_types),
 	T(a_release_is_promoted_from_the_highest_rank_below),
-	T(the_policys_concurrency_limit_wins_when_it_sets_one))
+	T(the_policys_concurrency_limit_wins_when_it_sets_one),
+	T(the_freeze_that_holds_longest_blocks_and_maintenance_opens_the_way),
+	T(the_next_maintenance_window_is_looked_for_only_when_required),
+	T(a_dependency_is_met_by_the_first_running_version_in_range),
+	T(success_is_when_the_deployment_finished_else_last_updated))
