@@ -102,3 +102,52 @@ int sl_approval_voided_by_edit(const struct sl_approval *a,
 {
 	return !a->ended_at && same(a->artifacts_digest, old_digest);
 }
+
+static int member(const char *const *groups, size_t n, const char *g)
+{
+	for (size_t i = 0; g && i < n; i++)
+		if (groups[i] && strcmp(groups[i], g) == 0)
+			return 1;
+	return 0;
+}
+
+enum sl_err sl_approval_group(const struct sl_approval_need *needs,
+			      size_t nneeds, const char *const *groups,
+			      size_t ngroups, const char *asked,
+			      const char *env, const char *who,
+			      const char **out, struct sl_error *err)
+{
+	*out = NULL;
+	if (asked) {
+		int required = 0;
+
+		for (size_t i = 0; i < nneeds; i++)
+			if (same(needs[i].group, asked))
+				required = 1;
+		if (!required)
+			return sl_error_set(err, SL_EINVAL, "group",
+					    "%s requires no approvals from "
+					    "group '%s'",
+					    env, asked);
+		if (!member(groups, ngroups, asked))
+			return sl_error_set(err, SL_EFORBIDDEN, "group",
+					    "the token '%s' is not a member of "
+					    "the group '%s'",
+					    who, asked);
+		*out = asked;
+		return SL_OK;
+	}
+	for (size_t i = 0; i < nneeds; i++) {
+		if (!member(groups, ngroups, needs[i].group))
+			continue;
+		if (*out) {
+			*out = NULL;
+			return sl_error_set(err, SL_EINVAL, "group",
+					    "the token belongs to several "
+					    "required groups; say which one "
+					    "this approval is for");
+		}
+		*out = needs[i].group;
+	}
+	return SL_OK;
+}

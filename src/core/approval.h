@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "core/vocab.h"
 
 /* enum sl_decision and its names are a vocabulary (core/vocab.h). */
@@ -109,5 +110,20 @@ int64_t sl_approval_expiry(int64_t now, int64_t valid_hours);
  * (old_digest). */
 int sl_approval_voided_by_edit(const struct sl_approval *a,
 			       const char *old_digest);
+
+/* The group a new decision counts for, from what the approver asked
+ * (asked: a group name, or NULL) and the groups their token belongs to
+ * (groups[0..ngroups)), under the policy's needs for environment env.
+ * Named: it must be one the policy requires (else SL_EINVAL, field
+ * "group") and one the token belongs to (else SL_EFORBIDDEN, naming
+ * who). Not named: the one required group the token belongs to; NULL
+ * when it belongs to none (the decision then counts for no group), and
+ * SL_EINVAL when to several (say which). *out borrows from needs or
+ * asked. */
+enum sl_err sl_approval_group(const struct sl_approval_need *needs,
+			      size_t nneeds, const char *const *groups,
+			      size_t ngroups, const char *asked,
+			      const char *env, const char *who,
+			      const char **out, struct sl_error *err);
 
 #endif

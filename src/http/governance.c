@@ -105,7 +105,6 @@ void sl_h_approval_create(struct sl_req *r)
 	int64_t rid = 0, id = 0, hours;
 	const char *author;
 	size_t i;
-	int in_policy = 0;
 	enum sl_err rc;
 
 	if (sl_store_begin(sl_http_store(r), 1, &tx, &err)) {
@@ -133,46 +132,28 @@ void sl_h_approval_create(struct sl_req *r)
 			      r->actor.name, env);
 		goto abort;
 	}
-	if (group) {
-		json_array_foreach(
-			json_object_get(policy, "approvals"), i,
-			g) if (strcmp(json_string_value(json_object_get(g,
-									"grou"
-									"p")),
-				      group) == 0) in_policy = 1;
-		if (!in_policy) {
-			sl_http_failf(r, SL_EINVAL, "group",
-				      "%s requires no approvals from group "
-				      "'%s'",
-				      env, group);
-			goto abort;
-		}
-		if (!sl_http_in_groups(r, group)) {
-			sl_http_failf(r, SL_EFORBIDDEN, "group",
-				      "the token '%s' is not a member of the "
-				      "group '%s'",
-				      r->actor.name, group);
-			goto abort;
-		}
-	} else {
-		/* Without a group, the approval counts for the one required
-		 * group the token belongs to, if exactly one. */
-		json_array_foreach(json_object_get(policy, "approvals"), i, g)
-		{
-			const char *name =
-				json_string_value(json_object_get(g, "group"));
+	{
+		/* Which group it counts for is core's to say. */
+		size_t nneeds = 0, ngroups = 0;
+		struct sl_approval_need *needs =
+			sl_policy_needs(policy, &nneeds);
+		json_t *scope =
+			r->actor.scope ? sl_http_doc(r->actor.scope) : NULL;
+		json_t *mine = json_object_get(scope, "groups");
+		const char **groups =
+			sl_xcalloc(json_array_size(mine) + 1, sizeof(*groups));
 
-			if (sl_http_in_groups(r, name)) {
-				if (group) {
-					sl_http_failf(
-						r, SL_EINVAL, "group",
-						"the token belongs to several "
-						"required groups; say which "
-						"one this approval is for");
-					goto abort;
-				}
-				group = name;
-			}
+		json_array_foreach(mine, i, g) groups[ngroups++] =
+			json_string_value(g);
+		rc = sl_approval_group(needs, nneeds, groups, ngroups, group,
+				       env, r->actor.name, &group, &err);
+		/* group borrows from the policy (or the body): keep it. */
+		free(groups);
+		free(needs);
+		json_decref(scope);
+		if (rc) {
+			sl_http_fail(r, &err);
+			goto abort;
 		}
 	}
 	sl_artifacts_digest(rel, digest);

@@ -396,6 +396,49 @@ TEST(the_gate_quotes_a_long_rejection_cut_at_a_character)
 	sl_approval_tally_fini(&t);
 }
 
+TEST(a_decision_counts_for_the_group_named_or_the_one_the_token_is_in)
+{
+	const struct sl_approval_need needs[] = {{"qa", 1}, {"sec", 1}};
+	const char *const qa[] = {"dev", "qa"};
+	const char *const both[] = {"sec", "qa"};
+	struct sl_error err = {0};
+	const char *g = "x";
+
+	/* Named: required and a member. */
+	CHECK_INT(sl_approval_group(needs, 2, qa, 2, "qa", "prod", "ann", &g,
+				    &err),
+		  SL_OK);
+	CHECK_STR(g, "qa");
+	/* Named but not required there. */
+	CHECK_INT(sl_approval_group(needs, 2, qa, 2, "dev", "prod", "ann", &g,
+				    &err),
+		  SL_EINVAL);
+	CHECK_STR(err.field, "group");
+	CHECK(strstr(err.message, "prod requires no approvals") != NULL);
+	CHECK(g == NULL);
+	/* Named, required, but not the token's. */
+	CHECK_INT(sl_approval_group(needs, 2, qa, 2, "sec", "prod", "ann", &g,
+				    &err),
+		  SL_EFORBIDDEN);
+	CHECK(strstr(err.message, "'ann'") != NULL);
+	/* Not named: the one required group the token is in. */
+	CHECK_INT(sl_approval_group(needs, 2, qa, 2, NULL, "prod", "ann", &g,
+				    &err),
+		  SL_OK);
+	CHECK_STR(g, "qa");
+	/* In none: no group. */
+	CHECK_INT(sl_approval_group(needs, 2, NULL, 0, NULL, "prod", "ann", &g,
+				    &err),
+		  SL_OK);
+	CHECK(g == NULL);
+	/* In two: say which. */
+	CHECK_INT(sl_approval_group(needs, 2, both, 2, NULL, "prod", "ann", &g,
+				    &err),
+		  SL_EINVAL);
+	CHECK(strstr(err.message, "several") != NULL);
+	CHECK(g == NULL);
+}
+
 TEST_MAIN(T(decision_names_round_trip_and_unknown_ones_are_refused),
 	  T(a_later_decision_of_the_same_person_replaces_the_earlier),
 	  T(a_later_decision_replaces_even_once_it_has_expired),
@@ -412,4 +455,5 @@ TEST_MAIN(T(decision_names_round_trip_and_unknown_ones_are_refused),
 	  T(an_approval_expires_after_the_policys_hours_or_never),
 	  T(an_edit_voids_what_stands_on_the_old_artifacts),
 	  T(the_gate_says_who_counted_and_what_is_missing),
-	  T(the_gate_quotes_a_long_rejection_cut_at_a_character))
+	  T(the_gate_quotes_a_long_rejection_cut_at_a_character),
+	  T(a_decision_counts_for_the_group_named_or_the_one_the_token_is_in))
