@@ -109,7 +109,10 @@ bench: setup
 	$(MAKE) MODE=release all
 	bench/run --no-build $(BENCH_ARGS)
 
+# The release build is built too, so what `make run` starts always
+# compiles (it has no fault hook and takes other branches).
 test: setup
+	$(MAKE) MODE=release all
 	$(MAKE) MODE=debug all
 	tests/run
 

@@ -55,8 +55,7 @@ struct facts_mem {
 	json_t *policy;
 	char perm_why[300];
 	json_t *keep; /* documents whose strings the facts borrow */
-	struct sl_db_rows rows[2]; /* checklist, windows */
-	struct sl_docs envs;
+	struct sl_docs done_rows, windows, envs; /* what the facts borrow */
 	/* The first moment after f.now at which the clock alone may change
 	 * a verdict (an approval expires, a window opens or closes, a soak
 	 * ends, ...); 0 when none is known within a year, and unsure when
@@ -112,22 +111,22 @@ static json_t *load_doc(struct facts_mem *m, char *text)
 	return d ? keep(m, d) : NULL;
 }
 
-enum sl_err sl_h_approval_row(const struct sl_db_rows *rows, size_t i,
+enum sl_err sl_h_approval_row(const struct sl_approval_rec *rec,
 			      struct sl_approval *a, struct sl_error *err)
 {
 	memset(a, 0, sizeof(*a));
-	if (sl_decision_parse(sl_db_text(rows, i, 3), &a->decision))
+	if (sl_decision_parse(rec->decision, &a->decision))
 		return sl_error_set(err, SL_EUNAVAIL, "approvals",
 				    "approval %lld holds a decision this "
 				    "build does not know",
-				    (long long)sl_db_int(rows, i, 0));
-	a->approver = sl_db_text(rows, i, 1);
-	a->group = sl_db_text(rows, i, 2);
-	a->at = sl_db_int(rows, i, 4);
-	a->expires_at = sl_db_int(rows, i, 5);
-	a->artifacts_digest = sl_db_text(rows, i, 6);
-	a->ended_at = sl_db_int(rows, i, 7);
-	a->environment = sl_db_text(rows, i, 8);
+				    (long long)rec->id);
+	a->approver = rec->approver;
+	a->group = rec->group;
+	a->at = rec->at;
+	a->expires_at = rec->expires_at;
+	a->artifacts_digest = rec->artifacts_digest;
+	a->ended_at = rec->ended_at;
+	a->environment = rec->environment;
 	return SL_OK;
 }
 
@@ -137,7 +136,7 @@ enum sl_err sl_h_approvals_count(struct sl_tx *tx, const json_t *policy,
 				 struct sl_h_approvals *out,
 				 struct sl_error *err)
 {
-	struct sl_db_rows *rows = &out->rows;
+	struct sl_approvals *rows = &out->rows;
 	struct sl_approval_context ctx = {0};
 	enum sl_err rc;
 
@@ -149,13 +148,13 @@ enum sl_err sl_h_approvals_count(struct sl_tx *tx, const json_t *policy,
 		err);
 	if (rc)
 		return rc;
-	out->n = rows->nrows;
+	out->n = rows->n;
 	out->list = sl_xcalloc(out->n ? out->n : 1, sizeof(*out->list));
 	for (size_t i = 0; i < out->n; i++) {
 		struct sl_approval *a = &out->list[i];
-		const char *doc = sl_db_text(rows, i, 9);
+		const char *doc = rows->v[i].doc;
 
-		rc = sl_h_approval_row(rows, i, a, err);
+		rc = sl_h_approval_row(&rows->v[i], a, err);
 		if (rc)
 			return rc;
 		if (doc) {
@@ -181,7 +180,7 @@ enum sl_err sl_h_approvals_count(struct sl_tx *tx, const json_t *policy,
 void sl_h_approvals_fini(struct sl_h_approvals *a)
 {
 	sl_approval_tally_fini(&a->tally);
-	sl_db_rows_fini(&a->rows);
+	sl_approvals_fini(&a->rows);
 	free(a->list);
 	free(a->needs);
 	json_decref(a->docs);
@@ -220,7 +219,7 @@ static enum sl_err gather_checklist(struct facts_mem *m, struct sl_tx *tx,
 				    const char *env)
 {
 	struct sl_error e = {0};
-	struct sl_db_rows *done = &m->rows[0];
+	struct sl_docs *done = &m->done_rows;
 	size_t nlists;
 
 	if (sl_store_checklist_list(
@@ -228,11 +227,11 @@ static enum sl_err gather_checklist(struct facts_mem *m, struct sl_tx *tx,
 		    done, &e))
 		return unread(m, "checklist", &e);
 	m->lists = sl_policy_checklists(policy, &nlists);
-	m->done = sl_xcalloc(done->nrows ? done->nrows : 1, sizeof(*m->done));
-	for (size_t d = 0; d < done->nrows; d++)
-		m->done[d] = sl_db_text(done, d, 0);
+	m->done = sl_xcalloc(done->n ? done->n : 1, sizeof(*m->done));
+	for (size_t d = 0; d < done->n; d++)
+		m->done[d] = done->v[d].name;
 	m->f.nmissing = sl_checklist_open(
-		m->lists, nlists, sl_h_release_type(rel), m->done, done->nrows,
+		m->lists, nlists, sl_h_release_type(rel), m->done, done->n,
 		m->missing, MAX_ITEMS, &m->f.nitems);
 	m->f.missing = m->missing;
 	return SL_OK;
@@ -308,7 +307,7 @@ static enum sl_err gather_windows(struct facts_mem *m, struct sl_tx *tx,
 				  const json_t *policy, const char *env,
 				  int64_t at)
 {
-	struct sl_db_rows *rows = &m->rows[1];
+	struct sl_docs *rows = &m->windows;
 	struct sl_error e = {0};
 	enum sl_windows_mode mode = SL_WMODE_NORMAL;
 
@@ -318,8 +317,8 @@ static enum sl_err gather_windows(struct facts_mem *m, struct sl_tx *tx,
 	m->f.maintenance_only = mode == SL_WMODE_MAINTENANCE_ONLY;
 	if (sl_store_window_list(tx, rows, &e))
 		return unread(m, "windows", &e);
-	for (size_t i = 0; i < rows->nrows; i++) {
-		json_t *w = keep(m, sl_http_doc(sl_db_text(rows, i, 2)));
+	for (size_t i = 0; i < rows->n; i++) {
+		json_t *w = keep(m, sl_http_doc(rows->v[i].doc));
 		struct sl_window_reach reach = {
 			json_string_value(json_object_get(w, "environment")),
 			json_string_value(json_object_get(w, "service_tag")),
@@ -620,8 +619,8 @@ static enum sl_err gather(struct facts_mem *m, struct sl_req *r,
 
 static void facts_free(struct facts_mem *m)
 {
-	for (size_t i = 0; i < sizeof(m->rows) / sizeof(m->rows[0]); i++)
-		sl_db_rows_fini(&m->rows[i]);
+	sl_docs_fini(&m->done_rows);
+	sl_docs_fini(&m->windows);
 	sl_docs_fini(&m->envs);
 	sl_h_approvals_fini(&m->appr);
 	free(m->lists);

@@ -218,16 +218,15 @@ out:
 	free(text);
 }
 
-/* The approvals' documents (the last column of the store's rows) as a
- * list. Caller frees. */
-static char *approval_docs(const struct sl_db_rows *rows)
+/* The approvals' documents as a list. Caller frees. */
+static char *approval_docs(const struct sl_approvals *rows)
 {
-	struct sl_docs docs = {rows->nrows, NULL};
+	struct sl_docs docs = {rows->n, NULL};
 	char *out;
 
-	docs.v = sl_xcalloc(rows->nrows + 1, sizeof(*docs.v));
-	for (size_t i = 0; i < rows->nrows; i++)
-		docs.v[i].doc = (char *)sl_db_text(rows, i, rows->ncols - 1);
+	docs.v = sl_xcalloc(rows->n + 1, sizeof(*docs.v));
+	for (size_t i = 0; i < rows->n; i++)
+		docs.v[i].doc = rows->v[i].doc;
 	out = sl_h_list(&docs, NULL);
 	free(docs.v); /* the strings are the rows' */
 	return out;
@@ -236,7 +235,7 @@ static char *approval_docs(const struct sl_db_rows *rows)
 void sl_h_approval_list(struct sl_req *r)
 {
 	struct sl_http_scope scope;
-	struct sl_db_rows rows = {0};
+	struct sl_approvals rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	const char *env = NULL;
@@ -265,7 +264,7 @@ void sl_h_approval_list(struct sl_req *r)
 	}
 	sl_store_abort(&tx);
 	sl_http_scope_fini(&scope);
-	sl_db_rows_fini(&rows);
+	sl_approvals_fini(&rows);
 	json_decref(rel);
 }
 
@@ -496,7 +495,7 @@ out:
 
 void sl_h_checklist_get(struct sl_req *r)
 {
-	struct sl_db_rows done = {0};
+	struct sl_docs done = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	const char *env = NULL;
@@ -538,12 +537,11 @@ void sl_h_checklist_get(struct sl_req *r)
 			json_t *entry = json_pack("{ss so}", "item", it, "done",
 						  json_null());
 
-			for (size_t d = 0; d < done.nrows; d++)
-				if (strcmp(sl_db_text(&done, d, 0), it) == 0)
+			for (size_t d = 0; d < done.n; d++)
+				if (strcmp(done.v[d].name, it) == 0)
 					json_object_set_new(
 						entry, "done",
-						sl_http_doc(sl_db_text(&done, d,
-								       1)));
+						sl_http_doc(done.v[d].doc));
 			json_array_append_new(out, entry);
 		}
 	}
@@ -554,7 +552,7 @@ void sl_h_checklist_get(struct sl_req *r)
 				     "environment", env, "items", out));
 out:
 	sl_store_abort(&tx);
-	sl_db_rows_fini(&done);
+	sl_docs_fini(&done);
 	json_decref(rel);
 	json_decref(policy);
 }
@@ -844,7 +842,7 @@ out:
 /* Lists windows, and with from and to every occurrence in [from, to). */
 void sl_h_window_list(struct sl_req *r)
 {
-	struct sl_db_rows rows = {0};
+	struct sl_docs rows = {0};
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	const char *env = NULL;
@@ -872,8 +870,8 @@ void sl_h_window_list(struct sl_req *r)
 	}
 	sl_store_abort(&tx);
 	occ = sl_xcalloc(MAX_OCC, sizeof(*occ));
-	for (size_t i = 0; i < rows.nrows; i++) {
-		json_t *w = sl_http_doc(sl_db_text(&rows, i, 2));
+	for (size_t i = 0; i < rows.n; i++) {
+		json_t *w = sl_http_doc(rows.v[i].doc);
 		const char *wenv =
 			json_string_value(json_object_get(w, "environment"));
 		struct sl_window_spec spec;
@@ -913,7 +911,7 @@ out:
 	free(occ);
 	json_decref(items);
 	json_decref(occs);
-	sl_db_rows_fini(&rows);
+	sl_docs_fini(&rows);
 }
 
 void sl_h_window_delete(struct sl_req *r)

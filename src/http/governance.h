@@ -37,17 +37,17 @@ unsigned sl_policy_standard_types(const json_t *policy);
  * and counted by sl_approval_tally: tally, and what it borrows from. */
 struct sl_h_approvals {
 	struct sl_approval_tally tally;
-	struct sl_db_rows rows;
+	struct sl_approvals rows;
 	struct sl_approval *list;
 	size_t n;
 	struct sl_approval_need *needs;
 	json_t *docs;
 	char digest[65];
 };
-/* Row i of sl_store_approval_list as a decision, without its comment
- * (in the document); strings are borrowed from rows. SL_EUNAVAIL when
- * the row holds a decision this build does not know. */
-enum sl_err sl_h_approval_row(const struct sl_db_rows *rows, size_t i,
+/* A kept decision as core's, without its comment (in the document);
+ * strings are borrowed from rec. SL_EUNAVAIL when it holds a decision
+ * this build does not know. */
+enum sl_err sl_h_approval_row(const struct sl_approval_rec *rec,
 			      struct sl_approval *a, struct sl_error *err);
 /* Reads and counts the decisions on release rel (a document) for env,
  * under policy, for actor (NULL: no one) at now, into out; SL_OK, or

@@ -362,7 +362,7 @@ static enum sl_err void_approvals(struct sl_req *r, struct sl_tx *tx,
 				  unsigned changed, int64_t revision,
 				  struct sl_error *err)
 {
-	struct sl_db_rows rows = {0};
+	struct sl_approvals rows = {0};
 	char digest[65], why[256], idb[24];
 	size_t n;
 	enum sl_err rc;
@@ -376,13 +376,13 @@ static enum sl_err void_approvals(struct sl_req *r, struct sl_tx *tx,
 			n += (size_t)snprintf(why + n, sizeof(why) - n, " %s",
 					      sl_release_field_name(f));
 	rc = sl_store_approval_list(tx, id, NULL, &rows, err);
-	for (size_t i = 0; rc == SL_OK && i < rows.nrows; i++) {
-		const char *before = sl_db_text(&rows, i, 9);
+	for (size_t i = 0; rc == SL_OK && i < rows.n; i++) {
+		const char *before = rows.v[i].doc;
 		struct sl_approval ap;
 		json_t *a;
 		char *after;
 
-		rc = sl_h_approval_row(&rows, i, &ap, err);
+		rc = sl_h_approval_row(&rows.v[i], &ap, err);
 		if (rc || !sl_approval_voided_by_edit(&ap, digest))
 			continue; /* not standing, or not on this content */
 		a = sl_http_doc(before);
@@ -390,16 +390,16 @@ static enum sl_err void_approvals(struct sl_req *r, struct sl_tx *tx,
 		json_object_set_new(a, "void_reason", json_string(why));
 		after = sl_http_canon(a);
 		json_decref(a);
-		rc = sl_store_approval_void(tx, sl_db_int(&rows, i, 0), r->now,
-					    after, err);
+		rc = sl_store_approval_void(tx, rows.v[i].id, r->now, after,
+					    err);
 		if (rc == SL_OK) {
 			struct sl_audit_entry e = {
 				.at = r->now,
 				.actor = r->actor.name,
 				.action = "approval.void",
 				.object_type = "approval",
-				.object_id = sl_h_id(sl_db_int(&rows, i, 0),
-						     idb, sizeof(idb)),
+				.object_id =
+					sl_h_id(rows.v[i].id, idb, sizeof(idb)),
 				.request_id = r->request_id,
 				.before = before,
 				.after = after,
@@ -411,7 +411,7 @@ static enum sl_err void_approvals(struct sl_req *r, struct sl_tx *tx,
 		}
 		free(after);
 	}
-	sl_db_rows_fini(&rows);
+	sl_approvals_fini(&rows);
 	return rc;
 }
 

@@ -132,21 +132,25 @@ enum sl_err sl_store_approval_void(struct sl_tx *tx, int64_t id, int64_t now,
  * "stands" (column 7) is said once. */
 static enum sl_err approval_rows(struct sl_tx *tx, int64_t release_id,
 				 const char *env, const char *envs,
-				 struct sl_db_rows *out, struct sl_error *err)
+				 struct sl_approvals *out, struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT id, approver, grp, decision, at, expires_at,"
-		 " artifacts_digest, COALESCE(withdrawn_at, voided_at),"
-		 " environment, doc"
-		 " FROM approvals WHERE release_id = $1"
-		 " AND (CAST($2 AS TEXT) IS NULL OR environment = $2)"
-		 " AND " IN_SCOPE("$3", "environment") " ORDER BY id",
-		 out, NULL, err, SL_P_INT(release_id), SL_P_TEXT(env),
-		 SL_P_TEXT(envs));
+	struct sl_db_rows rows = {0};
+
+	return sl__store_approvals(
+		Q(tx,
+		  "SELECT id, approver, grp, decision, at, expires_at,"
+		  " artifacts_digest, COALESCE(withdrawn_at, voided_at),"
+		  " environment, doc"
+		  " FROM approvals WHERE release_id = $1"
+		  " AND (CAST($2 AS TEXT) IS NULL OR environment = $2)"
+		  " AND " IN_SCOPE("$3", "environment") " ORDER BY id",
+		  &rows, NULL, err, SL_P_INT(release_id), SL_P_TEXT(env),
+		  SL_P_TEXT(envs)),
+		&rows, out);
 }
 
 enum sl_err sl_store_approval_list(struct sl_tx *tx, int64_t release_id,
-				   const char *env, struct sl_db_rows *out,
+				   const char *env, struct sl_approvals *out,
 				   struct sl_error *err)
 {
 	return approval_rows(tx, release_id, env, NULL, out, err);
@@ -155,7 +159,7 @@ enum sl_err sl_store_approval_list(struct sl_tx *tx, int64_t release_id,
 enum sl_err sl_store_approval_list_scoped(struct sl_tx *tx, int64_t release_id,
 					  const char *env,
 					  const struct sl_scope_lists *scope,
-					  struct sl_db_rows *out,
+					  struct sl_approvals *out,
 					  struct sl_error *err)
 {
 	return approval_rows(tx, release_id, env, scope->environments, out,
@@ -184,13 +188,17 @@ enum sl_err sl_store_checklist_done(struct sl_tx *tx, int64_t release_id,
 }
 
 enum sl_err sl_store_checklist_list(struct sl_tx *tx, int64_t release_id,
-				    const char *env, struct sl_db_rows *out,
+				    const char *env, struct sl_docs *out,
 				    struct sl_error *err)
 {
-	return Q(tx,
-		 "SELECT item, doc FROM checklist_done WHERE release_id = $1"
-		 " AND environment = $2 ORDER BY at, item",
-		 out, NULL, err, SL_P_INT(release_id), SL_P_TEXT(env));
+	struct sl_db_rows rows = {0};
+
+	return sl__store_docs(
+		Q(tx,
+		  "SELECT item, doc FROM checklist_done WHERE release_id = $1"
+		  " AND environment = $2 ORDER BY at, item",
+		  &rows, NULL, err, SL_P_INT(release_id), SL_P_TEXT(env)),
+		&rows, SL_COLS_NAME_DOC, out);
 }
 
 /* ---- change requests ---- */
@@ -285,13 +293,17 @@ enum sl_err sl_store_window_delete(struct sl_tx *tx, int64_t id, int64_t now,
 	return rc;
 }
 
-enum sl_err sl_store_window_list(struct sl_tx *tx, struct sl_db_rows *out,
+enum sl_err sl_store_window_list(struct sl_tx *tx, struct sl_docs *out,
 				 struct sl_error *err)
 {
-	return sl__store_run(tx,
-			     "SELECT id, environment, doc FROM windows"
-			     " WHERE deleted_at IS NULL ORDER BY id",
-			     NULL, 0, out, NULL, err);
+	struct sl_db_rows rows = {0};
+
+	return sl__store_docs(
+		sl__store_run(tx,
+			      "SELECT id, environment, doc FROM windows"
+			      " WHERE deleted_at IS NULL ORDER BY id",
+			      NULL, 0, &rows, NULL, err),
+		&rows, (struct sl__doc_cols){0, -1, 1, -1, 2, -1}, out);
 }
 
 /* ---- grants ---- */

@@ -12,84 +12,6 @@
 #define SL_FAULT(fn, sql, err) sl__store_fault(fn, sql, err)
 #else
 #define SL_FAULT(fn, sql, err) ((void)(fn), (void)(sql), SL_OK)
-/* ---- filtered lists ----
- *
- * A list query is a head, optional clauses (one per filter) and a tail.
- * Only the clauses whose filter is set are written into the SQL, so each
- * engine sees plain equalities it can answer from an index. The texts
- * are built once per combination and kept for the life of the process:
- * their addresses stay stable, which is what the statement caches key
- * on. A clause writes "$#" where its next parameter goes. */
-
-struct sl__clause {
-	const char *sql;
-	int nparams;
-};
-
-#define MAX_CLAUSES	 10
-enum {
-	LIST_SERVICES,
-	LIST_RELEASES,
-	LIST_DEPLOYMENTS,
-	LIST_PLACEMENTS,
-	LIST_ENVIRONMENTS,
-	LIST_TOKENS,
-	LIST_AUDIT,
-	LIST__COUNT
-};
-
-/* Runs a list query: the clauses whose values are present (a non-NULL
- * text or a non-zero integer) join the SQL and the parameters, then the
- * limit. vals holds each clause's parameters in order; query is one of
- * the LIST_ numbers, which key the kept texts. */
-enum sl_err sl__store_list(struct sl_tx *tx, int query, const char *head,
-			   const struct sl__clause *cl, size_t ncl,
-			   const struct sl_db_val *vals, const char *tail,
-			   int limit, struct sl_db_rows *out,
-			   struct sl_error *err);
-/* Replaces a tag set: runs del_sql with owner, then ins_sql with owner,
- * key and value for each tag. */
-enum sl_err sl__store_put_tags(struct sl_tx *tx, const char *del_sql,
-			       const char *ins_sql, struct sl_db_val owner,
-			       const struct sl_tag *tags, size_t ntags,
-			       struct sl_error *err);
-/* Checks the outcome of a revision-guarded UPDATE: no row changed means
- * either the object is gone (SL_ENOTFOUND) or its revision moved on
- * (SL_EPRECOND); exists_sql counts the rows with key. */
-enum sl_err sl__store_check_revision(struct sl_tx *tx, int64_t changes,
-				     const char *exists_sql,
-				     struct sl_db_val key, const char *what,
-				     struct sl_error *err);
-/* Copies the first column of the only row of a one-row-at-most query into
- * *text (free() it), NULL when there is no row. */
-enum sl_err sl__store_maybe_text(struct sl_tx *tx, const char *sql,
-				 const struct sl_db_val *p, size_t n,
-				 char **text, struct sl_error *err);
-
-/* Typed rows (query.c). Each takes a query's result rc and its rows,
- * moves the cells into out (on SL_OK) and frees rows; it returns rc.
- * sl__store_docs reads the columns named in cols (-1 for a field the
- * query has not); the others read the columns in the order their row
- * struct lists its fields. */
-struct sl__doc_cols {
-	int id, name, environment, target, doc, rank;
-};
-enum sl_err sl__store_docs(enum sl_err rc, struct sl_db_rows *rows,
-			   struct sl__doc_cols cols, struct sl_docs *out);
-/* (id, doc) and (name, doc) rows. */
-#define SL_COLS_ID_DOC	 ((struct sl__doc_cols){0, -1, -1, -1, 1, -1})
-#define SL_COLS_NAME_DOC ((struct sl__doc_cols){-1, 0, -1, -1, 1, -1})
-enum sl_err sl__store_tokens(enum sl_err rc, struct sl_db_rows *rows,
-			     struct sl_tokens *out);
-enum sl_err sl__store_audit_rows(enum sl_err rc, struct sl_db_rows *rows,
-				 struct sl_audit_rows *out);
-enum sl_err sl__store_counts(enum sl_err rc, struct sl_db_rows *rows,
-			     struct sl_counts *out);
-enum sl_err sl__store_grants(enum sl_err rc, struct sl_db_rows *rows,
-			     struct sl_grants *out);
-enum sl_err sl__store_policies(enum sl_err rc, struct sl_db_rows *rows,
-			       struct sl_policies *out);
-
 #endif
 
 /* Runs one statement of the transaction's connection; fn names the
@@ -216,6 +138,8 @@ enum sl_err sl__store_counts(enum sl_err rc, struct sl_db_rows *rows,
 			     struct sl_counts *out);
 enum sl_err sl__store_grants(enum sl_err rc, struct sl_db_rows *rows,
 			     struct sl_grants *out);
+enum sl_err sl__store_approvals(enum sl_err rc, struct sl_db_rows *rows,
+				struct sl_approvals *out);
 enum sl_err sl__store_policies(enum sl_err rc, struct sl_db_rows *rows,
 			       struct sl_policies *out);
 

@@ -352,3 +352,45 @@ void sl_policies_fini(struct sl_policies *p)
 	free(p->v);
 	memset(p, 0, sizeof(*p));
 }
+
+enum sl_err sl__store_approvals(enum sl_err rc, struct sl_db_rows *rows,
+				struct sl_approvals *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (rc == SL_OK && rows->nrows) {
+		out->n = rows->nrows;
+		out->v = sl_xcalloc(out->n, sizeof(*out->v));
+		for (size_t r = 0; r < out->n; r++) {
+			struct sl_approval_rec *a = &out->v[r];
+
+			a->id = num(rows, r, 0);
+			a->approver = take(rows, r, 1);
+			a->group = take(rows, r, 2);
+			a->decision = take(rows, r, 3);
+			a->at = num(rows, r, 4);
+			a->expires_at = num(rows, r, 5);
+			a->artifacts_digest = take(rows, r, 6);
+			a->ended_at = num(rows, r, 7);
+			a->environment = take(rows, r, 8);
+			a->doc = take(rows, r, 9);
+		}
+	}
+	sl_db_rows_fini(rows);
+	return rc;
+}
+
+void sl_approvals_fini(struct sl_approvals *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		struct sl_approval_rec *e = &a->v[i];
+
+		free(e->approver);
+		free(e->group);
+		free(e->decision);
+		free(e->artifacts_digest);
+		free(e->environment);
+		free(e->doc);
+	}
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}

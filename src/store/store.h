@@ -135,6 +135,21 @@ struct sl_policies {
 };
 void sl_policies_fini(struct sl_policies *p);
 
+/* A decision on a release for an environment, as kept; the store does
+ * not read its words (decision is the vocabulary's name). */
+struct sl_approval_rec {
+	int64_t id;
+	char *approver, *group, *decision, *artifacts_digest, *environment;
+	int64_t at, expires_at; /* expires_at 0 = never */
+	int64_t ended_at;	/* withdrawn or voided at; 0 while it stands */
+	char *doc;
+};
+struct sl_approvals {
+	size_t n;
+	struct sl_approval_rec *v;
+};
+void sl_approvals_fini(struct sl_approvals *a);
+
 /* Opens (creating if needed) the store at uri and migrates its schema
  * forward. "postgresql://..." selects PostgreSQL, anything else is a
  * SQLite path. Free with sl_store_close. */
@@ -452,10 +467,7 @@ enum sl_err sl_store_approval_withdraw(struct sl_tx *tx, int64_t id,
 /* Marks an approval void: an edit changed what it approved. */
 enum sl_err sl_store_approval_void(struct sl_tx *tx, int64_t id, int64_t now,
 				   const char *doc, struct sl_error *err);
-/* Rows: (id, approver, grp, decision, at, expires_at, artifacts_digest,
- * ended_at, environment, doc), oldest first; env NULL = all. ended_at is
- * when the decision stopped standing: withdrawn by its approver or voided
- * by an edit of the release; NULL while it stands. */
+/* The decisions on a release, oldest first; env NULL = all. */
 /* A token's scope as list queries filter by it: each list holds its
  * names, each between newlines ("\nstaging\ndev\n"; no name may hold a
  * newline; "\n" alone matches nothing), or is NULL for no limit.
@@ -469,10 +481,13 @@ struct sl_scope_lists {
 enum sl_err sl_store_approval_list_scoped(struct sl_tx *tx, int64_t release_id,
 					  const char *env,
 					  const struct sl_scope_lists *scope,
-					  struct sl_db_rows *out,
+					  struct sl_approvals *out,
 					  struct sl_error *err);
+/* The decisions on a release, oldest first; env NULL = all. ended_at is
+ * when a decision stopped standing: withdrawn by its approver or voided
+ * by an edit of the release. */
 enum sl_err sl_store_approval_list(struct sl_tx *tx, int64_t release_id,
-				   const char *env, struct sl_db_rows *out,
+				   const char *env, struct sl_approvals *out,
 				   struct sl_error *err);
 
 /* Checklist completions; SL_ECONFLICT when the item is already done. */
@@ -480,9 +495,9 @@ enum sl_err sl_store_checklist_done(struct sl_tx *tx, int64_t release_id,
 				    const char *env, const char *item,
 				    int64_t now, const char *doc,
 				    struct sl_error *err);
-/* Rows: (item, doc). */
+/* The items done (name = item, doc). */
 enum sl_err sl_store_checklist_list(struct sl_tx *tx, int64_t release_id,
-				    const char *env, struct sl_db_rows *out,
+				    const char *env, struct sl_docs *out,
 				    struct sl_error *err);
 
 enum sl_err sl_store_change_insert(struct sl_tx *tx, const char *key,
@@ -506,8 +521,8 @@ enum sl_err sl_store_window_set_doc(struct sl_tx *tx, int64_t id,
 /* Marks a live window deleted; *doc is its document before. */
 enum sl_err sl_store_window_delete(struct sl_tx *tx, int64_t id, int64_t now,
 				   char **doc, struct sl_error *err);
-/* Rows: (id, environment, doc) of live windows. */
-enum sl_err sl_store_window_list(struct sl_tx *tx, struct sl_db_rows *out,
+/* Live windows (id, environment: NULL for organisation-wide, doc). */
+enum sl_err sl_store_window_list(struct sl_tx *tx, struct sl_docs *out,
 				 struct sl_error *err);
 
 /* Time-bound grants of a role on an environment to a token. */
