@@ -139,7 +139,9 @@ static enum sl_err approval_rows(struct sl_tx *tx, int64_t release_id,
 	return sl__store_approvals(
 		Q(tx,
 		  "SELECT id, approver, grp, decision, at, expires_at,"
-		  " artifacts_digest, COALESCE(withdrawn_at, voided_at),"
+		  " artifacts_digest,"
+		  " CASE WHEN voided_at IS NULL OR withdrawn_at < voided_at"
+		  " THEN withdrawn_at ELSE voided_at END,"
 		  " environment, doc"
 		  " FROM approvals WHERE release_id = $1"
 		  " AND (CAST($2 AS TEXT) IS NULL OR environment = $2)"

@@ -443,6 +443,29 @@ TEST(approval_insert_numbers_them_and_get_answers_the_doc_set)
 	sl_store_close(st);
 }
 
+TEST(a_decision_voided_then_withdrawn_ended_when_it_was_voided)
+{
+	struct sl_store *st = fresh();
+	struct sl_tx tx = wtx(st);
+	struct sl_approvals a = {0};
+	int64_t a1 = 0, a2 = 0;
+
+	seed(&tx);
+	sl_store_approval_insert(&tx, &approve_staging, &a1, NULL);
+	sl_store_approval_insert(&tx, &approve_staging, &a2, NULL);
+	CHECK_INT(sl_store_approval_void(&tx, a1, 250, "{}", NULL), SL_OK);
+	CHECK_INT(sl_store_approval_withdraw(&tx, a1, 400, "{}", NULL), SL_OK);
+	CHECK_INT(sl_store_approval_withdraw(&tx, a2, 300, "{}", NULL), SL_OK);
+	CHECK_INT(sl_store_approval_void(&tx, a2, 500, "{}", NULL), SL_OK);
+	CHECK_INT(sl_store_approval_list(&tx, 1, NULL, &a, NULL), SL_OK);
+	CHECK_INT(a.n, 2);
+	CHECK_INT(a.v[0].ended_at, 250);
+	CHECK_INT(a.v[1].ended_at, 300);
+	sl_approvals_fini(&a);
+	sl_store_commit(&tx, NULL);
+	sl_store_close(st);
+}
+
 TEST(approval_withdraw_happens_once_and_void_keeps_its_doc)
 {
 	struct sl_store *st = fresh();
@@ -1409,6 +1432,7 @@ int main(void)
 		T(policy_versions_list_one_environment_oldest_first),
 		T(approval_insert_numbers_them_and_get_answers_the_doc_set),
 		T(approval_withdraw_happens_once_and_void_keeps_its_doc),
+		T(a_decision_voided_then_withdrawn_ended_when_it_was_voided),
 		T(approval_list_answers_a_releases_decisions_oldest_first_with_their_end),
 		T(approval_list_scoped_keeps_the_scopes_environments),
 		T(checklist_item_is_done_once_per_release_and_environment),
