@@ -224,3 +224,34 @@ enum sl_err sl_rollback_choose(int64_t previous, int64_t planned, int64_t self,
 			    "target that exists",
 			    env);
 }
+
+void sl_deploy_stamp(struct sl_deploy_times *t, enum sl_deploy_status to,
+		     int64_t at)
+{
+	switch (to) {
+	case SL_DEP_IN_PROGRESS:
+		if (!t->started_at)
+			t->started_at = at;
+		break;
+	case SL_DEP_VERIFIED:
+		t->verified_at = at;
+		break;
+	case SL_DEP_SUCCEEDED:
+	case SL_DEP_FAILED:
+	case SL_DEP_CANCELLED:
+		t->finished_at = at;
+		break;
+	case SL_DEP_ROLLED_BACK:
+		if (!t->finished_at)
+			t->finished_at = at;
+		break;
+	default:
+		break;
+	}
+}
+
+int sl_deploy_move_gated(enum sl_deploy_status from, enum sl_deploy_status to)
+{
+	return to == SL_DEP_IN_PROGRESS &&
+	       (from == SL_DEP__COUNT || from == SL_DEP_QUEUED);
+}

@@ -107,6 +107,24 @@ enum sl_err sl_rollback_choose(int64_t previous, int64_t planned, int64_t self,
 			       const char *env, struct sl_rollback_plan *out,
 			       struct sl_error *err);
 
+/* A deployment's times, microseconds, 0 = not yet. */
+struct sl_deploy_times {
+	int64_t started_at, verified_at, finished_at;
+};
+
+/* Stamps the times a deployment's move to `to` at `at` sets: starting
+ * (in_progress) sets started_at the first time only; verified sets
+ * verified_at; an end (succeeded, failed, cancelled) sets finished_at; a
+ * rollback sets finished_at only when it had not finished. */
+void sl_deploy_stamp(struct sl_deploy_times *t, enum sl_deploy_status to,
+		     int64_t at);
+
+/* 1 when a deployment's move from `from` into `to` meets the gates:
+ * starting it, whether created in_progress (from = SL_DEP__COUNT, a new
+ * deployment) or moved there from queued. A queued deployment waits
+ * without being gated; every other move follows from one that was. */
+int sl_deploy_move_gated(enum sl_deploy_status from, enum sl_deploy_status to);
+
 /* Whole milliseconds between two times in microseconds, or -1 when the
  * end is not known or precedes the start. */
 int64_t sl_duration_ms(int64_t started_us, int64_t finished_us);

@@ -59,24 +59,27 @@ const struct sl_field sl_rollback_fields[] = {
 
 /* Moves a deployment document to status at time at, keeping its
  * timestamps and duration true. */
+static void set_time(json_t *doc, const char *key, int64_t us)
+{
+	json_object_set_new(doc, key, us ? sl_h_time(us) : json_null());
+}
+
 static void apply_status(json_t *doc, enum sl_deploy_status to, int64_t at)
 {
+	struct sl_deploy_times t = {
+		sl_h_doc_time(doc, "started_at"),
+		sl_h_doc_time(doc, "verified_at"),
+		sl_h_doc_time(doc, "finished_at"),
+	};
 	int64_t ms;
 
 	json_object_set_new(doc, "status",
 			    json_string(sl_deploy_status_name(to)));
-	if (to == SL_DEP_IN_PROGRESS &&
-	    json_is_null(json_object_get(doc, "started_at")))
-		json_object_set_new(doc, "started_at", sl_h_time(at));
-	if (to == SL_DEP_VERIFIED)
-		json_object_set_new(doc, "verified_at", sl_h_time(at));
-	if (to == SL_DEP_SUCCEEDED || to == SL_DEP_FAILED ||
-	    to == SL_DEP_CANCELLED ||
-	    (to == SL_DEP_ROLLED_BACK &&
-	     json_is_null(json_object_get(doc, "finished_at"))))
-		json_object_set_new(doc, "finished_at", sl_h_time(at));
-	ms = sl_duration_ms(sl_h_doc_time(doc, "started_at"),
-			    sl_h_doc_time(doc, "finished_at"));
+	sl_deploy_stamp(&t, to, at);
+	set_time(doc, "started_at", t.started_at);
+	set_time(doc, "verified_at", t.verified_at);
+	set_time(doc, "finished_at", t.finished_at);
+	ms = sl_duration_ms(t.started_at, t.finished_at);
 	json_object_set_new(doc, "duration_seconds",
 			    ms < 0 ? json_null()
 				   : json_real((double)ms / 1000));
@@ -368,7 +371,7 @@ void sl_h_deploy_create(struct sl_req *r)
 		/* Only starting is gated; a queued deployment meets the
 		 * gates when it moves to in_progress. An override is checked
 		 * (and what it sets aside recorded) either way. */
-		int gated = start_status == SL_DEP_IN_PROGRESS;
+		int gated = sl_deploy_move_gated(SL_DEP__COUNT, start_status);
 		int allowed =
 			gated || override
 				? sl_gate_run(r, &tx, rel, env, target, r->now,
@@ -699,7 +702,7 @@ void sl_h_deploy_event(struct sl_req *r)
 					  sl_deploy_status_name(from_s), to);
 			goto abort;
 		}
-		if (from_s == SL_DEP_QUEUED && to_s == SL_DEP_IN_PROGRESS) {
+		if (sl_deploy_move_gated(from_s, to_s)) {
 			int ok = start_gate(r, &tx, doc, &err);
 
 			if (ok < 0) {

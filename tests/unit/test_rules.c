@@ -251,7 +251,43 @@ TEST(released_and_cancelled_releases_wait_for_no_approval)
 	CHECK_INT(sl_release_awaits_approval(SL_REL_CANCELLED), 0);
 }
 
+TEST(a_deployment_keeps_when_it_started_verified_and_finished)
+{
+	struct sl_deploy_times t = {0};
+
+	sl_deploy_stamp(&t, SL_DEP_QUEUED, 5);
+	CHECK_INT(t.started_at, 0);
+	sl_deploy_stamp(&t, SL_DEP_IN_PROGRESS, 10);
+	sl_deploy_stamp(&t, SL_DEP_IN_PROGRESS, 11); /* started once */
+	CHECK_INT(t.started_at, 10);
+	sl_deploy_stamp(&t, SL_DEP_SUCCEEDED, 20);
+	CHECK_INT(t.finished_at, 20);
+	sl_deploy_stamp(&t, SL_DEP_VERIFIED, 30);
+	CHECK_INT(t.verified_at, 30);
+	CHECK_INT(t.finished_at, 20);
+	/* A rollback of a finished deployment keeps its finish. */
+	sl_deploy_stamp(&t, SL_DEP_ROLLED_BACK, 40);
+	CHECK_INT(t.finished_at, 20);
+	t = (struct sl_deploy_times){10, 0, 0};
+	sl_deploy_stamp(&t, SL_DEP_ROLLED_BACK, 40);
+	CHECK_INT(t.finished_at, 40);
+	sl_deploy_stamp(&t, SL_DEP_FAILED, 50);
+	CHECK_INT(t.finished_at, 50);
+}
+
+TEST(only_starting_a_deployment_meets_the_gates)
+{
+	CHECK_INT(sl_deploy_move_gated(SL_DEP__COUNT, SL_DEP_IN_PROGRESS), 1);
+	CHECK_INT(sl_deploy_move_gated(SL_DEP_QUEUED, SL_DEP_IN_PROGRESS), 1);
+	CHECK_INT(sl_deploy_move_gated(SL_DEP__COUNT, SL_DEP_QUEUED), 0);
+	CHECK_INT(sl_deploy_move_gated(SL_DEP_IN_PROGRESS, SL_DEP_SUCCEEDED),
+		  0);
+	CHECK_INT(sl_deploy_move_gated(SL_DEP_FAILED, SL_DEP_IN_PROGRESS), 0);
+}
+
 TEST_MAIN(
+	T(a_deployment_keeps_when_it_started_verified_and_finished),
+	T(only_starting_a_deployment_meets_the_gates),
 	T(first_deployment_starts_a_draft_or_planned_release),
 	T(success_at_the_top_releases_it_and_lower_down_does_not),
 	T(final_statuses_never_move),
