@@ -138,12 +138,23 @@ static void store_be32(unsigned char *p, uint32_t v)
 
 /* Decodes standard padded base64 s[0..len) into out (at most cap bytes)
  * and returns the decoded length, or -1 when s is not canonical base64 or
- * decodes to more than cap bytes. */
+ * decodes to more than cap bytes. The alphabet is checked here first:
+ * libsodium 1.0.18 reads a byte of 0x80 or more (a signed char) as a
+ * base64 digit, so "\xc3\xa9" would decode, and one root, key or
+ * signature would have many spellings. */
 static long b64_decode(const char *s, size_t len, unsigned char *out,
 		       size_t cap)
 {
 	size_t n;
 
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+		      c == '='))
+			return -1;
+	}
 	if (sodium_base642bin(out, cap, s, len, NULL, &n, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) != 0)
 		return -1;

@@ -284,6 +284,12 @@ TEST(mangled_verifier_keys_are_refused)
 					 "gwxbzhKqiBfsVkmqq/LDE4izWy10TW",
 					 &v, NULL),
 		  SL_EINVAL);
+	/* A byte past ASCII for the '/': libsodium alone decodes it to
+	 * the same key, a second spelling of this verifier key. */
+	CHECK_INT(sl_note_verifier_parse("PeterNeumann+c74f20a3+ARpc2QcUPDhMQe"
+					 "gwxbzhKqiBfsVkmqq\x80LDE4izWy10TW",
+					 &v, NULL),
+		  SL_EINVAL);
 	CHECK_INT(sl_note_verifier_parse("", &v, NULL), SL_EINVAL);
 	CHECK_INT(sl_note_verifier_parse(NULL, &v, NULL), SL_EINVAL);
 	/* Hex digits in upper case are the same hash (Go reads them). */
@@ -494,8 +500,10 @@ TEST(malformed_signature_lines_are_refused_even_by_other_keys)
 		"\xE2\x80\x94 Short AAAAAA==\n",   /* 4 bytes: no signature */
 		"\xE2\x80\x94 Unpadded AAAAAAA\n", /* 5 bytes, no '=' */
 		"\xE2\x80\x94 NotBase64 AAAA*AAA\n",
-		"\xE2\x80\x94 BadBits AAAAAAB=\n", /* unused bits set */
-		"\xE2\x80\x94 Url AAAAAA-_\n",	   /* the URL alphabet */
+		"\xE2\x80\x94 BadBits AAAAAAB=\n",	/* unused bits set */
+		"\xE2\x80\x94 Url AAAAAA-_\n",		/* the URL alphabet */
+		"\xE2\x80\x94 Accent AAAAAA\xc3\xa9\n", /* U+00E9 for 2 digits
+							 */
 	};
 	char note[1024];
 
@@ -665,6 +673,12 @@ TEST(malformed_checkpoints_are_refused)
 		 "unpadded root"},
 		{"o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=\n",
 		 "root with unused bits set"},
+		{"o\n1\nAAECAwQFBgcICQoLDA\xd8\x80"
+		 "DxAREhMUFRYXGBkaGxwdHh8=\n",
+		 "root with U+0600 for two digits"},
+		{"o\n1\nAAECAwQFBgcICQoLDA\xc3\xa9"
+		 "DxAREhMUFRYXGBkaGxwdHh8=\n",
+		 "root with U+00E9 for two digits"},
 		{"o\n1\n\n", "empty root"},
 		{"\n1\n" ROOT0_B64 "\n", "empty origin"},
 		{"o\n\n" ROOT0_B64 "\n", "empty size"},
