@@ -236,8 +236,7 @@ static void reverse(unsigned char proof[][SL_HASH_LEN], size_t len)
 /* ---- roots and proofs ---- */
 
 enum sl_err sl_merkle_root(const struct sl_tile_reader *rd, uint64_t n,
-			   unsigned char out[SL_HASH_LEN],
-			   struct sl_error *err)
+			   unsigned char out[SL_HASH_LEN], struct sl_error *err)
 {
 	struct tiles t;
 	enum sl_err rc;
@@ -300,10 +299,10 @@ enum sl_err sl_merkle_inclusion(const struct sl_tile_reader *rd, uint64_t n,
  * down. Its proofs have at most one hash more than the tree's depth, so
  * for n above 2^63 one may not fit in SL_PROOF_MAX: that is refused, not
  * written past the array. */
-enum sl_err sl_merkle_consistency(const struct sl_tile_reader *rd,
-				  uint64_t m, uint64_t n,
-				  unsigned char proof[SL_PROOF_MAX][SL_HASH_LEN],
-				  size_t *len, struct sl_error *err)
+enum sl_err
+sl_merkle_consistency(const struct sl_tile_reader *rd, uint64_t m, uint64_t n,
+		      unsigned char proof[SL_PROOF_MAX][SL_HASH_LEN],
+		      size_t *len, struct sl_error *err)
 {
 	struct tiles t;
 	uint64_t lo = 0, hi = n, old = m;
@@ -591,8 +590,7 @@ int sl_tile_path(char *buf, size_t cap, int level, uint64_t index,
 /* Reads a decimal number of 1 to max_digits digits, without a leading
  * zero unless it is "0", into *out; returns the position after it or
  * NULL. */
-static const char *parse_decimal(const char *p, int max_digits,
-				 unsigned *out)
+static const char *parse_decimal(const char *p, int max_digits, unsigned *out)
 {
 	unsigned v = 0;
 	int digits = 0;

@@ -21,11 +21,13 @@
 
 #include "core/error.h"
 
-#define SL_HASH_LEN	  32
-#define SL_TILE_HEIGHT	  8
-#define SL_TILE_WIDTH	  256
-/* Enough for a proof in a tree of up to 2^64 leaves. */
-#define SL_PROOF_MAX	  64
+#define SL_HASH_LEN    32
+#define SL_TILE_HEIGHT 8
+#define SL_TILE_WIDTH  256
+/* Enough for any inclusion proof, and for any consistency proof of
+ * trees up to 2^63 leaves (past that one may need 65 hashes: the
+ * functions refuse such a pair rather than overflow). */
+#define SL_PROOF_MAX 64
 
 /* Reads `width` hashes (width * SL_HASH_LEN bytes into out) of the tile
  * at level `level`, index `index`: the tile's first `width` hashes, which
@@ -62,10 +64,10 @@ enum sl_err sl_merkle_inclusion(const struct sl_tile_reader *rd, uint64_t n,
 /* The consistency proof between the trees of m and n leaves
  * (0 < m <= n): *len hashes, in RFC 9162 order; none when m == n.
  * SL_EINVAL (field "from" / "to") out of range. */
-enum sl_err sl_merkle_consistency(const struct sl_tile_reader *rd,
-				  uint64_t m, uint64_t n,
-				  unsigned char proof[SL_PROOF_MAX][SL_HASH_LEN],
-				  size_t *len, struct sl_error *err);
+enum sl_err
+sl_merkle_consistency(const struct sl_tile_reader *rd, uint64_t m, uint64_t n,
+		      unsigned char proof[SL_PROOF_MAX][SL_HASH_LEN],
+		      size_t *len, struct sl_error *err);
 
 /* 1 when proof[0..len) proves that leaf_hash is leaf `index` of the
  * tree of n leaves whose root is root; 0 otherwise. */

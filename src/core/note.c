@@ -161,8 +161,9 @@ static long b64_decode(const char *s, size_t len, unsigned char *out,
 	return (long)n;
 }
 
-enum sl_err sl_note_signer_new(const char *name, struct sl_note_signer *out,
-			       struct sl_error *err)
+enum sl_err sl_note_signer_new(const char *name,
+			       const unsigned char seed[SL_ED25519_SEED],
+			       struct sl_note_signer *out, struct sl_error *err)
 {
 	if (!name || !valid_name(name, strlen(name)))
 		return sl_error_set(err, SL_EINVAL, "origin",
@@ -172,7 +173,8 @@ enum sl_err sl_note_signer_new(const char *name, struct sl_note_signer *out,
 	sodium_ready();
 	memset(out, 0, sizeof(*out));
 	memcpy(out->name, name, strlen(name) + 1);
-	SL_ASSERT(crypto_sign_keypair(out->public_key, out->secret_key) == 0);
+	SL_ASSERT(crypto_sign_seed_keypair(out->public_key, out->secret_key,
+					   seed) == 0);
 	return SL_OK;
 }
 

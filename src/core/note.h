@@ -20,6 +20,7 @@
 #include "core/merkle.h"
 
 #define SL_ED25519_PUBLIC 32
+#define SL_ED25519_SEED	  32 /* what a key pair is made from */
 #define SL_ED25519_SECRET 64 /* libsodium's seed || public key form */
 
 /* A signing key: its name (the checkpoint's origin is used) and the
@@ -38,17 +39,19 @@ struct sl_note_verifier {
 	unsigned char public_key[SL_ED25519_PUBLIC];
 };
 
-/* A new random signer named name (a key name: no spaces, no '+', not
- * empty, at most 255 bytes; else SL_EINVAL, field "origin"). */
-enum sl_err sl_note_signer_new(const char *name, struct sl_note_signer *out,
+/* The signer named name whose key pair comes from seed (random bytes
+ * the caller draws: core draws none), named name (a key name: no spaces, no
+ * '+', not empty, at most 255 bytes; else SL_EINVAL, field "origin"). */
+enum sl_err sl_note_signer_new(const char *name,
+			       const unsigned char seed[SL_ED25519_SEED],
+			       struct sl_note_signer *out,
 			       struct sl_error *err);
 /* The key hash of an Ed25519 public key under a name. */
 uint32_t sl_note_key_hash(const char *name,
 			  const unsigned char public_key[SL_ED25519_PUBLIC]);
 /* Writes the verifier key of s into buf ("name+hash+base64"); returns
  * its length (as snprintf). */
-int sl_note_verifier_key(const struct sl_note_signer *s, char *buf,
-			 size_t cap);
+int sl_note_verifier_key(const struct sl_note_signer *s, char *buf, size_t cap);
 /* Parses a verifier key; SL_EINVAL (field "key") when it is not one of an
  * Ed25519 key (its hash must match the name and key it holds). */
 enum sl_err sl_note_verifier_parse(const char *vkey,

@@ -8,6 +8,7 @@
 #include "core/rules.h"
 #include "core/validate.h"
 #include "http/handlers.h"
+#include "http/log.h"
 
 static int check_token_name(const char *s, const char *field,
 			    struct sl_error *err)
@@ -314,6 +315,10 @@ void sl_h_readyz(struct sl_req *r)
 	if (sl_store_ready(sl_http_store(r), &err)) {
 		sl_http_failf(r, SL_EUNAVAIL, NULL,
 			      "the store does not answer: %s", err.message);
+		return;
+	}
+	if (sl_log_broken()) {
+		sl_http_failf(r, SL_EUNAVAIL, NULL, "%s", sl_log_broken());
 		return;
 	}
 	sl_http_reply_json(

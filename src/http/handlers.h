@@ -132,4 +132,11 @@ int sl_h_check_semver(const char *s, const char *field, struct sl_error *err);
 int sl_h_check_naming(const char *s, const char *field, struct sl_error *err);
 int sl_h_check_time(const char *s, const char *field, struct sl_error *err);
 
+/* The verifiable audit log (log.c). */
+void sl_h_audit_key(struct sl_req *r);
+void sl_h_audit_proof(struct sl_req *r);
+void sl_h_audit_consistency(struct sl_req *r);
+void sl_h_log_checkpoint(struct sl_req *r);
+void sl_h_log_tile(struct sl_req *r);
+
 #endif

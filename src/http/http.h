@@ -109,6 +109,8 @@ struct sl_req {
 	char *reply;
 	void *reply_ref; /* reply is lent by the read cache (cache.h) */
 	const char *content_type;
+	size_t reply_len;	   /* bytes of a binary reply; 0 = strlen */
+	const char *cache_control; /* a static string, or NULL */
 	char etag[32];
 	char *location;
 	int replayed;
@@ -128,6 +130,10 @@ struct sl_req {
 
 /* Replies with status and a body (taken: freed with the request). */
 void sl_http_reply(struct sl_req *r, int status, char *body);
+/* Replies with len bytes of body (taken; may hold NUL bytes) of the given
+ * static content type. */
+void sl_http_reply_bytes(struct sl_req *r, int status, char *body, size_t len,
+			 const char *content_type);
 /* Replies with the JSON value (stolen) serialised. */
 void sl_http_reply_json(struct sl_req *r, int status, json_t *v);
 /* Replies with a problem document made from err. */

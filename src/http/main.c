@@ -25,6 +25,7 @@
 #include "core/perm.h"
 #include "core/validate.h"
 #include "http/http.h"
+#include "http/log.h"
 #include "store/fault.h"
 
 #define VERSION "0.1.0"
@@ -34,6 +35,8 @@ static const char usage[] =
 	"                [--readers N] [--token-file PATH]\n"
 	"                [--max-connections N] [--max-connections-per-ip N]\n"
 	"                [--connection-timeout SECONDS]\n"
+	"                [--log-key PATH] [--log-origin NAME]\n"
+	"                [--checkpoint-interval MS]\n"
 	"       shiplogd token create --name NAME --role ROLE [--db PATH]\n"
 	"\n"
 	"Runs the shiplog release-tracking server.\n"
@@ -60,6 +63,15 @@ static const char usage[] =
 	"                      proxy that is every client's address)\n"
 	"  --connection-timeout S  close a connection idle or sending\n"
 	"                      nothing for S seconds (default 30)\n"
+	"  --log-key PATH      the audit log's Ed25519 signing key, created\n"
+	"                      (mode 0600) on first start (default "
+	"DB.log-key,\n"
+	"                      or ./shiplog.log-key on PostgreSQL); every\n"
+	"                      daemon of one database needs the same key\n"
+	"  --log-origin NAME   the log's origin, the first time (default\n"
+	"                      shiplog.HOST/RANDOM, unique to the install)\n"
+	"  --checkpoint-interval MS  sign a checkpoint at most this often\n"
+	"                      while the log grows (default 1000)\n"
 	"  -h, --help          this text\n"
 	"  --version           print the version\n"
 	"\n"
@@ -328,6 +340,8 @@ static void *leadership_run(void *arg)
 		was = now;
 		sl_store_tick(l->st);
 		flush_token_uses(l->st);
+		if (now)
+			sl_log_tick(l->st, now_us());
 		pthread_mutex_lock(&l->lock);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += l->interval_ms / 1000;
@@ -384,6 +398,9 @@ int main(int argc, char **argv)
 		{"max-connections", required_argument, NULL, 'C'},
 		{"max-connections-per-ip", required_argument, NULL, 'P'},
 		{"connection-timeout", required_argument, NULL, 'O'},
+		{"log-key", required_argument, NULL, 'K'},
+		{"log-origin", required_argument, NULL, 'G'},
+		{"checkpoint-interval", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -397,6 +414,8 @@ int main(int argc, char **argv)
 	struct leadership leader = {0};
 	pthread_t leader_thread;
 	const char *token_file = NULL;
+	struct sl_log_config logcfg = {.interval_ms = 1000};
+	char key_path[4096];
 	sigset_t set;
 	int c, sig, status = 0;
 
@@ -448,6 +467,17 @@ int main(int argc, char **argv)
 				    &cfg.timeout_s))
 				return 2;
 			break;
+		case 'K':
+			logcfg.key_path = optarg;
+			break;
+		case 'G':
+			logcfg.origin = optarg;
+			break;
+		case 'I':
+			if (!number("--checkpoint-interval", optarg, 10,
+				    86400000, &logcfg.interval_ms))
+				return 2;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -484,6 +514,19 @@ int main(int argc, char **argv)
 	else
 		snprintf(token_path, sizeof(token_path), "%s.admin-token", db);
 	if (bootstrap(st, token_path)) {
+		sl_store_close(st);
+		return 1;
+	}
+	if (!logcfg.key_path) {
+		if (sl_store_is_pg(db))
+			snprintf(key_path, sizeof(key_path),
+				 "./shiplog.log-key");
+		else
+			snprintf(key_path, sizeof(key_path), "%s.log-key", db);
+		logcfg.key_path = key_path;
+	}
+	if (sl_log_start(st, &logcfg, &err)) {
+		logj("error", err.message, "log-key", logcfg.key_path);
 		sl_store_close(st);
 		return 1;
 	}

@@ -12,7 +12,7 @@
 #include "http/cache.h"
 #include "http/http.h"
 
-#define MAX_ROUTES 64
+#define MAX_ROUTES 96
 #define NSTATUS	   600
 
 static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,

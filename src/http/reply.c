@@ -27,8 +27,18 @@ void sl_http_reply(struct sl_req *r, int status, char *body)
 	sl_http_reply_free(r);
 	r->status = status;
 	r->reply = body;
+	r->reply_len = 0;
 	if (!r->content_type || status < 400)
 		r->content_type = "application/json";
+}
+
+void sl_http_reply_bytes(struct sl_req *r, int status, char *body, size_t len,
+			 const char *content_type)
+{
+	sl_http_reply(r, status, body);
+	/* An empty body is sent as such: "" (strlen 0) is what 0 means. */
+	r->reply_len = len;
+	r->content_type = content_type;
 }
 
 void sl_http_reply_json(struct sl_req *r, int status, json_t *v)

@@ -67,6 +67,15 @@ static const struct sl_qparam q_status[] = {
 	{0},
 };
 static const struct sl_qparam q_tokens[] = {LIMIT, CURSOR(SL_Q_INT), {0}};
+static const struct sl_qparam q_proof[] = {
+	{"size", SL_Q_INT, "the tree size (of a checkpoint) to prove in", NULL},
+	{0},
+};
+static const struct sl_qparam q_consistency[] = {
+	{"from", SL_Q_INT, "the smaller tree size", NULL},
+	{"to", SL_Q_INT, "the larger tree size", NULL},
+	{0},
+};
 static const struct sl_qparam q_audit[] = {
 	LIMIT,
 	CURSOR(SL_Q_INT),
@@ -173,6 +182,21 @@ const struct sl_route sl_routes[] = {
 
 	{"GET", "/v1/audit", sl_h_audit_list, 0, "audit entries", NULL,
 	 SL_ACT_AUDIT_READ, NULL, q_audit},
+	{"GET", "/v1/audit/key", sl_h_audit_key, 0,
+	 "the log's verifier key (signed-note form), as text", NULL,
+	 SL_ACT_AUDIT_READ, NULL, NULL},
+	{"GET", "/v1/audit/consistency", sl_h_audit_consistency, 0,
+	 "a consistency proof between two tree sizes", NULL, SL_ACT_AUDIT_READ,
+	 NULL, q_consistency},
+	{"GET", "/v1/audit/{id}/proof", sl_h_audit_proof, 0,
+	 "the inclusion proof of an entry in a tree size", NULL,
+	 SL_ACT_AUDIT_READ, NULL, q_proof},
+	{"GET", "/v1/log/checkpoint", sl_h_log_checkpoint, 0,
+	 "the latest signed checkpoint (C2SP tlog-checkpoint)", NULL,
+	 SL_ACT_AUDIT_READ, NULL, NULL},
+	{"GET", "/v1/log/tile/{*}", sl_h_log_tile, 0,
+	 "a tile or an entry bundle (C2SP tlog-tiles)", NULL, SL_ACT_AUDIT_READ,
+	 NULL, NULL},
 
 	{"GET", "/v1/environments/{name}/policy", sl_h_policy_get, 0,
 	 "an environment's policy (latest, or ?version=)", NULL, SL_ACT_READ,

@@ -23,6 +23,7 @@
 #include "http/cache.h"
 #include "http/http.h"
 #include "http/internal.h"
+#include "http/log.h"
 #include "http/metrics.h"
 #include "http/reqlog.h"
 #include "http/schema.h"
@@ -112,6 +113,15 @@ static int match(const char *pattern, const char *path, struct sl_req *r)
 	size_t n = 0;
 
 	while (*pattern && *path) {
+		if (strcmp(pattern, "{*}") == 0) {
+			/* The rest of the path, slashes and all. */
+			if (n >= SL_MAX_PARAMS)
+				goto no;
+			r->params[n++] = sl_xstrdup(path);
+			path += strlen(path);
+			pattern += 3;
+			break;
+		}
 		if (*pattern == '{') {
 			const char *end = strchr(path, '/');
 			size_t len = end ? (size_t)(end - path) : strlen(path);
@@ -427,6 +437,11 @@ static void dispatch(struct sl_req *r)
 	}
 	if ((r->route->flags & SL_R_BODY) && !sl_http_read_body(r))
 		return;
+	if ((r->route->flags & SL_R_WRITE) && sl_log_broken()) {
+		/* A record that was rewritten takes no more writes. */
+		sl_http_failf(r, SL_EUNAVAIL, NULL, "%s", sl_log_broken());
+		return;
+	}
 	if ((r->route->flags & SL_R_WRITE) && sl_http_idempotent_replay(r))
 		return;
 	/* Writes go to the writer; a POST that only reads (the gate check)
@@ -536,13 +551,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	} else {
 		body = r->reply ? r->reply : sl_xstrdup("");
 		r->reply = NULL;
-		resp = MHD_create_response_from_buffer(strlen(body), body,
-						       MHD_RESPMEM_MUST_FREE);
+		resp = MHD_create_response_from_buffer(
+			r->reply_len ? r->reply_len : strlen(body), body,
+			MHD_RESPMEM_MUST_FREE);
 	}
 	MHD_add_response_header(resp, "Content-Type", r->content_type);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	if (r->etag[0])
 		MHD_add_response_header(resp, "ETag", r->etag);
+	if (r->cache_control)
+		MHD_add_response_header(resp, "Cache-Control",
+					r->cache_control);
 	if (r->location)
 		MHD_add_response_header(resp, "Location", r->location);
 	if (r->replayed)

@@ -186,6 +186,30 @@ static const char m005[] =
 	/* An approval voided by an edit of what it approved. */
 	"ALTER TABLE approvals ADD COLUMN voided_at BIGINT;";
 
+static const char m006[] =
+	/* The audit log as a Merkle tree: its tlog-tiles (hashes as hex),
+	 * how many entries the tree covers, every signed checkpoint, and
+	 * the log's identity (origin and verifier key; the signing key
+	 * itself is a file, never in the database). */
+	"CREATE TABLE log_tiles ("
+	" level BIGINT NOT NULL,"
+	" idx BIGINT NOT NULL,"
+	" width BIGINT NOT NULL,"
+	" hashes TEXT NOT NULL,"
+	" PRIMARY KEY (level, idx));"
+	"CREATE TABLE log_state ("
+	" id BIGINT PRIMARY KEY,"
+	" size BIGINT NOT NULL);"
+	"CREATE TABLE log_checkpoints ("
+	" size BIGINT PRIMARY KEY,"
+	" root TEXT NOT NULL,"
+	" note TEXT NOT NULL,"
+	" created_at BIGINT NOT NULL);"
+	"CREATE TABLE log_identity ("
+	" id BIGINT PRIMARY KEY,"
+	" origin TEXT NOT NULL,"
+	" verifier_key TEXT NOT NULL);";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -198,6 +222,7 @@ const struct sl_migration sl_migrations[] = {
 	{3, "an index for the gate's concurrency check", m003},
 	{4, "token expiry and last use", m004},
 	{5, "approvals voided by an edit of the release", m005},
+	{6, "the audit log's Merkle tree, checkpoints and identity", m006},
 };
 
 const size_t sl_migrations_count =

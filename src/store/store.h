@@ -572,4 +572,41 @@ enum sl_err sl_store_running_in(struct sl_tx *tx, const char *service,
 				const char *env, struct sl_docs *out,
 				struct sl_error *err);
 
+/* ---- the audit log's tree (log.c) ---- */
+
+/* One tlog tile: its width (1..256) and width * 32 bytes of hashes into
+ * hashes (room for 256 * 32). SL_ENOTFOUND when it is not kept;
+ * SL_EUNAVAIL when what is kept is not a tile. */
+enum sl_err sl_store_log_tile_get(struct sl_tx *tx, int level, uint64_t idx,
+				  unsigned *width, unsigned char *hashes,
+				  struct sl_error *err);
+/* Keeps a tile, replacing a narrower one at the same place. */
+enum sl_err sl_store_log_tile_put(struct sl_tx *tx, int level, uint64_t idx,
+				  unsigned width, const unsigned char *hashes,
+				  struct sl_error *err);
+/* How many audit entries (from seq 1) the tree covers; 0 at first. */
+enum sl_err sl_store_log_size(struct sl_tx *tx, uint64_t *size,
+			      struct sl_error *err);
+enum sl_err sl_store_log_size_set(struct sl_tx *tx, uint64_t size,
+				  struct sl_error *err);
+/* Keeps a signed checkpoint of the tree of size entries (the first one
+ * of a size is kept). */
+enum sl_err sl_store_log_checkpoint_put(struct sl_tx *tx, uint64_t size,
+					const char *root_hex, const char *note,
+					int64_t now, struct sl_error *err);
+/* The signed checkpoint of a size, or the latest for size 0 (*got its
+ * size, when not NULL); SL_ENOTFOUND when there is none. free() *note. */
+enum sl_err sl_store_log_checkpoint_get(struct sl_tx *tx, uint64_t size,
+					uint64_t *got, char **note,
+					struct sl_error *err);
+/* The log's origin and verifier key, set once; SL_ENOTFOUND before.
+ * free() both. */
+enum sl_err sl_store_log_identity_get(struct sl_tx *tx, char **origin,
+				      char **verifier_key,
+				      struct sl_error *err);
+/* SL_ECONFLICT when the log has one already. */
+enum sl_err sl_store_log_identity_put(struct sl_tx *tx, const char *origin,
+				      const char *verifier_key,
+				      struct sl_error *err);
+
 #endif

@@ -121,7 +121,12 @@ class Daemon:
                 "--db", self.db, "--threads", "4"] + self.extra_args
         if self.pg_database:
             self._create_database()
-            args += ["--token-file", self.token_file]
+            # The log's signing key goes with the database: every
+            # daemon of one database signs with the same key.
+            keys = os.path.join(tempfile.gettempdir(), "shiplog-test-keys")
+            os.makedirs(keys, exist_ok=True)
+            args += ["--token-file", self.token_file, "--log-key",
+                     os.path.join(keys, self.pg_database + ".log-key")]
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log,
                                      env=env)
         deadline = time.time() + 20

@@ -78,12 +78,15 @@ def traced(run):
 # ---- what "nothing written" means: every table but the tokens' ----
 
 def snapshot(d):
+    """Every table but tokens (last use) and the log's tree, which the
+    leader extends from the audit table in the background."""
     if d.backend == "sqlite":
         db = sqlite3.connect("file:%s?mode=ro" % d.db, uri=True, timeout=30)
         try:
             tables = [r[0] for r in db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite_%' AND name <> 'tokens' "
+                "AND name NOT LIKE 'log_%' "
                 "ORDER BY name")]
             return {t: db.execute("SELECT * FROM %s ORDER BY rowid" % t)
                     .fetchall() for t in tables}
@@ -94,7 +97,7 @@ def snapshot(d):
          "t::text, ''|'' ORDER BY t::text), '''')) FROM %I t', "
          "table_name, table_name), ' UNION ALL ') FROM "
          "information_schema.tables WHERE table_schema = 'public' AND "
-         "table_name <> 'tokens'")
+         "table_name <> 'tokens' AND table_name NOT LIKE 'log\\_%'")
     sql = subprocess.run(["psql", uri, "-X", "-A", "-t", "-c", q],
                          capture_output=True, text=True, timeout=60,
                          check=True).stdout.strip()

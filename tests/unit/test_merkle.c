@@ -7,10 +7,10 @@
 #include "core/merkle.h"
 #include "test.h"
 
-#define H SL_HASH_LEN
+#define H	 SL_HASH_LEN
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define LEVELS 8
-#define BIG 70000 /* leaves: level-1 and level-2 tiles exist past 65,536 */
+#define LEVELS	 8
+#define BIG	 70000 /* leaves: level-1 and level-2 tiles exist past 65,536 */
 
 /* ---- the naive oracle: RFC 9162 section 2.1 read literally ---- */
 
@@ -308,8 +308,8 @@ static enum sl_err mem_grow(struct mem_store *s, size_t count)
 	s->call++;
 	s->tree = s->size;
 	rc = sl_tiles_extend(&rd, &wr, s->size,
-			     (const unsigned char (*)[H])leaves + s->size,
-			     count, &err);
+			     (const unsigned char(*)[H])leaves + s->size, count,
+			     &err);
 	if (rc == SL_OK)
 		s->size += count;
 	return rc;
@@ -345,9 +345,9 @@ static int mem_diff(const struct mem_store *s)
 			unsigned w = naive_width(s->size, l, i);
 
 			if ((t ? t->width : 0) != w ||
-			    (w && (l > 2 ||
-				   memcmp(t->data, level_nodes[l][i * 256],
-					  (size_t)w * H)))) {
+			    (w &&
+			     (l > 2 || memcmp(t->data, level_nodes[l][i * 256],
+					      (size_t)w * H)))) {
 				fprintf(stderr,
 					"  tile %d/%zu at %llu leaves: width "
 					"%u, want %u%s\n",
@@ -466,7 +466,7 @@ TEST(the_naive_definition_gives_the_reference_roots)
 
 	ct_leaf_hashes(d);
 	for (uint64_t n = 0; n <= 8; n++) {
-		naive_mth((const unsigned char (*)[H])d, n, root);
+		naive_mth((const unsigned char(*)[H])d, n, root);
 		CHECK_HASH(root, ct_roots[n]);
 	}
 }
@@ -504,8 +504,8 @@ TEST(tiles_of_the_reference_leaves_give_the_reference_roots_and_proofs)
 	size_t len;
 
 	ct_leaf_hashes(d);
-	CHECK_INT(sl_tiles_extend(&rd, &wr, 0, (const unsigned char (*)[H])d,
-				  8, &err),
+	CHECK_INT(sl_tiles_extend(&rd, &wr, 0, (const unsigned char(*)[H])d, 8,
+				  &err),
 		  SL_OK);
 	s.size = 8;
 	for (uint64_t n = 0; n <= 8; n++) {
@@ -527,7 +527,7 @@ TEST(tiles_of_the_reference_leaves_give_the_reference_roots_and_proofs)
 		CHECK_INT(sl_merkle_verify_inclusion(
 				  d[ct_inclusion[i].a], ct_inclusion[i].a,
 				  ct_inclusion[i].n,
-				  (const unsigned char (*)[H])want, want_len,
+				  (const unsigned char(*)[H])want, want_len,
 				  rn),
 			  1);
 	}
@@ -544,7 +544,7 @@ TEST(tiles_of_the_reference_leaves_give_the_reference_roots_and_proofs)
 		unhex(ct_roots[ct_consistency[i].n], rn);
 		CHECK_INT(sl_merkle_verify_consistency(
 				  ct_consistency[i].a, ct_consistency[i].n, ra,
-				  rn, (const unsigned char (*)[H])want,
+				  rn, (const unsigned char(*)[H])want,
 				  want_len),
 			  1);
 	}
@@ -568,8 +568,8 @@ TEST(tiles_built_in_batches_of_any_size_are_the_tiles_of_the_definition)
 {
 	/* Batch sizes at first, then random ones; a batch stops at each of
 	 * these sizes, so the tree passes through them exactly. */
-	static const size_t first[] = {1, 7, 255, 256, 257, 1000, 1, 1, 2,
-				       30000};
+	static const size_t first[] = {1,    7, 255, 256, 257,
+				       1000, 1, 1,   2,	  30000};
 	static const uint64_t stops[] = {65535, 65536, 65537, BIG};
 	struct mem_store s = {0};
 	size_t batches = 0, stop = 0;
@@ -600,7 +600,7 @@ TEST(tiles_built_in_batches_of_any_size_are_the_tiles_of_the_definition)
 			continue;
 		s.tree = s.size;
 		CHECK_INT(sl_merkle_root(&rd, s.size, got, &err), SL_OK);
-		naive_mth((const unsigned char (*)[H])leaves, s.size, want);
+		naive_mth((const unsigned char(*)[H])leaves, s.size, want);
 		bad_roots += memcmp(got, want, H) != 0;
 	}
 	CHECK_INT(s.size, BIG);
@@ -619,7 +619,7 @@ TEST(tiles_built_in_batches_of_any_size_are_the_tiles_of_the_definition)
 TEST(the_root_of_every_size_is_the_naive_mth)
 {
 	static const uint64_t spread[] = {
-		601,   1000,  4095,	4096,  4097,  12345, 32767, 32768,
+		601,   1000,  4095,  4096,  4097,  12345, 32767, 32768,
 		40000, 65280, 65535, 65536, 65537, 65791, 65792, 65793,
 		66000, 66001, 69888, 69889, 69999, BIG};
 	struct mem_store s;
@@ -634,7 +634,7 @@ TEST(the_root_of_every_size_is_the_naive_mth)
 
 		s.tree = size;
 		CHECK_INT(sl_merkle_root(&rd, size, got, &err), SL_OK);
-		naive_mth((const unsigned char (*)[H])leaves, size, want);
+		naive_mth((const unsigned char(*)[H])leaves, size, want);
 		if (memcmp(got, want, H) != 0) {
 			fprintf(stderr, "  root of %llu differs\n",
 				(unsigned long long)size);
@@ -695,19 +695,19 @@ TEST(extending_reports_a_store_that_cannot_answer)
 	s.tile[0][1] = NULL;
 	CHECK_INT(mem_grow(&s, 1), SL_ENOTFOUND);
 	CHECK_INT(sl_tiles_extend(&rd, &wr, 300,
-				  (const unsigned char (*)[H])leaves, 1, &err),
+				  (const unsigned char(*)[H])leaves, 1, &err),
 		  SL_ENOTFOUND);
 	CHECK_INT(err.code, SL_ENOTFOUND);
 	/* Writes that fail stop the extension (0/002 is new: no read). */
 	s.fail = SL_EUNAVAIL;
 	s.reads = 0;
 	CHECK_INT(sl_tiles_extend(&rd, &wr, 512,
-				  (const unsigned char (*)[H])leaves, 1, &err),
+				  (const unsigned char(*)[H])leaves, 1, &err),
 		  SL_EUNAVAIL);
 	CHECK_INT(s.reads, 0);
 	s.fail = SL_OK;
 	CHECK_INT(sl_tiles_extend(&rd, &wr, UINT64_MAX,
-				  (const unsigned char (*)[H])&h, 1, &err),
+				  (const unsigned char(*)[H]) & h, 1, &err),
 		  SL_EINVAL);
 	CHECK_INT(sl_tiles_extend(&rd, &wr, 300, NULL, 0, &err), SL_OK);
 	mem_fini(&s);
@@ -723,7 +723,7 @@ static int check_inclusion(struct mem_store *s, uint64_t index, uint64_t n)
 	struct sl_tile_reader rd = reader(s);
 	unsigned char proof[SL_PROOF_MAX + 1][H], want[SL_PROOF_MAX][H];
 	unsigned char root[H], other[H], bent[SL_PROOF_MAX + 1][H];
-	const unsigned char (*p)[H] = (const unsigned char (*)[H])proof;
+	const unsigned char(*p)[H] = (const unsigned char(*)[H])proof;
 	const unsigned char *leaf = leaves[index];
 	struct sl_error err = {0};
 	size_t len = 0, want_len;
@@ -732,17 +732,17 @@ static int check_inclusion(struct mem_store *s, uint64_t index, uint64_t n)
 	s->tree = n;
 	if (sl_merkle_inclusion(&rd, n, index, proof, &len, &err) != SL_OK)
 		return 1;
-	want_len = naive_path(index, (const unsigned char (*)[H])leaves, n,
-			      want);
+	want_len =
+		naive_path(index, (const unsigned char(*)[H])leaves, n, want);
 	bad += len != want_len || memcmp(proof, want, len * H) != 0;
-	naive_mth((const unsigned char (*)[H])leaves, n, root);
+	naive_mth((const unsigned char(*)[H])leaves, n, root);
 	bad += sl_merkle_verify_inclusion(leaf, index, n, p, len, root) != 1;
 	/* A flipped bit anywhere. */
 	for (size_t i = 0; i < len; i++) {
 		memcpy(bent, proof, len * H);
 		bent[i][i % H] ^= 0x10;
 		bad += sl_merkle_verify_inclusion(
-			leaf, index, n, (const unsigned char (*)[H])bent, len,
+			leaf, index, n, (const unsigned char(*)[H])bent, len,
 			root);
 	}
 	memcpy(other, leaf, H);
@@ -757,12 +757,12 @@ static int check_inclusion(struct mem_store *s, uint64_t index, uint64_t n)
 	bad += sl_merkle_verify_inclusion(leaf, index ^ 2, n, p, len, root);
 	/* Another size, with that size's own root or this one. */
 	if (n + 1 <= BIG) {
-		naive_mth((const unsigned char (*)[H])leaves, n + 1, other);
+		naive_mth((const unsigned char(*)[H])leaves, n + 1, other);
 		bad += sl_merkle_verify_inclusion(leaf, index, n + 1, p, len,
 						  other);
 	}
 	if (n - 1 > index) {
-		naive_mth((const unsigned char (*)[H])leaves, n - 1, other);
+		naive_mth((const unsigned char(*)[H])leaves, n - 1, other);
 		bad += sl_merkle_verify_inclusion(leaf, index, n - 1, p, len,
 						  other);
 	}
@@ -778,8 +778,7 @@ static int check_inclusion(struct mem_store *s, uint64_t index, uint64_t n)
 	memcpy(bent[0], root, H);
 	memcpy(bent[1], proof, len * H);
 	bad += sl_merkle_verify_inclusion(
-		leaf, index, n, (const unsigned char (*)[H])bent, len + 1,
-		root);
+		leaf, index, n, (const unsigned char(*)[H])bent, len + 1, root);
 	if (bad)
 		fprintf(stderr, "  inclusion of %llu in %llu: %d failures\n",
 			(unsigned long long)index, (unsigned long long)n, bad);
@@ -792,7 +791,7 @@ static int check_consistency(struct mem_store *s, uint64_t m, uint64_t n)
 	struct sl_tile_reader rd = reader(s);
 	unsigned char proof[SL_PROOF_MAX + 1][H], want[SL_PROOF_MAX][H];
 	unsigned char rm[H], rn[H], other[H], bent[SL_PROOF_MAX + 1][H];
-	const unsigned char (*p)[H] = (const unsigned char (*)[H])proof;
+	const unsigned char(*p)[H] = (const unsigned char(*)[H])proof;
 	struct sl_error err = {0};
 	size_t len = 0, want_len;
 	int bad = 0;
@@ -801,11 +800,11 @@ static int check_consistency(struct mem_store *s, uint64_t m, uint64_t n)
 	s->tree = n;
 	if (sl_merkle_consistency(&rd, m, n, proof, &len, &err) != SL_OK)
 		return 1;
-	want_len = naive_subproof(m, (const unsigned char (*)[H])leaves, n, 1,
+	want_len = naive_subproof(m, (const unsigned char(*)[H])leaves, n, 1,
 				  want);
 	bad += len != want_len || memcmp(proof, want, len * H) != 0;
-	naive_mth((const unsigned char (*)[H])leaves, m, rm);
-	naive_mth((const unsigned char (*)[H])leaves, n, rn);
+	naive_mth((const unsigned char(*)[H])leaves, m, rm);
+	naive_mth((const unsigned char(*)[H])leaves, n, rn);
 	bad += sl_merkle_verify_consistency(m, n, rm, rn, p, len) != 1;
 	if (m == n) {
 		/* Nothing to prove but that the roots agree. */
@@ -820,7 +819,7 @@ static int check_consistency(struct mem_store *s, uint64_t m, uint64_t n)
 		memcpy(bent, proof, len * H);
 		bent[i][(i * 7) % H] ^= 0x01;
 		bad += sl_merkle_verify_consistency(
-			m, n, rm, rn, (const unsigned char (*)[H])bent, len);
+			m, n, rm, rn, (const unsigned char(*)[H])bent, len);
 	}
 	bad += sl_merkle_verify_consistency(m, n, rn, rm, p, len);
 	memcpy(other, rm, H);
@@ -829,18 +828,18 @@ static int check_consistency(struct mem_store *s, uint64_t m, uint64_t n)
 	bad += sl_merkle_verify_consistency(m, n, rm, other, p, len);
 	/* Other sizes, each with its own root. */
 	if (m > 1) {
-		naive_mth((const unsigned char (*)[H])leaves, m - 1, other);
+		naive_mth((const unsigned char(*)[H])leaves, m - 1, other);
 		bad += sl_merkle_verify_consistency(m - 1, n, other, rn, p,
 						    len);
 	}
-	naive_mth((const unsigned char (*)[H])leaves, m + 1, other);
+	naive_mth((const unsigned char(*)[H])leaves, m + 1, other);
 	bad += sl_merkle_verify_consistency(m + 1, n, other, rn, p, len);
 	if (n + 1 <= BIG) {
-		naive_mth((const unsigned char (*)[H])leaves, n + 1, other);
+		naive_mth((const unsigned char(*)[H])leaves, n + 1, other);
 		bad += sl_merkle_verify_consistency(m, n + 1, rm, other, p,
 						    len);
 	}
-	naive_mth((const unsigned char (*)[H])leaves, n - 1, other);
+	naive_mth((const unsigned char(*)[H])leaves, n - 1, other);
 	bad += sl_merkle_verify_consistency(m, n - 1, rm, other, p, len);
 	bad += sl_merkle_verify_consistency(m, n * 2, rm, rn, p, len);
 	bad += sl_merkle_verify_consistency(0, n, rm, rn, p, len);
@@ -853,7 +852,7 @@ static int check_consistency(struct mem_store *s, uint64_t m, uint64_t n)
 	memcpy(bent[0], rm, H);
 	memcpy(bent[1], proof, len * H);
 	bad += sl_merkle_verify_consistency(
-		m, n, rm, rn, (const unsigned char (*)[H])bent, len + 1);
+		m, n, rm, rn, (const unsigned char(*)[H])bent, len + 1);
 	if (bad)
 		fprintf(stderr,
 			"  consistency from %llu to %llu: %d failures\n",
@@ -877,8 +876,8 @@ TEST(inclusion_proofs_are_rfc_9162_paths_and_verify_only_as_given)
 			bad += check_inclusion(&s, i, n);
 	for (size_t e = 0; e < COUNT(edges); e++) {
 		uint64_t n = edges[e];
-		uint64_t at[] = {0, 1, 255, 256, n / 2, n - 2, n - 1,
-				 rng() % n};
+		uint64_t at[] = {0,	1,     255,   256,
+				 n / 2, n - 2, n - 1, rng() % n};
 
 		for (size_t i = 0; i < COUNT(at); i++, pairs++)
 			if (at[i] < n)
@@ -901,8 +900,8 @@ TEST(consistency_proofs_are_rfc_9162_subproofs_and_verify_only_as_given)
 			bad += check_consistency(&s, m, n);
 	for (size_t e = 0; e < COUNT(edges); e++) {
 		uint64_t n = edges[e];
-		uint64_t from[] = {1, 2, 3, 255, 256, 257, n / 2, n - 1, n,
-				   1 + rng() % n};
+		uint64_t from[] = {1,	2,     3,     255, 256,
+				   257, n / 2, n - 1, n,   1 + rng() % n};
 
 		for (size_t i = 0; i < COUNT(from); i++, pairs++)
 			if (from[i] <= n)
@@ -930,8 +929,7 @@ TEST(proofs_out_of_range_are_refused_with_the_field)
 		  SL_EINVAL);
 	CHECK_STR(err.field, "seq");
 	CHECK_INT(len, 0);
-	CHECK_INT(sl_merkle_inclusion(&rd, 0, 0, proof, &len, &err),
-		  SL_EINVAL);
+	CHECK_INT(sl_merkle_inclusion(&rd, 0, 0, proof, &len, &err), SL_EINVAL);
 	CHECK_STR(err.field, "size");
 	CHECK_INT(sl_merkle_consistency(&rd, 0, 10, proof, &len, &err),
 		  SL_EINVAL);
@@ -939,12 +937,11 @@ TEST(proofs_out_of_range_are_refused_with_the_field)
 	CHECK_INT(sl_merkle_consistency(&rd, 5, 4, proof, &len, &err),
 		  SL_EINVAL);
 	CHECK_STR(err.field, "to");
-	CHECK_INT(sl_merkle_consistency(&rd, 10, 10, proof, &len, &err),
-		  SL_OK);
+	CHECK_INT(sl_merkle_consistency(&rd, 10, 10, proof, &len, &err), SL_OK);
 	CHECK_INT(len, 0);
 	CHECK_INT(s.reads, 0);
 	/* The verifiers refuse what proves nothing. */
-	naive_mth((const unsigned char (*)[H])leaves, 1, root);
+	naive_mth((const unsigned char(*)[H])leaves, 1, root);
 	CHECK_INT(sl_merkle_verify_inclusion(leaves[0], 0, 1, NULL, 0, root),
 		  1);
 	CHECK_INT(sl_merkle_verify_inclusion(leaves[0], 0, 0, NULL, 0, root),
@@ -1080,19 +1077,18 @@ TEST(proofs_in_a_tree_of_2_to_the_64_minus_1_leaves_fit_or_are_refused)
 	CHECK_INT(sl_merkle_inclusion(&rd, n, 2, proof, &len, &err), SL_OK);
 	CHECK_INT(len, 64);
 	CHECK(uniform_reads <= 3 * LEVELS);
-	CHECK_INT(sl_merkle_verify_inclusion(
-			  uniform[0], 2, n, (const unsigned char (*)[H])proof,
-			  len, root),
+	CHECK_INT(sl_merkle_verify_inclusion(uniform[0], 2, n,
+					     (const unsigned char(*)[H])proof,
+					     len, root),
 		  1);
-	CHECK_INT(sl_merkle_verify_inclusion(
-			  uniform[0], 2, UINT64_C(1) << 63,
-			  (const unsigned char (*)[H])proof, len, root),
+	CHECK_INT(sl_merkle_verify_inclusion(uniform[0], 2, UINT64_C(1) << 63,
+					     (const unsigned char(*)[H])proof,
+					     len, root),
 		  0);
-	CHECK_INT(sl_merkle_inclusion(&rd, n, n - 1, proof, &len, &err),
-		  SL_OK);
-	CHECK_INT(sl_merkle_verify_inclusion(
-			  uniform[0], n - 1, n,
-			  (const unsigned char (*)[H])proof, len, root),
+	CHECK_INT(sl_merkle_inclusion(&rd, n, n - 1, proof, &len, &err), SL_OK);
+	CHECK_INT(sl_merkle_verify_inclusion(uniform[0], n - 1, n,
+					     (const unsigned char(*)[H])proof,
+					     len, root),
 		  1);
 	/* From these sizes it fits and verifies. */
 	for (size_t i = 0; i < COUNT(from); i++) {
@@ -1102,11 +1098,11 @@ TEST(proofs_in_a_tree_of_2_to_the_64_minus_1_leaves_fit_or_are_refused)
 			  SL_OK);
 		CHECK_INT(sl_merkle_verify_consistency(
 				  from[i], n, mid, root,
-				  (const unsigned char (*)[H])proof, len),
+				  (const unsigned char(*)[H])proof, len),
 			  1);
 		CHECK_INT(sl_merkle_verify_consistency(
 				  from[i], n, root, mid,
-				  (const unsigned char (*)[H])proof, len),
+				  (const unsigned char(*)[H])proof, len),
 			  0);
 	}
 	/* More than SL_PROOF_MAX hashes: refused, not overflowed. */
@@ -1139,7 +1135,8 @@ TEST(tile_paths_are_written_in_three_digit_groups)
 		{63, 7, 256, "tile/63/007"},
 		{-1, 0, 7, "tile/entries/000.p/7"},
 		{-1, 1234067, 256, "tile/entries/x001/x234/067"},
-		{0, UINT64_MAX, 256, "tile/0/x018/x446/x744/x073/x709/x551/615"},
+		{0, UINT64_MAX, 256,
+		 "tile/0/x018/x446/x744/x073/x709/x551/615"},
 	};
 	char buf[80];
 

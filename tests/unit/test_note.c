@@ -9,6 +9,16 @@
 #include "core/note.h"
 #include "test.h"
 
+/* A new random seed for a test key (tests may draw randomness; core
+ * does not). */
+static const unsigned char *fresh_seed(void)
+{
+	static unsigned char seed[SL_ED25519_SEED];
+
+	randombytes_buf(seed, sizeof(seed));
+	return seed;
+}
+
 /* The example key pair and note of golang.org/x/mod/sumdb/note
  * (note.go's package comment and note_test.go). */
 #define PETER_VKEY                                                             \
@@ -182,7 +192,8 @@ TEST(new_signer_signs_a_note_its_verifier_key_opens)
 	size_t text_len = 0;
 	char *note;
 
-	CHECK_INT(sl_note_signer_new("example.com/log", &s, NULL), SL_OK);
+	CHECK_INT(sl_note_signer_new("example.com/log", fresh_seed(), &s, NULL),
+		  SL_OK);
 	CHECK_STR(s.name, "example.com/log");
 	CHECK(sl_note_verifier_key(&s, vkey, sizeof(vkey)) > 0);
 	CHECK_INT(sl_note_verifier_parse(vkey, &v, NULL), SL_OK);
@@ -196,7 +207,8 @@ TEST(new_signer_signs_a_note_its_verifier_key_opens)
 		struct sl_note_verifier ov;
 		char okey[512];
 
-		CHECK_INT(sl_note_signer_new("example.com/log", &other, NULL),
+		CHECK_INT(sl_note_signer_new("example.com/log", fresh_seed(),
+					     &other, NULL),
 			  SL_OK);
 		sl_note_verifier_key(&other, okey, sizeof(okey));
 		CHECK_INT(sl_note_verifier_parse(okey, &ov, NULL), SL_OK);
@@ -215,7 +227,8 @@ TEST(verifier_key_round_trips_and_its_hash_is_sha256_of_name_newline_alg_key)
 	size_t n = strlen("log.example/a");
 	uint32_t by_hand;
 
-	CHECK_INT(sl_note_signer_new("log.example/a", &s, NULL), SL_OK);
+	CHECK_INT(sl_note_signer_new("log.example/a", fresh_seed(), &s, NULL),
+		  SL_OK);
 	memcpy(buf, "log.example/a", n);
 	buf[n] = 0x0A;
 	buf[n + 1] = 0x01;
@@ -307,7 +320,7 @@ TEST(verifier_key_with_a_name_over_255_bytes_is_refused)
 	char vkey[1024];
 
 	memset(&s, 0, sizeof(s));
-	CHECK_INT(sl_note_signer_new("x", &s, NULL), SL_OK);
+	CHECK_INT(sl_note_signer_new("x", fresh_seed(), &s, NULL), SL_OK);
 	/* A correct verifier key for a 256-byte name: only the length is
 	 * wrong with it. */
 	memset(s.name, 'a', 255);
@@ -634,7 +647,9 @@ TEST(signed_checkpoint_opens_and_parses_back)
 	size_t text_len = 0;
 	char *t, *note;
 
-	CHECK_INT(sl_note_signer_new("shiplog.example/audit", &s, NULL), SL_OK);
+	CHECK_INT(sl_note_signer_new("shiplog.example/audit", fresh_seed(), &s,
+				     NULL),
+		  SL_OK);
 	sl_note_verifier_key(&s, vkey, sizeof(vkey));
 	CHECK_INT(sl_note_verifier_parse(vkey, &v, NULL), SL_OK);
 	t = sl_checkpoint_text(s.name, 99, root0);
@@ -747,7 +762,8 @@ TEST(signer_names_are_key_names)
 		struct sl_error err;
 
 		memset(&err, 0, sizeof(err));
-		if (sl_note_signer_new(bad[i], &s, &err) != SL_EINVAL ||
+		if (sl_note_signer_new(bad[i], fresh_seed(), &s, &err) !=
+			    SL_EINVAL ||
 		    strcmp(err.field, "origin") != 0) {
 			fprintf(stderr, "  accepted name %zu \"%s\"\n", i,
 				bad[i]);
@@ -756,12 +772,14 @@ TEST(signer_names_are_key_names)
 	}
 	memset(name, 'a', 256);
 	name[256] = '\0';
-	CHECK_INT(sl_note_signer_new(name, &s, NULL), SL_EINVAL);
+	CHECK_INT(sl_note_signer_new(name, fresh_seed(), &s, NULL), SL_EINVAL);
 	name[255] = '\0';
-	CHECK_INT(sl_note_signer_new(name, &s, NULL), SL_OK);
+	CHECK_INT(sl_note_signer_new(name, fresh_seed(), &s, NULL), SL_OK);
 	CHECK_INT(strlen(s.name), 255);
-	CHECK_INT(sl_note_signer_new("sum.golang.org", &s, NULL), SL_OK);
-	CHECK_INT(sl_note_signer_new("\xe6\x97\xa5\xe6\x9c\xac/log", &s, NULL),
+	CHECK_INT(sl_note_signer_new("sum.golang.org", fresh_seed(), &s, NULL),
+		  SL_OK);
+	CHECK_INT(sl_note_signer_new("\xe6\x97\xa5\xe6\x9c\xac/log",
+				     fresh_seed(), &s, NULL),
 		  SL_OK);
 }
 
