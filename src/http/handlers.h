@@ -137,6 +137,7 @@ void sl_h_audit_key(struct sl_req *r);
 void sl_h_audit_proof(struct sl_req *r);
 void sl_h_audit_consistency(struct sl_req *r);
 void sl_h_log_checkpoint(struct sl_req *r);
+void sl_h_log_sign(struct sl_req *r);
 void sl_h_log_tile(struct sl_req *r);
 
 #endif

@@ -2,6 +2,7 @@
  * check (log.h), and the routes that serve it as C2SP tlog-tiles. */
 #include "http/log.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -31,6 +32,8 @@ static struct {
 	char broken[400];
 	int64_t last_us;
 	unsigned interval_ms;
+	char *witness_url, *witness_command;
+	uint64_t delivered; /* the latest checkpoint size witnesses took */
 } L = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 const char *sl_log_broken(void)
@@ -206,19 +209,19 @@ static char *entry_of(const struct sl_audit_row *a, size_t *len)
 /* ---- the integrator ---- */
 
 /* One step: at most a page of entries into the tree, and its
- * checkpoint; *added says how many. */
+ * checkpoint; *added says how many, and *latest (when not NULL) gets the
+ * checkpoint of the tree as it now is (free() it). */
 static enum sl_err integrate(struct sl_store *st, int64_t now, size_t *added,
-			     struct sl_error *err)
+			     char **latest, struct sl_error *err)
 {
 	struct sl_tx tx;
 	struct sl_tile_reader rd = {tile_read, &tx};
 	struct sl_tile_writer wr = {tile_write, &tx};
 	struct sl_audit_rows rows = {0};
 	struct sl_filter f = {.limit = PAGE};
-	unsigned char (*leaves)[SL_HASH_LEN] = NULL;
+	unsigned char(*leaves)[SL_HASH_LEN] = NULL;
 	unsigned char root[SL_HASH_LEN];
-	char hex[2 * SL_HASH_LEN + 1], *text = NULL, *note = NULL,
-				       *kept = NULL;
+	char hex[2 * SL_HASH_LEN + 1], *text = NULL, *note = NULL, *kept = NULL;
 	uint64_t size = 0;
 	enum sl_err rc = sl_store_begin(st, 1, &tx, err);
 
@@ -258,8 +261,8 @@ static enum sl_err integrate(struct sl_store *st, int64_t now, size_t *added,
 	/* A checkpoint for every size reached: the first one of an empty
 	 * log too, so there always is one to read. */
 	if (rc == SL_OK) {
-		enum sl_err have =
-			sl_store_log_checkpoint_get(&tx, size, NULL, &kept, err);
+		enum sl_err have = sl_store_log_checkpoint_get(&tx, size, NULL,
+							       &kept, err);
 
 		if (have == SL_ENOTFOUND) {
 			rc = sl_merkle_root(&rd, size, root, err);
@@ -282,15 +285,23 @@ static enum sl_err integrate(struct sl_store *st, int64_t now, size_t *added,
 	else
 		sl_store_abort(&tx);
 	*added = rc == SL_OK ? rows.n : 0;
-	free(kept);
+	if (latest && rc == SL_OK) {
+		free(*latest);
+		*latest = note ? note : kept;
+		if (note)
+			free(kept);
+		note = kept = NULL;
+	} else {
+		free(kept);
+		free(note);
+	}
 	free(text);
-	free(note);
 	free(leaves);
 	sl_audit_rows_fini(&rows);
 	return rc;
 }
 
-enum sl_err sl_log_integrate(struct sl_store *st, int64_t now_us,
+enum sl_err sl_log_integrate(struct sl_store *st, int64_t now_us, char **latest,
 			     struct sl_error *err)
 {
 	enum sl_err rc;
@@ -301,9 +312,87 @@ enum sl_err sl_log_integrate(struct sl_store *st, int64_t now_us,
 				    sl_log_broken());
 	/* More entries than a page: keep going until the tree is caught up. */
 	do
-		rc = integrate(st, now_us, &added, err);
+		rc = integrate(st, now_us, &added, latest, err);
 	while (rc == SL_OK && added == PAGE);
 	return rc;
+}
+
+/* ---- witnesses ---- */
+
+static size_t discard(char *p, size_t size, size_t n, void *u)
+{
+	(void)p;
+	(void)u;
+	return size * n;
+}
+
+/* Hands the checkpoint note to the configured witnesses: 0 when every
+ * one took it. */
+static int deliver(const char *note)
+{
+	int ok = 1;
+
+	if (L.witness_command) {
+		FILE *p = popen(L.witness_command, "w");
+
+		if (!p || fputs(note, p) < 0)
+			ok = 0;
+		if (p && pclose(p) != 0)
+			ok = 0;
+		if (!ok)
+			log_line("warn", "the checkpoint command failed",
+				 L.witness_command);
+	}
+	if (L.witness_url) {
+		CURL *c = curl_easy_init();
+		struct curl_slist *h =
+			curl_slist_append(NULL, "Content-Type: text/plain");
+		long status = 0;
+		CURLcode rc = CURLE_FAILED_INIT;
+
+		if (c) {
+			curl_easy_setopt(c, CURLOPT_URL, L.witness_url);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, note);
+			curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+			curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+			curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+			curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+			rc = curl_easy_perform(c);
+			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+			curl_easy_cleanup(c);
+		}
+		curl_slist_free_all(h);
+		if (rc != CURLE_OK || status < 200 || status > 299) {
+			ok = 0;
+			log_line("warn",
+				 "the checkpoint witness did not take it",
+				 L.witness_url);
+		}
+	}
+	return ok ? 0 : -1;
+}
+
+/* Delivers the latest checkpoint when the witnesses have not had it. */
+static void witness(struct sl_store *st)
+{
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *note = NULL;
+	uint64_t size = 0;
+
+	if ((!L.witness_url && !L.witness_command) ||
+	    sl_store_begin(st, 0, &tx, &err))
+		return;
+	if (sl_store_log_checkpoint_get(&tx, 0, &size, &note, &err)) {
+		sl_store_abort(&tx);
+		return;
+	}
+	sl_store_abort(&tx);
+	if (size > L.delivered || L.delivered == UINT64_MAX) {
+		if (deliver(note) == 0)
+			L.delivered = size;
+	}
+	free(note);
 }
 
 void sl_log_tick(struct sl_store *st, int64_t now_us)
@@ -317,8 +406,10 @@ void sl_log_tick(struct sl_store *st, int64_t now_us)
 	if (due)
 		L.last_us = now_us;
 	pthread_mutex_unlock(&L.mu);
-	if (due && sl_log_integrate(st, now_us, &err))
+	if (due && sl_log_integrate(st, now_us, NULL, &err))
 		log_line("warn", "cannot extend the audit log", err.message);
+	if (due)
+		witness(st);
 }
 
 /* ---- the start-up check ---- */
@@ -389,19 +480,21 @@ enum sl_err sl_log_verify_stored(struct sl_store *st, struct sl_error *err)
 			char *bytes;
 
 			if ((uint64_t)rows.v[i].seq != done + 1) {
-				rc = sl_error_set(err, SL_ECONFLICT, "seq",
-						  "audit entry %llu is missing",
-						  (unsigned long long)(done + 1));
+				rc = sl_error_set(
+					err, SL_ECONFLICT, "seq",
+					"audit entry %llu is missing",
+					(unsigned long long)(done + 1));
 				break;
 			}
 			rc = sl_store_log_tile_get(&tx, 0, done / SL_TILE_WIDTH,
 						   &width, tile, err);
 			if (rc == SL_ENOTFOUND ||
 			    (rc == SL_OK && width <= done % SL_TILE_WIDTH)) {
-				rc = sl_error_set(err, SL_ECONFLICT, "tile",
-						  "the tile of entry %llu is "
-						  "missing",
-						  (unsigned long long)(done + 1));
+				rc = sl_error_set(
+					err, SL_ECONFLICT, "tile",
+					"the tile of entry %llu is "
+					"missing",
+					(unsigned long long)(done + 1));
 				break;
 			}
 			if (rc)
@@ -411,7 +504,7 @@ enum sl_err sl_log_verify_stored(struct sl_store *st, struct sl_error *err)
 			free(bytes);
 			if (sodium_memcmp(leaf,
 					  tile + (done % SL_TILE_WIDTH) *
-							 SL_HASH_LEN,
+							  SL_HASH_LEN,
 					  SL_HASH_LEN))
 				rc = sl_error_set(
 					err, SL_ECONFLICT, "seq",
@@ -524,6 +617,13 @@ enum sl_err sl_log_start(struct sl_store *st, const struct sl_log_config *cfg,
 		snprintf(L.vkey, sizeof(L.vkey), "%s", vkey);
 		rc = sl_note_verifier_parse(vkey, &L.verifier, err);
 		L.interval_ms = cfg->interval_ms ? cfg->interval_ms : 1000;
+		L.witness_url =
+			cfg->witness_url ? sl_xstrdup(cfg->witness_url) : NULL;
+		L.witness_command = cfg->witness_command
+					    ? sl_xstrdup(cfg->witness_command)
+					    : NULL;
+		/* After a start the witnesses get the latest once more. */
+		L.delivered = UINT64_MAX;
 		L.started = rc == SL_OK;
 		pthread_mutex_unlock(&L.mu);
 	}
@@ -543,8 +643,9 @@ enum sl_err sl_log_start(struct sl_store *st, const struct sl_log_config *cfg,
 				 "checkpoint: %s",
 				 v.message);
 			pthread_mutex_unlock(&L.mu);
-			log_line("error", "the audit log was rewritten; "
-					  "refusing writes",
+			log_line("error",
+				 "the audit log was rewritten; "
+				 "refusing writes",
 				 v.message);
 		} else if (vr) {
 			return sl_error_set(err, vr, "", "%s", v.message);
@@ -559,8 +660,7 @@ enum sl_err sl_log_start(struct sl_store *st, const struct sl_log_config *cfg,
  * and service's entries, so a token scoped to some is refused (403). */
 static int whole_log(struct sl_req *r)
 {
-	static const char *const keys[] = {"environments", "services",
-					   "teams"};
+	static const char *const keys[] = {"environments", "services", "teams"};
 	json_t *scope = r->actor.scope ? sl_http_doc(r->actor.scope) : NULL;
 	int limited = 0;
 
@@ -820,11 +920,42 @@ void sl_h_audit_consistency(struct sl_req *r)
 	if (sl_merkle_consistency(&rd, m, n, proof, &len, &err))
 		sl_http_fail(r, &err);
 	else
-		sl_http_reply_json(
-			r, 200,
-			json_pack("{sI sI so}", "from", (json_int_t)m, "to",
-				  (json_int_t)n, "hashes",
-				  hashes_json(proof, len)));
+		sl_http_reply_json(r, 200,
+				   json_pack("{sI sI so}", "from",
+					     (json_int_t)m, "to", (json_int_t)n,
+					     "hashes",
+					     hashes_json(proof, len)));
 out:
 	sl_store_abort(&tx);
+}
+
+/* POST /v1/log/checkpoint: extends the tree and signs now, when this
+ * daemon leads its cluster (only the leader extends the tree), and
+ * answers the latest checkpoint. */
+void sl_h_log_sign(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	char *note = NULL;
+
+	if (!whole_log(r))
+		return;
+	if (!sl_store_leader_held(sl_http_store(r))) {
+		sl_http_failf(r, SL_ECONFLICT, NULL,
+			      "this daemon does not lead its cluster; the "
+			      "leader signs a checkpoint within %u ms of a "
+			      "write",
+			      L.interval_ms);
+		return;
+	}
+	/* The note comes from the signing transaction itself: on SQLite its
+	 * COMMIT is shared with the other writes of its group, after this
+	 * handler, so a read now would not see it yet. */
+	if (sl_log_integrate(sl_http_store(r), r->now, &note, &err)) {
+		free(note);
+		sl_http_fail(r, &err);
+		return;
+	}
+	r->cache_control = "no-cache";
+	sl_http_reply_bytes(r, 200, note, strlen(note),
+			    "text/plain; charset=utf-8");
 }

@@ -19,6 +19,12 @@ struct sl_log_config {
 	const char *key_path; /* the signing key's file */
 	const char *origin;   /* NULL: the log's own, or a new unique one */
 	unsigned interval_ms; /* at most one checkpoint per interval */
+	/* Witnesses: each new checkpoint is POSTed (text/plain) to
+	 * witness_url and/or written to the standard input of the shell
+	 * command witness_command; a failed delivery is retried with the
+	 * latest checkpoint at the next step. NULL: none. */
+	const char *witness_url;
+	const char *witness_command;
 };
 
 /* Loads (or, the first time, creates with mode 0600) the signing key,
@@ -33,8 +39,9 @@ enum sl_err sl_log_start(struct sl_store *st, const struct sl_log_config *cfg,
  * passed, extends the tree with the entries not in it yet and signs a
  * checkpoint when it grew. A failure is logged and retried next time. */
 void sl_log_tick(struct sl_store *st, int64_t now_us);
-/* Extends and signs now, whatever the interval (tests, shutdown). */
-enum sl_err sl_log_integrate(struct sl_store *st, int64_t now_us,
+/* Extends and signs now, whatever the interval; *latest (when not NULL)
+ * gets the checkpoint of the tree as it then is (free() it). */
+enum sl_err sl_log_integrate(struct sl_store *st, int64_t now_us, char **latest,
 			     struct sl_error *err);
 /* Why the stored log cannot be trusted (the first bad entry or tile), or
  * NULL when it can. */

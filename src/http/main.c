@@ -36,7 +36,8 @@ static const char usage[] =
 	"                [--max-connections N] [--max-connections-per-ip N]\n"
 	"                [--connection-timeout SECONDS]\n"
 	"                [--log-key PATH] [--log-origin NAME]\n"
-	"                [--checkpoint-interval MS]\n"
+	"                [--checkpoint-interval MS] [--witness-url URL]\n"
+	"                [--witness-command CMD]\n"
 	"       shiplogd token create --name NAME --role ROLE [--db PATH]\n"
 	"\n"
 	"Runs the shiplog release-tracking server.\n"
@@ -72,6 +73,11 @@ static const char usage[] =
 	"                      shiplog.HOST/RANDOM, unique to the install)\n"
 	"  --checkpoint-interval MS  sign a checkpoint at most this often\n"
 	"                      while the log grows (default 1000)\n"
+	"  --witness-url URL   POST each new checkpoint (text/plain) there,\n"
+	"                      retried until taken (a 2xx)\n"
+	"  --witness-command CMD  run CMD (sh -c) with each new checkpoint\n"
+	"                      on its standard input, retried until it\n"
+	"                      exits 0\n"
 	"  -h, --help          this text\n"
 	"  --version           print the version\n"
 	"\n"
@@ -401,6 +407,8 @@ int main(int argc, char **argv)
 		{"log-key", required_argument, NULL, 'K'},
 		{"log-origin", required_argument, NULL, 'G'},
 		{"checkpoint-interval", required_argument, NULL, 'I'},
+		{"witness-url", required_argument, NULL, 'W'},
+		{"witness-command", required_argument, NULL, 'X'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -472,6 +480,12 @@ int main(int argc, char **argv)
 			break;
 		case 'G':
 			logcfg.origin = optarg;
+			break;
+		case 'W':
+			logcfg.witness_url = optarg;
+			break;
+		case 'X':
+			logcfg.witness_command = optarg;
 			break;
 		case 'I':
 			if (!number("--checkpoint-interval", optarg, 10,

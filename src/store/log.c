@@ -14,11 +14,11 @@ enum sl_err sl_store_log_tile_get(struct sl_tx *tx, int level, uint64_t idx,
 				  struct sl_error *err)
 {
 	struct sl_db_rows rows = {0};
-	enum sl_err rc = Q(tx,
-			   "SELECT width, hashes FROM log_tiles"
-			   " WHERE level = $1 AND idx = $2",
-			   &rows, NULL, err, SL_P_INT(level),
-			   SL_P_INT((int64_t)idx));
+	enum sl_err rc =
+		Q(tx,
+		  "SELECT width, hashes FROM log_tiles"
+		  " WHERE level = $1 AND idx = $2",
+		  &rows, NULL, err, SL_P_INT(level), SL_P_INT((int64_t)idx));
 	const char *hex;
 	size_t w, got = 0;
 
@@ -91,8 +91,8 @@ enum sl_err sl_store_log_checkpoint_put(struct sl_tx *tx, uint64_t size,
 	return Q(tx,
 		 "INSERT INTO log_checkpoints (size, root, note, created_at)"
 		 " VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING",
-		 NULL, NULL, err, SL_P_INT((int64_t)size),
-		 SL_P_TEXT(root_hex), SL_P_TEXT(note), SL_P_INT(now));
+		 NULL, NULL, err, SL_P_INT((int64_t)size), SL_P_TEXT(root_hex),
+		 SL_P_TEXT(note), SL_P_INT(now));
 }
 
 enum sl_err sl_store_log_checkpoint_get(struct sl_tx *tx, uint64_t size,
@@ -113,12 +113,12 @@ enum sl_err sl_store_log_checkpoint_get(struct sl_tx *tx, uint64_t size,
 }
 
 enum sl_err sl_store_log_identity_get(struct sl_tx *tx, char **origin,
-				      char **verifier_key,
-				      struct sl_error *err)
+				      char **verifier_key, struct sl_error *err)
 {
 	struct sl_db_rows rows = {0};
 	enum sl_err rc = sl__store_run(
-		tx, "SELECT origin, verifier_key FROM log_identity WHERE id = 1",
+		tx,
+		"SELECT origin, verifier_key FROM log_identity WHERE id = 1",
 		NULL, 0, &rows, NULL, err);
 
 	*origin = *verifier_key = NULL;
