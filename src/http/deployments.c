@@ -152,6 +152,25 @@ static enum sl_err advance_release(struct sl_req *r, struct sl_tx *tx,
 	rc = sl_store_release_update(tx, release_id, rrev,
 				     sl_release_status_name(next), r->now, text,
 				     NULL, 0, err);
+	if (rc == SL_OK) {
+		/* The release changed too: its own entry, in the same
+		 * transaction, so the log says what every object became. */
+		char idb[24];
+		struct sl_audit_entry a = {
+			.at = r->now,
+			.actor = r->actor.name,
+			.action = "release.status",
+			.object_type = "release",
+			.object_id = sl_h_id(release_id, idb, sizeof(idb)),
+			.request_id = r->request_id,
+			.before = rdoc,
+			.after = text,
+			.via = r->via[0] ? r->via : NULL,
+		};
+		int64_t seq;
+
+		rc = sl_store_audit_append(tx, &a, &seq, err);
+	}
 out:
 	json_decref(rel);
 	json_decref(e);

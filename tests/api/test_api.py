@@ -749,11 +749,22 @@ def test_every_write_appends_exactly_one_audit_entry(d):
         _, h, doc = req(d, method, path, body, want,
                         headers={"X-Request-Id": uniq("rq")})
         entries = audit_since(d, seq)
+        # A deployment that moves its release on says so in an entry
+        # of the release's own, in the same transaction.
+        moved = [e for e in entries if e["action"] == "release.status"]
+        entries = [e for e in entries if e["action"] != "release.status"]
         eq(len(entries), 1, "entries after " + action)
         e = entries[0]
         eq((e["seq"], e["action"], e["object_type"], e["actor"],
             e["request_id"]),
-           (seq + 1, action, otype, ADMIN, h["x-request-id"]), action)
+           (seq + 1 + len(moved), action, otype, ADMIN, h["x-request-id"]),
+           action)
+        if action == "deployment.create":
+            eq(len(moved), 1, "the release moved to planned")
+            rel = req(d, "GET", "/v1/releases/%s@1.0.0" % svc, None, 200)[2]
+            eq((moved[0]["object_type"], moved[0]["after"]),
+               ("release", rel), "its entry says what it became")
+            eq(moved[0]["request_id"], h["x-request-id"], "same request")
         eq(e["object_id"], oid or str(doc["id"]), "object id")
         eq(e["after"], doc, "after is the object returned")
         if method == "PATCH":

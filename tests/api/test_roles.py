@@ -452,7 +452,8 @@ def run_row(d, role, route, perm, prepare):
     what = "%s as %s" % (route, role)
     status, h, doc = d.request(case["method"], case["path"], case["body"],
                                token=secret)
-    new = audit_new(d)
+    # A deployment that moves its release on adds the release's entry.
+    new = [e for e in audit_new(d) if e["action"] != "release.status"]
     if role in PERMS[perm]:
         eq(status, case["ok"], "%s -> %s" % (what, doc))
         if case.get("audited", True):
@@ -499,7 +500,8 @@ def test_scope_deployer_limited_to_staging(d):
               {"release": rel["id"], "environment": staging,
                "status": "in_progress"}, 201, token=secret)
     eq(dep["deployer"], name, "deployer")
-    eq([e["action"] for e in audit_new(d)], ["deployment.create"], "audit")
+    eq([e["action"] for e in audit_new(d)
+        if e["action"] != "release.status"], ["deployment.create"], "audit")
     status, h, doc = d.request("POST", "/v1/deployments",
                                {"release": rel["id"], "environment": prod,
                                 "status": "in_progress"}, token=secret)
@@ -623,7 +625,8 @@ def test_grant_lets_a_developer_deploy_there_and_only_there(d):
                "status": "in_progress"}, 201, token=secret)
     used = audit_new(d)
     eq([(e["action"], e["actor"], e["via"]) for e in used],
-       [("deployment.create", dev, "grant:%d" % g["id"])],
+       [("release.status", dev, "grant:%d" % g["id"]),
+        ("deployment.create", dev, "grant:%d" % g["id"])],
        "the use is audited with the grant")
     # The grant covers that environment only.
     status, h, doc = d.request("POST", "/v1/deployments",
