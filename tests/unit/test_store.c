@@ -14,70 +14,8 @@
 #include "store/store.h"
 #include "test.h"
 
-static char dir[] = "/tmp/shiplog-store-XXXXXX";
-static char path[512];		      /* the current test's store URI */
-static const char *engine = "sqlite"; /* the backend under test */
-static const char *pg_base;	      /* SHIPLOG_TEST_PG */
-static int pg_dbs;		      /* databases created on pg_base */
-
-/* Runs one statement on the server in pg_base; aborts on failure. */
-static void pg_admin(const char *sql)
-{
-	PGconn *c = PQconnectdb(pg_base);
-	PGresult *res = NULL;
-
-	if (PQstatus(c) == CONNECTION_OK)
-		res = PQexec(c, sql);
-	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "%s: %s\n", sql, PQerrorMessage(c));
-		abort();
-	}
-	PQclear(res);
-	PQfinish(c);
-}
-
-/* path becomes the URI of a new, empty database on pg_base. */
-static void pg_new_database(void)
-{
-	const char *host = strstr(pg_base, "://");
-	const char *slash = host ? strchr(host + 3, '/') : NULL;
-	const char *query = strchr(pg_base, '?');
-	char name[64], sql[128];
-	int prefix;
-
-	SL_ASSERT(slash);
-	prefix = (int)(slash - pg_base) + 1;
-	snprintf(name, sizeof(name), "sl_store_%d_%d", (int)getpid(), pg_dbs++);
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-	pg_admin(sql);
-	snprintf(path, sizeof(path), "%.*s%s%s", prefix, pg_base, name,
-		 query ? query : "");
-}
-
-/* Opens a fresh store in a new database; each test gets its own. */
-static struct sl_store *fresh(void)
-{
-	static int n;
-	struct sl_store *st = NULL;
-	struct sl_error err = {0};
-
-	if (strcmp(engine, "postgresql") == 0)
-		pg_new_database();
-	else
-		snprintf(path, sizeof(path), "%s/t%d.db", dir, n++);
-	if (sl_store_open(path, &st, &err) != SL_OK) {
-		fprintf(stderr, "open %s: %s\n", path, err.message);
-		abort();
-	}
-	return st;
-}
-
-static struct sl_tx wtx(struct sl_store *st)
-{
-	struct sl_tx tx;
-	SL_ASSERT(sl_store_begin(st, 1, &tx, NULL) == SL_OK);
-	return tx;
-}
+#define STORE_TEST_NAME "store"
+#include "store_backends.h"
 
 static int64_t audit(struct sl_tx *tx, const char *action)
 {
