@@ -390,11 +390,15 @@ enum sl_err sl_log_verify_stored(struct sl_store *st, struct sl_error *err)
 	if (rc == SL_OK &&
 	    (sl_note_open(&L.verifier, note, &tlen, err) ||
 	     sl_checkpoint_parse(note, tlen, origin, sizeof(origin), &csize,
-				 want, err)))
+				 want, err))) {
+		char why[sizeof(err->message)]; /* err is written over */
+
+		snprintf(why, sizeof(why), "%s", err->message);
 		rc = sl_error_set(err, SL_ECONFLICT, "checkpoint",
 				  "the latest checkpoint does not verify "
 				  "under the log's key: %s",
-				  err->message);
+				  why);
+	}
 	if (rc == SL_OK && (csize != size || strcmp(origin, L.origin) != 0))
 		rc = sl_error_set(err, SL_ECONFLICT, "checkpoint",
 				  "the latest checkpoint (%llu entries) is "
