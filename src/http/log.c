@@ -414,6 +414,43 @@ void sl_log_tick(struct sl_store *st, int64_t now_us)
 
 /* ---- the start-up check ---- */
 
+/* 0 when the full tile (level, idx) hashes to the node its parent tile
+ * holds for it. The root is read from the highest tiles, so without this
+ * an entry rewritten together with its level-0 hash would go unseen. */
+static enum sl_err tile_check(struct sl_tx *tx, int level, uint64_t idx,
+			      struct sl_error *err)
+{
+	unsigned char tile[SL_TILE_WIDTH * SL_HASH_LEN];
+	unsigned char up[SL_TILE_WIDTH * SL_HASH_LEN];
+	unsigned width = 0, have = 0, slot = (unsigned)(idx % SL_TILE_WIDTH);
+	enum sl_err rc =
+		sl_store_log_tile_get(tx, level, idx, &width, tile, err);
+
+	if (rc == SL_OK)
+		rc = sl_store_log_tile_get(tx, level + 1, idx / SL_TILE_WIDTH,
+					   &have, up, err);
+	if (rc == SL_ENOTFOUND ||
+	    (rc == SL_OK && (width < SL_TILE_WIDTH || have <= slot)))
+		return sl_error_set(err, SL_ECONFLICT, "tile",
+				    "tile %d/%llu or its parent is missing",
+				    level, (unsigned long long)idx);
+	if (rc)
+		return rc;
+	/* The perfect tree over the 256 hashes, a level at a time. */
+	for (unsigned n = SL_TILE_WIDTH; n > 1; n /= 2)
+		for (unsigned i = 0; i < n / 2; i++)
+			sl_merkle_node_hash(tile + 2 * i * SL_HASH_LEN,
+					    tile + (2 * i + 1) * SL_HASH_LEN,
+					    tile + i * SL_HASH_LEN);
+	if (sodium_memcmp(tile, up + slot * SL_HASH_LEN, SL_HASH_LEN))
+		return sl_error_set(err, SL_ECONFLICT, "tile",
+				    "tile %d/%llu is not the subtree tile "
+				    "%d/%llu holds",
+				    level, (unsigned long long)idx, level + 1,
+				    (unsigned long long)(idx / SL_TILE_WIDTH));
+	return SL_OK;
+}
+
 enum sl_err sl_log_verify_stored(struct sl_store *st, struct sl_error *err)
 {
 	struct sl_tx tx;
@@ -444,11 +481,15 @@ enum sl_err sl_log_verify_stored(struct sl_store *st, struct sl_error *err)
 	if (rc == SL_OK &&
 	    (sl_note_open(&L.verifier, note, &tlen, err) ||
 	     sl_checkpoint_parse(note, tlen, origin, sizeof(origin), &csize,
-				 want, err)))
+				 want, err))) {
+		char why[sizeof(err->message)]; /* err is written over */
+
+		snprintf(why, sizeof(why), "%s", err->message);
 		rc = sl_error_set(err, SL_ECONFLICT, "checkpoint",
 				  "the latest checkpoint does not verify "
 				  "under the log's key: %s",
-				  err->message);
+				  why);
+	}
 	if (rc == SL_OK && (csize != size || strcmp(origin, L.origin) != 0))
 		rc = sl_error_set(err, SL_ECONFLICT, "checkpoint",
 				  "the latest checkpoint (%llu entries) is "
@@ -466,6 +507,12 @@ enum sl_err sl_log_verify_stored(struct sl_store *st, struct sl_error *err)
 					  "signed root of %llu entries",
 					  (unsigned long long)size);
 	}
+	/* Every full tile against its parent, level by level. */
+	for (int level = 0; level < 7 && (size >> (8 * (level + 1))) > 0;
+	     level++)
+		for (uint64_t i = 0;
+		     rc == SL_OK && i < size >> (8 * (level + 1)); i++)
+			rc = tile_check(&tx, level, i, err);
 	/* Every entry against its leaf, a page (and a level-0 tile) at a
 	 * time. */
 	while (rc == SL_OK && done < size) {

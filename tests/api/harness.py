@@ -47,9 +47,11 @@ if BACKEND == "postgresql" and not PG_URI:
     raise SystemExit("SHIPLOG_TEST_BACKEND=postgresql needs SHIPLOG_TEST_PG")
 
 
-def pg_sql(sql):
-    """Runs one statement on the SHIPLOG_TEST_PG server with psql."""
-    p = subprocess.run(["psql", PG_URI, "-X", "-q", "-v", "ON_ERROR_STOP=1",
+def pg_sql(sql, database=None):
+    """Runs one statement on the SHIPLOG_TEST_PG server with psql (in
+    database, when given, instead of the URI's)."""
+    uri = pg_database_uri(database) if database else PG_URI
+    p = subprocess.run(["psql", uri, "-X", "-q", "-v", "ON_ERROR_STOP=1",
                         "-c", sql], capture_output=True, text=True,
                        timeout=60)
     if p.returncode != 0:
@@ -95,6 +97,16 @@ class Daemon:
         self.proc = None
         self.log_path = os.path.join(self.dir, "daemon.log")
 
+    @property
+    def log_key(self):
+        """The log's signing key file: on PostgreSQL one per database
+        (every daemon of one database signs with the same key), given
+        with --log-key; on SQLite the daemon's default, DB.log-key."""
+        if self.pg_database:
+            return os.path.join(tempfile.gettempdir(), "shiplog-test-keys",
+                                self.pg_database + ".log-key")
+        return self.db + ".log-key"
+
     def _create_database(self):
         out = pg_sql("SELECT 1 FROM pg_database WHERE datname = '%s'"
                      % self.pg_database)
@@ -118,15 +130,13 @@ class Daemon:
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.log = open(self.log_path, "ab")
         args = [SHIPLOGD, "--listen", "127.0.0.1:%d" % self.port,
-                "--db", self.db, "--threads", "4"] + self.extra_args
+                "--db", self.db, "--threads", "4"]
         if self.pg_database:
             self._create_database()
-            # The log's signing key goes with the database: every
-            # daemon of one database signs with the same key.
-            keys = os.path.join(tempfile.gettempdir(), "shiplog-test-keys")
-            os.makedirs(keys, exist_ok=True)
+            os.makedirs(os.path.dirname(self.log_key), exist_ok=True)
             args += ["--token-file", self.token_file, "--log-key",
-                     os.path.join(keys, self.pg_database + ".log-key")]
+                     self.log_key]
+        args += self.extra_args  # last, so they win on both backends
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log,
                                      env=env)
         deadline = time.time() + 20
