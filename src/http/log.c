@@ -514,15 +514,17 @@ enum sl_err sl_log_verify_stored(struct sl_store *st, struct sl_error *err)
 		     rc == SL_OK && i < size >> (8 * (level + 1)); i++)
 			rc = tile_check(&tx, level, i, err);
 	/* Every entry against its leaf, a page (and a level-0 tile) at a
-	 * time. */
+	 * time: the tile is read once for its 256 entries. */
 	while (rc == SL_OK && done < size) {
+		unsigned char tile[SL_TILE_WIDTH * SL_HASH_LEN];
+		uint64_t have_tile = UINT64_MAX;
+		unsigned width = 0;
+
 		f.after = (int64_t)done;
 		rc = sl_store_audit_list(&tx, &f, &rows, err);
 		for (size_t i = 0; rc == SL_OK && i < rows.n && done < size;
 		     i++, done++) {
-			unsigned char tile[SL_TILE_WIDTH * SL_HASH_LEN];
 			unsigned char leaf[SL_HASH_LEN];
-			unsigned width = 0;
 			size_t len;
 			char *bytes;
 
@@ -533,8 +535,13 @@ enum sl_err sl_log_verify_stored(struct sl_store *st, struct sl_error *err)
 					(unsigned long long)(done + 1));
 				break;
 			}
-			rc = sl_store_log_tile_get(&tx, 0, done / SL_TILE_WIDTH,
-						   &width, tile, err);
+			if (have_tile != done / SL_TILE_WIDTH) {
+				rc = sl_store_log_tile_get(
+					&tx, 0, done / SL_TILE_WIDTH, &width,
+					tile, err);
+				have_tile = rc ? UINT64_MAX
+					       : done / SL_TILE_WIDTH;
+			}
 			if (rc == SL_ENOTFOUND ||
 			    (rc == SL_OK && width <= done % SL_TILE_WIDTH)) {
 				rc = sl_error_set(
