@@ -173,7 +173,7 @@ static enum sl_err subtree_hash(struct tiles *t, uint64_t start,
 	unsigned r = height % SL_TILE_HEIGHT;
 	uint64_t node = start >> (SL_TILE_HEIGHT * q);
 	unsigned entry = (unsigned)(node % SL_TILE_WIDTH);
-	const unsigned char *data;
+	const unsigned char *data = NULL; /* set by tiles_get on success */
 	enum sl_err rc;
 
 	SL_ASSERT(height < 64);
