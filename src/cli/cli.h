@@ -1,8 +1,10 @@
 /* cli.h - the shiplog command-line client, shared between its files.
  *
  * Reading order: main.c (global options, the command table, the parser),
- * commands.c (what each command sends and prints), http.c (the one libcurl
- * call), table.c (human output: aligned tables and key: value lines).
+ * commands.c (what each command sends and prints), governance.c and
+ * audit.c (the commands the API shapes its own way), http.c (libcurl:
+ * JSON requests, and GETs of bytes), table.c (human output: aligned
+ * tables and key: value lines).
  *
  * The CLI speaks only HTTP to shiplogd; it never opens a database. Every
  * handler returns one of the exit codes below, and that is what the
@@ -120,6 +122,11 @@ sl_cli_handler sl_cli_run_gate_check, sl_cli_run_decide,
 	sl_cli_run_window_create, sl_cli_run_window_list,
 	sl_cli_run_grant_create, sl_cli_run_review_close;
 
+/* audit.c: the verifiable audit log: its key, a whole-log verification
+ * (online or from an export), an entry's inclusion proof, an export. */
+sl_cli_handler sl_cli_run_audit_key, sl_cli_run_audit_verify,
+	sl_cli_run_audit_prove, sl_cli_run_audit_export;
+
 /* commands.c: helpers the handlers share. */
 
 /* Adds every option of args that has a body field to body. Returns
@@ -190,6 +197,28 @@ struct sl_cli_response {
 int sl_cli_request(const struct sl_cli *cli, const char *method,
 		   const char *path, json_t *body, const char *extra_header,
 		   struct sl_cli_response *res);
+
+/* An answer kept as the bytes it came as: a tile or an entry bundle
+ * (binary), a checkpoint or a key (text). */
+struct sl_cli_bytes {
+	long status; /* the HTTP status; 0 when none came */
+	char *data;  /* the body, NUL-terminated after len bytes; free() */
+	size_t len;
+};
+
+/* GETs cli->url + path (escaped, with its query) and keeps the answer's
+ * bytes whatever their type, length-aware. On a 2xx answer fills *res
+ * (the caller frees res->data with free()) and returns SL_CLI_OK. On
+ * anything else prints the problem to stderr only (a command's --json
+ * output stays one document), leaves res->data NULL and returns
+ * SL_CLI_REFUSED (4xx) or SL_CLI_FAILED. One libcurl handle serves every
+ * such call, so its connection is kept between them. */
+int sl_cli_get_bytes(const struct sl_cli *cli, const char *path,
+		     struct sl_cli_bytes *res);
+
+/* Frees what sl_cli_get_bytes kept; main() calls it before libcurl's
+ * global cleanup. */
+void sl_cli_http_fini(void);
 
 /* Returns s escaped for one URL path segment ("@" and "+" kept, since a
  * release is named service@version). Free with free(). */

@@ -3,7 +3,9 @@
  * Each request carries the bearer token, JSON bodies are labelled
  * application/json, and every POST gets a fresh random Idempotency-Key so
  * that a retried request cannot write twice. Answers are read into a
- * growable buffer with a hard cap, then parsed as JSON. */
+ * growable buffer with a hard cap, then parsed as JSON; sl_cli_get_bytes
+ * hands them over as bytes instead (tiles, entry bundles, the log's
+ * checkpoint and key), over one kept connection. */
 #include "cli/cli.h"
 #include "core/error.h"
 
@@ -167,6 +169,57 @@ static void print_problem(long status, json_t *doc, const char *raw)
 		sl_cli_print_checks(stderr, json_object_get(doc, "checks"));
 }
 
+/* Appends the bearer token's header (when there is a token) to
+ * headers; *auth holds its text, which must outlive the request: free()
+ * it after. Returns the list. */
+static struct curl_slist *auth_header(const struct sl_cli *cli,
+				      struct curl_slist *headers, char **auth)
+{
+	size_t n;
+
+	*auth = NULL;
+	if (!cli->token)
+		return headers;
+	n = strlen(cli->token) + sizeof("Authorization: Bearer ");
+	*auth = sl_xmalloc(n);
+	snprintf(*auth, n, "Authorization: Bearer %s", cli->token);
+	return curl_slist_append(headers, *auth);
+}
+
+/* The options every request has: where, how, the timeouts, and where the
+ * answer goes (c, whose ETag is kept too). */
+static void common_opts(CURL *curl, const char *method, const char *url,
+			struct curl_slist *headers, struct call *c,
+			char *errbuf)
+{
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (!strcmp(method, "GET"))
+		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "shiplog-cli/0.1");
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &c->body);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, c);
+}
+
+/* Prints why a request got no answer. */
+static void print_transport(CURLcode rc, const struct call *c, const char *url,
+			    const char *errbuf)
+{
+	if (c->body.overflow)
+		fprintf(stderr, "shiplog: answer larger than %u bytes\n",
+			BODY_CAP);
+	else
+		fprintf(stderr, "shiplog: %s: %s\n", url,
+			*errbuf ? errbuf : curl_easy_strerror(rc));
+}
+
 int sl_cli_request(const struct sl_cli *cli, const char *method,
 		   const char *path, json_t *body, const char *extra_header,
 		   struct sl_cli_response *res)
@@ -194,14 +247,7 @@ int sl_cli_request(const struct sl_cli *cli, const char *method,
 	url = sl_xmalloc(urllen);
 	snprintf(url, urllen, "%s%s", cli->url, path);
 
-	if (cli->token) {
-		size_t n =
-			strlen(cli->token) + sizeof("Authorization: Bearer ");
-
-		auth = sl_xmalloc(n);
-		snprintf(auth, n, "Authorization: Bearer %s", cli->token);
-		headers = curl_slist_append(headers, auth);
-	}
+	headers = auth_header(cli, headers, &auth);
 	headers = curl_slist_append(headers, "Accept: application/json");
 	if (body) {
 		payload = json_dumps(body, JSON_COMPACT);
@@ -246,30 +292,10 @@ int sl_cli_request(const struct sl_cli *cli, const char *method,
 	if (!headers)
 		sl_die("out of memory building request headers");
 
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	if (!strcmp(method, "GET"))
-		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "shiplog-cli/0.1");
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &c.body);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &c);
-
+	common_opts(curl, method, url, headers, &c, errbuf);
 	rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK) {
-		if (c.body.overflow)
-			fprintf(stderr,
-				"shiplog: answer larger than %u bytes\n",
-				BODY_CAP);
-		else
-			fprintf(stderr, "shiplog: %s: %s\n", url,
-				*errbuf ? errbuf : curl_easy_strerror(rc));
+		print_transport(rc, &c, url, errbuf);
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);
@@ -308,6 +334,75 @@ out:
 	free(url);
 	free(c.body.data);
 	return result;
+}
+
+/* The handle of sl_cli_get_bytes, kept so that its connection is too:
+ * a log is read in thousands of small GETs. */
+static CURL *kept;
+
+int sl_cli_get_bytes(const struct sl_cli *cli, const char *path,
+		     struct sl_cli_bytes *res)
+{
+	struct curl_slist *headers = NULL;
+	struct call c = {0};
+	char *url, *auth = NULL, errbuf[CURL_ERROR_SIZE] = "";
+	size_t urllen = strlen(cli->url) + strlen(path) + 1;
+	json_t *doc;
+	CURLcode rc;
+	int result = SL_CLI_FAILED;
+
+	res->status = 0;
+	res->data = NULL;
+	res->len = 0;
+	if (!kept)
+		kept = curl_easy_init();
+	else
+		curl_easy_reset(kept); /* keeps its connections */
+	if (!kept) {
+		fprintf(stderr, "shiplog: cannot start libcurl\n");
+		return SL_CLI_FAILED;
+	}
+	url = sl_xmalloc(urllen);
+	snprintf(url, urllen, "%s%s", cli->url, path);
+	headers = auth_header(cli, headers, &auth);
+	headers = curl_slist_append(headers, "Accept: */*");
+	if (!headers)
+		sl_die("out of memory building request headers");
+	common_opts(kept, "GET", url, headers, &c, errbuf);
+	rc = curl_easy_perform(kept);
+	if (rc != CURLE_OK) {
+		print_transport(rc, &c, url, errbuf);
+		goto out;
+	}
+	curl_easy_getinfo(kept, CURLINFO_RESPONSE_CODE, &res->status);
+	if (res->status >= 200 && res->status < 300) {
+		res->data = c.body.data ? c.body.data : sl_xstrdup("");
+		res->len = c.body.len;
+		c.body.data = NULL;
+		result = SL_CLI_OK;
+		goto out;
+	}
+	doc = c.body.len ? json_loadb(c.body.data, c.body.len, 0, NULL) : NULL;
+	print_problem(res->status, doc, c.body.data);
+	if (res->status == 401 && !cli->token)
+		fprintf(stderr, "shiplog: hint: set SHIPLOG_TOKEN or pass "
+				"--token\n");
+	json_decref(doc);
+	result = res->status >= 400 && res->status < 500 ? SL_CLI_REFUSED
+							 : SL_CLI_FAILED;
+out:
+	curl_slist_free_all(headers);
+	free(auth);
+	free(url);
+	free(c.body.data);
+	return result;
+}
+
+void sl_cli_http_fini(void)
+{
+	if (kept)
+		curl_easy_cleanup(kept);
+	kept = NULL;
 }
 
 /* Returns s with every byte outside keep (and outside [A-Za-z0-9]) as

@@ -266,6 +266,40 @@ static const struct sl_cli_opt audit_opts[] = {
 	LIST_OPTS,
 };
 
+/* The --key option of the audit commands that verify a checkpoint. */
+#define AUDIT_KEY_HELP                                                         \
+	"--key VKEY     the log's verifier key, or @FILE to read it from a\n"  \
+	"                 file; default the key recorded for this server in\n" \
+	"                 $SHIPLOG_CONFIG (else "                              \
+	"~/.config/shiplog/audit.json),\n"                                     \
+	"                 and on first use the server's own, recorded then"
+
+static const struct sl_cli_opt audit_verify_opts[] = {
+	{"key", SL_OPT_STR, NULL, AUDIT_KEY_HELP, NULL},
+	{"bundle", SL_OPT_STR, NULL,
+	 "--bundle FILE  verify a file 'audit export' wrote, with no network;\n"
+	 "                 needs --key unless the file's key is one recorded",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const struct sl_cli_opt audit_prove_opts[] = {
+	{"key", SL_OPT_STR, NULL, AUDIT_KEY_HELP, NULL},
+	{"size", SL_OPT_INT, NULL,
+	 "--size N       prove it in the tree of the first N entries, and "
+	 "that\n"
+	 "                 tree in the signed one; default the checkpoint's "
+	 "size",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const struct sl_cli_opt audit_export_opts[] = {
+	{"out", SL_OPT_STR, NULL,
+	 "--out FILE     the file to write (- for standard output)", NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
 static const struct sl_cli_opt token_opts[] = {
 	{"name", SL_OPT_STR, "name", "--name N       who or what uses it",
 	 NULL},
@@ -771,6 +805,23 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 "audit list [--actor A] [--action A] [--object-type T] "
 	 "[--object-id I] [--from T] [--to T] [--after N] [--limit N] [--all]",
 	 "read the audit log"},
+	{"audit", "key", sl_cli_run_audit_key, "/v1/audit/key", 0, NULL,
+	 no_opts, NULL, "audit key",
+	 "print the audit log's verifier key, to pin with --key"},
+	{"audit", "verify", sl_cli_run_audit_verify, "/v1/log", 0, NULL,
+	 audit_verify_opts, NULL,
+	 "audit verify [--key VKEY|@FILE] "
+	 "[--bundle FILE]",
+	 "check every entry against the signed checkpoint, and that the log "
+	 "only grew since the last verify"},
+	{"audit", "prove", sl_cli_run_audit_prove, "/v1/audit", 1, NULL,
+	 audit_prove_opts, NULL,
+	 "audit prove SEQ [--size N] [--key VKEY|@FILE]",
+	 "prove that one entry is in the signed tree"},
+	{"audit", "export", sl_cli_run_audit_export, "/v1/log", 0, NULL,
+	 audit_export_opts, NULL, "audit export --out FILE",
+	 "write the log, its tiles and checkpoint to a file for 'audit verify "
+	 "--bundle'"},
 
 	{"token", "create", sl_cli_run_token_create, "/v1/tokens", 0, NULL,
 	 token_opts, NULL,
@@ -878,8 +929,9 @@ static const char exit_help[] =
 	"  0  done (gate check: allowed)\n"
 	"  1  the server refused the request (4xx: invalid, unauthorized,\n"
 	"     forbidden, not found, conflict, stale revision, refused by\n"
-	"     the gates, ...), or a gate check found the release not "
-	"allowed\n"
+	"     the gates, ...), a gate check found the release not "
+	"allowed,\n"
+	"     or an audit verification or proof FAILED\n"
 	"  2  usage error (unknown command or option, missing argument,\n"
 	"     bad number); nothing was sent\n"
 	"  3  server or network error (5xx, connection refused, timeout,\n"
@@ -1295,6 +1347,7 @@ int main(int argc, char **argv)
 		return SL_CLI_FAILED;
 	}
 	result = run(argc, argv);
+	sl_cli_http_fini();
 	curl_global_cleanup();
 	if (fflush(stdout) == EOF) {
 		fprintf(stderr, "shiplog: cannot write the output\n");

@@ -365,11 +365,10 @@ sl_merkle_consistency(const struct sl_tile_reader *rd, uint64_t m, uint64_t n,
 /* ---- verification ---- */
 
 /* RFC 9162 section 2.1.3.2, step by step. */
-int sl_merkle_verify_inclusion(const unsigned char leaf_hash[SL_HASH_LEN],
-			       uint64_t index, uint64_t n,
-			       const unsigned char (*proof)[SL_HASH_LEN],
-			       size_t len,
-			       const unsigned char root[SL_HASH_LEN])
+int sl_merkle_inclusion_root(const unsigned char leaf_hash[SL_HASH_LEN],
+			     uint64_t index, uint64_t n,
+			     const unsigned char (*proof)[SL_HASH_LEN],
+			     size_t len, unsigned char root[SL_HASH_LEN])
 {
 	unsigned char r[SL_HASH_LEN];
 	uint64_t fn, sn;
@@ -394,7 +393,23 @@ int sl_merkle_verify_inclusion(const unsigned char leaf_hash[SL_HASH_LEN],
 		fn >>= 1;
 		sn >>= 1;
 	}
-	return sn == 0 && memcmp(r, root, SL_HASH_LEN) == 0;
+	if (sn != 0)
+		return 0;
+	memcpy(root, r, SL_HASH_LEN);
+	return 1;
+}
+
+/* ... and its last step: the root the path leads to must be root. */
+int sl_merkle_verify_inclusion(const unsigned char leaf_hash[SL_HASH_LEN],
+			       uint64_t index, uint64_t n,
+			       const unsigned char (*proof)[SL_HASH_LEN],
+			       size_t len,
+			       const unsigned char root[SL_HASH_LEN])
+{
+	unsigned char r[SL_HASH_LEN];
+
+	return sl_merkle_inclusion_root(leaf_hash, index, n, proof, len, r) &&
+	       memcmp(r, root, SL_HASH_LEN) == 0;
 }
 
 /* RFC 9162 section 2.1.4.2, step by step, for 0 < m < n. Between equal

@@ -69,6 +69,16 @@ sl_merkle_consistency(const struct sl_tile_reader *rd, uint64_t m, uint64_t n,
 		      unsigned char proof[SL_PROOF_MAX][SL_HASH_LEN],
 		      size_t *len, struct sl_error *err);
 
+/* RFC 9162 section 2.1.3.2 without its last comparison: 1, with the root
+ * of the tree of n leaves that proof[0..len) leads to from leaf_hash as
+ * leaf `index`, when the proof has the length and shape of such a path;
+ * 0 otherwise. What the root is worth is the caller's to decide: a
+ * consistency proof to a signed root, say. */
+int sl_merkle_inclusion_root(const unsigned char leaf_hash[SL_HASH_LEN],
+			     uint64_t index, uint64_t n,
+			     const unsigned char (*proof)[SL_HASH_LEN],
+			     size_t len, unsigned char root[SL_HASH_LEN]);
+
 /* 1 when proof[0..len) proves that leaf_hash is leaf `index` of the
  * tree of n leaves whose root is root; 0 otherwise. */
 int sl_merkle_verify_inclusion(const unsigned char leaf_hash[SL_HASH_LEN],

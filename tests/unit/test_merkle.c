@@ -737,6 +737,13 @@ static int check_inclusion(struct mem_store *s, uint64_t index, uint64_t n)
 	bad += len != want_len || memcmp(proof, want, len * H) != 0;
 	naive_mth((const unsigned char(*)[H])leaves, n, root);
 	bad += sl_merkle_verify_inclusion(leaf, index, n, p, len, root) != 1;
+	/* The root the path leads to is the tree's; a path of another
+	 * length leads nowhere. */
+	bad += sl_merkle_inclusion_root(leaf, index, n, p, len, other) != 1 ||
+	       memcmp(other, root, H) != 0;
+	if (len > 0)
+		bad += sl_merkle_inclusion_root(leaf, index, n, p, len - 1,
+						other);
 	/* A flipped bit anywhere. */
 	for (size_t i = 0; i < len; i++) {
 		memcpy(bent, proof, len * H);
