@@ -536,11 +536,11 @@ enum sl_err sl_log_verify_stored(struct sl_store *st, struct sl_error *err)
 				break;
 			}
 			if (have_tile != done / SL_TILE_WIDTH) {
-				rc = sl_store_log_tile_get(
-					&tx, 0, done / SL_TILE_WIDTH, &width,
-					tile, err);
-				have_tile = rc ? UINT64_MAX
-					       : done / SL_TILE_WIDTH;
+				rc = sl_store_log_tile_get(&tx, 0,
+							   done / SL_TILE_WIDTH,
+							   &width, tile, err);
+				have_tile =
+					rc ? UINT64_MAX : done / SL_TILE_WIDTH;
 			}
 			if (rc == SL_ENOTFOUND ||
 			    (rc == SL_OK && width <= done % SL_TILE_WIDTH)) {

@@ -49,8 +49,8 @@ static void pg_new_database(void)
 
 	SL_ASSERT(slash);
 	prefix = (int)(slash - pg_base) + 1;
-	snprintf(name, sizeof(name), "sl_" STORE_TEST_NAME "_%d_%d", (int)getpid(),
-		 pg_dbs++);
+	snprintf(name, sizeof(name), "sl_" STORE_TEST_NAME "_%d_%d",
+		 (int)getpid(), pg_dbs++);
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
 	pg_admin(sql);
 	snprintf(path, sizeof(path), "%.*s%s%s", prefix, pg_base, name,
