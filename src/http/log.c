@@ -690,7 +690,9 @@ enum sl_err sl_log_start(struct sl_store *st, const struct sl_log_config *cfg,
 		struct sl_error v = {0};
 		enum sl_err vr = sl_log_verify_stored(st, &v);
 
-		if (vr == SL_ECONFLICT) {
+		/* A record that disagrees with its signature, or that is not
+		 * even well-formed any more, is served but takes no writes. */
+		if (vr == SL_ECONFLICT || vr == SL_EINTERNAL) {
 			pthread_mutex_lock(&L.mu);
 			snprintf(L.broken, sizeof(L.broken),
 				 "the audit log does not match its signed "

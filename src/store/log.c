@@ -35,7 +35,7 @@ enum sl_err sl_store_log_tile_get(struct sl_tx *tx, int level, uint64_t idx,
 	    sodium_hex2bin(hashes, w * 32, hex, strlen(hex), NULL, &got,
 			   NULL) != 0 ||
 	    got != w * 32)
-		rc = sl_error_set(err, SL_EUNAVAIL, "",
+		rc = sl_error_set(err, SL_EINTERNAL, "tile",
 				  "tile %d/%llu is damaged", level,
 				  (unsigned long long)idx);
 	else

@@ -576,7 +576,7 @@ enum sl_err sl_store_running_in(struct sl_tx *tx, const char *service,
 
 /* One tlog tile: its width (1..256) and width * 32 bytes of hashes into
  * hashes (room for 256 * 32). SL_ENOTFOUND when it is not kept;
- * SL_EUNAVAIL when what is kept is not a tile. */
+ * SL_EINTERNAL when what is kept is not a tile (the record was damaged). */
 enum sl_err sl_store_log_tile_get(struct sl_tx *tx, int level, uint64_t idx,
 				  unsigned *width, unsigned char *hashes,
 				  struct sl_error *err);

@@ -972,6 +972,30 @@ def test_t8_latest_checkpoint_dropped(d):
               grow_more=10)
 
 
+def test_t9_a_tile_that_is_no_tile_leaves_reads_and_refuses_writes(d):
+    """A tile's stored hashes overwritten with junk: the daemon still
+    starts and serves reads, but is not ready and takes no writes."""
+    with log_daemon() as d:
+        key = pinned(d)
+        grow_small(d, 20)
+        synced(d, key)
+        eq(d.stop(), 0, "clean stop")
+        db_run(d, "UPDATE log_tiles SET hashes = 'not hex' "
+               "WHERE level = 0 AND idx = 0")
+        d.start()
+        status, _, doc = d.request("GET", "/readyz", auth=False)
+        eq(status, 503, "not ready")
+        check("tile 0/0" in doc["detail"], doc["detail"])
+        eq(d.request("GET", "/v1/services")[0], 200, "reads are served")
+        before = audit_all(d)
+        status, _, w = d.request("POST", "/v1/services",
+                                 {"name": uniq("svc"), "owner": "team-a"})
+        eq((status, w["detail"]), (503, doc["detail"]), "no write")
+        eq(audit_all(d), before, "nothing written")
+        # The damaged tile itself cannot be served: 500, not a lie.
+        eq(d.request("GET", tile_path(0, 0, 1))[0], 500, "tile 0/0")
+
+
 def test_u_untampered_restart_is_ready_and_writes(d):
     with log_daemon() as d:
         key = pinned(d)
