@@ -236,6 +236,31 @@ void sl_h_token_revoke(struct sl_req *r)
 	free(after);
 }
 
+/* Whether the token sees an audit entry: by the environment and service
+ * of the object it is about (1, 0, or -1 when that cannot be told). An
+ * entry about what no environment or service holds (tokens, grants,
+ * organisation-wide windows) is for unscoped tokens only. */
+static int entry_seen(struct sl_req *r, const struct sl_audit_row *e)
+{
+	json_t *doc;
+	const char *env, *svc;
+	int seen;
+
+	if (!r->actor.scope)
+		return 1;
+	doc = sl_http_doc(e->after ? e->after : e->before);
+	env = json_string_value(json_object_get(doc, "environment"));
+	svc = json_string_value(json_object_get(doc, "service"));
+	if (strcmp(e->object_type, "environment") == 0 ||
+	    strcmp(e->object_type, "policy") == 0)
+		env = e->object_id;
+	if (strcmp(e->object_type, "service") == 0)
+		svc = e->object_id;
+	seen = sl_http_sees(r, env, svc);
+	json_decref(doc);
+	return seen;
+}
+
 void sl_h_audit_list(struct sl_req *r)
 {
 	struct sl_filter f = {0};
@@ -274,6 +299,17 @@ void sl_h_audit_list(struct sl_req *r)
 	items = json_array();
 	for (size_t i = 0; i < rows.n; i++) {
 		const struct sl_audit_row *e = &rows.v[i];
+		int seen = entry_seen(r, e);
+
+		if (seen < 0) {
+			json_decref(items);
+			sl_audit_rows_fini(&rows);
+			sl_http_failf(r, SL_EUNAVAIL, "scope",
+				      "the scope of the token cannot be read");
+			return;
+		}
+		if (!seen)
+			continue; /* outside the token's scope */
 
 		json_array_append_new(
 			items,

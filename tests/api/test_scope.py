@@ -153,6 +153,50 @@ def test_reviews_are_listed_only_inside_the_scope(d):
     check(deps[(staging, ours)] in [r["deployment_id"] for r in got], got)
 
 
+def test_the_audit_log_lists_only_entries_inside_the_scope(d):
+    staging, prod = mk_env(d), mk_env(d)
+    ours, theirs = mk_service(d, owner="payments"), mk_service(d,
+                                                               owner="search")
+    rel = mk_release(d, ours)
+    deps = {}
+    for env in (staging, prod):
+        deps[env] = api(d, "POST", "/v1/deployments",
+                        dict(release=rel["id"], environment=env), 201)["id"]
+
+    def entries(secret):
+        items, after = [], 0
+        while True:
+            doc = api(d, "GET", "/v1/audit?limit=500&after=%d" % after,
+                      want=200, token=secret)
+            items += doc["items"]
+            if not doc["next_cursor"]:
+                return items
+            after = int(doc["next_cursor"])
+
+    def about(items, otype, oid):
+        return [e for e in items if e["object_type"] == otype and
+                e["object_id"] == str(oid)]
+
+    everything = entries(None)
+    for env in (staging, prod):
+        check(about(everything, "deployment", deps[env]), "unscoped: %s" % env)
+    _, secret = token(d, "auditor", environments=[staging])
+    seen = entries(secret)
+    check(about(seen, "deployment", deps[staging]), "its own deployment")
+    eq(about(seen, "deployment", deps[prod]), [], "not production's")
+    eq(about(seen, "environment", prod), [], "not production itself")
+    check(about(seen, "environment", staging), "staging itself")
+    eq([e for e in seen if e["object_type"] == "token"], [],
+       "no token entries: they belong to no environment")
+    for e in seen:
+        doc = e["after"] or e["before"] or {}
+        check(doc.get("environment") in (None, staging), e)
+    _, narrow = token(d, "auditor", services=[theirs])
+    seen = entries(narrow)
+    eq(about(seen, "release", rel["id"]), [], "another service's release")
+    check(about(seen, "service", theirs), "its own service")
+
+
 def test_approvals_of_other_environments_are_left_out(d):
     staging, prod = mk_env(d), mk_env(d)
     svc, other = mk_service(d), mk_service(d)
