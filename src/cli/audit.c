@@ -44,29 +44,6 @@ static void b64_encode(const unsigned char *bin, size_t len, char *out,
 	sodium_bin2base64(out, cap, bin, len, sodium_base64_VARIANT_ORIGINAL);
 }
 
-/* Decodes standard padded base64 s[0..len) into out (at most cap bytes);
- * returns the decoded length, or -1 when s is not base64 or too long.
- * The alphabet is checked first, as core's note.c does: libsodium
- * 1.0.18 takes bytes of 0x80 and more for digits. */
-static long b64_decode(const char *s, size_t len, unsigned char *out,
-		       size_t cap)
-{
-	size_t n;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-		      c == '='))
-			return -1;
-	}
-	if (sodium_base642bin(out, cap, s, len, NULL, &n, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0)
-		return -1;
-	return (long)n;
-}
-
 /* ---- the audit config: what the user trusts, per server ---- */
 
 /* Returns the config file's path: $SHIPLOG_CONFIG, else
@@ -223,8 +200,8 @@ static int read_before(struct pin *p, json_t *rec, const char *url)
 	if (!size && !root)
 		return 0;
 	if (!json_is_integer(size) || json_integer_value(size) < 0 || !root ||
-	    b64_decode(root, strlen(root), p->before_root,
-		       sizeof(p->before_root)) != SL_HASH_LEN) {
+	    sl_base64_decode(root, strlen(root), p->before_root,
+			     sizeof(p->before_root)) != SL_HASH_LEN) {
 		fprintf(stderr,
 			"shiplog: %s: the tree recorded for %s is not a "
 			"\"size\" and a base64 \"root\"\n",
@@ -613,7 +590,7 @@ static long proof_hashes(json_t *doc, unsigned char out[SL_PROOF_MAX][32])
 	{
 		const char *s = json_string_value(h);
 
-		if (!s || b64_decode(s, strlen(s), out[i], SL_HASH_LEN) !=
+		if (!s || sl_base64_decode(s, strlen(s), out[i], SL_HASH_LEN) !=
 				  SL_HASH_LEN)
 			return -1;
 	}
@@ -705,8 +682,8 @@ static int read_tile_line(struct lines *l, const struct sl_tile_ref *t,
 	else if (!tile || strcmp(tile, name) != 0 || !b64)
 		snprintf(why, cap, "line %zu of the export is not %s",
 			 l->lineno, name);
-	else if (b64_decode(b64, strlen(b64), hashes,
-			    SL_TILE_WIDTH * SL_HASH_LEN) !=
+	else if (sl_base64_decode(b64, strlen(b64), hashes,
+				  SL_TILE_WIDTH * SL_HASH_LEN) !=
 		 (long)t->width * SL_HASH_LEN)
 		snprintf(why, cap,
 			 "line %zu of the export: %s does not hold %u "

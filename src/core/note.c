@@ -142,8 +142,7 @@ static void store_be32(unsigned char *p, uint32_t v)
  * libsodium 1.0.18 reads a byte of 0x80 or more (a signed char) as a
  * base64 digit, so "\xc3\xa9" would decode, and one root, key or
  * signature would have many spellings. */
-static long b64_decode(const char *s, size_t len, unsigned char *out,
-		       size_t cap)
+long sl_base64_decode(const char *s, size_t len, unsigned char *out, size_t cap)
 {
 	size_t n;
 
@@ -259,7 +258,7 @@ enum sl_err sl_note_verifier_parse(const char *vkey,
 		return sl_error_set(err, SL_EINVAL, "key",
 				    "the verifier key's hash is not 8 hex "
 				    "digits");
-	if (b64_decode(key64, strlen(key64), key, sizeof(key)) !=
+	if (sl_base64_decode(key64, strlen(key64), key, sizeof(key)) !=
 		    (long)sizeof(key) ||
 	    key[0] != ALG_ED25519)
 		return sl_error_set(err, SL_EINVAL, "key",
@@ -376,8 +375,8 @@ enum sl_err sl_note_open(const struct sl_note_verifier *v, const char *note,
 		name = line + SIG_PREFIX_LEN;
 		sp = memchr(name, ' ', (size_t)(end - name));
 		b64 = sp ? sp + 1 : end;
-		n = sp ? b64_decode(b64, (size_t)(end - b64), raw,
-				    (size_t)(sigs_end - line))
+		n = sp ? sl_base64_decode(b64, (size_t)(end - b64), raw,
+					  (size_t)(sigs_end - line))
 		       : -1;
 		if (!sp || !valid_name(name, (size_t)(sp - name)) ||
 		    n < KEY_HASH_LEN + 1) {
@@ -463,8 +462,8 @@ enum sl_err sl_checkpoint_parse(const char *text, size_t len, char *origin,
 	if (parse_size(line[1], (size_t)(end[1] - line[1]), &n) != 0)
 		return NOT_CHECKPOINT("the tree size is not a decimal number "
 				      "without leading zeros below 2^64");
-	if (b64_decode(line[2], (size_t)(end[2] - line[2]), hash,
-		       sizeof(hash)) != SL_HASH_LEN)
+	if (sl_base64_decode(line[2], (size_t)(end[2] - line[2]), hash,
+			     sizeof(hash)) != SL_HASH_LEN)
 		return NOT_CHECKPOINT("the root hash is not the base64 of "
 				      "%d bytes",
 				      SL_HASH_LEN);

@@ -58,6 +58,14 @@ enum sl_err sl_note_verifier_parse(const char *vkey,
 				   struct sl_note_verifier *out,
 				   struct sl_error *err);
 
+/* Decodes standard padded base64 s[0..len) into out (at most cap bytes):
+ * the decoded length, or -1 when s is not canonical base64 or decodes to
+ * more than cap bytes. The alphabet is checked before libsodium decodes
+ * (1.0.18 reads bytes of 0x80 and up as digits, giving one value many
+ * spellings). Every base64 of the log goes through it. */
+long sl_base64_decode(const char *s, size_t len, unsigned char *out,
+		      size_t cap);
+
 /* The checkpoint text for origin, size and root. Caller frees. */
 char *sl_checkpoint_text(const char *origin, uint64_t size,
 			 const unsigned char root[SL_HASH_LEN]);

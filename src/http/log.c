@@ -89,10 +89,9 @@ static enum sl_err key_read(const char *path, struct sl_note_signer *s,
 	*plus = '\0';
 	plus = strchr(plus + 1, '+');
 	if (!plus ||
-	    sodium_base642bin(raw, sizeof(raw), plus + 1, strlen(plus + 1),
-			      NULL, &n, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    n != 33 || raw[0] != 1)
+	    (n = (size_t)sl_base64_decode(plus + 1, strlen(plus + 1), raw,
+					  sizeof(raw))) != 33 ||
+	    raw[0] != 1)
 		goto bad;
 	memcpy(seed, raw + 1, 32);
 	sodium_memzero(raw, sizeof(raw));
