@@ -82,4 +82,48 @@ static struct sl_tx wtx(struct sl_store *st)
 	return tx;
 }
 
+/* Removes the temporary directory and drops every database made. */
+static void store_teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	for (int i = 0; i < pg_dbs; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "DROP DATABASE IF EXISTS sl_" STORE_TEST_NAME
+			 "_%d_%d WITH (FORCE)",
+			 (int)getpid(), i);
+		pg_admin(cmd);
+	}
+}
+
+/* Runs cases[0..n) on SQLite, then on PostgreSQL when SHIPLOG_TEST_PG
+ * names a server; prints the summary line and returns main's status. */
+static int store_run_backends(const struct t_case *cases, size_t n)
+{
+	int passed = 0, failed = 0;
+
+	if (!mkdtemp(dir))
+		abort();
+	pg_base = getenv("SHIPLOG_TEST_PG");
+	if (pg_base && !*pg_base)
+		pg_base = NULL;
+	engine = "sqlite";
+	t_prefix = "sqlite: ";
+	t_run(cases, n, &passed, &failed);
+	if (pg_base) {
+		engine = "postgresql";
+		t_prefix = "postgresql: ";
+		t_run(cases, n, &passed, &failed);
+	} else {
+		printf("note: SHIPLOG_TEST_PG is not set; the PostgreSQL "
+		       "round is skipped\n");
+	}
+	store_teardown();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
 #endif

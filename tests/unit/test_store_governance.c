@@ -1344,21 +1344,6 @@ TEST(a_refused_duplicate_leaves_the_write_transaction_usable)
 	sl_store_close(st);
 }
 
-static void teardown(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-	for (int i = 0; i < pg_dbs; i++) {
-		snprintf(cmd, sizeof(cmd),
-			 "DROP DATABASE IF EXISTS sl_gov_%d_%d WITH (FORCE)",
-			 (int)getpid(), i);
-		pg_admin(cmd);
-	}
-}
-
 int main(void)
 {
 	static const struct t_case cases[] = {
@@ -1386,26 +1371,5 @@ int main(void)
 		T(running_in_answers_what_each_target_of_a_placement_runs),
 		T(a_refused_duplicate_leaves_the_write_transaction_usable),
 	};
-	const size_t n = sizeof(cases) / sizeof(cases[0]);
-	int passed = 0, failed = 0;
-
-	if (!mkdtemp(dir))
-		abort();
-	pg_base = getenv("SHIPLOG_TEST_PG");
-	if (pg_base && !*pg_base)
-		pg_base = NULL;
-	engine = "sqlite";
-	t_prefix = "sqlite: ";
-	t_run(cases, n, &passed, &failed);
-	if (pg_base) {
-		engine = "postgresql";
-		t_prefix = "postgresql: ";
-		t_run(cases, n, &passed, &failed);
-	} else {
-		printf("note: SHIPLOG_TEST_PG is not set; the PostgreSQL "
-		       "round is skipped\n");
-	}
-	teardown();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return store_run_backends(cases, sizeof(cases) / sizeof(cases[0]));
 }
