@@ -11,7 +11,7 @@
 MODE ?= debug
 BUILD := build/$(MODE)
 
-PKGS := libmicrohttpd jansson sqlite3 libsodium libcurl libpq libical
+PKGS := libmicrohttpd jansson sqlite3 libsodium libcrypto libcurl libpq libical
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -100,7 +100,7 @@ static int agrees(const struct sl_logcheck *c, int level, uint64_t node,
 static void fold(const struct sl_logcheck *c, unsigned char out[SL_HASH_LEN])
 {
 	if (c->depth == 0) {
-		crypto_hash_sha256(out, (const unsigned char *)"", 0);
+		sl_sha256("", 0, out);
 		return;
 	}
 	memcpy(out, c->stack[c->depth - 1], SL_HASH_LEN);

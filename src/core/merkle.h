@@ -41,6 +41,10 @@ struct sl_tile_reader {
 	void *ctx;
 };
 
+/* SHA-256 of len bytes at data. */
+void sl_sha256(const void *data, size_t len, unsigned char out[SL_HASH_LEN]);
+/* RFC 9162: SHA-256(0x00 || entry) and SHA-256(0x01 || left || right);
+ * out may be left or right. */
 void sl_merkle_leaf_hash(const void *entry, size_t len,
 			 unsigned char out[SL_HASH_LEN]);
 void sl_merkle_node_hash(const unsigned char left[SL_HASH_LEN],
