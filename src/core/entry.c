@@ -12,13 +12,18 @@ struct buf {
 	size_t len, cap;
 };
 
-static void put(struct buf *b, const char *s, size_t n)
+static void reserve(struct buf *b, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		while (b->len + n + 1 > b->cap)
 			b->cap = b->cap ? 2 * b->cap : 256;
 		b->s = sl_xrealloc(b->s, b->cap);
 	}
+}
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+	reserve(b, n);
 	memcpy(b->s + b->len, s, n);
 	b->len += n;
 	b->s[b->len] = '\0';
@@ -29,17 +34,25 @@ static void puts_(struct buf *b, const char *s)
 	put(b, s, strlen(s));
 }
 
-/* A JSON string as RFC 8785 writes it, or null. */
+/* A JSON string as RFC 8785 writes it, or null: the bytes that need no
+ * escape copied a run at a time. */
 static void put_string(struct buf *b, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s, *run;
+
 	if (!s) {
 		puts_(b, "null");
 		return;
 	}
 	put(b, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (;;) {
 		char esc[8];
 
+		for (run = p; *p >= 0x20 && *p != '"' && *p != '\\'; p++)
+			;
+		put(b, (const char *)run, (size_t)(p - run));
+		if (!*p)
+			break;
 		switch (*p) {
 		case '"':
 			puts_(b, "\\\"");
@@ -63,13 +76,10 @@ static void put_string(struct buf *b, const char *s)
 			puts_(b, "\\r");
 			break;
 		default:
-			if (*p < 0x20) {
-				snprintf(esc, sizeof(esc), "\\u%04x", *p);
-				puts_(b, esc);
-			} else {
-				put(b, (const char *)p, 1);
-			}
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			puts_(b, esc);
 		}
+		p++;
 	}
 	put(b, "\"", 1);
 }
@@ -82,20 +92,34 @@ static void put_int(struct buf *b, int64_t v)
 	puts_(b, n);
 }
 
-char *sl_entry_bytes(const struct sl_entry *e, size_t *len)
+static void put_doc(struct buf *b, const char *doc)
 {
-	struct buf b = {0};
+	puts_(b, doc ? doc : "null");
+}
+
+size_t sl_entry_append(const struct sl_entry *e, char **buf, size_t *len,
+		       size_t *cap)
+{
+	struct buf b = {*buf, *len, *cap};
+	size_t start = b.len;
 
 	puts_(&b, "{\"action\":");
 	put_string(&b, e->action);
 	puts_(&b, ",\"actor\":");
 	put_string(&b, e->actor);
-	puts_(&b, ",\"after\":");
-	puts_(&b, e->after ? e->after : "null");
+	if (!e->change) {
+		puts_(&b, ",\"after\":");
+		put_doc(&b, e->after);
+	}
 	puts_(&b, ",\"at\":");
 	put_int(&b, e->at);
-	puts_(&b, ",\"before\":");
-	puts_(&b, e->before ? e->before : "null");
+	if (e->change) {
+		puts_(&b, ",\"change\":");
+		put_doc(&b, e->change);
+	} else {
+		puts_(&b, ",\"before\":");
+		put_doc(&b, e->before);
+	}
 	puts_(&b, ",\"object_id\":");
 	put_string(&b, e->object_id);
 	puts_(&b, ",\"object_type\":");
@@ -107,6 +131,17 @@ char *sl_entry_bytes(const struct sl_entry *e, size_t *len)
 	puts_(&b, ",\"via\":");
 	put_string(&b, e->via);
 	puts_(&b, "}");
+	*buf = b.s;
 	*len = b.len;
-	return b.s;
+	*cap = b.cap;
+	return b.len - start;
+}
+
+char *sl_entry_bytes(const struct sl_entry *e, size_t *len)
+{
+	char *buf = NULL;
+	size_t used = 0, cap = 0;
+
+	*len = sl_entry_append(e, &buf, &used, &cap);
+	return buf;
 }

@@ -16,16 +16,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The fields of an entry; strings borrowed, NULL for null. */
+/* The fields of an entry; strings borrowed, NULL for null. An entry
+ * with a change is written
+ *   {"action":..,"actor":..,"at":..,"change":..,"object_id":..,
+ *    "object_type":..,"request_id":..,"seq":..,"via":..}
+ * (change: the RFC 6902 JSON Patch, canonical JSON text embedded as
+ * is); one without (written before patches, schema 7) as above, with
+ * its before and after documents. */
 struct sl_entry {
 	int64_t seq, at;
 	const char *actor, *action, *object_type, *object_id, *request_id;
-	const char *before, *after; /* canonical JSON text */
+	const char *change;	    /* canonical JSON text */
+	const char *before, *after; /* legacy: canonical JSON text */
 	const char *via;
 };
 
 /* The entry's bytes (malloc'ed, NUL-terminated for convenience; *len
  * holds their number). */
 char *sl_entry_bytes(const struct sl_entry *e, size_t *len);
+
+/* Appends the entry's bytes to the buffer *buf of *len bytes used and
+ * *cap allocated (grown with realloc as needed; NUL-terminated); returns
+ * how many bytes were added. */
+size_t sl_entry_append(const struct sl_entry *e, char **buf, size_t *len,
+		       size_t *cap);
 
 #endif

@@ -116,12 +116,12 @@ void sl_h_token_create(struct sl_req *r)
 		return;
 	}
 	/* The audit entry names the token but never holds its secret. */
-	pub = json_pack("{sI ss ss so ss so so sn}", "id", (json_int_t)id,
+	pub = json_pack("{sI ss ss so ss so so sn sn}", "id", (json_int_t)id,
 			"name", name, "role", role, "created_at",
 			sl_h_time(r->now), "created_by", r->actor.name, "scope",
 			scope, "expires_at",
 			expires_at ? sl_h_time(expires_at) : json_null(),
-			"last_used_at");
+			"last_used_at", "revoked_at");
 	free(scope_text);
 	text = sl_http_canon(pub);
 	json_object_set_new(pub, "token", json_string(secret));
@@ -201,7 +201,8 @@ void sl_h_token_revoke(struct sl_req *r)
 {
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char *after;
+	struct sl_tokens rows = {0};
+	char *before, *after;
 	int64_t id = 0;
 	json_t *doc;
 	enum sl_err rc;
@@ -221,18 +222,29 @@ void sl_h_token_revoke(struct sl_req *r)
 		sl_http_fail(r, &err);
 		return;
 	}
-	doc = json_pack("{sI so}", "id", (json_int_t)id, "revoked_at",
-			sl_h_time(r->now));
+	/* The entry says what the token became: its document with the
+	 * time it was revoked. */
+	rc = sl_store_token_get(&tx, id, &rows, &err);
+	if (rc) {
+		sl_store_abort(&tx);
+		sl_http_fail(r, &err);
+		return;
+	}
+	doc = token_doc(&rows.v[0]);
+	sl_tokens_fini(&rows);
 	after = sl_http_canon(doc);
+	json_object_set_new(doc, "revoked_at", json_null());
+	before = sl_http_canon(doc);
 	{
 		struct sl_audit_info a = {"token.revoke", "token", r->params[0],
-					  NULL, after};
+					  before, after};
 		sl_http_write_finish(r, &tx, &a, 204, sl_xstrdup(""));
 	}
 	/* And again after the commit, in case a request cached the token
 	 * from the old state in between. */
 	sl_tokcache_clear();
 	json_decref(doc);
+	free(before);
 	free(after);
 }
 
@@ -242,15 +254,21 @@ void sl_h_token_revoke(struct sl_req *r)
  * organisation-wide windows) is for unscoped tokens only. */
 static int entry_seen(struct sl_req *r, const struct sl_audit_row *e)
 {
-	json_t *doc;
-	const char *env, *svc;
+	json_t *doc = NULL;
+	const char *env = e->environment, *svc = e->service;
 	int seen;
 
 	if (!r->actor.scope)
 		return 1;
-	doc = sl_http_doc(e->after ? e->after : e->before);
-	env = json_string_value(json_object_get(doc, "environment"));
-	svc = json_string_value(json_object_get(doc, "service"));
+	if (!e->change) {
+		/* Written before entries kept their scope: the documents
+		 * say it. */
+		const char *d = e->after ? e->after : e->before;
+
+		doc = d ? sl_http_doc(d) : NULL;
+		env = json_string_value(json_object_get(doc, "environment"));
+		svc = json_string_value(json_object_get(doc, "service"));
+	}
 	if (strcmp(e->object_type, "environment") == 0 ||
 	    strcmp(e->object_type, "policy") == 0)
 		env = e->object_id;
@@ -313,7 +331,7 @@ void sl_h_audit_list(struct sl_req *r)
 
 		json_array_append_new(
 			items,
-			json_pack("{sI so ss ss ss ss so so so so}", "seq",
+			json_pack("{sI so ss ss ss ss so so so so so}", "seq",
 				  (json_int_t)e->seq, "at", sl_h_time(e->at),
 				  "actor", e->actor, "action", e->action,
 				  "object_type", e->object_type, "object_id",
@@ -326,6 +344,9 @@ void sl_h_audit_list(struct sl_req *r)
 				  "after",
 				  e->after ? sl_http_doc(e->after)
 					   : json_null(),
+				  "change",
+				  e->change ? sl_http_doc(e->change)
+					    : json_null(),
 				  "via",
 				  e->via ? json_string(e->via) : json_null()));
 	}

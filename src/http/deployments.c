@@ -163,13 +163,11 @@ static enum sl_err advance_release(struct sl_req *r, struct sl_tx *tx,
 			.object_type = "release",
 			.object_id = sl_h_id(release_id, idb, sizeof(idb)),
 			.request_id = r->request_id,
-			.before = rdoc,
-			.after = text,
 			.via = r->via[0] ? r->via : NULL,
 		};
 		int64_t seq;
 
-		rc = sl_store_audit_append(tx, &a, &seq, err);
+		rc = sl_http_audit_append(tx, &a, rdoc, text, &seq, err);
 	}
 out:
 	json_decref(rel);

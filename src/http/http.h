@@ -164,6 +164,17 @@ char *sl_http_canon(const json_t *v);
  * by this layer only). Caller json_decref()s. */
 json_t *sl_http_doc(const char *doc);
 
+/* The RFC 6902 JSON Patch from before to after (either NULL for no
+ * object), in canonical JSON (change.c says how it is made). */
+char *sl_http_patch(const json_t *before, const json_t *after);
+/* Appends the audit entry e of a write that turned the stored document
+ * before into after (canonical JSON texts, NULL for none): fills in its
+ * change and scope from them, and returns what sl_store_audit_append
+ * does. */
+enum sl_err sl_http_audit_append(struct sl_tx *tx, struct sl_audit_entry *e,
+				 const char *before, const char *after,
+				 int64_t *seq, struct sl_error *err);
+
 /* Ends a write: appends the audit entry, records the idempotent answer,
  * commits, and sets the reply (body taken). On any failure the
  * transaction is rolled back and the reply is the error. */

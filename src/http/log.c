@@ -186,10 +186,10 @@ static enum sl_err tile_write(void *ctx, int level, uint64_t index,
 	return sl_store_log_tile_put(ctx, level, index, width, data, NULL);
 }
 
-/* The bytes of an audit entry as the tree holds them. */
-static char *entry_of(const struct sl_audit_row *a, size_t *len)
+/* The fields of an audit entry as the tree holds it (borrowed). */
+static struct sl_entry entry_fields(const struct sl_audit_row *a)
 {
-	struct sl_entry e = {
+	return (struct sl_entry){
 		.seq = a->seq,
 		.at = a->at,
 		.actor = a->actor,
@@ -197,10 +197,17 @@ static char *entry_of(const struct sl_audit_row *a, size_t *len)
 		.object_type = a->object_type,
 		.object_id = a->object_id,
 		.request_id = a->request_id,
+		.change = a->change,
 		.before = a->before,
 		.after = a->after,
 		.via = a->via,
 	};
+}
+
+/* The bytes of an audit entry as the tree holds them. */
+static char *entry_of(const struct sl_audit_row *a, size_t *len)
+{
+	struct sl_entry e = entry_fields(a);
 
 	return sl_entry_bytes(&e, len);
 }
@@ -782,26 +789,24 @@ static enum sl_err bundle(struct sl_tx *tx, uint64_t idx, unsigned w,
 	char *buf = NULL;
 	enum sl_err rc = sl_store_audit_list(tx, &f, &rows, err);
 
+	/* Each entry written in place after room for its length. */
 	for (size_t i = 0; rc == SL_OK && i < rows.n; i++) {
-		size_t elen;
-		char *bytes = entry_of(&rows.v[i], &elen);
+		struct sl_entry e = entry_fields(&rows.v[i]);
+		size_t at = n, elen;
 
+		if (n + 2 >= cap) {
+			cap = 2 * (n + 2) + 1024;
+			buf = sl_xrealloc(buf, cap);
+		}
+		n += 2;
+		elen = sl_entry_append(&e, &buf, &n, &cap);
 		if (elen > 0xFFFF)
 			rc = sl_error_set(err, SL_EUNAVAIL, "",
 					  "audit entry %lld is longer than an "
 					  "entry bundle can hold",
 					  (long long)rows.v[i].seq);
-		if (rc == SL_OK) {
-			if (n + elen + 2 > cap) {
-				cap = 2 * (n + elen + 2);
-				buf = sl_xrealloc(buf, cap + 1);
-			}
-			buf[n++] = (char)(elen >> 8);
-			buf[n++] = (char)(elen & 0xFF);
-			memcpy(buf + n, bytes, elen);
-			n += elen;
-		}
-		free(bytes);
+		buf[at] = (char)(elen >> 8);
+		buf[at + 1] = (char)(elen & 0xFF);
 	}
 	if (rc == SL_OK && rows.n != w)
 		rc = sl_error_set(err, SL_ENOTFOUND, "", "no such bundle");

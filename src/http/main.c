@@ -148,9 +148,12 @@ static enum sl_err mint(struct sl_store *st, const char *name, const char *role,
 		sl_store_abort(&tx);
 		return rc;
 	}
-	pub = json_pack("{sI ss ss ss ss}", "id", (json_int_t)id, "name", name,
-			"role", role, "created_at", sl_time_format(now, when),
-			"created_by", by);
+	/* The document GET /v1/tokens/{id} serves, as the API's entry for
+	 * a new token holds it. */
+	pub = json_pack("{sI ss ss ss ss s{} sn sn sn}", "id", (json_int_t)id,
+			"name", name, "role", role, "created_at",
+			sl_time_format(now, when), "created_by", by, "scope",
+			"expires_at", "last_used_at", "revoked_at");
 	text = json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS);
 	snprintf(idb, sizeof(idb), "%lld", (long long)id);
 	e.at = now;
@@ -158,8 +161,7 @@ static enum sl_err mint(struct sl_store *st, const char *name, const char *role,
 	e.action = "token.create";
 	e.object_type = "token";
 	e.object_id = idb;
-	e.after = text;
-	rc = sl_store_audit_append(&tx, &e, &seq, err);
+	rc = sl_http_audit_append(&tx, &e, NULL, text, &seq, err);
 	if (rc == SL_OK)
 		rc = sl_store_commit(&tx, err);
 	else

@@ -401,13 +401,12 @@ static enum sl_err void_approvals(struct sl_req *r, struct sl_tx *tx,
 				.object_id =
 					sl_h_id(rows.v[i].id, idb, sizeof(idb)),
 				.request_id = r->request_id,
-				.before = before,
-				.after = after,
 				.via = r->via[0] ? r->via : NULL,
 			};
 			int64_t seq;
 
-			rc = sl_store_audit_append(tx, &e, &seq, err);
+			rc = sl_http_audit_append(tx, &e, before, after, &seq,
+						  err);
 		}
 		free(after);
 	}

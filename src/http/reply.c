@@ -213,12 +213,11 @@ void sl_http_write_finish(struct sl_req *r, struct sl_tx *tx,
 		.object_type = a->object_type,
 		.object_id = a->object_id,
 		.request_id = r->request_id,
-		.before = a->before,
-		.after = a->after,
 		.via = r->via[0] ? r->via : NULL,
 	};
 	int64_t seq;
-	enum sl_err rc = sl_store_audit_append(tx, &e, &seq, &err);
+	enum sl_err rc =
+		sl_http_audit_append(tx, &e, a->before, a->after, &seq, &err);
 
 	if (rc == SL_OK && r->idem_key) {
 		struct sl_idem rec = {

@@ -17,18 +17,18 @@ enum sl_err sl_store_audit_append(struct sl_tx *tx,
 		SL_P_INT(e->at),	 SL_P_TEXT(e->actor),
 		SL_P_TEXT(e->action),	 SL_P_TEXT(e->object_type),
 		SL_P_TEXT(e->object_id), SL_P_TEXT(e->request_id),
-		SL_P_TEXT(e->before),	 SL_P_TEXT(e->after),
-		SL_P_TEXT(e->via),
+		SL_P_TEXT(e->change),	 SL_P_TEXT(e->environment),
+		SL_P_TEXT(e->service),	 SL_P_TEXT(e->via),
 	};
 
 	SL_ASSERT(tx->write);
 	return sl__store_one_int(
 		tx,
 		"INSERT INTO audit (seq, at, actor, action, object_type,"
-		" object_id, request_id, before, after, via)"
+		" object_id, request_id, change, environment, service, via)"
 		" SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5,"
-		" $6, $7, $8, $9 FROM audit RETURNING seq",
-		p, 9, seq, "audit entry", err);
+		" $6, $7, $8, $9, $10 FROM audit RETURNING seq",
+		p, 10, seq, "audit entry", err);
 }
 
 enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
@@ -52,7 +52,8 @@ enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
 		sl__store_list(
 			tx, LIST_AUDIT,
 			"SELECT seq, at, actor, action, object_type, object_id,"
-			" request_id, before, after, via FROM audit",
+			" request_id, before, after, change, environment,"
+			" service, via FROM audit",
 			cl, 7, vals, "ORDER BY seq LIMIT", f->limit, &rows,
 			err),
 		&rows, out);

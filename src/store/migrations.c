@@ -210,6 +210,15 @@ static const char m006[] =
 	" origin TEXT NOT NULL,"
 	" verifier_key TEXT NOT NULL);";
 
+static const char m007[] =
+	/* Lighter entries: what a write changed as a JSON Patch, and the
+	 * environment and service of the object it is about (a patch need
+	 * not name them). Entries written before keep their two documents
+	 * and their bytes. */
+	"ALTER TABLE audit ADD COLUMN change TEXT;"
+	"ALTER TABLE audit ADD COLUMN environment TEXT;"
+	"ALTER TABLE audit ADD COLUMN service TEXT;";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -223,6 +232,7 @@ const struct sl_migration sl_migrations[] = {
 	{4, "token expiry and last use", m004},
 	{5, "approvals voided by an edit of the release", m005},
 	{6, "the audit log's Merkle tree, checkpoints and identity", m006},
+	{7, "audit entries as JSON Patches, with their scope", m007},
 };
 
 const size_t sl_migrations_count =

@@ -248,7 +248,10 @@ enum sl_err sl__store_audit_rows(enum sl_err rc, struct sl_db_rows *rows,
 			a->request_id = take(rows, r, 6);
 			a->before = take(rows, r, 7);
 			a->after = take(rows, r, 8);
-			a->via = take(rows, r, 9);
+			a->change = take(rows, r, 9);
+			a->environment = take(rows, r, 10);
+			a->service = take(rows, r, 11);
+			a->via = take(rows, r, 12);
 		}
 	}
 	sl_db_rows_fini(rows);
@@ -267,6 +270,9 @@ void sl_audit_rows_fini(struct sl_audit_rows *a)
 		free(e->request_id);
 		free(e->before);
 		free(e->after);
+		free(e->change);
+		free(e->environment);
+		free(e->service);
 		free(e->via);
 	}
 	free(a->v);

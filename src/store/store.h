@@ -92,8 +92,10 @@ void sl_tokens_fini(struct sl_tokens *t);
 struct sl_audit_row {
 	int64_t seq, at;
 	char *actor, *action, *object_type, *object_id, *request_id;
-	char *before, *after; /* canonical JSON or NULL */
-	char *via;	      /* "grant:<id>" or NULL */
+	char *before, *after; /* legacy entries only: whole documents */
+	char *change;	      /* JSON Patch (canonical JSON); NULL: legacy */
+	char *environment, *service; /* of the object, for scoped reads */
+	char *via;		     /* "grant:<id>" or NULL */
 };
 struct sl_audit_rows {
 	size_t n;
@@ -398,9 +400,9 @@ struct sl_audit_entry {
 	const char *object_type;
 	const char *object_id;
 	const char *request_id;
-	const char *before; /* canonical JSON or NULL */
-	const char *after;  /* canonical JSON or NULL */
-	const char *via;    /* "grant:<id>" when a grant allowed it */
+	const char *change;		   /* the JSON Patch, canonical JSON */
+	const char *environment, *service; /* of the object, or NULL */
+	const char *via; /* "grant:<id>" when a grant allowed it */
 };
 enum sl_err sl_store_audit_append(struct sl_tx *tx,
 				  const struct sl_audit_entry *e, int64_t *seq,

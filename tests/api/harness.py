@@ -236,6 +236,65 @@ _seq = __import__("itertools").count(1)
 _tag = "%x" % (os.getpid() & 0xffff)
 
 
+
+def _pointer(path):
+    """The tokens of an RFC 6901 JSON Pointer."""
+    if path == "":
+        return []
+    if not path.startswith("/"):
+        raise ValueError("pointer %r does not start with /" % path)
+    return [t.replace("~1", "/").replace("~0", "~")
+            for t in path[1:].split("/")]
+
+
+def patch_apply(doc, ops):
+    """doc with the RFC 6902 JSON Patch ops applied (add, remove and
+    replace: what audit entries use), written here from the RFC and not
+    from the daemon's code. doc is not changed."""
+    doc = json.loads(json.dumps(doc))
+    for op in ops:
+        kind, tokens = op["op"], _pointer(op["path"])
+        if not tokens:
+            if kind not in ("add", "replace"):
+                raise ValueError("%s of the whole document" % kind)
+            doc = json.loads(json.dumps(op["value"]))
+            continue
+        parent = doc
+        for t in tokens[:-1]:
+            parent = parent[int(t)] if isinstance(parent, list) else parent[t]
+        last = tokens[-1]
+        if isinstance(parent, list):
+            if kind == "add":
+                i = len(parent) if last == "-" else int(last)
+                if i > len(parent):
+                    raise ValueError("add past the end of %s" % op["path"])
+                parent.insert(i, op["value"])
+            elif kind == "remove":
+                del parent[int(last)]
+            elif kind == "replace":
+                parent[int(last)] = op["value"]
+            else:
+                raise ValueError("op %s" % kind)
+        else:
+            if kind in ("remove", "replace") and last not in parent:
+                raise ValueError("%s of missing %s" % (kind, op["path"]))
+            if kind == "remove":
+                del parent[last]
+            elif kind in ("add", "replace"):
+                parent[last] = op["value"]
+            else:
+                raise ValueError("op %s" % kind)
+    return doc
+
+
+def entry_after(before, entry):
+    """What an audit entry says its object became from before: its
+    change applied (or, for an entry written before changes were
+    patches, its after)."""
+    if entry.get("change") is None:
+        return entry["after"]
+    return patch_apply(before, entry["change"])
+
 def uniq(prefix):
     """A name no other test of this run uses: prefix-<pid>-<n>."""
     return "%s-%s-%d" % (prefix, _tag, next(_seq))

@@ -21,7 +21,8 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import SHIPLOGD, TOKEN, Daemon, check, eq, run_tests  # noqa: E402
+from harness import (SHIPLOGD, TOKEN, Daemon, check, entry_after,  # noqa: E402
+                     eq, run_tests)
 
 SHA = "cd" * 32
 ADMIN = "admin"  # the name of the bootstrap token, the actor of our writes
@@ -526,10 +527,15 @@ def test_rollback_redeploys_the_previous_version(d):
     e = [e for e in audit_all(d) if e["action"] == "deployment.rollback"
          and e["object_id"] == str(d2["id"])]
     eq(len(e), 1, "one audit entry for the rollback")
-    eq((e[0]["before"]["status"], e[0]["after"]["status"],
-        e[0]["after"]["rolled_back_by"]),
-       ("succeeded", "rolled_back", nd["id"]),
-       "the entry holds the rolled-back deployment before and after")
+    # The deployment document as kept; its events are rows of their own.
+    old.pop("events")
+    d2.pop("events", None)
+    eq(entry_after(d2, e[0]), old,
+       "the entry turns the deployment as it was into the rolled-back one")
+    eq([o["path"] for o in e[0]["change"]],
+       ["/" + k for k in sorted(old) if old[k] != d2[k]],
+       "and says only what changed, in key order")
+    check("/status" in [o["path"] for o in e[0]["change"]], e[0])
     problem(d, "POST", "/v1/deployments/%d/rollback" % d2["id"], {}, 409)
 
 
@@ -746,6 +752,8 @@ def test_every_write_appends_exactly_one_audit_entry(d):
     ]
     for method, path, body, want, action, otype, oid in steps:
         seq = last_seq(d)
+        was = (req(d, "GET", path, None, 200)[2] if method == "PATCH"
+               else None)
         _, h, doc = req(d, method, path, body, want,
                         headers={"X-Request-Id": uniq("rq")})
         entries = audit_since(d, seq)
@@ -762,24 +770,34 @@ def test_every_write_appends_exactly_one_audit_entry(d):
         if action == "deployment.create":
             eq(len(moved), 1, "the release moved to planned")
             rel = req(d, "GET", "/v1/releases/%s@1.0.0" % svc, None, 200)[2]
-            eq((moved[0]["object_type"], moved[0]["after"]),
+            eq((moved[0]["object_type"], entry_after(rel_was, moved[0])),
                ("release", rel), "its entry says what it became")
+            check("/status" in [o["path"] for o in moved[0]["change"]],
+                  moved[0]["change"])
             eq(moved[0]["request_id"], h["x-request-id"], "same request")
         eq(e["object_id"], oid or str(doc["id"]), "object id")
-        eq(e["after"], doc, "after is the object returned")
+        eq(entry_after(was, e), doc, "the change gives the object returned")
         if method == "PATCH":
-            check(e["before"] is not None and
-                  e["before"]["revision"] == doc["revision"] - 1, e)
+            check(len(e["change"]) < len(doc) and
+                  all(o["op"] != "add" or o["path"] != "" for o in
+                      e["change"]), "an update is a patch: %s" % e)
         else:
-            eq(e["before"], None, "before of a create")
+            eq([(o["op"], o["path"]) for o in e["change"]], [("add", "")],
+               "a create adds the object")
+        if action == "release.update":
+            rel_was = doc
     dep_id = int(e["object_id"])
     seq = last_seq(d)
+    was = api(d, "GET", "/v1/deployments/%d" % dep_id)
+    was.pop("events")  # rows of their own, not in the document
     out = event(d, dep_id, status="in_progress")
     e, = audit_since(d, seq)
     eq((e["seq"], e["action"], e["object_id"]),
        (seq + 1, "deployment.event", str(dep_id)), "event entry")
-    eq(e["after"], out["deployment"], "after is the deployment")
-    eq(e["before"]["status"], "queued", "before")
+    eq(entry_after(was, e), out["deployment"], "the change gives the "
+       "deployment")
+    check({"op": "replace", "path": "/status", "value": "in_progress"}
+          in e["change"], e["change"])
 
 
 def test_delete_appends_one_audit_entry_with_before(d):
@@ -788,8 +806,10 @@ def test_delete_appends_one_audit_entry_with_before(d):
     seq = last_seq(d)
     req(d, "DELETE", "/v1/services/" + svc, want=204)
     e, = audit_since(d, seq)
-    eq((e["seq"], e["action"], e["object_id"], e["before"], e["after"]),
-       (seq + 1, "service.delete", svc, doc, None), "delete entry")
+    eq((e["seq"], e["action"], e["object_id"], e["change"]),
+       (seq + 1, "service.delete", svc,
+        [{"op": "replace", "path": "", "value": None}]), "delete entry")
+    eq(entry_after(doc, e), None, "the service is gone")
 
 
 def test_rejected_writes_append_nothing(d):
@@ -1067,7 +1087,9 @@ def _restart_story(tmp):
         with open(tokfile) as f:
             eq(f.read().strip(), dd.token, "the new admin token is on file")
         revoke = [e for e in audit_all(dd) if e["action"] == "token.revoke"]
-        eq(revoke[-1]["after"]["id"], admin_id, "revoke audited")
+        eq(revoke[-1]["object_id"], str(admin_id), "revoke audited")
+        check(any(o["path"] == "/revoked_at"
+                  for o in revoke[-1]["change"]), revoke[-1]["change"])
     finally:
         eq(dd.stop(), 0, "third clean exit")
 

@@ -14,7 +14,7 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon, check, eq, run_tests  # noqa: E402
+from harness import Daemon, check, entry_after, eq, run_tests  # noqa: E402
 
 _seq = itertools.count(1)
 _tag = "%x" % (os.getpid() & 0xffff)
@@ -183,7 +183,10 @@ def test_policy_versions_are_kept_and_audited(d):
     entries = audit_new(d)
     eq([(e["action"], e["object_id"]) for e in entries],
        [("policy.update", env)] * 2, "every change audited")
-    eq(entries[1]["before"]["policy"]["soak_minutes"], 10, "before")
+    eq(entry_after(v1, entries[1]), v2, "the second entry turns version 1 "
+       "into version 2")
+    check({"op": "replace", "path": "/policy/soak_minutes", "value": 20}
+          in entries[1]["change"], entries[1]["change"])
     vers = api(d, "GET", "/v1/environments/%s/policy/versions" % env,
                want=200)["items"]
     eq(sorted(v["version"] for v in vers), [1, 2], "versions listed")

@@ -564,7 +564,7 @@ def test_3_entries_are_the_audit_items(d):
     v = view(d)
     items = audit_all(d)[:v.n]
     eq([i["seq"] for i in items], list(range(1, v.n + 1)), "audit seqs")
-    order = ["action", "actor", "after", "at", "before", "object_id",
+    order = ["action", "actor", "at", "change", "object_id",
              "object_type", "request_id", "seq", "via"]
     for e, item in zip(v.entries, items):
         doc = json.loads(e, object_pairs_hook=lambda kv: kv)
@@ -574,8 +574,10 @@ def test_3_entries_are_the_audit_items(d):
                            ensure_ascii=False).encode("utf-8")
         eq(e, canon, "entry %d is canonical" % item["seq"])
         for k in ("seq", "actor", "action", "object_type", "object_id",
-                  "request_id", "via", "before", "after"):
+                  "request_id", "via", "change"):
             eq(doc[k], item[k], "entry %d: %s" % (item["seq"], k))
+        eq((item["before"], item["after"]), (None, None),
+           "entry %d holds no whole documents" % item["seq"])
         check(isinstance(doc["at"], int), doc)
         eq(doc["at"], rfc3339_us(item["at"]), "entry %d: at" % item["seq"])
     # The strings that needed escaping are in the entries as written.
@@ -898,7 +900,7 @@ def test_t2_one_entry_deleted(d):
 
 def test_t3_two_entries_swapped(d):
     cols = ["at", "actor", "action", "object_type", "object_id",
-            "request_id", "before", "after", "via"]
+            "request_id", "change", "environment", "service", "via"]
     sql = ("CREATE TEMP TABLE swap AS SELECT * FROM audit WHERE seq IN "
            "(150, 280); UPDATE audit SET %s WHERE seq IN (150, 280); "
            "DROP TABLE swap;" % ", ".join(
@@ -1011,6 +1013,49 @@ def test_u_untampered_restart_is_ready_and_writes(d):
         synced(d, key)
         w = verify_log(d, key, kept=[(v.n, v.cp.root)])
         eq(w.n, v.n + 1, "one more entry, signed")
+
+
+def test_w_entries_written_before_patches_keep_their_bytes(d):
+    """A log from before entries were patches (schema 6: two whole
+    documents each) migrates forward: those entries keep their bytes,
+    the tree covers them and the ones after them alike."""
+    with log_daemon() as d:
+        key = pinned(d)
+        grow_small(d, 5)
+        synced(d, key)
+        v = verify_log(d, key)
+        eq(d.stop(), 0, "clean stop")
+        before = '{"name":"legacy","owner":"team \\"q\\"","revision":1}'
+        after = '{"name":"legacy","owner":"team-z","revision":2}'
+        rows = [(v.n + 1, before, after, "grant:7"), (v.n + 2, after, None,
+                                                      None)]
+        db_run(d, "".join(
+            "INSERT INTO audit (seq, at, actor, action, object_type,"
+            " object_id, request_id, before, after, via) VALUES (%d,"
+            " 1764496800000001, 'old-admin', 'service.update', 'service',"
+            " 'legacy', 'rq-old', %s, %s, %s);" % (seq, q(b), q(a), q(via))
+            for seq, b, a, via in rows))
+        d.start()
+        eq(d.request("GET", "/readyz", auth=False)[0], 200, "ready")
+        api(d, "POST", "/v1/services", {"name": uniq("svc"),
+                                        "owner": "team-a"}, 201)
+        synced(d, key)
+        w = verify_log(d, key, kept=[(v.n, v.cp.root)])
+        eq(w.n, v.n + 3, "both old entries and a new one in the tree")
+        for (seq, b, a, via), e in zip(rows, w.entries[v.n:v.n + 2]):
+            want = ('{"action":"service.update","actor":"old-admin",'
+                    '"after":%s,"at":1764496800000001,"before":%s,'
+                    '"object_id":"legacy","object_type":"service",'
+                    '"request_id":"rq-old","seq":%d,"via":%s}'
+                    % (a or "null", b, seq,
+                       '"%s"' % via if via else "null")).encode()
+            eq(e, want, "entry %d keeps the bytes it had" % seq)
+        check(b'"change":[{"op":"add","path":"",' in w.entries[-1],
+              w.entries[-1])
+        items = audit_all(d)[v.n:v.n + 2]
+        eq([(i["change"], i["before"]["revision"]) for i in items],
+           [(None, 1), (None, 2)], "the old entries as the API lists them")
+        eq(items[1]["after"], None, "and the deletion")
 
 
 # ==== 5. the signing key ====

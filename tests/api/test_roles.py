@@ -617,7 +617,8 @@ def test_grant_lets_a_developer_deploy_there_and_only_there(d):
     audited = audit_new(d)
     eq([(e["action"], e["object_id"]) for e in audited],
        [("grant.create", str(g["id"]))], "the grant is audited")
-    eq(audited[0]["after"]["reason"], "on call tonight", "reason audited")
+    eq(audited[0]["change"], [{"op": "add", "path": "", "value": g}],
+       "the grant as created is audited")
     check(any(x["id"] == g["id"] for x in
               api(d, "GET", "/v1/grants", want=200)["items"]), "listed")
     dep = api(d, "POST", "/v1/deployments",

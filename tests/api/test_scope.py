@@ -189,8 +189,12 @@ def test_the_audit_log_lists_only_entries_inside_the_scope(d):
     eq([e for e in seen if e["object_type"] == "token"], [],
        "no token entries: they belong to no environment")
     for e in seen:
-        doc = e["after"] or e["before"] or {}
-        check(doc.get("environment") in (None, staging), e)
+        for o in e["change"]:
+            v = o.get("value")
+            if o["path"] == "/environment":
+                check(v in (None, staging), e)
+            if isinstance(v, dict):
+                check(v.get("environment") in (None, staging), e)
     _, narrow = token(d, "auditor", services=[theirs])
     seen = entries(narrow)
     eq(about(seen, "release", rel["id"]), [], "another service's release")

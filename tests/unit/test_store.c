@@ -19,8 +19,14 @@
 
 static int64_t audit(struct sl_tx *tx, const char *action)
 {
-	struct sl_audit_entry e = {1,	 "tester", action, "thing", "1",
-				   NULL, NULL,	   "{}",   NULL};
+	struct sl_audit_entry e = {
+		.at = 1,
+		.actor = "tester",
+		.action = action,
+		.object_type = "thing",
+		.object_id = "1",
+		.change = "[]",
+	};
 	int64_t seq = -1;
 
 	SL_ASSERT(sl_store_audit_append(tx, &e, &seq, NULL) == SL_OK);
