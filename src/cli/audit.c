@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -518,6 +519,83 @@ static int fetch_bundle(const struct sl_cli *cli, uint64_t n, uint64_t index,
 	return SL_CLI_OK;
 }
 
+/* What one bundle needs from the server: the tiles the check asks for
+ * before it, and the bundle. */
+struct fetched {
+	struct sl_tile_ref refs[SL_LOGCHECK_LEVELS];
+	size_t nrefs;
+	struct sl_cli_bytes tiles[SL_LOGCHECK_LEVELS], bundle;
+	int rc;	       /* exit code of a request that failed */
+	char why[256]; /* the log does not serve what the tree holds */
+};
+
+/* The bundles fetched ahead while the ones before are hashed: the
+ * server prepares one while the client checks another. */
+#define AHEAD 4
+
+struct prefetch {
+	const struct sl_cli *cli;
+	uint64_t n, bundles;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t made, used; /* bundles fetched / checked so far */
+	int stop;
+	struct fetched slot[AHEAD];
+};
+
+static void fetch_all(struct prefetch *p, uint64_t k, struct fetched *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->nrefs = sl_logcheck_tiles_before(p->n, k * SL_TILE_WIDTH, f->refs);
+	for (size_t i = 0; i < f->nrefs && f->rc == SL_CLI_OK && !f->why[0];
+	     i++)
+		f->rc = fetch(p->cli, f->refs[i].level, f->refs[i].index,
+			      f->refs[i].width, &f->tiles[i], f->why,
+			      sizeof(f->why));
+	if (f->rc == SL_CLI_OK && !f->why[0])
+		f->rc = fetch_bundle(p->cli, p->n, k, &f->bundle, f->why,
+				     sizeof(f->why));
+}
+
+static void fetched_fini(struct fetched *f)
+{
+	for (size_t i = 0; i < f->nrefs; i++)
+		free(f->tiles[i].data);
+	free(f->bundle.data);
+	memset(f, 0, sizeof(*f));
+}
+
+/* The thread that fetches: in order, at most AHEAD bundles ahead of the
+ * check, until the end, a failure, or the check stops it. */
+static void *prefetcher(void *arg)
+{
+	struct prefetch *p = arg;
+
+	for (uint64_t k = 0; k < p->bundles; k++) {
+		struct fetched f;
+		int failed;
+
+		pthread_mutex_lock(&p->mu);
+		while (!p->stop && p->made - p->used >= AHEAD)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		pthread_mutex_unlock(&p->mu);
+		fetch_all(p, k, &f);
+		failed = f.rc != SL_CLI_OK || f.why[0];
+		pthread_mutex_lock(&p->mu);
+		p->slot[k % AHEAD] = f;
+		p->made++;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (failed)
+			break;
+	}
+	return NULL;
+}
+
 /* Reads the whole tree of n entries from the server into c: before each
  * bundle the tiles the check asks for. Returns SL_CLI_OK, with why
  * filled when the log stopped serving what the tree holds; else the exit
@@ -526,42 +604,60 @@ static int walk_server(const struct sl_cli *cli, struct sl_logcheck *c,
 		       uint64_t n, char *why, size_t cap)
 {
 	struct progress pr;
-	uint64_t bundles = n / SL_TILE_WIDTH + (n % SL_TILE_WIDTH != 0);
+	struct prefetch p = {
+		.cli = cli,
+		.n = n,
+		.bundles = n / SL_TILE_WIDTH + (n % SL_TILE_WIDTH != 0),
+		.mu = PTHREAD_MUTEX_INITIALIZER,
+		.cv = PTHREAD_COND_INITIALIZER,
+	};
+	pthread_t th;
 	int rc = SL_CLI_OK;
 
+	if (pthread_create(&th, NULL, prefetcher, &p) != 0) {
+		fprintf(stderr, "shiplog: cannot start a thread\n");
+		return SL_CLI_FAILED;
+	}
 	progress_start(&pr, n);
-	for (uint64_t k = 0; k < bundles && rc == SL_CLI_OK && !why[0]; k++) {
-		struct sl_tile_ref refs[SL_LOGCHECK_LEVELS];
-		size_t nrefs =
-			sl_logcheck_tiles_before(n, k * SL_TILE_WIDTH, refs);
-		struct sl_cli_bytes res = {0};
+	for (uint64_t k = 0; k < p.bundles; k++) {
+		struct fetched *f = &p.slot[k % AHEAD];
 		struct bundle_cursor b;
 		const char *e;
 		size_t len;
 
-		for (size_t i = 0; i < nrefs && rc == SL_CLI_OK && !why[0];
-		     i++) {
-			rc = fetch(cli, refs[i].level, refs[i].index,
-				   refs[i].width, &res, why, cap);
-			if (rc == SL_CLI_OK && !why[0])
-				sl_logcheck_tile(
-					c, &refs[i],
-					(const unsigned char *)res.data);
-			free(res.data);
-			res.data = NULL;
+		pthread_mutex_lock(&p.mu);
+		while (p.made <= k)
+			pthread_cond_wait(&p.cv, &p.mu);
+		pthread_mutex_unlock(&p.mu);
+		if (f->rc != SL_CLI_OK || f->why[0]) {
+			rc = f->rc;
+			snprintf(why, cap, "%s", f->why);
+			fetched_fini(f);
+			break;
 		}
-		if (rc != SL_CLI_OK || why[0])
-			break;
-		rc = fetch_bundle(cli, n, k, &res, why, cap);
-		if (rc != SL_CLI_OK || why[0])
-			break;
-		b.p = (const unsigned char *)res.data;
-		b.end = b.p + res.len;
+		for (size_t i = 0; i < f->nrefs; i++)
+			sl_logcheck_tile(
+				c, &f->refs[i],
+				(const unsigned char *)f->tiles[i].data);
+		b.p = (const unsigned char *)f->bundle.data;
+		b.end = b.p + f->bundle.len;
 		while (bundle_next(&b, &e, &len) == 1)
 			sl_logcheck_entry(c, e, len);
-		free(res.data);
+		fetched_fini(f);
+		pthread_mutex_lock(&p.mu);
+		p.used++;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
 		progress_step(&pr, k + 1);
 	}
+	pthread_mutex_lock(&p.mu);
+	p.stop = 1;
+	pthread_cond_broadcast(&p.cv);
+	pthread_mutex_unlock(&p.mu);
+	pthread_join(th, NULL);
+	/* Bundles fetched ahead of a failure are not checked. */
+	for (uint64_t k = p.used + 1; k < p.made; k++)
+		fetched_fini(&p.slot[k % AHEAD]);
 	progress_end(&pr);
 	return rc;
 }
@@ -665,18 +761,48 @@ static long next_line(struct lines *l)
 	return (long)n;
 }
 
+/* Whether line (len bytes, NUL-terminated) is exactly
+ * {"tile":"<name>","hashes":"<base64>"}, as export writes it (no escape
+ * inside); *b64 then points at the base64, NUL-terminated in place. */
+static int exact_tile_line(char *line, size_t len, const char *name,
+			   const char **b64)
+{
+	static const char head[] = "{\"tile\":\"", mid[] = "\",\"hashes\":\"";
+	size_t hl = sizeof(head) - 1, nl = strlen(name), ml = sizeof(mid) - 1;
+	char *p = line + hl + nl + ml;
+
+	if (len < hl + nl + ml + 2 || memcmp(line, head, hl) != 0 ||
+	    memcmp(line + hl, name, nl) != 0 ||
+	    memcmp(line + hl + nl, mid, ml) != 0 ||
+	    memcmp(line + len - 2, "\"}", 2) != 0 ||
+	    memchr(p, '"', (size_t)(line + len - 2 - p)) != NULL ||
+	    memchr(p, '\\', (size_t)(line + len - 2 - p)) != NULL)
+		return 0;
+	line[len - 2] = '\0';
+	*b64 = p;
+	return 1;
+}
+
 /* Reads the tile line for t into hashes. Returns 1, or 0 with why. */
 static int read_tile_line(struct lines *l, const struct sl_tile_ref *t,
 			  unsigned char *hashes, char *why, size_t cap)
 {
 	char name[96];
 	long n = next_line(l);
-	json_t *j = n < 0 ? NULL : json_loadb(l->buf, (size_t)n, 0, NULL);
-	const char *tile = json_string_value(json_object_get(j, "tile"));
-	const char *b64 = json_string_value(json_object_get(j, "hashes"));
+	json_t *j = NULL;
+	const char *tile = NULL, *b64 = NULL;
 	int ok = 0;
 
 	sl_tile_path(name, sizeof(name), t->level, t->index, t->width);
+	/* The line as export writes it is read as it is; any other JSON
+	 * spelling of the same object through the JSON parser. */
+	if (n >= 0 && !exact_tile_line(l->buf, (size_t)n, name, &b64)) {
+		j = json_loadb(l->buf, (size_t)n, 0, NULL);
+		tile = json_string_value(json_object_get(j, "tile"));
+		b64 = json_string_value(json_object_get(j, "hashes"));
+	} else if (n >= 0) {
+		tile = name;
+	}
 	if (n < 0)
 		snprintf(why, cap, "the export ends before %s", name);
 	else if (!tile || strcmp(tile, name) != 0 || !b64)

@@ -86,10 +86,15 @@ static void put_string(struct buf *b, const char *s)
 
 static void put_int(struct buf *b, int64_t v)
 {
-	char n[24];
+	char n[24], *p = n + sizeof(n);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
-	snprintf(n, sizeof(n), "%lld", (long long)v);
-	puts_(b, n);
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	put(b, p, (size_t)(n + sizeof(n) - p));
 }
 
 static void put_doc(struct buf *b, const char *doc)

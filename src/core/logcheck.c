@@ -8,7 +8,6 @@
  * compared with the level-L tile there. */
 #include "core/logcheck.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -91,9 +90,9 @@ static int agrees(const struct sl_logcheck *c, int level, uint64_t node,
 
 	SL_ASSERT(c->tiles[level].loaded && t->index == node / SL_TILE_WIDTH &&
 		  node % SL_TILE_WIDTH < t->width);
-	return sodium_memcmp(c->tiles[level].hashes +
-				     (node % SL_TILE_WIDTH) * SL_HASH_LEN,
-			     hash, SL_HASH_LEN) == 0;
+	return memcmp(c->tiles[level].hashes +
+			      (node % SL_TILE_WIDTH) * SL_HASH_LEN,
+		      hash, SL_HASH_LEN) == 0;
 }
 
 /* MTH of the leaves fed so far: the stack folded from the right. */
@@ -141,8 +140,7 @@ void sl_logcheck_entry(struct sl_logcheck *c, const void *bytes, size_t len)
 		unsigned char r[SL_HASH_LEN];
 
 		fold(c, r);
-		c->before_differs =
-			sodium_memcmp(r, c->before_root, SL_HASH_LEN) != 0;
+		c->before_differs = memcmp(r, c->before_root, SL_HASH_LEN) != 0;
 	}
 }
 
@@ -175,7 +173,7 @@ int sl_logcheck_verdict(const struct sl_logcheck *c, const char *broken,
 	}
 	SL_ASSERT(c->count == c->size);
 	fold(c, root);
-	if (sodium_memcmp(root, c->root, SL_HASH_LEN) != 0) {
+	if (memcmp(root, c->root, SL_HASH_LEN) != 0) {
 		if (c->bad_seq) {
 			*first_bad_seq = c->bad_seq;
 			snprintf(reason, cap,

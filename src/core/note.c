@@ -142,21 +142,66 @@ static void store_be32(unsigned char *p, uint32_t v)
  * libsodium 1.0.18 reads a byte of 0x80 or more (a signed char) as a
  * base64 digit, so "\xc3\xa9" would decode, and one root, key or
  * signature would have many spellings. */
+/* The value of each byte as a base64 digit, or -1. */
+static const signed char b64_value[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63, 52, 53, 54, 55, 56, 57,
+	58, 59, 60, 61, -1, -1, -1, -1, -1, -1, -1, 0,	1,  2,	3,  4,	5,  6,
+	7,  8,	9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+	25, -1, -1, -1, -1, -1, -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
+	37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1,
+};
+
+static int b64_digit(unsigned char c)
+{
+	return b64_value[c];
+}
+
+/* Standard base64 with its padding, and nothing else: no spaces, no
+ * other alphabet, no '=' but at the end, no bits set past the last byte
+ * (each byte string has one spelling). Table-free and not constant-time:
+ * what it decodes is public (keys, hashes, signatures). */
 long sl_base64_decode(const char *s, size_t len, unsigned char *out, size_t cap)
 {
-	size_t n;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t pad = 0, n, k = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-		      c == '='))
-			return -1;
-	}
-	if (sodium_base642bin(out, cap, s, len, NULL, &n, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0)
+	if (len % 4 != 0)
 		return -1;
+	if (len && p[len - 1] == '=')
+		pad = len >= 2 && p[len - 2] == '=' ? 2 : 1;
+	n = len / 4 * 3 - pad;
+	if (n > cap)
+		return -1;
+	for (size_t i = 0; i < len; i += 4) {
+		int last = i + 4 == len;
+		int a = b64_digit(p[i]), b = b64_digit(p[i + 1]);
+		int c = last && pad == 2 ? 0 : b64_digit(p[i + 2]);
+		int d = last && pad >= 1 ? 0 : b64_digit(p[i + 3]);
+		uint32_t v;
+
+		if (a < 0 || b < 0 || c < 0 || d < 0)
+			return -1;
+		if (last &&
+		    ((pad == 2 && (b & 0x0F)) || (pad == 1 && (c & 0x03))))
+			return -1;
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 |
+		    (uint32_t)d;
+		out[k++] = (unsigned char)(v >> 16);
+		if (k < n)
+			out[k++] = (unsigned char)(v >> 8);
+		if (k < n)
+			out[k++] = (unsigned char)v;
+	}
 	return (long)n;
 }
 

@@ -265,8 +265,15 @@ static enum sl_err sq_exec(void *p, const char *sql,
 		for (size_t j = 0; j < out->ncols; j++) {
 			const unsigned char *t =
 				sqlite3_column_text(stmt, (int)j);
-			out->cells[out->nrows * out->ncols + j] =
-				t ? sl_xstrdup((const char *)t) : NULL;
+			size_t n = (size_t)sqlite3_column_bytes(stmt, (int)j);
+			char *cell = NULL;
+
+			if (t) {
+				cell = sl_xmalloc(n + 1);
+				memcpy(cell, t, n);
+				cell[n] = '\0';
+			}
+			out->cells[out->nrows * out->ncols + j] = cell;
 		}
 		out->nrows++;
 	}

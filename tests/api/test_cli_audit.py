@@ -472,6 +472,47 @@ def test_a_changed_entry_in_an_export_is_named_by_its_seq(d):
     check(out.startswith("FAILED: the export ends after "), out)
 
 
+def test_tile_lines_in_another_json_spelling_read_the_same(d):
+    """Export writes each tile line in one spelling, which verify reads
+    directly; the same object spelled otherwise (spaces, keys the other
+    way round, an escaped "/") goes through the JSON parser and gives
+    the same verdicts."""
+    settle(d, 300)
+    cfg = new_config()
+    path = export(d, cfg)
+    key = log_key(d)
+    good = lines_of(path)
+    tiles = [i for i, ln in enumerate(good) if ln.startswith(b'{"tile":')]
+    check(len(tiles) >= 2, "tile lines: %d" % len(tiles))
+    lines = list(good)
+    for i in tiles:
+        t = json.loads(lines[i])
+        lines[i] = ('{ "hashes" : "%s" , "tile" : "%s" }'
+                    % (t["hashes"].replace("/", "\\/"),
+                       t["tile"])).encode()
+    rewrite(path, lines)
+    got = audit_json(d, cfg, "verify", "--bundle", path, "--key", key)
+    eq(got["ok"], True, got)
+    # Spelled otherwise and wrong: still found.
+    t = json.loads(lines[tiles[0]])
+    hashes = bytearray(base64.b64decode(t["hashes"]))
+    hashes[0] ^= 1
+    lines[tiles[0]] = ('{"tile": "%s", "hashes": "%s"}' % (
+        t["tile"], base64.b64encode(bytes(hashes)).decode())).encode()
+    rewrite(path, lines)
+    got = audit_json(d, cfg, "verify", "--bundle", path, "--key", key,
+                     want=1)
+    eq(got["ok"], False, got)
+    # The exact spelling naming another tile is not read as this one.
+    lines = list(good)
+    lines[tiles[0]] = lines[tiles[0]].replace(b'"tile":"tile/',
+                                              b'"tile":"tile/9', 1)
+    rewrite(path, lines)
+    got = audit_json(d, cfg, "verify", "--bundle", path, "--key", key,
+                     want=1)
+    check("is not tile/" in got["reason"], got["reason"])
+
+
 # --- help and usage ----------------------------------------------------------
 
 def test_help_for_each_audit_command(d):

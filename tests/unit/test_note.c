@@ -783,6 +783,50 @@ TEST(signer_names_are_key_names)
 		  SL_OK);
 }
 
+TEST(base64_decodes_as_libsodium_does_and_refuses_what_it_refuses)
+{
+	unsigned char bin[64], got[64], want[64];
+	char b64[100];
+
+	/* Every length from 0 to 64, random bytes: the same bytes back. */
+	for (size_t n = 0; n <= sizeof(bin); n++) {
+		randombytes_buf(bin, n);
+		sodium_bin2base64(b64, sizeof(b64), bin, n,
+				  sodium_base64_VARIANT_ORIGINAL);
+		CHECK_INT(sl_base64_decode(b64, strlen(b64), got, sizeof(got)),
+			  n);
+		CHECK(memcmp(got, bin, n) == 0);
+		/* Too little room is refused. */
+		if (n > 0)
+			CHECK_INT(
+				sl_base64_decode(b64, strlen(b64), got, n - 1),
+				-1);
+	}
+	/* What libsodium's strict decoder refuses, refused here too: bad
+	 * length, other alphabets, '=' inside, spaces, bits set past the
+	 * last byte (a second spelling of the same bytes). */
+	static const char *const bad[] = {
+		"QQ",	    "QQ=",  "QUJD\n", " QUJD", "QU=D",
+		"QQ==QUJD", "Q===", "====",   "QR==",  "QUI=QUJD",
+		"QUJ=",	    "-_8=", "QUJD!",  "QUJ\0",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = strlen(bad[i]), sn = 0;
+		int sodium_ok =
+			sodium_base642bin(want, sizeof(want), bad[i], len, NULL,
+					  &sn, NULL,
+					  sodium_base64_VARIANT_ORIGINAL) == 0;
+
+		CHECK(!sodium_ok);
+		CHECK_INT(sl_base64_decode(bad[i], len, got, sizeof(got)), -1);
+	}
+	CHECK_INT(sl_base64_decode("QUI=", 4, got, sizeof(got)), 2);
+	CHECK(memcmp(got, "AB", 2) == 0);
+	CHECK_INT(sl_base64_decode("QQ==", 4, got, sizeof(got)), 1);
+	CHECK_INT(got[0], 'A');
+	CHECK_INT(sl_base64_decode("", 0, got, 0), 0);
+}
+
 TEST_MAIN(
 	T(published_verifier_keys_parse_to_their_names_and_hashes),
 	T(published_note_opens_with_its_verifier),
@@ -803,4 +847,5 @@ TEST_MAIN(
 	T(checkpoint_with_extension_lines_parses_its_first_three),
 	T(signed_checkpoint_opens_and_parses_back),
 	T(malformed_checkpoints_are_refused),
-	T(checkpoint_origin_must_fit_the_buffer), T(signer_names_are_key_names))
+	T(checkpoint_origin_must_fit_the_buffer), T(signer_names_are_key_names),
+	T(base64_decodes_as_libsodium_does_and_refuses_what_it_refuses))
