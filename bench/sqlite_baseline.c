@@ -19,7 +19,8 @@
  * commits B rows at a time. With --audit, each event also writes the other
  * rows the daemon writes for it, in the same transaction: its deployment's
  * document (~2 KB) read and rewritten, and the audit entry (the next
- * gap-free seq) with that document before and after. rows then counts
+ * gap-free seq) with what changed in it, a JSON Patch of the size the
+ * daemon writes, and the environment and service. rows then counts
  * events. Prints one line:
  *   BASELINE batch=B threads=T rows=N seconds=S rows_per_s=R p50_us=N p99_us=N
  */
@@ -76,11 +77,11 @@ static void exec(const char *sql)
 }
 
 /* The deployment document's rewrite and the audit entry of one event:
- * the old document is read, a new one written with the event's traffic
- * figure and a new revision, both go into the audit entry. */
+ * the old document is read, a new one written with a new revision, and
+ * the audit entry says what changed. */
 static void insert_audited(const struct pending *p)
 {
-	static char after[4096];
+	static char after[4096], change[512];
 	const char *before;
 	char *at;
 	size_t n;
@@ -98,7 +99,15 @@ static void insert_audited(const struct pending *p)
 	at = strstr(after, "\"revision\":");
 	if (at)
 		at[11] = (char)('0' + (at[11] - '0' + 1) % 10);
-	sqlite3_bind_text(aud, 1, before, -1, SQLITE_TRANSIENT);
+	snprintf(change, sizeof(change),
+		 "[{\"op\":\"add\",\"path\":\"/events/-\",\"value\":{"
+		 "\"at\":\"2026-11-30T10:06:52.500000Z\",\"message\":null,"
+		 "\"status\":\"in_progress\",\"traffic_percent\":%d}},"
+		 "{\"op\":\"replace\",\"path\":\"/revision\",\"value\":%c},"
+		 "{\"op\":\"replace\",\"path\":\"/updated_at\",\"value\":"
+		 "\"2026-11-30T10:06:52.500000Z\"}]",
+		 (int)(p->dep % 100), at ? at[11] : '1');
+	sqlite3_bind_text(aud, 1, change, -1, SQLITE_STATIC);
 	sqlite3_reset(dget);
 	sqlite3_bind_text(dput, 1, after, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(dput, 2, p->dep);
@@ -107,7 +116,6 @@ static void insert_audited(const struct pending *p)
 	sqlite3_reset(dput);
 	sqlite3_bind_int64(aud, 2, (int64_t)time(NULL) * 1000000);
 	sqlite3_bind_int64(aud, 3, p->dep);
-	sqlite3_bind_text(aud, 4, after, -1, SQLITE_STATIC);
 	if (sqlite3_step(aud) != SQLITE_DONE)
 		die("audit insert");
 	sqlite3_reset(aud);
@@ -334,7 +342,10 @@ int main(int argc, char **argv)
 	     " object_id TEXT NOT NULL,"
 	     " request_id TEXT,"
 	     " before TEXT,"
-	     " after TEXT);"
+	     " after TEXT,"
+	     " change TEXT,"
+	     " environment TEXT,"
+	     " service TEXT);"
 	     "CREATE TABLE IF NOT EXISTS deployments ("
 	     " id INTEGER PRIMARY KEY,"
 	     " doc TEXT NOT NULL);");
@@ -348,10 +359,11 @@ int main(int argc, char **argv)
 		die("prepare");
 	if (sqlite3_prepare_v3(db,
 			       "INSERT INTO audit (seq, at, actor, action,"
-			       " object_type, object_id, before, after)"
-			       " SELECT COALESCE(MAX(seq), 0) + 1, ?2,"
+			       " object_type, object_id, change, environment,"
+			       " service) SELECT COALESCE(MAX(seq), 0) + 1, ?2,"
 			       " 'bench-admin', 'deployment.event',"
-			       " 'deployment', ?3, ?1, ?4 FROM audit",
+			       " 'deployment', ?3, ?1, 'production',"
+			       " 'payments' FROM audit",
 			       -1, SQLITE_PREPARE_PERSISTENT, &aud,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(db, "SELECT doc FROM deployments WHERE id = ?1",
