@@ -435,7 +435,7 @@ int main(int argc, char **argv)
 		      &s.err, "cache size");
 	sl_token_hash(token, hash);
 	check(sl_store_token_insert(&s.tx, "bench-admin", "admin", hash, now,
-				    "bench seed", NULL, &id, &s.err),
+				    "bench seed", NULL, 0, &id, &s.err),
 	      &s.err, "token");
 	for (int e = 0; e < NENV; e++) {
 		json_t *d = json_pack(

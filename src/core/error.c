@@ -13,6 +13,7 @@ enum sl_err sl_error_set(struct sl_error *err, enum sl_err code,
 		va_list ap;
 
 		err->code = code;
+		err->transient = 0;
 		snprintf(err->field, sizeof(err->field), "%s",
 			 field ? field : "");
 		va_start(ap, fmt);

@@ -27,6 +27,10 @@ struct sl_error {
 	enum sl_err code;
 	char field[64];	   /* the offending field, "" when none */
 	char message[256]; /* a full sentence for a human */
+	/* 1 when the same request, run again from the start, may succeed:
+	 * the engine undid a transaction that ran into a concurrent one
+	 * (a serialization failure). sl_error_set clears it. */
+	int transient;
 };
 
 /* Fills err (when not NULL) and returns code, so callers can write

@@ -305,7 +305,10 @@ void sl_h_audit_list(struct sl_req *r)
 	 * bound there is. */
 	if (sl_http_query(r, "to") && f.until <= 0)
 		f.until = INT64_MIN + 1;
-	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	/* Every write acknowledged before this read is in the list. */
+	rc = sl_log_number(sl_http_store(r), &err);
+	if (rc == SL_OK)
+		rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
 		rc = sl_store_audit_list(&tx, &f, &rows, &err);
 		sl_store_abort(&tx);

@@ -349,7 +349,7 @@ void sl_h_deploy_create(struct sl_req *r)
 	json_t *pipeline = json_object_get(in, "pipeline_url");
 	struct sl_error err = {0};
 	struct sl_tx tx;
-	char *text = NULL, refbuf[32], idb[24];
+	char *text = NULL, refbuf[32], idb[24], object[128];
 	json_t *rel = NULL, *doc = NULL;
 	enum sl_deploy_status start_status = SL_DEP_QUEUED;
 	enum sl_err rc;
@@ -358,7 +358,10 @@ void sl_h_deploy_create(struct sl_req *r)
 	sl_deploy_status_parse(json_string_value(json_object_get(in, "status")),
 			       &start_status);
 
-	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	/* Starts in one environment take turns: its concurrency limit and
+	 * what runs there are read as the one before left them. */
+	snprintf(object, sizeof(object), "environment:%s", env ? env : "");
+	rc = sl_store_begin_on(sl_http_store(r), object, &tx, &err);
 	if (rc)
 		goto fail;
 	rel = sl_h_body_release(&tx, ref, &err);
@@ -592,8 +595,11 @@ static int dep_open(struct sl_req *r, struct sl_tx *tx, int64_t id,
 		    char **before, int64_t *rev, json_t **doc)
 {
 	struct sl_error err = {0};
-	enum sl_err rc = sl_store_begin(sl_http_store(r), 1, tx, &err);
+	char object[40];
+	enum sl_err rc;
 
+	snprintf(object, sizeof(object), "deployment:%lld", (long long)id);
+	rc = sl_store_begin_on(sl_http_store(r), object, tx, &err);
 	if (rc == SL_OK)
 		rc = sl_store_deployment_get(tx, id, before, rev, &err);
 	if (rc) {

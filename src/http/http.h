@@ -118,6 +118,7 @@ struct sl_req {
 	int done;	     /* the writer finished it; reply on resume */
 	struct sl_req *next; /* the writer's queue */
 	char allow[40];	     /* the methods the path allows, for a 405 */
+	int retry;	     /* the reply is a transient store failure */
 	char via[40];	     /* "grant:<id>" when only a grant allowed it */
 	int64_t via_until;   /* when that grant expires */
 	/* A cacheable read: its key (path and arguments) and the data

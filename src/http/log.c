@@ -229,7 +229,7 @@ static enum sl_err integrate(struct sl_store *st, int64_t now, size_t *added,
 	unsigned char root[SL_HASH_LEN];
 	char hex[2 * SL_HASH_LEN + 1], *text = NULL, *note = NULL, *kept = NULL;
 	uint64_t size = 0;
-	enum sl_err rc = sl_store_begin(st, 1, &tx, err);
+	enum sl_err rc = sl_store_begin_exclusive(st, &tx, err);
 
 	if (rc)
 		return rc;
@@ -401,10 +401,66 @@ static void witness(struct sl_store *st)
 	free(note);
 }
 
+/* One round of the sequencer: numbers up to 10,000 entries committed
+ * without a number (*numbered says how many). A concurrent sequencer
+ * that won the same entries is no failure: the round is run again. */
+static enum sl_err number_round(struct sl_store *st, int64_t *numbered,
+				struct sl_error *err)
+{
+	enum sl_err rc = SL_OK;
+
+	for (int attempt = 0; attempt < 8; attempt++) {
+		struct sl_tx tx;
+		int64_t pending = 0;
+
+		*numbered = 0;
+		rc = sl_store_begin(st, 0, &tx, err);
+		if (rc == SL_OK) {
+			rc = sl_store_audit_unnumbered(&tx, &pending, err);
+			sl_store_abort(&tx);
+		}
+		if (rc || !pending)
+			return rc;
+		rc = sl_store_begin_exclusive(st, &tx, err);
+		if (rc == SL_OK)
+			rc = sl_store_audit_number(&tx, numbered, err);
+		if (rc == SL_OK)
+			rc = sl_store_commit(&tx, err);
+		else
+			sl_store_abort(&tx);
+		if (rc == SL_OK || !err->transient)
+			return rc;
+	}
+	return rc;
+}
+
+enum sl_err sl_log_number(struct sl_store *st, struct sl_error *err)
+{
+	int64_t n = 0;
+
+	if (sl_store_numbers_at_once(st))
+		return SL_OK;
+	return number_round(st, &n, err);
+}
+
 void sl_log_tick(struct sl_store *st, int64_t now_us)
 {
 	struct sl_error err = {0};
+	int64_t n = 0;
 	int due;
+
+	/* Number what was written since the last tick (every tick: the
+	 * log's readers wait for nothing), then extend the tree when a
+	 * checkpoint is due. */
+	if (!sl_store_numbers_at_once(st)) {
+		do {
+			if (number_round(st, &n, &err)) {
+				log_line("warn", "cannot number audit entries",
+					 err.message);
+				break;
+			}
+		} while (n == 10000);
+	}
 
 	pthread_mutex_lock(&L.mu);
 	due = L.started && !L.broken[0] &&
@@ -639,7 +695,7 @@ enum sl_err sl_log_start(struct sl_store *st, const struct sl_log_config *cfg,
 	if (rc)
 		return rc;
 	sl_note_verifier_key(&s, mine, sizeof(mine));
-	rc = sl_store_begin(st, 1, &tx, err);
+	rc = sl_store_begin_exclusive(st, &tx, err);
 	if (rc == SL_OK) {
 		rc = sl_store_log_identity_get(&tx, &origin, &vkey, err);
 		if (rc == SL_ENOTFOUND) {

@@ -35,9 +35,15 @@ struct sl_log_config {
  * the daemon. */
 enum sl_err sl_log_start(struct sl_store *st, const struct sl_log_config *cfg,
 			 struct sl_error *err);
-/* One step of the integrator, for the leader: when the interval has
- * passed, extends the tree with the entries not in it yet and signs a
- * checkpoint when it grew. A failure is logged and retried next time. */
+/* Numbers the audit entries committed without a number (where writers
+ * run side by side), so a read of the log that follows sees every write
+ * acknowledged before it. Nothing to do where entries are numbered as
+ * they are written. */
+enum sl_err sl_log_number(struct sl_store *st, struct sl_error *err);
+/* One step of the integrator, for the leader: numbers what was written
+ * since the last tick; when the interval has passed, extends the tree with the
+ * entries not in it yet and signs a checkpoint when it grew. A failure is
+ * logged and retried next time. */
 void sl_log_tick(struct sl_store *st, int64_t now_us);
 /* Extends and signs now, whatever the interval; *latest (when not NULL)
  * gets the checkpoint of the tree as it then is (free() it). */

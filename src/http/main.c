@@ -127,7 +127,7 @@ static enum sl_err mint(struct sl_store *st, const char *name, const char *role,
 
 	sl_token_hash(secret, hash);
 	*minted = 0;
-	rc = sl_store_begin(st, 1, &tx, err);
+	rc = sl_store_begin_exclusive(st, &tx, err);
 	if (rc)
 		return rc;
 	/* Counting inside the write transaction makes "mint when there is

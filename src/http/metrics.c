@@ -23,6 +23,12 @@ static uint64_t requests[MAX_ROUTES + 1][NSTATUS];
 static uint64_t buckets[NBUCKETS + 1];
 static uint64_t sum_us;
 static uint64_t count;
+static uint64_t retries;
+
+void sl_metrics_count_retry(void)
+{
+	__atomic_fetch_add(&retries, 1, __ATOMIC_RELAXED);
+}
 
 void sl_metrics_count(size_t route_index, int status, int64_t duration_us)
 {
@@ -129,6 +135,12 @@ char *sl_metrics_render(struct sl_req *r)
 		    "shiplog_store_grouped_writes_total %llu\n",
 		    (unsigned long long)commits, (unsigned long long)writes);
 	}
+	put(&b,
+	    "# HELP shiplog_write_retries_total Writes run again because "
+	    "a concurrent write got in the way.\n"
+	    "# TYPE shiplog_write_retries_total counter\n"
+	    "shiplog_write_retries_total %llu\n",
+	    (unsigned long long)__atomic_load_n(&retries, __ATOMIC_RELAXED));
 	{
 		uint64_t hits, misses;
 		size_t bytes;

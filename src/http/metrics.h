@@ -8,5 +8,7 @@
 /* Counts one finished request; route_index == sl_routes_count means no
  * route matched. Lock-free. */
 void sl_metrics_count(size_t route_index, int status, int64_t duration_us);
+/* A handler ran again after a serialization failure. */
+void sl_metrics_count_retry(void);
 
 #endif

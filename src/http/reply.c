@@ -129,6 +129,7 @@ void sl_http_fail(struct sl_req *r, const struct sl_error *err)
 {
 	json_t *errors = NULL;
 
+	r->retry = err->transient;
 	if (err->field[0] &&
 	    (err->code == SL_EINVAL || err->code == SL_ECONFLICT ||
 	     err->code == SL_EMALFORMED))

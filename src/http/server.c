@@ -49,6 +49,8 @@ struct sl_server {
  * would wait too. The readers wait on the disk side by side instead, and
  * the request threads keep only the work that never blocks. */
 #define WRITER_BATCH_MAX 128
+/* Runs of a handler the engine undid for a concurrent write, at most. */
+#define HANDLER_ATTEMPTS 8
 
 struct queue {
 	pthread_mutex_t mu;
@@ -267,10 +269,36 @@ static void resume(struct sl_req *r)
 	MHD_resume_connection(r->conn);
 }
 
-/* Runs the route's handler and keeps a cacheable answer. */
+/* Forgets a reply, so the handler can run again. */
+static void reply_reset(struct sl_req *r)
+{
+	sl_http_reply_free(r);
+	free(r->location);
+	r->location = NULL;
+	r->status = 0;
+	r->content_type = NULL;
+	r->reply_len = 0;
+	r->cache_control = NULL;
+	r->etag[0] = '\0';
+	r->via[0] = '\0';
+	r->via_until = 0;
+	r->retry = 0;
+}
+
+/* Runs the route's handler and keeps a cacheable answer. A handler whose
+ * transaction the engine undid because a concurrent one got in the way
+ * (nothing of it was kept) runs again, a few times, after a short random
+ * pause that grows; then its 503 stands. */
 static void handle(struct sl_req *r)
 {
-	r->route->handler(r);
+	for (int attempt = 1;; attempt++) {
+		r->route->handler(r);
+		if (!r->retry || attempt == HANDLER_ATTEMPTS)
+			break;
+		reply_reset(r);
+		sl_metrics_count_retry();
+		usleep((useconds_t)(randombytes_uniform(1000u << attempt)));
+	}
 	if (!r->status)
 		sl_http_failf(r, SL_EINTERNAL, NULL, "handler set no reply");
 	if (r->cache_key_len && r->status == 200 && !r->via[0] && r->reply &&

@@ -20,15 +20,60 @@ enum sl_err sl_store_audit_append(struct sl_tx *tx,
 		SL_P_TEXT(e->change),	 SL_P_TEXT(e->environment),
 		SL_P_TEXT(e->service),	 SL_P_TEXT(e->via),
 	};
+	int64_t id;
 
 	SL_ASSERT(tx->write);
+	/* One writer at a time: the next number now, under its lock. */
+	if (sl__store_single_writer(tx))
+		return sl__store_one_int(
+			tx,
+			"INSERT INTO audit (seq, at, actor, action,"
+			" object_type, object_id, request_id, change,"
+			" environment, service, via)"
+			" SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4,"
+			" $5, $6, $7, $8, $9, $10 FROM audit RETURNING seq",
+			p, 10, seq, "audit entry", err);
+	/* Writers side by side: numbered by the sequencer after commit. */
+	*seq = 0;
 	return sl__store_one_int(
 		tx,
-		"INSERT INTO audit (seq, at, actor, action, object_type,"
-		" object_id, request_id, change, environment, service, via)"
-		" SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5,"
-		" $6, $7, $8, $9, $10 FROM audit RETURNING seq",
-		p, 10, seq, "audit entry", err);
+		"INSERT INTO audit (at, actor, action, object_type, object_id,"
+		" request_id, change, environment, service, via)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING "
+		"id",
+		p, 10, &id, "audit entry", err);
+}
+
+enum sl_err sl_store_audit_number(struct sl_tx *tx, int64_t *numbered,
+				  struct sl_error *err)
+{
+	int64_t base = 0, changes = 0;
+	enum sl_err rc;
+
+	SL_ASSERT(tx->write);
+	*numbered = 0;
+	rc = sl__store_one_int(tx, "SELECT COALESCE(MAX(seq), 0) FROM audit",
+			       NULL, 0, &base, "audit entry", err);
+	if (rc)
+		return rc;
+	rc = Q(tx,
+	       "UPDATE audit SET seq = $1 + r.n FROM (SELECT id,"
+	       " ROW_NUMBER() OVER (ORDER BY id) AS n FROM audit"
+	       " WHERE seq IS NULL ORDER BY id LIMIT 10000) AS r"
+	       " WHERE audit.id = r.id",
+	       NULL, &changes, err, SL_P_INT(base));
+	if (rc == SL_OK)
+		*numbered = changes;
+	return rc;
+}
+
+enum sl_err sl_store_audit_unnumbered(struct sl_tx *tx, int64_t *n,
+				      struct sl_error *err)
+{
+	return sl__store_one_int(tx,
+				 "SELECT COUNT(*) FROM (SELECT 1 FROM audit"
+				 " WHERE seq IS NULL LIMIT 1) AS pending",
+				 NULL, 0, n, "audit entry", err);
 }
 
 enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
@@ -54,8 +99,11 @@ enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
 			"SELECT seq, at, actor, action, object_type, object_id,"
 			" request_id, before, after, change, environment,"
 			" service, via FROM audit",
-			cl, 7, vals, "ORDER BY seq LIMIT", f->limit, &rows,
-			err),
+			cl, 7, vals,
+			/* Entries still to be numbered are not in the log
+			 * yet. */
+			"AND seq IS NOT NULL ORDER BY seq LIMIT", f->limit,
+			&rows, err),
 		&rows, out);
 }
 

@@ -51,6 +51,17 @@ struct sl_db_ops {
 	void (*close)(void *conn);
 	/* Starts a transaction that will write; serialises writers. */
 	enum sl_err (*begin)(void *conn, struct sl_error *err);
+	/* Optional (NULL where writers take turns anyway): starts a write
+	 * transaction that first waits for and takes the cluster-wide lock
+	 * only exclusive transactions take (start-up, numbering the log),
+	 * held until it ends; what it reads is what was committed once the
+	 * lock was held. */
+	enum sl_err (*begin_exclusive)(void *conn, struct sl_error *err);
+	/* Optional: waits for and takes, outside any transaction, the lock
+	 * of one object (a key other daemons use alike), and lets it go. */
+	enum sl_err (*lock_object)(void *conn, int64_t key,
+				   struct sl_error *err);
+	void (*unlock_object)(void *conn, int64_t key);
 	enum sl_err (*commit)(void *conn, struct sl_error *err);
 	void (*rollback)(void *conn);
 	/* Runs sql. When out is not NULL the rows are collected there; when

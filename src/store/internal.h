@@ -43,7 +43,10 @@ enum sl_err sl__store_one_int_at(const char *fn, unsigned flags,
 
 #define sl__store_run(...)	sl__store_run_at(__func__, __VA_ARGS__)
 #define sl__store_one_text(...) sl__store_one_text_at(__func__, 0, __VA_ARGS__)
-#define sl__store_one_int(...)	sl__store_one_int_at(__func__, 0, __VA_ARGS__)
+/* 1 when the engine takes one writer at a time (the tx's store). */
+int sl__store_single_writer(const struct sl_tx *tx);
+
+#define sl__store_one_int(...) sl__store_one_int_at(__func__, 0, __VA_ARGS__)
 /* one_int for an INSERT ... RETURNING whose unique violation the store
  * turns into a named SL_ECONFLICT (see QG). */
 #define sl__store_one_int_guarded(...)                                         \

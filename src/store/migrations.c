@@ -211,13 +211,37 @@ static const char m006[] =
 	" verifier_key TEXT NOT NULL);";
 
 static const char m007[] =
-	/* Lighter entries: what a write changed as a JSON Patch, and the
-	 * environment and service of the object it is about (a patch need
-	 * not name them). Entries written before keep their two documents
-	 * and their bytes. */
-	"ALTER TABLE audit ADD COLUMN change TEXT;"
-	"ALTER TABLE audit ADD COLUMN environment TEXT;"
-	"ALTER TABLE audit ADD COLUMN service TEXT;";
+	/* Lighter entries and sequencing apart from writing. An entry holds
+	 * what a write changed as a JSON Patch, and the environment and
+	 * service of the object it is about (a patch need not name them);
+	 * entries written before keep their two documents and their bytes.
+	 * A write commits its entry under a provisional id; where several
+	 * writers commit at once (PostgreSQL), seq stays NULL until the
+	 * cluster's sequencer numbers entries in id order, gap-free, so no
+	 * write waits on a lock for its number. The table is rebuilt (seq
+	 * can no longer be the primary key); old entries keep their seq and
+	 * get ids in that order. */
+	"CREATE TABLE audit_v7 ("
+	" id {ID_PK},"
+	" seq BIGINT UNIQUE,"
+	" at BIGINT NOT NULL,"
+	" actor TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" object_type TEXT NOT NULL,"
+	" object_id TEXT NOT NULL,"
+	" request_id TEXT,"
+	" before TEXT,"
+	" after TEXT,"
+	" via TEXT,"
+	" change TEXT,"
+	" environment TEXT,"
+	" service TEXT);"
+	"INSERT INTO audit_v7 (seq, at, actor, action, object_type, object_id,"
+	" request_id, before, after, via)"
+	" SELECT seq, at, actor, action, object_type, object_id, request_id,"
+	" before, after, via FROM audit ORDER BY seq;"
+	"DROP TABLE audit;"
+	"ALTER TABLE audit_v7 RENAME TO audit;";
 
 const struct sl_migration sl_migrations[] = {
 	{1,
@@ -232,7 +256,10 @@ const struct sl_migration sl_migrations[] = {
 	{4, "token expiry and last use", m004},
 	{5, "approvals voided by an edit of the release", m005},
 	{6, "the audit log's Merkle tree, checkpoints and identity", m006},
-	{7, "audit entries as JSON Patches, with their scope", m007},
+	{7,
+	 "audit entries as JSON Patches with their scope, numbered apart "
+	 "from the writes",
+	 m007},
 };
 
 const size_t sl_migrations_count =

@@ -1,12 +1,14 @@
 /* pg.c - the PostgreSQL driver over libpq.
  *
  * Parameters travel as text with explicit types (int8 or text), so one
- * portable SQL text means the same thing on both engines. Writers are
- * serialised across every daemon on the database by a transaction-scoped
- * advisory lock taken at BEGIN: the audit sequence then stays one
- * gap-free order and read-modify-write handlers behave exactly as on
- * SQLite. A connection that breaks reports SL_EUNAVAIL and is reset on its
- * next use. */
+ * portable SQL text means the same thing on both engines. Writers of
+ * every daemon run side by side, each write transaction SERIALIZABLE:
+ * the engine keeps their outcome that of some order one at a time, as on
+ * SQLite, and undoes a transaction that would break it (SQLSTATE 40001,
+ * reported as transient, so the request is run again). No lock is held
+ * across a write: audit entries are numbered after commit by the
+ * cluster's sequencer (store/audit.c). A connection that breaks reports
+ * SL_EUNAVAIL and is reset on its next use. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +17,8 @@
 
 #include "store/db.h"
 
-#define INT8OID	       20
-#define TEXTOID	       25
-#define WRITE_LOCK_KEY 7081990 /* any constant shared by all daemons */
+#define INT8OID 20
+#define TEXTOID 25
 
 struct conn {
 	PGconn *pg;
@@ -37,6 +38,16 @@ static enum sl_err pg_fail(struct conn *c, PGresult *res, struct sl_error *err)
 	if (state && strcmp(state, "23505") == 0)
 		return sl_error_set(err, SL_ECONFLICT, "",
 				    "the object already exists");
+	/* Two writers ran into each other; the engine undid this one.
+	 * The request is run again (the http layer), never half kept. */
+	if (state &&
+	    (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)) {
+		sl_error_set(err, SL_EUNAVAIL, "",
+			     "a concurrent write got in the way; retry");
+		if (err)
+			err->transient = 1;
+		return SL_EUNAVAIL;
+	}
 	/* A broken constraint is a bug of ours; anything else (a lost
 	 * connection, a timeout, a serialization failure, a missing table,
 	 * a read-only server) means the store cannot answer now, and no
@@ -191,17 +202,50 @@ static enum sl_err pg_script(void *p, const char *sql, struct sl_error *err)
 
 static enum sl_err pg_begin(void *p, struct sl_error *err)
 {
-	enum sl_err rc = pg_script(p, "BEGIN", err);
-	char lock[96];
+	return pg_script(p, "BEGIN ISOLATION LEVEL SERIALIZABLE", err);
+}
+
+/* Any constant shared by all daemons on the database. */
+#define EXCLUSIVE_KEY 7081990
+
+/* READ COMMITTED: each statement reads what was committed when it ran,
+ * so after the lock is held, everything the previous holder wrote. (A
+ * SERIALIZABLE snapshot would be taken by the lock's own statement,
+ * before the wait.) */
+static enum sl_err pg_begin_exclusive(void *p, struct sl_error *err)
+{
+	char sql[96];
+	enum sl_err rc =
+		pg_script(p, "BEGIN ISOLATION LEVEL READ COMMITTED", err);
 
 	if (rc)
 		return rc;
-	snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%d)",
-		 WRITE_LOCK_KEY);
-	rc = pg_script(p, lock, err);
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d)",
+		 EXCLUSIVE_KEY);
+	rc = pg_script(p, sql, err);
 	if (rc)
 		pg_script(p, "ROLLBACK", NULL);
 	return rc;
+}
+
+/* Session-level: taken before BEGIN, so the transaction's snapshot is
+ * taken once the previous writer of the object has committed. */
+static enum sl_err pg_lock_object(void *p, int64_t key, struct sl_error *err)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%lld)",
+		 (long long)key);
+	return pg_script(p, sql, err);
+}
+
+static void pg_unlock_object(void *p, int64_t key)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%lld)",
+		 (long long)key);
+	pg_script(p, sql, NULL);
 }
 
 static enum sl_err pg_commit(void *p, struct sl_error *err)
@@ -277,6 +321,9 @@ const struct sl_db_ops sl_db_pg = {
 	.rollback = pg_rollback,
 	.exec = pg_exec,
 	.exec_script = pg_script,
+	.begin_exclusive = pg_begin_exclusive,
+	.lock_object = pg_lock_object,
+	.unlock_object = pg_unlock_object,
 	.healthy = pg_healthy,
 	.try_lock = pg_try_lock,
 };

@@ -350,6 +350,16 @@ int sl_store_grouped(const struct sl_store *st)
 	return st->group != NULL;
 }
 
+int sl__store_single_writer(const struct sl_tx *tx)
+{
+	return tx->st->ops->single_writer;
+}
+
+int sl_store_numbers_at_once(const struct sl_store *st)
+{
+	return st->ops->single_writer;
+}
+
 int sl_store_batch_begin(struct sl_store *st)
 {
 	struct group *g = st->group;
@@ -387,8 +397,28 @@ enum sl_err sl_store_batch_end(struct sl_store *st, struct sl_error *err)
 	return rc;
 }
 
-enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
-			   struct sl_error *err)
+/* The lock key of an object's name: FNV-1a, in a range of its own (bit
+ * 62 set) apart from the daemons' few fixed keys. */
+static int64_t object_key(const char *object)
+{
+	uint64_t h = 14695981039346656037u;
+
+	for (const unsigned char *p = (const unsigned char *)object; *p; p++)
+		h = (h ^ *p) * 1099511628211u;
+	return (int64_t)((h & ((1ull << 62) - 1)) | (1ull << 62));
+}
+
+/* Lets the object lock of tx go, if it holds one. */
+static void object_release(struct sl_tx *tx)
+{
+	if (tx->object_key)
+		tx->st->ops->unlock_object(tx->conn, tx->object_key);
+	tx->object_key = 0;
+}
+
+static enum sl_err begin(struct sl_store *st, int write, int exclusive,
+			 const char *object, struct sl_tx *tx,
+			 struct sl_error *err)
 {
 	enum sl_err rc;
 
@@ -396,6 +426,7 @@ enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
 	tx->write = write;
 	tx->conn = NULL;
 	tx->group = 0;
+	tx->object_key = 0;
 	rc = SL_FAULT(write ? "begin.write" : "begin.read", NULL, err);
 	if (rc)
 		return rc;
@@ -411,14 +442,50 @@ enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
 				__atomic_load_n(&st->ticks, __ATOMIC_RELAXED));
 		return SL_OK;
 	}
-	pthread_mutex_lock(&st->write_lock);
-	rc = st->ops->begin(tx->conn, err);
+	/* One writer at a time where the engine takes no more; elsewhere
+	 * writers run side by side and the engine keeps them apart. */
+	if (st->ops->single_writer)
+		pthread_mutex_lock(&st->write_lock);
+	if (object && st->ops->lock_object) {
+		int64_t key = object_key(object);
+
+		rc = st->ops->lock_object(tx->conn, key, err);
+		if (rc) {
+			conn_release(st, tx->conn);
+			tx->conn = NULL;
+			return rc;
+		}
+		tx->object_key = key;
+	}
+	rc = exclusive && st->ops->begin_exclusive
+		     ? st->ops->begin_exclusive(tx->conn, err)
+		     : st->ops->begin(tx->conn, err);
 	if (rc) {
-		pthread_mutex_unlock(&st->write_lock);
+		if (st->ops->single_writer)
+			pthread_mutex_unlock(&st->write_lock);
+		object_release(tx);
 		conn_release(st, tx->conn);
 		tx->conn = NULL;
 	}
 	return rc;
+}
+
+enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
+			   struct sl_error *err)
+{
+	return begin(st, write, 0, NULL, tx, err);
+}
+
+enum sl_err sl_store_begin_on(struct sl_store *st, const char *object,
+			      struct sl_tx *tx, struct sl_error *err)
+{
+	return begin(st, 1, 0, object, tx, err);
+}
+
+enum sl_err sl_store_begin_exclusive(struct sl_store *st, struct sl_tx *tx,
+				     struct sl_error *err)
+{
+	return begin(st, 1, 1, NULL, tx, err);
 }
 
 enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err)
@@ -450,7 +517,9 @@ enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err)
 			rc = tx->st->ops->commit(tx->conn, err);
 		if (rc)
 			tx->st->ops->rollback(tx->conn);
-		pthread_mutex_unlock(&tx->st->write_lock);
+		if (tx->st->ops->single_writer)
+			pthread_mutex_unlock(&tx->st->write_lock);
+		object_release(tx);
 		if (!rc)
 			wrote(tx->st);
 		write_outcome(tx->st, rc);
@@ -473,7 +542,9 @@ void sl_store_abort(struct sl_tx *tx)
 	}
 	if (tx->write) {
 		tx->st->ops->rollback(tx->conn);
-		pthread_mutex_unlock(&tx->st->write_lock);
+		if (tx->st->ops->single_writer)
+			pthread_mutex_unlock(&tx->st->write_lock);
+		object_release(tx);
 	}
 	conn_release(tx->st, tx->conn);
 	tx->conn = NULL;
@@ -502,7 +573,7 @@ enum sl_err sl_store_ready(struct sl_store *st, struct sl_error *err)
 	/* Writes failed last time: only a write that commits says they
 	 * work again. This one moves the first migration's time by a
 	 * microsecond (an engine may skip a row written to itself). */
-	rc = sl_store_begin(st, 1, &tx, err);
+	rc = sl_store_begin_exclusive(st, &tx, err);
 	if (rc)
 		return rc;
 	rc = Q(&tx,
@@ -548,7 +619,7 @@ static enum sl_err migrate(struct sl_store *st, struct sl_error *err)
 	struct sl_tx tx;
 	enum sl_err rc;
 
-	rc = sl_store_begin(st, 1, &tx, err);
+	rc = sl_store_begin_exclusive(st, &tx, err);
 	if (rc)
 		return rc;
 	rc = st->ops->exec_script(tx.conn,
@@ -568,7 +639,7 @@ static enum sl_err migrate(struct sl_store *st, struct sl_error *err)
 		int64_t done = 0;
 		char *ddl;
 
-		rc = sl_store_begin(st, 1, &tx, err);
+		rc = sl_store_begin_exclusive(st, &tx, err);
 		if (rc)
 			return rc;
 		rc = sl__store_one_int(

@@ -25,7 +25,8 @@ struct sl_tx {
 	struct sl_store *st;
 	void *conn;
 	int write;
-	uint64_t group; /* the commit group a grouped write belongs to */
+	uint64_t group;	    /* the commit group a grouped write belongs to */
+	int64_t object_key; /* the object lock held for the write, or 0 */
 };
 
 /* Filters for lists; NULL or 0 means "any". cursor is the last id (or
@@ -189,6 +190,18 @@ int sl_store_schema_version(struct sl_store *st);
 
 enum sl_err sl_store_begin(struct sl_store *st, int write, struct sl_tx *tx,
 			   struct sl_error *err);
+/* A write transaction on one object ("deployment:42"): on an engine
+ * where writers run side by side, writes on the same object wait for
+ * each other before they read anything (so the busiest deployment's
+ * events queue up instead of undoing each other); writes on other
+ * objects run beside them. */
+enum sl_err sl_store_begin_on(struct sl_store *st, const char *object,
+			      struct sl_tx *tx, struct sl_error *err);
+/* A write transaction that no other exclusive one runs beside, on any
+ * daemon: the start-up's migrations, identity and first token, and the
+ * log's sequencer and integrator. Ordinary writes never wait for it. */
+enum sl_err sl_store_begin_exclusive(struct sl_store *st, struct sl_tx *tx,
+				     struct sl_error *err);
 enum sl_err sl_store_commit(struct sl_tx *tx, struct sl_error *err);
 /* Rolls back (for a write) and gives the connection back. Safe to call
  * after a failed commit. */
@@ -202,6 +215,9 @@ void sl_store_abort(struct sl_tx *tx);
 int sl_store_batch_begin(struct sl_store *st);
 /* 1 when the engine groups writes (and batches mean something). */
 int sl_store_grouped(const struct sl_store *st);
+/* 1 when audit entries get their seq as they are written (one writer at
+ * a time); 0 when the sequencer numbers them after commit. */
+int sl_store_numbers_at_once(const struct sl_store *st);
 enum sl_err sl_store_batch_end(struct sl_store *st, struct sl_error *err);
 /* 0 when the store answers a trivial query. */
 enum sl_err sl_store_ping(struct sl_store *st, struct sl_error *err);
@@ -404,9 +420,21 @@ struct sl_audit_entry {
 	const char *environment, *service; /* of the object, or NULL */
 	const char *via; /* "grant:<id>" when a grant allowed it */
 };
+/* Appends an entry. Where the engine takes one writer at a time it is
+ * numbered at once (*seq); elsewhere *seq is 0 and it waits, committed,
+ * for sl_store_audit_number. */
 enum sl_err sl_store_audit_append(struct sl_tx *tx,
 				  const struct sl_audit_entry *e, int64_t *seq,
 				  struct sl_error *err);
+/* Numbers committed entries that have no seq yet, in the order of their
+ * provisional ids, after the highest seq: gap-free. *numbered says how
+ * many (at most 10,000 a call). Two sequencers at once cannot both
+ * succeed (the second one's numbers are taken, or it fails to commit). */
+enum sl_err sl_store_audit_number(struct sl_tx *tx, int64_t *numbered,
+				  struct sl_error *err);
+/* *n is 1 when some committed entry has no seq yet, else 0. */
+enum sl_err sl_store_audit_unnumbered(struct sl_tx *tx, int64_t *n,
+				      struct sl_error *err);
 /* Entries by seq above f->after, at most f->limit; only the entries
  * matching every filter set in f (actor, action, object_type,
  * object_id, since <= at < until). */

@@ -215,22 +215,53 @@ TEST(placement_tracks_latest_and_running)
 	sl_store_close(st);
 }
 
+/* The seq an entry has once numbered: at once where one writer writes
+ * (what append returned), else what the sequencer gives it. */
+static int64_t numbered(struct sl_store *st, int64_t appended, int64_t want)
+{
+	struct sl_tx tx;
+	int64_t n = -1;
+
+	if (sl_store_numbers_at_once(st))
+		return appended;
+	CHECK_INT(appended, 0);
+	SL_ASSERT(sl_store_begin_exclusive(st, &tx, NULL) == SL_OK);
+	CHECK_INT(sl_store_audit_number(&tx, &n, NULL), SL_OK);
+	SL_ASSERT(sl_store_commit(&tx, NULL) == SL_OK);
+	CHECK_INT(n, want > 0);
+	return want > 0 ? want : 0;
+}
+
 TEST(audit_sequence_is_gap_free_and_rolled_back_writes_leave_nothing)
 {
 	struct sl_store *st = fresh();
 	struct sl_tx tx = wtx(st);
 	struct sl_filter f = {.limit = 10};
 	struct sl_audit_rows rows;
+	int64_t a, b, c, n = -1;
 
-	CHECK_INT(audit(&tx, "a"), 1);
-	CHECK_INT(audit(&tx, "b"), 2);
+	a = audit(&tx, "a");
+	b = audit(&tx, "b");
 	sl_store_commit(&tx, NULL);
+	if (!sl_store_numbers_at_once(st)) {
+		/* Both of one commit numbered in one round, in order. */
+		SL_ASSERT(sl_store_begin_exclusive(st, &tx, NULL) == SL_OK);
+		CHECK_INT(sl_store_audit_number(&tx, &n, NULL), SL_OK);
+		SL_ASSERT(sl_store_commit(&tx, NULL) == SL_OK);
+		CHECK_INT(n, 2);
+		a = 1, b = 2;
+	}
+	CHECK_INT(a, 1);
+	CHECK_INT(b, 2);
 	tx = wtx(st);
-	CHECK_INT(audit(&tx, "lost"), 3);
+	audit(&tx, "lost");
 	sl_store_abort(&tx);
+	/* Nothing left to number: the rolled-back entry is no entry. */
+	CHECK_INT(numbered(st, 0, 0), 0);
 	tx = wtx(st);
-	CHECK_INT(audit(&tx, "c"), 3);
+	c = audit(&tx, "c");
 	sl_store_commit(&tx, NULL);
+	CHECK_INT(numbered(st, c, 3), 3);
 	SL_ASSERT(sl_store_begin(st, 0, &tx, NULL) == SL_OK);
 	CHECK_INT(sl_store_audit_list(&tx, &f, &rows, NULL), SL_OK);
 	CHECK_INT(rows.n, 3);
@@ -240,6 +271,63 @@ TEST(audit_sequence_is_gap_free_and_rolled_back_writes_leave_nothing)
 	CHECK_INT(sl_store_audit_list(&tx, &f, &rows, NULL), SL_OK);
 	CHECK_INT(rows.n, 1);
 	CHECK_INT(rows.v[0].seq, 3);
+	sl_audit_rows_fini(&rows);
+	sl_store_abort(&tx);
+	sl_store_close(st);
+}
+
+/* Writers side by side: an entry is numbered when the sequencer sees it
+ * committed, in the order of provisional ids among those it sees; an
+ * entry of a write still open is left for a later round, and nobody's
+ * number is taken twice. */
+TEST(entries_committed_side_by_side_are_numbered_gap_free_as_they_commit)
+{
+	struct sl_store *st = fresh();
+	struct sl_tx slow, fast, tx;
+	struct sl_filter f = {.limit = 10};
+	struct sl_audit_rows rows;
+	int64_t n = -1, pending = -1;
+
+	if (sl_store_numbers_at_once(st)) {
+		/* One writer: nothing is left to number, ever. */
+		tx = wtx(st);
+		CHECK_INT(audit(&tx, "a"), 1);
+		CHECK_INT(sl_store_audit_unnumbered(&tx, &pending, NULL),
+			  SL_OK);
+		CHECK_INT(pending, 0);
+		sl_store_commit(&tx, NULL);
+		sl_store_close(st);
+		return;
+	}
+	slow = wtx(st);
+	CHECK_INT(audit(&slow, "slow"), 0); /* the lower id */
+	fast = wtx(st);
+	CHECK_INT(audit(&fast, "fast"), 0);
+	SL_ASSERT(sl_store_commit(&fast, NULL) == SL_OK);
+	SL_ASSERT(sl_store_begin_exclusive(st, &tx, NULL) == SL_OK);
+	CHECK_INT(sl_store_audit_unnumbered(&tx, &pending, NULL), SL_OK);
+	CHECK_INT(pending, 1);
+	CHECK_INT(sl_store_audit_number(&tx, &n, NULL), SL_OK);
+	CHECK_INT(n, 1); /* only what was committed */
+	SL_ASSERT(sl_store_commit(&tx, NULL) == SL_OK);
+	SL_ASSERT(sl_store_commit(&slow, NULL) == SL_OK);
+	SL_ASSERT(sl_store_begin_exclusive(st, &tx, NULL) == SL_OK);
+	CHECK_INT(sl_store_audit_number(&tx, &n, NULL), SL_OK);
+	CHECK_INT(n, 1);
+	CHECK_INT(sl_store_audit_number(&tx, &n, NULL), SL_OK);
+	CHECK_INT(n, 0);
+	CHECK_INT(sl_store_audit_unnumbered(&tx, &pending, NULL), SL_OK);
+	CHECK_INT(pending, 0);
+	SL_ASSERT(sl_store_commit(&tx, NULL) == SL_OK);
+	SL_ASSERT(sl_store_begin(st, 0, &tx, NULL) == SL_OK);
+	CHECK_INT(sl_store_audit_list(&tx, &f, &rows, NULL), SL_OK);
+	CHECK_INT(rows.n, 2);
+	if (rows.n == 2) {
+		CHECK_INT(rows.v[0].seq, 1);
+		CHECK_STR(rows.v[0].action, "fast");
+		CHECK_INT(rows.v[1].seq, 2);
+		CHECK_STR(rows.v[1].action, "slow");
+	}
 	sl_audit_rows_fini(&rows);
 	sl_store_abort(&tx);
 	sl_store_close(st);
@@ -562,6 +650,7 @@ int main(void)
 		T(releases_are_unique_by_precedence_and_listed_newest_first),
 		T(placement_tracks_latest_and_running),
 		T(audit_sequence_is_gap_free_and_rolled_back_writes_leave_nothing),
+		T(entries_committed_side_by_side_are_numbered_gap_free_as_they_commit),
 		T(tokens_are_found_by_hash_until_revoked),
 		T(tokens_expire_and_remember_their_last_use),
 		T(idempotency_records_keep_the_first_answer),
