@@ -168,6 +168,10 @@ json_t *sl_http_doc(const char *doc);
 /* The RFC 6902 JSON Patch from before to after (either NULL for no
  * object), in canonical JSON (change.c says how it is made). */
 char *sl_http_patch(const json_t *before, const json_t *after);
+/* The same patch, made from the canonical JSON texts before and after
+ * without parsing them; NULL when either is not a text this reader
+ * vouches for (change.c says which), and the parsed way is needed. */
+char *sl_http_patch_text(const char *before, const char *after);
 /* Appends the audit entry e of a write that turned the stored document
  * before into after (canonical JSON texts, NULL for none): fills in its
  * change and scope from them, and returns what sl_store_audit_append
