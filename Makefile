@@ -108,6 +108,8 @@ bench: setup
 	@scripts/setup-bench
 	$(MAKE) MODE=release all
 	bench/run --no-build $(BENCH_ARGS)
+	bench/log-verify --no-build
+	bench/pg-writes --no-build
 
 # The release build is built too, so what `make run` starts always
 # compiles (it has no fault hook and takes other branches).
