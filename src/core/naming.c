@@ -1,5 +1,6 @@
 /* naming.c - release name templates. */
 #include "core/naming.h"
+#include "core/buf.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -85,39 +86,17 @@ int sl_naming_check(const char *tmpl, struct sl_error *err)
 	return 0;
 }
 
-/* A growable string; out of memory aborts through sl_xrealloc. */
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = sl_xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void buf_add_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_add_u64(struct buf *b, uint64_t n)
+static void buf_add_u64(struct sl_buf *b, uint64_t n)
 {
 	char tmp[24];
 
 	snprintf(tmp, sizeof(tmp), "%" PRIu64, n);
-	buf_add_str(b, tmp);
+	sl_buf_add_str(b, tmp);
 }
 
 /* Appends the value of placeholder ph. Returns 0, or -1 with err filled
  * when the value it needs was not given. */
-static int add_value(struct buf *b, int ph, const char *service,
+static int add_value(struct sl_buf *b, int ph, const char *service,
 		     const struct sl_semver *v, const char *version_text,
 		     const char *type, struct sl_error *err)
 {
@@ -126,28 +105,28 @@ static int add_value(struct buf *b, int ph, const char *service,
 	switch (ph) {
 	case PH_SERVICE:
 		if (!(missing = !service))
-			buf_add_str(b, service);
+			sl_buf_add_str(b, service);
 		break;
 	case PH_TYPE:
 		if (!(missing = !type))
-			buf_add_str(b, type);
+			sl_buf_add_str(b, type);
 		break;
 	case PH_VERSION:
 		if (version_text) {
-			buf_add_str(b, version_text);
+			sl_buf_add_str(b, version_text);
 		} else if (!(missing = !v)) {
 			buf_add_u64(b, v->major);
-			buf_add_str(b, ".");
+			sl_buf_add_str(b, ".");
 			buf_add_u64(b, v->minor);
-			buf_add_str(b, ".");
+			sl_buf_add_str(b, ".");
 			buf_add_u64(b, v->patch);
 			if (v->pre) {
-				buf_add_str(b, "-");
-				buf_add_str(b, v->pre);
+				sl_buf_add_str(b, "-");
+				sl_buf_add_str(b, v->pre);
 			}
 			if (v->build) {
-				buf_add_str(b, "+");
-				buf_add_str(b, v->build);
+				sl_buf_add_str(b, "+");
+				sl_buf_add_str(b, v->build);
 			}
 		}
 		break;
@@ -170,17 +149,17 @@ char *sl_naming_render(const char *tmpl, const char *service,
 		       const struct sl_semver *v, const char *version_text,
 		       const char *type, struct sl_error *err)
 {
-	struct buf b = {NULL, 0, 0};
+	struct sl_buf b = {NULL, 0, 0};
 	const char *p = tmpl;
 
 	if (sl_naming_check(tmpl, err))
 		return NULL;
-	buf_add(&b, "", 0);
+	sl_buf_add(&b, "", 0);
 	while (*p) {
 		size_t lit = strcspn(p, "{");
 		const char *close;
 
-		buf_add(&b, p, lit);
+		sl_buf_add(&b, p, lit);
 		p += lit;
 		if (!*p)
 			break;

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "http/http.h"
 
 /* path with key appended as a JSON Pointer token (RFC 6901: "~" as
@@ -154,27 +155,6 @@ char *sl_http_patch(const json_t *before, const json_t *after)
 
 #define MAX_DEPTH 32
 
-struct text {
-	char *s;
-	size_t n, cap;
-};
-
-static void put(struct text *t, const char *s, size_t n)
-{
-	if (t->n + n + 1 > t->cap) {
-		t->cap = (t->n + n + 1) * 2;
-		t->s = sl_xrealloc(t->s, t->cap);
-	}
-	memcpy(t->s + t->n, s, n);
-	t->n += n;
-	t->s[t->n] = '\0';
-}
-
-static void puts_(struct text *t, const char *s)
-{
-	put(t, s, strlen(s));
-}
-
 /* Past the string literal at p (its '"'), NULL if it does not end;
  * *esc set when it holds an escape. */
 static const char *string_end(const char *p, const char *end, int *esc)
@@ -283,39 +263,39 @@ static int member_next(const char **p, const char *end, struct member *m)
 	return 1;
 }
 
-static void path_push(struct text *path, const char *key, size_t n)
+static void path_push(struct sl_buf *path, const char *key, size_t n)
 {
-	put(path, "/", 1);
+	sl_buf_add(path, "/", 1);
 	for (size_t i = 0; i < n; i++) {
 		if (key[i] == '~')
-			put(path, "~0", 2);
+			sl_buf_add(path, "~0", 2);
 		else if (key[i] == '/')
-			put(path, "~1", 2);
+			sl_buf_add(path, "~1", 2);
 		else
-			put(path, key + i, 1);
+			sl_buf_add(path, key + i, 1);
 	}
 }
 
-static void text_op(struct text *ops, const char *name, const struct text *path,
-		    const char *v, size_t vn)
+static void text_op(struct sl_buf *ops, const char *name,
+		    const struct sl_buf *path, const char *v, size_t vn)
 {
-	puts_(ops, ops->n > 1 ? ",{\"op\":\"" : "{\"op\":\"");
-	puts_(ops, name);
-	puts_(ops, "\",\"path\":\"");
-	put(ops, path->s ? path->s : "", path->n);
+	sl_buf_add_str(ops, ops->len > 1 ? ",{\"op\":\"" : "{\"op\":\"");
+	sl_buf_add_str(ops, name);
+	sl_buf_add_str(ops, "\",\"path\":\"");
+	sl_buf_add(ops, path->s ? path->s : "", path->len);
 	if (v) {
-		puts_(ops, "\",\"value\":");
-		put(ops, v, vn);
-		puts_(ops, "}");
+		sl_buf_add_str(ops, "\",\"value\":");
+		sl_buf_add(ops, v, vn);
+		sl_buf_add_str(ops, "}");
 	} else {
-		puts_(ops, "\"}");
+		sl_buf_add_str(ops, "\"}");
 	}
 }
 
-static void text_diff(struct text *ops, struct text *path, const char *a,
+static void text_diff(struct sl_buf *ops, struct sl_buf *path, const char *a,
 		      size_t an, const char *b, size_t bn)
 {
-	size_t at = path->n;
+	size_t at = path->len;
 
 	if (an == bn && memcmp(a, b, an) == 0)
 		return;
@@ -338,7 +318,7 @@ static void text_diff(struct text *ops, struct text *path, const char *a,
 				text_op(ops, "add", path, mb.v, mb.vn);
 			else
 				text_diff(ops, path, ma.v, ma.vn, mb.v, mb.vn);
-			path->n = at;
+			path->len = at;
 			if (c <= 0)
 				ha = member_next(&pa, a + an, &ma);
 			if (c >= 0)
@@ -360,7 +340,7 @@ static void text_diff(struct text *ops, struct text *path, const char *a,
 			text_op(ops, "add", path, p, (size_t)(e - p));
 			p = *e == ',' ? e + 1 : e;
 		}
-		path->n = at;
+		path->len = at;
 		return;
 	}
 	text_op(ops, "replace", path, b, bn);
@@ -369,20 +349,20 @@ static void text_diff(struct text *ops, struct text *path, const char *a,
 char *sl_http_patch_text(const char *before, const char *after)
 {
 	size_t bn = before ? strlen(before) : 0, an = after ? strlen(after) : 0;
-	struct text ops = {0}, path = {0};
+	struct sl_buf ops = {0}, path = {0};
 
 	if ((before && !canonical(before, bn)) ||
 	    (after && !canonical(after, an)))
 		return NULL;
-	put(&ops, "[", 1);
-	put(&path, "", 0);
+	sl_buf_add(&ops, "[", 1);
+	sl_buf_add(&path, "", 0);
 	if (!before && after)
 		text_op(&ops, "add", &path, after, an);
 	else if (before && !after)
 		text_op(&ops, "replace", &path, "null", 4);
 	else if (before && after)
 		text_diff(&ops, &path, before, bn, after, an);
-	put(&ops, "]", 1);
+	sl_buf_add(&ops, "]", 1);
 	free(path.s);
 	return ops.s;
 }
