@@ -25,8 +25,8 @@ enum sl_err sl_store_policy_put(struct sl_tx *tx, const char *env,
 	return sl__store_one_int(
 		tx,
 		"INSERT INTO policies (environment, version, created_at,"
-		" created_by, doc) SELECT $1, COALESCE(MAX(version), 0) + 1,"
-		" $2, $3, $4 FROM policies WHERE environment = $1"
+		" created_by, doc) VALUES ($1, (SELECT COALESCE(MAX(version),"
+		" 0) + 1 FROM policies WHERE environment = $1), $2, $3, $4)"
 		" RETURNING version",
 		P(SL_P_TEXT(env), SL_P_INT(now), SL_P_TEXT(by), SL_P_TEXT(doc)),
 		version, "policy", err);
