@@ -32,12 +32,12 @@
  * processor, without the waits for the disk).
  */
 #include <pthread.h>
-#include <sys/resource.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define MAX_THREADS 256

@@ -30,8 +30,9 @@ enum sl_err sl_store_audit_append(struct sl_tx *tx,
 			"INSERT INTO audit (seq, at, actor, action,"
 			" object_type, object_id, request_id, change,"
 			" environment, service, via)"
-			" VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM audit),"
-			" $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
+			" VALUES ((SELECT COALESCE(MAX(seq), 0) + 1"
+			" FROM audit), $1, $2, $3, $4, $5, $6, $7, $8, $9,"
+			" $10) RETURNING seq",
 			p, 10, seq, "audit entry", err);
 	/* Writers side by side: numbered by the sequencer after commit. */
 	*seq = 0;

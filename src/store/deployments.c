@@ -255,9 +255,9 @@ enum sl_err sl_store_event_insert(struct sl_tx *tx, int64_t deployment_id,
 	struct sl_db_rows rows = {0};
 	enum sl_err rc = Q(tx,
 			   "INSERT INTO deployment_events (deployment_id, seq,"
-			   " at, doc) VALUES ($1, (SELECT COALESCE(MAX(seq), 0)"
-			   " + 1 FROM deployment_events WHERE deployment_id = $1),"
-			   " $2, $3) RETURNING id, seq",
+			   " at, doc) VALUES ($1, (SELECT COALESCE(MAX(seq),"
+			   " 0) + 1 FROM deployment_events WHERE"
+			   " deployment_id = $1), $2, $3) RETURNING id, seq",
 			   &rows, NULL, err, SL_P_INT(deployment_id),
 			   SL_P_INT(at), SL_P_TEXT(doc));
 

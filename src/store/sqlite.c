@@ -20,11 +20,12 @@
 #define CACHE_SIZE 256
 /* SQLite's page cache per connection, in KiB (its default is 2000). A
  * daemon holds a connection per reader thread and per request thread, and
- * the kernel's page cache holds the file behind them all. */
-#define PAGE_CACHE_KB 1024
-#define WRITER_CACHE_KB 65536
-#define SL_STR_(x)    #x
-#define SL_STR(x)     SL_STR_(x)
+ * the kernel's page cache holds the file behind them all. The writer's
+ * connection, one per daemon, holds more (see sq_writer_setup). */
+#define PAGE_CACHE_KB	1024
+#define WRITER_CACHE_KB 16384
+#define SL_STR_(x)	#x
+#define SL_STR(x)	SL_STR_(x)
 
 struct cached {
 	const char *sql;
