@@ -42,7 +42,13 @@ FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-LIB_OBJ := $(call obj,$(CORE_SRC) $(CAL_SRC) $(STORE_SRC) $(HTTP_SRC))
+# The dashboard: web/ bundled by esbuild (its npm packages pinned by
+# web/package-lock.json) into $(BUILD)/web/dist, then compiled into the
+# daemon as a table of files (src/http/assets.h).
+WEB_DIST := $(BUILD)/web/dist
+ASSETS_C := $(BUILD)/web/assets.c
+LIB_OBJ := $(call obj,$(CORE_SRC) $(CAL_SRC) $(STORE_SRC) $(HTTP_SRC)) \
+	$(BUILD)/web/assets.o
 DAEMON := $(BUILD)/shiplogd
 CLI := $(BUILD)/shiplog
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -58,6 +64,28 @@ release:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+ifneq ($(wildcard web/package-lock.json),)
+WEB_SRC := $(shell find web/src -type f) web/build.mjs web/package-lock.json
+NODE_STAMP := web/node_modules/.package-lock.json
+
+$(NODE_STAMP): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(ASSETS_C): $(WEB_SRC) scripts/embed-assets.mjs $(NODE_STAMP)
+	@rm -rf $(WEB_DIST) && mkdir -p $(WEB_DIST)
+	node web/build.mjs --out $(WEB_DIST)
+	node scripts/embed-assets.mjs $(WEB_DIST) $@
+else
+# A tree without web/: a daemon that says its dashboard was not built.
+$(ASSETS_C): scripts/embed-assets.mjs
+	@mkdir -p $(dir $@)
+	node scripts/embed-assets.mjs $(WEB_DIST) $@
+endif
+
+$(BUILD)/web/assets.o: $(ASSETS_C)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libshiplog.a: $(LIB_OBJ)

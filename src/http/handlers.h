@@ -54,6 +54,17 @@ void sl_h_healthz(struct sl_req *r);
 void sl_h_readyz(struct sl_req *r);
 void sl_h_metrics(struct sl_req *r);
 void sl_h_openapi(struct sl_req *r);
+/* session.c: the dashboard's sign-in */
+void sl_h_session_create(struct sl_req *r);
+void sl_h_session_get(struct sl_req *r);
+void sl_h_session_delete(struct sl_req *r);
+extern const struct sl_field sl_session_fields[];
+/* page.c: the dashboard */
+void sl_h_page(struct sl_req *r);
+void sl_h_asset(struct sl_req *r);
+/* 1 when a GET of path that no route takes is a deep link into the
+ * dashboard (anything outside the API, hooks and assets). */
+int sl_http_is_page_path(const char *path);
 extern const struct sl_field sl_token_fields[];
 
 /* shared helpers (common.c) */

@@ -28,6 +28,9 @@ typedef void (*sl_handler)(struct sl_req *r);
 /* A read answered from stored data alone, never from the clock: its
  * answers are kept by cache.c. */
 #define SL_R_CACHE 0x8
+/* Audited like a write though any token may take it (signing in and
+ * out): runs where writes run. */
+#define SL_R_AUDITED 0x10
 
 struct sl_field;
 
@@ -98,6 +101,9 @@ struct sl_req {
 	json_t *json; /* the parsed body, for SL_R_BODY routes */
 
 	struct sl_actor actor;
+	int64_t session_id;	 /* signed in by a session cookie: its id */
+	int64_t session_expires; /* and when it ends */
+	char csrf[65];		 /* and the CSRF token its writes carry */
 	char request_id[48];
 	int64_t now;	  /* microseconds since the epoch, at arrival */
 	int64_t start_ns; /* monotonic, for the duration */
@@ -109,8 +115,12 @@ struct sl_req {
 	char *reply;
 	void *reply_ref; /* reply is lent by the read cache (cache.h) */
 	const char *content_type;
-	size_t reply_len;	   /* bytes of a binary reply; 0 = strlen */
-	const char *cache_control; /* a static string, or NULL */
+	size_t reply_len;	      /* bytes of a binary reply; 0 = strlen */
+	const char *cache_control;    /* a static string, or NULL */
+	const char *reply_static;     /* bytes that outlive the request (an
+					 embedded file), sent as they are */
+	const char *content_encoding; /* a static string, or NULL */
+	char *set_cookie;	      /* a Set-Cookie value, or NULL */
 	char etag[32];
 	char *location;
 	int replayed;

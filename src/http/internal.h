@@ -24,6 +24,15 @@ void sl_http_on_connection(void *cls, struct MHD_Connection *conn,
  * reply is set (401, 400 for a malformed token, 503 when the store cannot
  * say). */
 int sl_http_authenticate(struct sl_req *r);
+/* Authenticates the request as the token with that secret: 1, or 0 with
+ * the reply (401, or 503 when the tokens cannot be read). */
+int sl_http_authenticate_secret(struct sl_req *r, const char *secret);
+/* The request's actor becomes the token of row t (its strings taken). */
+void sl_http_actor_take(struct sl_req *r, struct sl_token_row *t);
+/* session.c: the session cookie's value, or NULL; authenticating by it
+ * (and, for a write, checking its CSRF header): 1, or 0 with the reply. */
+const char *sl_http_session_cookie(struct sl_req *r);
+int sl_http_authenticate_session(struct sl_req *r);
 /* Reads the JSON body of a SL_R_BODY route into r->json; replies and
  * returns 0 when it is not a JSON object that fits the route's schema. */
 int sl_http_read_body(struct sl_req *r);

@@ -66,26 +66,14 @@ static int visible_ascii(const char *s, int space)
 	return 1;
 }
 
-int sl_http_authenticate(struct sl_req *r)
+int sl_http_authenticate_secret(struct sl_req *r, const char *secret)
 {
-	const char *h = sl_http_header(r, "Authorization");
 	char hash[SL_TOKEN_HASH_HEX], *stored = NULL;
 	struct sl_error err = {0};
 	struct sl_tx tx;
 	enum sl_err rc;
 
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
-		sl_http_failf(r, SL_EAUTH, NULL,
-			      "send Authorization: Bearer <token>");
-		return 0;
-	}
-	if (!visible_ascii(h + 7, 0)) {
-		sl_http_failf(r, SL_EMALFORMED, "Authorization",
-			      "the bearer token may hold only printable ASCII "
-			      "characters, without spaces");
-		return 0;
-	}
-	token_hash(r, h + 7, hash);
+	token_hash(r, secret, hash);
 	if (sl_tokcache_get(hash, r->now, &r->actor)) {
 		sl_tokcache_touch(hash, &r->actor, r->now);
 		return 1;
@@ -96,16 +84,8 @@ int sl_http_authenticate(struct sl_req *r)
 
 		rc = sl_store_token_find(&tx, hash, r->now, &t, &stored, &err);
 		sl_store_abort(&tx);
-		if (rc == SL_OK) {
-			/* The actor takes the row's strings over. */
-			r->actor.id = t.v[0].id;
-			r->actor.name = t.v[0].name;
-			r->actor.role = t.v[0].role;
-			r->actor.scope = t.v[0].scope;
-			r->actor.expires_at = t.v[0].expires_at;
-			r->actor.last_used_at = t.v[0].last_used_at;
-			t.v[0].name = t.v[0].role = t.v[0].scope = NULL;
-		}
+		if (rc == SL_OK)
+			sl_http_actor_take(r, &t.v[0]);
 		sl_tokens_fini(&t);
 	}
 	/* The index finds the row by digest; the final say is a
@@ -127,6 +107,41 @@ int sl_http_authenticate(struct sl_req *r)
 	sl_tokcache_put(hash, &r->actor);
 	sl_tokcache_touch(hash, &r->actor, r->now);
 	return 1;
+}
+
+void sl_http_actor_take(struct sl_req *r, struct sl_token_row *t)
+{
+	free(r->actor.name);
+	free(r->actor.role);
+	free(r->actor.scope);
+	r->actor.id = t->id;
+	r->actor.name = t->name;
+	r->actor.role = t->role;
+	r->actor.scope = t->scope;
+	r->actor.expires_at = t->expires_at;
+	r->actor.last_used_at = t->last_used_at;
+	t->name = t->role = t->scope = NULL;
+}
+
+int sl_http_authenticate(struct sl_req *r)
+{
+	const char *h = sl_http_header(r, "Authorization");
+
+	if (!h && sl_http_session_cookie(r))
+		return sl_http_authenticate_session(r);
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
+		sl_http_failf(r, SL_EAUTH, NULL,
+			      "send Authorization: Bearer <token>, or sign "
+			      "in (POST /v1/session)");
+		return 0;
+	}
+	if (!visible_ascii(h + 7, 0)) {
+		sl_http_failf(r, SL_EMALFORMED, "Authorization",
+			      "the bearer token may hold only printable ASCII "
+			      "characters, without spaces");
+		return 0;
+	}
+	return sl_http_authenticate_secret(r, h + 7);
 }
 
 static int is_json_type(const char *ct)

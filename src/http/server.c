@@ -21,6 +21,7 @@
 #include "core/perm.h"
 #include "core/validate.h"
 #include "http/cache.h"
+#include "http/handlers.h"
 #include "http/http.h"
 #include "http/internal.h"
 #include "http/log.h"
@@ -49,6 +50,10 @@ struct sl_server {
  * would wait too. The readers wait on the disk side by side instead, and
  * the request threads keep only the work that never blocks. */
 #define WRITER_BATCH_MAX 128
+#define SL_HTTP_CSP                                                            \
+	"default-src 'self'; script-src 'self'; style-src 'self'; "            \
+	"img-src 'self' data:; connect-src 'self'; object-src 'none'; "        \
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 /* Runs of a handler the engine undid for a concurrent write, at most:
  * under 64 writers on one PostgreSQL database about one run in five is
  * undone, so eight runs still left one write in ten thousand failing. */
@@ -185,6 +190,16 @@ static int route(struct sl_req *r)
 		sl_http_fail_method(r);
 		return 0;
 	}
+	/* A deep link into the dashboard: the page, whose router reads
+	 * the path. */
+	if (strcmp(r->method, "GET") == 0 && sl_http_is_page_path(r->url)) {
+		for (size_t i = 0; i < sl_routes_count; i++)
+			if (sl_routes[i].handler == sl_h_page) {
+				r->route = &sl_routes[i];
+				r->route_index = i;
+				return 1;
+			}
+	}
 	sl_http_failf(r, SL_ENOTFOUND, NULL, "no route for %s %s", r->method,
 		      r->url);
 	return 0;
@@ -277,6 +292,10 @@ static void reply_reset(struct sl_req *r)
 	sl_http_reply_free(r);
 	free(r->location);
 	r->location = NULL;
+	free(r->set_cookie);
+	r->set_cookie = NULL;
+	r->reply_static = NULL;
+	r->content_encoding = NULL;
 	r->status = 0;
 	r->content_type = NULL;
 	r->reply_len = 0;
@@ -472,7 +491,8 @@ static void dispatch(struct sl_req *r)
 	 * the others. Not every write is SL_R_WRITE (minting a token is
 	 * audited but never replayed). */
 	writes = strcmp(r->method, "GET") != 0 &&
-		 r->route->action != SL_ACT_READ;
+		 (r->route->action != SL_ACT_READ ||
+		  (r->route->flags & SL_R_AUDITED));
 	if (writes && sl_log_broken()) {
 		/* A record that was rewritten takes no more writes. */
 		sl_http_failf(r, SL_EUNAVAIL, NULL, "%s", sl_log_broken());
@@ -575,7 +595,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		if (r->queued)
 			return MHD_YES; /* its queue's thread resumes it */
 	}
-	if (r->reply_ref) {
+	if (r->reply_static) {
+		resp = MHD_create_response_from_buffer(r->reply_len,
+						       (void *)r->reply_static,
+						       MHD_RESPMEM_PERSISTENT);
+	} else if (r->reply_ref) {
 		/* A kept answer is sent from the cache itself. */
 		resp = MHD_create_response_from_buffer_with_free_callback_cls(
 			strlen(r->reply), r->reply, sl_cache_release,
@@ -591,6 +615,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	MHD_add_response_header(resp, "Content-Type", r->content_type);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+	/* Every answer, the dashboard's page most of all: no script but
+	 * the page's own files, no framing, no sniffing, no referrer. */
+	MHD_add_response_header(resp, "Content-Security-Policy", SL_HTTP_CSP);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	if (r->content_encoding) {
+		MHD_add_response_header(resp, "Content-Encoding",
+					r->content_encoding);
+	}
+	if (r->reply_static)
+		MHD_add_response_header(resp, "Vary", "Accept-Encoding");
+	if (r->set_cookie)
+		MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
 	if (r->etag[0])
 		MHD_add_response_header(resp, "ETag", r->etag);
 	if (r->cache_control)
@@ -731,6 +769,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->body);
 	sl_http_reply_free(r);
 	free(r->location);
+	free(r->set_cookie);
 	free(r->target);
 	free(r->actor.name);
 	free(r->actor.role);

@@ -243,6 +243,18 @@ static const char m007[] =
 	"DROP TABLE audit;"
 	"ALTER TABLE audit_v7 RENAME TO audit;";
 
+static const char m008[] =
+	/* The dashboard's sign-in: a session stands for the token it was
+	 * opened with, until it expires or is closed; only the digest of
+	 * its secret (the cookie's value) is kept, as for tokens. */
+	"CREATE TABLE sessions ("
+	" id {ID_PK},"
+	" hash TEXT NOT NULL UNIQUE,"
+	" token_id BIGINT NOT NULL REFERENCES tokens(id),"
+	" created_at BIGINT NOT NULL,"
+	" expires_at BIGINT NOT NULL,"
+	" revoked_at BIGINT);";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -260,6 +272,7 @@ const struct sl_migration sl_migrations[] = {
 	 "audit entries as JSON Patches with their scope, numbered apart "
 	 "from the writes",
 	 m007},
+	{8, "dashboard sessions", m008},
 };
 
 const size_t sl_migrations_count =

@@ -402,6 +402,25 @@ enum sl_err sl_store_token_used(struct sl_tx *tx, int64_t id, int64_t at,
 				struct sl_error *err);
 enum sl_err sl_store_token_revoke(struct sl_tx *tx, int64_t id, int64_t now,
 				  struct sl_error *err);
+/* A dashboard session: the token it stands for is read with it. */
+struct sl_session {
+	int64_t id;
+	char hash[65]; /* the digest of its secret, as kept */
+	int64_t expires_at;
+};
+enum sl_err sl_store_session_insert(struct sl_tx *tx, const char *hash,
+				    int64_t token_id, int64_t now,
+				    int64_t expires_at, int64_t *id,
+				    struct sl_error *err);
+/* The live session with that digest and its live token (as one row of
+ * token); SL_ENOTFOUND when the session or its token is unknown, closed,
+ * revoked or expired at now. */
+enum sl_err sl_store_session_find(struct sl_tx *tx, const char *hash,
+				  int64_t now, struct sl_session *out,
+				  struct sl_tokens *token,
+				  struct sl_error *err);
+enum sl_err sl_store_session_revoke(struct sl_tx *tx, int64_t id, int64_t now,
+				    struct sl_error *err);
 /* Counts live tokens (not revoked, not expired at now), of one role when
  * role is not NULL. */
 enum sl_err sl_store_token_count(struct sl_tx *tx, const char *role,

@@ -140,3 +140,56 @@ enum sl_err sl_store_token_count(struct sl_tx *tx, const char *role,
 		(const struct sl_db_val[]){SL_P_TEXT(role), SL_P_INT(now)}, 2,
 		n, "token", err);
 }
+
+/* ---- sessions ---- */
+
+enum sl_err sl_store_session_insert(struct sl_tx *tx, const char *hash,
+				    int64_t token_id, int64_t now,
+				    int64_t expires_at, int64_t *id,
+				    struct sl_error *err)
+{
+	const struct sl_db_val p[] = {SL_P_TEXT(hash), SL_P_INT(token_id),
+				      SL_P_INT(now), SL_P_INT(expires_at)};
+
+	return sl__store_one_int(tx,
+				 "INSERT INTO sessions (hash, token_id,"
+				 " created_at, expires_at)"
+				 " VALUES ($1, $2, $3, $4) RETURNING id",
+				 p, 4, id, "session", err);
+}
+
+enum sl_err sl_store_session_find(struct sl_tx *tx, const char *hash,
+				  int64_t now, struct sl_session *out,
+				  struct sl_tokens *token, struct sl_error *err)
+{
+	struct sl_db_rows rows = {0};
+	enum sl_err rc = Q(tx,
+			   "SELECT t.id, t.name, t.role, t.created_at,"
+			   " t.created_by, t.revoked_at, t.scope, t.expires_at,"
+			   " t.last_used_at, s.id, s.hash, s.expires_at"
+			   " FROM sessions s JOIN tokens t ON t.id = s.token_id"
+			   " WHERE s.hash = $1 AND s.revoked_at IS NULL"
+			   " AND s.expires_at > $2 AND t.revoked_at IS NULL"
+			   " AND (t.expires_at IS NULL OR t.expires_at > $2)",
+			   &rows, NULL, err, SL_P_TEXT(hash), SL_P_INT(now));
+
+	memset(out, 0, sizeof(*out));
+	if (rc == SL_OK && rows.nrows == 0)
+		rc = sl_error_set(err, SL_ENOTFOUND, "", "session not found");
+	if (rc == SL_OK) {
+		out->id = sl_db_int(&rows, 0, 9);
+		snprintf(out->hash, sizeof(out->hash), "%s",
+			 sl_db_text(&rows, 0, 10));
+		out->expires_at = sl_db_int(&rows, 0, 11);
+	}
+	return sl__store_tokens(rc, &rows, token);
+}
+
+enum sl_err sl_store_session_revoke(struct sl_tx *tx, int64_t id, int64_t now,
+				    struct sl_error *err)
+{
+	return Q(tx,
+		 "UPDATE sessions SET revoked_at = $2"
+		 " WHERE id = $1 AND revoked_at IS NULL",
+		 NULL, NULL, err, SL_P_INT(id), SL_P_INT(now));
+}
