@@ -241,8 +241,10 @@ void sl_h_token_revoke(struct sl_req *r)
 		sl_http_write_finish(r, &tx, &a, 204, sl_xstrdup(""));
 	}
 	/* And again after the commit, in case a request cached the token
-	 * from the old state in between. */
+	 * from the old state in between. Its event streams end too. */
 	sl_tokcache_clear();
+	if (r->status == 204)
+		sl_stream_end_token(id);
 	json_decref(doc);
 	free(before);
 	free(after);
@@ -252,7 +254,7 @@ void sl_h_token_revoke(struct sl_req *r)
  * of the object it is about (1, 0, or -1 when that cannot be told). An
  * entry about what no environment or service holds (tokens, grants,
  * organisation-wide windows) is for unscoped tokens only. */
-static int entry_seen(struct sl_req *r, const struct sl_audit_row *e)
+int sl_http_entry_seen(struct sl_req *r, const struct sl_audit_row *e)
 {
 	json_t *doc = NULL;
 	const char *env = e->environment, *svc = e->service;
@@ -320,7 +322,7 @@ void sl_h_audit_list(struct sl_req *r)
 	items = json_array();
 	for (size_t i = 0; i < rows.n; i++) {
 		const struct sl_audit_row *e = &rows.v[i];
-		int seen = entry_seen(r, e);
+		int seen = sl_http_entry_seen(r, e);
 
 		if (seen < 0) {
 			json_decref(items);

@@ -54,6 +54,18 @@ void sl_h_healthz(struct sl_req *r);
 void sl_h_readyz(struct sl_req *r);
 void sl_h_metrics(struct sl_req *r);
 void sl_h_openapi(struct sl_req *r);
+/* Whether the request's token sees an audit entry (1, 0, -1 when that
+ * cannot be told): by the environment and service of its object. */
+int sl_http_entry_seen(struct sl_req *r, const struct sl_audit_row *e);
+/* stream.c: GET /v1/stream */
+void sl_h_stream(struct sl_req *r);
+/* The stream's own thread, which follows the log for every subscriber:
+ * started with the server, stopped (every stream ended) before it. */
+void sl_stream_start(struct sl_store *st);
+void sl_stream_stop(void);
+/* Ends the streams of a token (revoked) or of a session (closed). */
+void sl_stream_end_token(int64_t token_id);
+void sl_stream_end_session(int64_t session_id);
 /* session.c: the dashboard's sign-in */
 void sl_h_session_create(struct sl_req *r);
 void sl_h_session_get(struct sl_req *r);

@@ -121,6 +121,7 @@ struct sl_req {
 					 embedded file), sent as they are */
 	const char *content_encoding; /* a static string, or NULL */
 	char *set_cookie;	      /* a Set-Cookie value, or NULL */
+	void *stream; /* an event stream's subscriber (stream.c) */
 	char etag[32];
 	char *location;
 	int replayed;

@@ -33,6 +33,11 @@ void sl_http_actor_take(struct sl_req *r, struct sl_token_row *t);
  * (and, for a write, checking its CSRF header): 1, or 0 with the reply. */
 const char *sl_http_session_cookie(struct sl_req *r);
 int sl_http_authenticate_session(struct sl_req *r);
+/* stream.c: the answer of a GET /v1/stream whose handler set r->stream
+ * (libmicrohttpd owns the subscriber from then on); the subscriber of a
+ * request that ended before its answer was made is let go. */
+struct MHD_Response *sl_stream_response(struct sl_req *r);
+void sl_stream_discard(struct sl_req *r);
 /* Reads the JSON body of a SL_R_BODY route into r->json; replies and
  * returns 0 when it is not a JSON object that fits the route's schema. */
 int sl_http_read_body(struct sl_req *r);

@@ -99,6 +99,11 @@ static const struct sl_qparam q_windows[] = {
 	{"to", SL_Q_TIME, "with from: occurrences before this time", NULL},
 	{0},
 };
+static const struct sl_qparam q_stream[] = {
+	{"environment", SL_Q_TEXT, "only changes in this environment", NULL},
+	{"service", SL_Q_TEXT, "only changes to this service", NULL},
+	{0},
+};
 static const struct sl_qparam q_reviews[] = {
 	{"open", SL_Q_BOOL, "true: only reviews not closed", NULL}, {0}};
 
@@ -120,6 +125,10 @@ const struct sl_route sl_routes[] = {
 	{"DELETE", "/v1/session", sl_h_session_delete, SL_R_AUDITED,
 	 "sign out: the session is closed and its cookie cleared", NULL,
 	 SL_ACT_READ, NULL, NULL},
+	{"GET", "/v1/stream", sl_h_stream, 0,
+	 "Server-Sent Events of every change the token sees; ids are "
+	 "audit sequence numbers (Last-Event-ID resumes)",
+	 NULL, SL_ACT_READ, NULL, q_stream},
 	{"GET", "/", sl_h_page, PUB,
 	 "the dashboard (also at every path outside the API)", NULL,
 	 SL_ACT_READ, NULL, NULL},

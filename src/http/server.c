@@ -595,7 +595,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		if (r->queued)
 			return MHD_YES; /* its queue's thread resumes it */
 	}
-	if (r->reply_static) {
+	if (r->stream) {
+		resp = sl_stream_response(r);
+		if (!resp)
+			return MHD_NO;
+	} else if (r->reply_static) {
 		resp = MHD_create_response_from_buffer(r->reply_len,
 						       (void *)r->reply_static,
 						       MHD_RESPMEM_PERSISTENT);
@@ -768,6 +772,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	json_decref(r->json);
 	free(r->body);
 	sl_http_reply_free(r);
+	sl_stream_discard(r);
 	free(r->location);
 	free(r->set_cookie);
 	free(r->target);
@@ -881,6 +886,7 @@ enum sl_err sl_server_start(const struct sl_server_config *cfg,
 			free(rd);
 		}
 	}
+	sl_stream_start(cfg->store);
 	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : (unsigned)port;
 	*out = s;
@@ -897,6 +903,7 @@ void sl_server_stop(struct sl_server *s)
 	if (!s)
 		return;
 	MHD_quiesce_daemon(s->mhd);
+	sl_stream_stop();
 	/* Drain the queues (every queued write is committed and answered,
 	 * every queued read answered), then let late requests run inline. */
 	if (s->app->writer) {

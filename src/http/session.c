@@ -244,6 +244,8 @@ void sl_h_session_delete(struct sl_req *r)
 			after};
 
 		sl_http_write_finish(r, &tx, &a, 204, sl_xstrdup(""));
+		if (r->status == 204)
+			sl_stream_end_session(r->session_id);
 		json_decref(was);
 		json_decref(now);
 		free(before);

@@ -45,6 +45,13 @@ enum sl_err sl_store_audit_append(struct sl_tx *tx,
 		p, 10, &id, "audit entry", err);
 }
 
+enum sl_err sl_store_audit_last(struct sl_tx *tx, int64_t *seq,
+				struct sl_error *err)
+{
+	return sl__store_one_int(tx, "SELECT COALESCE(MAX(seq), 0) FROM audit",
+				 NULL, 0, seq, "audit entry", err);
+}
+
 enum sl_err sl_store_audit_number(struct sl_tx *tx, int64_t *numbered,
 				  struct sl_error *err)
 {

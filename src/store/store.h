@@ -457,6 +457,9 @@ enum sl_err sl_store_audit_unnumbered(struct sl_tx *tx, int64_t *n,
 /* Entries by seq above f->after, at most f->limit; only the entries
  * matching every filter set in f (actor, action, object_type,
  * object_id, since <= at < until). */
+/* The sequence number of the last numbered entry (0: none yet). */
+enum sl_err sl_store_audit_last(struct sl_tx *tx, int64_t *seq,
+				struct sl_error *err);
 enum sl_err sl_store_audit_list(struct sl_tx *tx, const struct sl_filter *f,
 				struct sl_audit_rows *out,
 				struct sl_error *err);

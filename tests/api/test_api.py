@@ -1131,6 +1131,8 @@ def test_zz_openapi_describes_every_route(d):
     tok = api(d, "POST", "/v1/tokens", {"name": uniq("t"), "role": "auditor"},
               201)
     for method, p in sorted(ops):
+        if p == "/v1/stream":
+            continue  # an answer that never ends: test_stream.py
         if method == "DELETE":
             fill = {"/v1/services/{name}": gone_svc,
                     "/v1/environments/{name}": gone_env,
