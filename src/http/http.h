@@ -31,6 +31,9 @@ typedef void (*sl_handler)(struct sl_req *r);
 /* Audited like a write though any token may take it (signing in and
  * out): runs where writes run. */
 #define SL_R_AUDITED 0x10
+/* The query string is not the server's: the dashboard's page, whose
+ * router reads it (/deployments?service=payments), takes any. */
+#define SL_R_PAGEQUERY 0x20
 
 struct sl_field;
 

@@ -129,7 +129,7 @@ const struct sl_route sl_routes[] = {
 	 "Server-Sent Events of every change the token sees; ids are "
 	 "audit sequence numbers (Last-Event-ID resumes)",
 	 NULL, SL_ACT_READ, NULL, q_stream},
-	{"GET", "/", sl_h_page, PUB,
+	{"GET", "/", sl_h_page, PUB | SL_R_PAGEQUERY,
 	 "the dashboard (also at every path outside the API)", NULL,
 	 SL_ACT_READ, NULL, NULL},
 	{"GET", "/assets/{name}", sl_h_asset, PUB,

@@ -478,7 +478,7 @@ static void dispatch(struct sl_req *r)
 			      r->actor.name);
 		return;
 	}
-	if (!sl_http_query_check(r))
+	if (!(r->route->flags & SL_R_PAGEQUERY) && !sl_http_query_check(r))
 		return;
 	if (r->too_large) {
 		sl_http_failf(r, SL_ETOOLARGE, NULL,

@@ -207,5 +207,19 @@ def test_every_answer_carries_the_security_headers(d):
         eq(h.get("referrer-policy"), "no-referrer", path)
 
 
+def test_a_deep_link_keeps_its_query_string_for_the_page(d):
+    # The page's router reads the query (filters, the period shown); the
+    # server answers the page whatever it holds, and the API's own
+    # routes still refuse what they do not take.
+    for path in ("/deployments?service=payments&status=failed",
+                 "/policies?environment=production&from=1&to=2", "/?x"):
+        status, h, body = d.request("GET", path, auth=False)
+        eq(status, 200, path)
+        check(h.get("content-type", "").startswith("text/html"), path)
+    status, _, doc = d.request("GET", "/v1/services?environment=x")
+    eq(status, 400, "an API route still checks its query")
+    eq(doc["errors"][0]["field"], "environment", "the field named")
+
+
 if __name__ == "__main__":
     sys.exit(run_tests(globals()))

@@ -116,7 +116,18 @@ function makeContext(browser, name) {
       }
     },
   };
-  return { t, close: () => Promise.all(contexts.map((c) => c.close().catch(() => {}))) };
+  // On a failure, every page the test had open is saved as
+  // failed-<n>-<i>.png next to the screenshots, to see what it showed.
+  const keep = async (n) => {
+    mkdirSync(SHOTS, { recursive: true });
+    let i = 0;
+    for (const c of contexts) {
+      for (const p of c.pages()) {
+        await p.screenshot({ path: join(SHOTS, `failed-${n}-${++i}.png`), fullPage: true }).catch(() => {});
+      }
+    }
+  };
+  return { t, keep, close: () => Promise.all(contexts.map((c) => c.close().catch(() => {}))) };
 }
 
 async function withTimeout(promise, ms) {
@@ -141,7 +152,7 @@ try {
     for (const { name, fn } of tests) {
       const full = `${f.replace('.test.mjs', '')}: ${name}`;
       if (PATTERN && !full.includes(PATTERN)) continue;
-      const { t, close } = makeContext(browser, full);
+      const { t, keep, close } = makeContext(browser, full);
       try {
         await withTimeout(fn(t), TIMEOUT_MS);
         if (t.errors.length) throw new Failure(t.errors.join('\n'));
@@ -151,6 +162,7 @@ try {
         failed++;
         console.log(`FAIL ${full}`);
         console.log(`  ${e instanceof Failure ? e.message : e.stack || e}`);
+        await keep(passed + failed);
       } finally {
         await close();
       }

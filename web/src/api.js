@@ -49,7 +49,7 @@ async function problemOf(res) {
 // Sends one request; answers the parsed JSON (or text, or null for 204).
 // signIn marks the sign-in itself, whose 401 is a wrong token and not an
 // expired session.
-async function request(method, path, { query, body, headers = {}, signIn = false } = {}) {
+async function request(method, path, { query, body, headers = {}, signIn = false, bytes = false } = {}) {
   const h = { Accept: 'application/json, application/problem+json, text/plain', ...headers };
   if (body !== undefined) h['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) h['X-CSRF-Token'] = csrfToken;
@@ -68,6 +68,7 @@ async function request(method, path, { query, body, headers = {}, signIn = false
     throw new ApiError(res.status, problem);
   }
   if (res.status === 204) return null;
+  if (bytes) return new Uint8Array(await res.arrayBuffer());
   const type = res.headers.get('Content-Type') || '';
   return type.includes('json') ? res.json() : res.text();
 }
@@ -146,12 +147,19 @@ export const decide = (id, body) => post(`/v1/releases/${enc(id)}/approvals`, bo
 export const checklist = (id, environment) => get(`/v1/releases/${enc(id)}/checklist`, { environment });
 export const completeItem = (id, body) => post(`/v1/releases/${enc(id)}/checklist`, body);
 export const changeRequest = (key) => get(`/v1/change-requests/${enc(key)}`);
+// The list is whole (it takes no paging).
+export const changeRequests = async () => (await get('/v1/change-requests')).items;
 
 export const windows = (query) => get('/v1/windows', query);
 
 export const policy = (env, version) => get(`/v1/environments/${enc(env)}/policy`, { version });
 export const policyVersions = (env) => get(`/v1/environments/${enc(env)}/policy/versions`);
-export const putPolicy = (env, doc) => request('PUT', `/v1/environments/${enc(env)}/policy`, { body: doc });
+// ifMatch: the version the edit started from; the server refuses (412)
+// when another was saved since, so no edit silently replaces another.
+export const putPolicy = (env, doc, ifMatch) => request('PUT', `/v1/environments/${enc(env)}/policy`, {
+  body: doc,
+  headers: ifMatch ? { 'If-Match': `"${ifMatch}"` } : {},
+});
 
 export const audit = (query) => get('/v1/audit', query);
 export const auditKey = () => get('/v1/audit/key');
@@ -160,6 +168,9 @@ export const checkpoint = () => get('/v1/log/checkpoint');
 // the tree of size from is a prefix of the tree of size to.
 export const auditProof = (seq, size) => get(`/v1/audit/${enc(seq)}/proof`, { size });
 export const consistency = (from, to) => get('/v1/audit/consistency', { from, to });
+// A tile of the log (C2SP tlog-tiles), e.g. 'entries/x001/234.p/7', as
+// its bytes.
+export const logTile = (name) => request('GET', `/v1/log/tile/${name}`, { headers: { Accept: 'application/octet-stream' }, bytes: true });
 
 // Audit actions that the stream names as its event types; EventSource
 // delivers a named event only to a listener of that name.
@@ -177,8 +188,8 @@ export const STREAM_EVENTS = [
 // onEvent(data) for each change whose action is in types; onState sees
 // 'live', 'reconnecting' or 'resumed' (live again after a gap a view may
 // want to fill by reading afresh). The browser reconnects by itself and
-// resumes with Last-Event-ID; when the server refused the stream outright
-// (the session ended), asking for the session sends the person to sign-in.
+// resumes with Last-Event-ID; each break asks for the session, so one that
+// ended sends the person to sign-in.
 // Answers a function that closes the stream.
 export function subscribe({ types = STREAM_EVENTS, query, onEvent, onState = () => {} }) {
   let source = null;
@@ -201,13 +212,17 @@ export function subscribe({ types = STREAM_EVENTS, query, onEvent, onState = () 
       onState(broken ? 'resumed' : 'live');
       broken = false;
     });
+    // A stream that broke may have ended with the session (the server
+    // closes it when its token is revoked): ask at once, so a page whose
+    // session is gone returns to sign-in without waiting for the browser's
+    // own retry. A stream the browser gave up on is opened again.
     source.addEventListener('error', () => {
       broken = true;
       onState('reconnecting');
-      if (source.readyState !== EventSource.CLOSED) return;
+      const gaveUp = source.readyState === EventSource.CLOSED;
       request('GET', '/v1/session').then(
         () => {
-          if (!closed) timer = setTimeout(open, 3000);
+          if (gaveUp && !closed) timer = setTimeout(open, 3000);
         },
         () => {},
       );

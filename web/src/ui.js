@@ -48,7 +48,7 @@ export const can = (session, action) => Boolean(session && session.permissions &
 // Why a button is not there, as visible text.
 export function NotAllowed({ session, action, children }) {
   return html`<p class="not-allowed">
-    <span aria-hidden="true">🔒 </span>${children}: the role ${session.actor.role} does not hold the permission
+    ${children}: the role ${session.actor.role} does not hold the permission${' '}
     <code>${action}</code>.
   </p>`;
 }
@@ -117,7 +117,7 @@ export function Status({ status }) {
 export function Check({ check }) {
   const verdict = check.passed ? 'passed' : 'failed';
   return html`<li class=${`check check-${verdict}`}>
-    <span class="check-verdict"><span aria-hidden="true">${check.passed ? '✓' : '✕'} </span>${check.name} ${verdict}</span>
+    <span class="check-verdict"><span aria-hidden="true">${check.passed ? '✓' : '✕'} </span>${check.name} ${verdict}</span>${' '}
     <span class="check-detail">${check.detail || check.reason || ''}</span>
   </li>`;
 }

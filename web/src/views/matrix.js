@@ -37,12 +37,11 @@ function Target({ entry, service }) {
   return html`<div class="target">
     ${entry.target ? html`<span class="target-name">${entry.target}</span>` : ''}
     ${running
-      ? html`<span class="running"><a href=${releasePath(service, running.version)}>${running.version}</a>
+      ? html`<span class="running"><a href=${releasePath(service, running.version)}>${running.version}</a>${' '}
           <span class="since">since <${Time} at=${running.since} relative /></span></span>`
       : html`<span class="none">not running</span>`}
     ${moving
-      ? html`<a class="latest" href=${`/deployments/${latest.deployment_id}`}>
-          <${Status} status=${latest.status} /> ${latest.version}</a>`
+      ? html`<a class="latest" href=${`/deployments/${latest.deployment_id}`}><${Status} status=${latest.status} /> ${latest.version}</a>`
       : ''}
   </div>`;
 }
@@ -72,7 +71,7 @@ class Row extends Component {
     const cells = row || {};
     return html`<tr>
       <th scope="row">
-        <a href=${`/deployments?service=${encodeURIComponent(service.name)}`}>${service.name}</a>
+        <a href=${`/deployments?service=${encodeURIComponent(service.name)}`}>${service.name}</a>${' '}
         <span class="tier">tier ${service.tier}</span>
       </th>
       ${envs.map((e, i) => {
@@ -81,6 +80,25 @@ class Row extends Component {
           below=${lower ? runningVersion(cells[lower]) : null} belowName=${lower} />`;
       })}
     </tr>`;
+  }
+}
+
+// The column headers: painted again only when the environments or the
+// freezes change, not on each live update of a row.
+class Head extends Component {
+  shouldComponentUpdate(next) {
+    return next.envs !== this.props.envs || next.freezes !== this.props.freezes;
+  }
+
+  render({ envs, freezes }) {
+    const frozen = (env) => freezes.some((f) => !f.environment || f.environment === env);
+    return html`<thead><tr>
+      <th scope="col">Service</th>
+      ${envs.map((e) => html`<th scope="col" key=${e.name}>
+        ${e.name}${e.protected ? html` <span class="tag" title="protected: governed by its policy">protected</span>` : ''}
+        ${frozen(e.name) ? html` <span class="tag frozen"><span aria-hidden="true">❄ </span>frozen</span>` : ''}
+      </th>`)}
+    </tr></thead>`;
   }
 }
 
@@ -258,7 +276,6 @@ export function Matrix() {
     return { busy, failed };
   }, [rows]);
 
-  const frozen = (env) => freezes.filter((f) => !f.environment || f.environment === env);
   const shown = groups.reduce((n, [, list]) => n + list.length, 0);
 
   if (error) return html`<h1 tabindex="-1">Environments</h1><${Problem} error=${error} />`;
@@ -300,13 +317,7 @@ export function Matrix() {
       : html`<div class="table-scroll">
       <table class="matrix">
         <caption class="sr">What runs where: services by team, environments in promotion order</caption>
-        <thead><tr>
-          <th scope="col">Service</th>
-          ${envs.map((e) => html`<th scope="col" key=${e.name}>
-            ${e.name}${e.protected ? html` <span class="tag" title="protected: governed by its policy">protected</span>` : ''}
-            ${frozen(e.name).length ? html` <span class="tag frozen"><span aria-hidden="true">❄ </span>frozen</span>` : ''}
-          </th>`)}
-        </tr></thead>
+        <${Head} envs=${envs} freezes=${freezes} />
         ${groups.map(([team, list]) => html`<tbody key=${team}>
           <tr class="team"><th scope="rowgroup" colspan=${envs.length + 1}>${team} <span class="count">${list.length} service${list.length === 1 ? '' : 's'}</span></th></tr>
           ${list.map((s) => html`<${Row} key=${s.name} service=${s} row=${rows.get(s.name)} envs=${envs} tick=${tick} />`)}

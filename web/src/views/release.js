@@ -190,7 +190,7 @@ function AuditEntries({ audit, session }) {
   if (!audit.items.length) return html`<p>No entries.</p>`;
   return html`<ol class="audit-list">${audit.items.map((e) => html`<li key=${e.seq}>
     <p><strong>${e.action}</strong> by ${e.actor} · <${Time} at=${e.at} /> · entry ${e.seq}</p>
-    <${ChangeList} change=${e.change} />
+    <${ChangeList} change=${e.change} before=${e.before} after=${e.after} />
   </li>`)}</ol>`;
 }
 
@@ -203,7 +203,7 @@ export function Release({ params, session }) {
   const decisions = approvals.error ? [] : approvals.items || [];
   return html`
     <h1 tabindex="-1">${r.service} ${r.version}</h1>
-    <p class="subtitle"><${Status} status=${r.status} /> · ${r.type} release of
+    <p class="subtitle"><${Status} status=${r.status} /> · ${r.type} release of${' '}
       <a href=${`/deployments?service=${encodeURIComponent(r.service)}`}>${r.service}</a>
       ${loading ? html` · <span role="status">refreshing…</span>` : ''}</p>
     <section aria-labelledby="h-overview"><h2 id="h-overview">Overview</h2><${Overview} r=${r} /></section>
