@@ -62,4 +62,29 @@ export const tests = [
       t.check((await check.textContent()).includes('checklist passed'), await check.textContent());
     },
   },
+  {
+    name: 'the timeline draws each deployment in its environment\'s lane with the canary\'s traffic steps',
+    fn: async (t) => {
+      const env = await seed.environments(t);
+      const svc = await seed.service(t);
+      const rel = await seed.release(t, svc.name, '7.0.0', { type: 'major' });
+      await seed.deploy(t, rel, env.dev);
+      await seed.deploy(t, rel, env.staging, 'failed');
+      const canary = await seed.deploy(t, rel, env.production, 'in_progress', { strategy: 'canary' });
+      for (const percent of [10, 50, 100]) {
+        await t.must(201, 'POST', `/v1/deployments/${canary.id}/events`, { traffic_percent: percent, message: `step ${percent}` });
+      }
+      const page = await t.page(t.adminToken, { path: `/releases/${svc.name}@7.0.0` });
+      const drawing = page.getByRole('img', { name: /^Deployments over time/ });
+      await drawing.waitFor();
+      const label = await drawing.getAttribute('aria-label');
+      t.check(label.includes(`${env.dev}: 7.0.0 succeeded`) && label.includes(`${env.staging}: 7.0.0 failed`)
+        && label.includes(`${env.production}: 7.0.0 in progress`), label);
+      const lanes = await drawing.locator('text.rtl-env').allTextContents();
+      t.eq(lanes, [env.dev, env.staging, env.production], 'one lane per environment, in promotion order');
+      t.eq(await drawing.locator('text.rtl-pct').allTextContents(), ['10%', '50%', '100%'], 'the traffic steps');
+      t.eq(await drawing.locator('rect').count(), 3, 'one bar per deployment');
+      await t.shot(page, 'release-timeline');
+    },
+  },
 ];

@@ -100,9 +100,11 @@ function makeContext(browser, name) {
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
       return page;
     },
-    async shot(page, file) {
+    // A screenshot of the whole page (or, with {fullPage: false}, of
+    // what the window shows).
+    async shot(page, file, { fullPage = true } = {}) {
       mkdirSync(SHOTS, { recursive: true });
-      await page.screenshot({ path: join(SHOTS, `${file}.png`), fullPage: true });
+      await page.screenshot({ path: join(SHOTS, `${file}.png`), fullPage });
     },
     // Waits until fn() answers something true (polling); its answer.
     async until(fn, what = 'condition', ms = 10000) {

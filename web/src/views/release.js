@@ -9,6 +9,7 @@ import { can, Gate, html, Loading, NotAllowed, Problem, Status, Time, useLoad } 
 import { DecisionForm } from './approvals.js';
 import { Timeline } from './deployments.js';
 import { ChangeList } from './audit.js';
+import { ReleaseTimeline } from './timeline.js';
 
 // The newest deployments whose events the page reads (one request each).
 const TIMELINE_DEPLOYMENTS = 30;
@@ -37,7 +38,7 @@ async function load(id, session) {
     policy: await settle(api.policy(e.name)),
     checklist: await settle(api.checklist(release.id, e.name)),
   })));
-  return { release, deployments, timelines, approvals, audit, change, perEnv };
+  return { release, envs, deployments, timelines, approvals, audit, change, perEnv };
 }
 
 function Field({ name, children }) {
@@ -199,7 +200,7 @@ export function Release({ params, session }) {
   const { data, error, loading, reload } = useLoad(() => load(id, session), [id]);
   if (error) return html`<h1 tabindex="-1">Release ${id}</h1><${Problem} error=${error} />`;
   if (!data) return html`<h1 tabindex="-1">Release ${id}</h1><${Loading} what="Loading the release" />`;
-  const { release: r, deployments, timelines, approvals, audit, change, perEnv } = data;
+  const { release: r, envs, deployments, timelines, approvals, audit, change, perEnv } = data;
   const decisions = approvals.error ? [] : approvals.items || [];
   return html`
     <h1 tabindex="-1">${r.service} ${r.version}</h1>
@@ -219,6 +220,11 @@ export function Release({ params, session }) {
     </section>
     <section aria-labelledby="h-notes"><h2 id="h-notes">Notes</h2><${Text} text=${r.notes} none="No notes." /></section>
     <section aria-labelledby="h-issues"><h2 id="h-issues">Known issues</h2><${Text} text=${r.known_issues} none="None recorded." /></section>
+    <section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2>
+      <${ReleaseTimeline} envs=${envs} deployments=${deployments.filter((d) => timelines.some((t) => !t.error && t.id === d.id))}
+        timelines=${timelines.filter((t) => !t.error)} />
+      ${deployments.length > TIMELINE_DEPLOYMENTS ? html`<p class="hint">The newest ${TIMELINE_DEPLOYMENTS} of ${deployments.length} deployments are drawn.</p>` : ''}
+    </section>
     <section aria-labelledby="h-envs"><h2 id="h-envs">Environments</h2>
       <div class="env-grid">${perEnv.map((p) => html`<${Environment} key=${p.env.name} data=${p} release=${r}
         decisions=${decisions} deployments=${deployments} timelines=${timelines.filter((t) => !t.error)}
