@@ -29,20 +29,54 @@ function runningVersion(entries) {
   return best ? best.version : null;
 }
 
+// Every status row, grouped by service: Map service → {env: [row per
+// target]}. The environments are read side by side: a page's cursor names
+// the page before it, so one list's pages can only come one after another,
+// and the whole matrix read as one list took 25 round trips in a row at
+// 2,000 services × 6 environments (500 rows a page at most).
+async function readMatrix(envs) {
+  const lists = await Promise.all(envs.map((e) => api.status({ environment: e.name })));
+  const bySvc = new Map();
+  for (const list of lists) {
+    for (const r of list) {
+      let cells = bySvc.get(r.service);
+      if (!cells) bySvc.set(r.service, (cells = {}));
+      (cells[r.environment] ||= []).push(r);
+    }
+  }
+  return bySvc;
+}
+
+// Whether two services' cells hold the same rows, so a full read again
+// (after the stream broke) repaints only the rows that changed.
+const sameCells = (a, b) => a === b || (a !== undefined && JSON.stringify(a) === JSON.stringify(b));
+
+// How many rows the table takes at a time when the matrix is shown or a
+// filter brings rows back: first a tall screen's worth, so the first
+// screen shows without waiting for 2,000 rows (about 80,000 elements,
+// seconds of work for the browser); then, after each frame is painted,
+// half as many again as it holds (at least CHUNK_ROWS), so no single task
+// holds the page for long. The steps grow because each one makes the
+// browser lay the whole table out again, which costs more the more rows
+// it holds. Rows already in the table stay, whatever the filter.
+const FIRST_ROWS = 40;
+const CHUNK_ROWS = 150;
+const nextStep = (n) => n + Math.max(CHUNK_ROWS, Math.floor(n / 2));
+
 const tagsOf = (s) => Object.entries(s.tags || {}).map(([k, v]) => `${k}=${v}`);
 
 function Target({ entry, service }) {
   const { running, latest } = entry;
   const moving = latest && (!running || latest.deployment_id !== running.deployment_id);
   return html`<div class="target">
-    ${entry.target ? html`<span class="target-name">${entry.target}</span>` : ''}
+    ${entry.target ? html`<span class="target-name">${entry.target}</span>` : null}
     ${running
       ? html`<span class="running"><a href=${releasePath(service, running.version)}>${running.version}</a>${' '}
           <span class="since">since <${Time} at=${running.since} relative /></span></span>`
       : html`<span class="none">not running</span>`}
     ${moving
       ? html`<a class="latest" href=${`/deployments/${latest.deployment_id}`}><${Status} status=${latest.status} /> ${latest.version}</a>`
-      : ''}
+      : null}
   </div>`;
 }
 
@@ -55,7 +89,7 @@ function Cell({ entries, service, below, belowName }) {
   const cls = ['cell', drift && 'drift', busy && 'busy', failed && 'failed'].filter(Boolean).join(' ');
   return html`<td class=${cls}>
     ${entries.map((e) => html`<${Target} key=${e.target || ''} entry=${e} service=${service} />`)}
-    ${drift ? html`<p class="drift-note"><span aria-hidden="true">≠ </span>drift: ${belowName} runs ${below}</p>` : ''}
+    ${drift ? html`<p class="drift-note"><span aria-hidden="true">≠ </span>drift: ${belowName} runs ${below}</p>` : null}
   </td>`;
 }
 
@@ -132,15 +166,27 @@ export function Matrix() {
   const [rows, setRows] = useState(() => new Map());
   const [freezes, setFreezes] = useState([]);
   const [error, setError] = useState(null);
-  const [loadingRows, setLoadingRows] = useState(true);
+  const [loadingRows, setLoadingRows] = useState(false);
   const [live, setLive] = useState('connecting');
   const [said, setSaid] = useState('');
   const [text, setText] = useState('');
   const [tag, setTag] = useState('');
   const [tier, setTier] = useState('');
   const [tick, setTick] = useState(0);
+  // How many rows the table may hold, for the filters of generation gen.
+  const [upTo, setUpTo] = useState({ gen: -1, n: FIRST_ROWS });
+  // The services whose rows the last render put in the table, and the
+  // filters it showed (each change of filters is a new generation, so a
+  // step taken for earlier filters never counts for later ones).
+  const inTable = useRef(new Set());
+  const filtersOf = useRef({ key: null, gen: 0 });
   const servicesRef = useRef(null);
   servicesRef.current = services;
+  const envsRef = useRef(null);
+  envsRef.current = envs;
+  // Services a live update placed while a full read was under way: the
+  // read may hold older rows for them.
+  const placedSince = useRef(new Set());
 
   // Puts the status rows of some services in place, each service's row a
   // new object (so that row paints) and every other row as it was.
@@ -150,18 +196,26 @@ export function Matrix() {
     return next;
   });
 
+  // Puts a whole read of the matrix in place in one render (each render
+  // lays the whole table out again, which is what cost the time when each
+  // page of rows was painted as it came), keeping the rows that did not
+  // change and those a live update placed since the read began.
+  const placeAll = (fresh) => setRows((old) => {
+    const next = new Map();
+    for (const [svc, cells] of fresh) {
+      const was = old.get(svc);
+      next.set(svc, placedSince.current.has(svc) || sameCells(was, cells) ? was : cells);
+    }
+    for (const svc of placedSince.current) if (!next.has(svc) && old.has(svc)) next.set(svc, old.get(svc));
+    return next;
+  });
+
+  // Reads the whole matrix again (after the stream was broken, when events
+  // may have been missed).
   const loadAll = async () => {
     setLoadingRows(true);
-    const seen = new Map();
-    await api.status({}, (page) => {
-      const touched = new Map();
-      for (const r of page) {
-        if (!seen.has(r.service)) seen.set(r.service, []);
-        seen.get(r.service).push(r);
-        touched.set(r.service, seen.get(r.service));
-      }
-      place(touched);
-    });
+    placedSince.current = new Set();
+    placeAll(await readMatrix(envsRef.current));
     setLoadingRows(false);
   };
 
@@ -171,6 +225,7 @@ export function Matrix() {
     let stale = new Set(); // services whose own document changed
     let timer = null;
     let gone = false;
+    let loaded = false;
 
     // Re-reads the rows of the services events named, a tenth of a second
     // after the first, so a burst of events costs one read per service. A
@@ -183,46 +238,57 @@ export function Matrix() {
       stale = new Set();
       for (const name of names) {
         try {
-          if (changed.has(name) || !servicesRef.current.some((s) => s.name === name)) {
+          if (changed.has(name) || !(servicesRef.current || []).some((s) => s.name === name)) {
             const s = await api.service(name);
-            setServices((list) => [...list.filter((x) => x.name !== name), s]);
+            setServices((list) => [...(list || []).filter((x) => x.name !== name), s]);
           }
+          placedSince.current.add(name);
           place(new Map([[name, await api.status({ service: name })]]));
         } catch (e) {
           if (e.status !== 404 && e.status !== 403) setError(e);
         }
       }
     };
+    // Events that come before the first read is in place wait for it.
+    const schedule = () => {
+      if (loaded && pending.size && !timer) timer = setTimeout(flush, 100);
+    };
 
+    // The stream opens first, so nothing written while the matrix is read
+    // is missed; the environments, services and every status row are then
+    // read side by side and painted together.
+    stop = api.subscribe({
+      types: [...DEPLOYMENT_EVENTS, ...WINDOW_EVENTS, ...SERVICE_EVENTS],
+      onState: (st) => {
+        setLive(st);
+        if (st === 'resumed' && loaded) loadAll().catch(setError);
+      },
+      onEvent: (ev) => {
+        if (WINDOW_EVENTS.includes(ev.action)) {
+          loadFreezes().then(setFreezes, () => {});
+          return;
+        }
+        const name = ev.service || (ev.object_type === 'service' ? ev.object_id : null);
+        if (!name) return;
+        if (DEPLOYMENT_EVENTS.includes(ev.action)) {
+          setSaid(`${name}${ev.environment ? ` in ${ev.environment}` : ''}: ${ev.action.replace('deployment.', 'deployment ')} by ${ev.actor}`);
+        }
+        pending.add(name);
+        if (SERVICE_EVENTS.includes(ev.action)) stale.add(name);
+        schedule();
+      },
+    });
     (async () => {
       try {
-        const [e, s] = await Promise.all([api.environments(), api.services()]);
+        const e = await api.environments();
+        const [s, fresh] = await Promise.all([api.services(), readMatrix(e)]);
+        if (gone) return;
         setEnvs(e);
         setServices(s);
+        placeAll(fresh);
+        loaded = true;
+        schedule();
         loadFreezes().then(setFreezes, () => {});
-        if (gone) return;
-        stop = api.subscribe({
-          types: [...DEPLOYMENT_EVENTS, ...WINDOW_EVENTS, ...SERVICE_EVENTS],
-          onState: (st) => {
-            setLive(st);
-            if (st === 'resumed') loadAll().catch(setError);
-          },
-          onEvent: (ev) => {
-            if (WINDOW_EVENTS.includes(ev.action)) {
-              loadFreezes().then(setFreezes, () => {});
-              return;
-            }
-            const name = ev.service || (ev.object_type === 'service' ? ev.object_id : null);
-            if (!name) return;
-            if (DEPLOYMENT_EVENTS.includes(ev.action)) {
-              setSaid(`${name}${ev.environment ? ` in ${ev.environment}` : ''}: ${ev.action.replace('deployment.', 'deployment ')} by ${ev.actor}`);
-            }
-            pending.add(name);
-            if (SERVICE_EVENTS.includes(ev.action)) stale.add(name);
-            if (!timer) timer = setTimeout(flush, 100);
-          },
-        });
-        await loadAll();
       } catch (err) {
         setError(err);
       }
@@ -278,6 +344,40 @@ export function Matrix() {
 
   const shown = groups.reduce((n, [, list]) => n + list.length, 0);
 
+  // The rows in the table: those already there that the filters keep, and
+  // new ones in order up to what the step allows (a new filter allows a
+  // first screenful more than it keeps); the rest follow a step a frame,
+  // while the summary says the matrix is still loading. A live update
+  // changes rows in place and adds none but a new service's.
+  const filterKey = `${text}\n${tag}\n${tier}`;
+  if (filtersOf.current.key !== filterKey) filtersOf.current = { key: filterKey, gen: filtersOf.current.gen + 1 };
+  const { gen } = filtersOf.current;
+  const before = inTable.current;
+  let kept = 0;
+  for (const [, list] of groups) for (const s of list) if (before.has(s.name)) kept++;
+  const allowed = upTo.gen === gen ? upTo.n : kept + FIRST_ROWS;
+  let fresh = allowed - kept;
+  const visible = []; // [team, all its services, those in the table]
+  const now = new Set();
+  for (const [team, list] of groups) {
+    const inRows = list.filter((s) => before.has(s.name) || fresh-- > 0);
+    if (inRows.length) visible.push([team, list, inRows]);
+    for (const s of inRows) now.add(s.name);
+  }
+  inTable.current = now;
+  const painting = now.size < shown;
+  useEffect(() => {
+    if (!painting) return undefined;
+    let timer = null;
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => setUpTo({ gen, n: nextStep(allowed) }), 0);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, [painting, gen, allowed]);
+
   if (error) return html`<h1 tabindex="-1">Environments</h1><${Problem} error=${error} />`;
   if (!envs || !services) return html`<h1 tabindex="-1">Environments</h1><${Loading} what="Loading environments and services" />`;
 
@@ -296,7 +396,7 @@ export function Matrix() {
         `${summary.busy} deployment${summary.busy === 1 ? '' : 's'} under way`,
         `${summary.failed} failed`,
       ].join(' · ')}
-      ${loadingRows ? html` · <span role="status">loading the matrix…</span>` : ''}
+      ${loadingRows || painting ? html` · <span role="status">loading the matrix…</span>` : ''}
     </p>
     <p class="sr" aria-live="polite">${said}</p>
     <form class="filters" role="search" aria-label="Filter services" onSubmit=${(e) => e.preventDefault()}>
@@ -318,9 +418,9 @@ export function Matrix() {
       <table class="matrix">
         <caption class="sr">What runs where: services by team, environments in promotion order</caption>
         <${Head} envs=${envs} freezes=${freezes} />
-        ${groups.map(([team, list]) => html`<tbody key=${team}>
+        ${visible.map(([team, list, rowsShown]) => html`<tbody key=${team}>
           <tr class="team"><th scope="rowgroup" colspan=${envs.length + 1}>${team} <span class="count">${list.length} service${list.length === 1 ? '' : 's'}</span></th></tr>
-          ${list.map((s) => html`<${Row} key=${s.name} service=${s} row=${rows.get(s.name)} envs=${envs} tick=${tick} />`)}
+          ${rowsShown.map((s) => html`<${Row} key=${s.name} service=${s} row=${rows.get(s.name)} envs=${envs} tick=${tick} />`)}
         </tbody>`)}
       </table>
     </div>`}
