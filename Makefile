@@ -138,6 +138,7 @@ bench: setup
 	bench/run --no-build $(BENCH_ARGS)
 	bench/log-verify --no-build
 	bench/pg-writes --no-build
+	bench/hooks --no-build
 
 # The release build is built too, so what `make run` starts always
 # compiles (it has no fault hook and takes other branches).
