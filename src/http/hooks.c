@@ -323,7 +323,7 @@ static int same_commit(const char *a, const char *b)
 {
 	size_t n = strlen(a), m = strlen(b), k = n < m ? n : m;
 
-	return a && b && k >= 7 && strncasecmp(a, b, k) == 0;
+	return k >= 7 && strncasecmp(a, b, k) == 0;
 }
 
 /* The release of service the signal's commit or tag names (0: none):
