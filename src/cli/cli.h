@@ -1,10 +1,10 @@
 /* cli.h - the shiplog command-line client, shared between its files.
  *
  * Reading order: main.c (global options, the command table, the parser),
- * commands.c (what each command sends and prints), governance.c and
- * audit.c (the commands the API shapes its own way), http.c (libcurl:
- * JSON requests, and GETs of bytes), table.c (human output: aligned
- * tables and key: value lines).
+ * commands.c (what each command sends and prints), governance.c,
+ * hooks.c and audit.c (the commands the API shapes its own way), http.c
+ * (libcurl: JSON requests, and GETs of bytes), table.c (human output:
+ * aligned tables and key: value lines).
  *
  * The CLI speaks only HTTP to shiplogd; it never opens a database. Every
  * handler returns one of the exit codes below, and that is what the
@@ -121,6 +121,12 @@ sl_cli_handler sl_cli_run_gate_check, sl_cli_run_decide,
 	sl_cli_run_checklist_done, sl_cli_run_change_create,
 	sl_cli_run_window_create, sl_cli_run_window_list,
 	sl_cli_run_grant_create, sl_cli_run_review_close;
+
+/* hooks.c: inbound webhook receivers (the secret read from a file), the
+ * deliveries they kept, and replaying one (exit 0 when applied or
+ * ignored, 1 when unmatched or failed). */
+sl_cli_handler sl_cli_run_receiver_put, sl_cli_run_receiver_list,
+	sl_cli_run_receiver_deliveries, sl_cli_run_receiver_replay;
 
 /* audit.c: the verifiable audit log: its key, a whole-log verification
  * (online or from an export), an entry's inclusion proof, an export. */

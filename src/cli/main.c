@@ -7,6 +7,7 @@
  * options may come before or after the command), and runs the handler. */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/hook.h"
 #include "core/perm.h"
 #include "core/state.h"
 #include "core/vocab.h"
@@ -455,6 +456,60 @@ static const struct sl_cli_opt review_close_opts[] = {
 	{NULL, 0, NULL, NULL, NULL},
 };
 
+/* The secret has no option of its own: a file keeps it out of shell
+ * history and ps. */
+static const struct sl_cli_opt receiver_put_opts[] = {
+	{"source", SL_OPT_STR, "source",
+	 "--source S                {}\n"
+	 "                            the sender: how it signs, what it sends",
+	 sl_hook_source_names},
+	{"secret-file", SL_OPT_STR, NULL,
+	 "--secret-file FILE        the shared secret (the HMAC key, or the "
+	 "token\n"
+	 "                            the sender presents) is the first line "
+	 "of\n"
+	 "                            FILE, or of standard input with -; "
+	 "never an\n"
+	 "                            option's value, so it stays out of "
+	 "shell\n"
+	 "                            history and ps; never shown back",
+	 NULL},
+	{"service", SL_OPT_TAG, "services",
+	 "--service THEIRS=SERVICE  the sender's repository (e.g. Octo/App),\n"
+	 "                            project, application or job THEIRS is\n"
+	 "                            SERVICE; repeatable; an unnamed one "
+	 "matches\n"
+	 "                            the service whose repo URL ends in it",
+	 NULL},
+	{"env", SL_OPT_TAG, "environments",
+	 "--env THEIRS=ENV          the sender's environment THEIRS is ENV;\n"
+	 "                            repeatable; an unnamed one matches as it "
+	 "is",
+	 NULL},
+	{"event", SL_OPT_LIST, "events",
+	 "--event E                 take only this event of the sender;\n"
+	 "                            repeatable; default every event shiplog\n"
+	 "                            reads (others are kept as ignored)",
+	 NULL},
+	{"create-releases", SL_OPT_FLAG, "create_releases",
+	 "--create-releases         a delivery naming a SemVer tag no release "
+	 "has\n"
+	 "                            creates that release (default: kept as\n"
+	 "                            unmatched)",
+	 NULL},
+	{"file", SL_OPT_STR, NULL,
+	 "--file FILE               the whole receiver as JSON (source, "
+	 "secret,\n"
+	 "                            services, environments, events,\n"
+	 "                            create_releases), or - for standard "
+	 "input;\n"
+	 "                            what 'receiver get --json' printed is "
+	 "taken\n"
+	 "                            too, with --secret-file",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
 static const struct sl_cli_opt no_opts[] = {{NULL, 0, NULL, NULL, NULL}};
 
 static const struct sl_cli_column service_cols[] = {
@@ -703,6 +758,25 @@ static const struct sl_cli_column review_cols[] = {
 	{NULL, NULL, NULL},
 };
 
+static const struct sl_cli_column receiver_cols[] = {
+	{"NAME", "name", NULL},
+	{"SOURCE", "source", NULL},
+	{"URL", "url", NULL},
+	{"SERVICES", "services", NULL},
+	{"ENVIRONMENTS", "environments", NULL},
+	{NULL, NULL, NULL},
+};
+
+static const struct sl_cli_column delivery_cols[] = {
+	{"ID", "id", NULL},
+	{"AT", "at", NULL},
+	{"EVENT", "event", NULL},
+	{"OUTCOME", "outcome", NULL},
+	{"DEPLOYMENT", "deployment", NULL},
+	{"REASON", "reason", NULL},
+	{NULL, NULL, NULL},
+};
+
 /* The command table. A row whose sub is NULL is its group's default
  * command ("shiplog deploy api@1.0.0 prod"). */
 const struct sl_cli_cmd sl_cli_cmds[] = {
@@ -921,17 +995,42 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 review_close_opts, NULL, "review close ID --link URL [--comment C]",
 	 "close a review with a link to its record"},
 
+	{"receiver", "put", sl_cli_run_receiver_put, "/v1/receivers", 1, NULL,
+	 receiver_put_opts, NULL,
+	 "receiver put NAME (--source S --secret-file FILE|- "
+	 "[--service THEIRS=SERVICE]... [--env THEIRS=ENV]... [--event E]... "
+	 "[--create-releases] | --file FILE|- [--secret-file FILE|-])",
+	 "create or replace an inbound webhook receiver"},
+	{"receiver", "list", sl_cli_run_receiver_list, "/v1/receivers", 0, NULL,
+	 no_opts, receiver_cols, "receiver list",
+	 "list receivers and the URL each sender delivers to"},
+	{"receiver", "get", sl_cli_run_get, "/v1/receivers", 1, NULL, no_opts,
+	 NULL, "receiver get NAME", "show one receiver (never its secret)"},
+	{"receiver", "delete", sl_cli_run_delete, "/v1/receivers", 1, NULL,
+	 no_opts, NULL, "receiver delete NAME",
+	 "delete a receiver (its deliveries are kept)"},
+	{"receiver", "deliveries", sl_cli_run_receiver_deliveries,
+	 "/v1/receivers", 1, NULL, plain_list_opts, delivery_cols,
+	 "receiver deliveries NAME [--limit N] [--all]",
+	 "a receiver's deliveries, newest first, with what came of each"},
+	{"receiver", "replay", sl_cli_run_receiver_replay, "/v1/receivers", 2,
+	 NULL, no_opts, NULL, "receiver replay NAME ID",
+	 "take a kept delivery again, by the receiver's rules as they are "
+	 "now"},
+
 	{NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };
 
 static const char exit_help[] =
 	"exit codes:\n"
-	"  0  done (gate check: allowed)\n"
+	"  0  done (gate check: allowed; receiver replay: applied or "
+	"ignored)\n"
 	"  1  the server refused the request (4xx: invalid, unauthorized,\n"
 	"     forbidden, not found, conflict, stale revision, refused by\n"
 	"     the gates, ...), a gate check found the release not "
 	"allowed,\n"
-	"     or an audit verification or proof FAILED\n"
+	"     a replayed delivery was unmatched or failed, or an audit\n"
+	"     verification or proof FAILED\n"
 	"  2  usage error (unknown command or option, missing argument,\n"
 	"     bad number); nothing was sent\n"
 	"  3  server or network error (5xx, connection refused, timeout,\n"
@@ -977,7 +1076,7 @@ static void print_top_help(void)
 	     "releases,\ndeployments, the status matrix, audit and tokens; "
 	     "and governance:\ngate checks, approvals, policies, "
 	     "checklists, change requests, windows,\ngrants and "
-	     "post-incident reviews.\n"
+	     "post-incident reviews; inbound webhook receivers.\n"
 	     "\ncommands:");
 	for (const struct sl_cli_cmd *c = sl_cli_cmds; c->group; c++) {
 		char name[64];

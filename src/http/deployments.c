@@ -184,7 +184,7 @@ static enum sl_err start(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 			 const char *env, const char *target,
 			 const char *strategy, const char *status,
 			 const char *deployer, const json_t *pipeline,
-			 int64_t rollback_of, json_t **out,
+			 int64_t rollback_of, const char *source, json_t **out,
 			 struct sl_error *err)
 {
 	int64_t rid = json_integer_value(json_object_get(rel, "id"));
@@ -225,7 +225,8 @@ static enum sl_err start(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 	if (rc == SL_OK)
 		rc = add_event(r, tx, id, r->now, status, NULL,
 			       rollback_of ? "rollback started" : NULL,
-			       sl_source_name(SL_SRC_API), NULL, err);
+			       source ? source : sl_source_name(SL_SRC_API),
+			       NULL, err);
 	if (rc == SL_OK)
 		rc = sl_h_placement_refresh(tx, service, env,
 					    target ? target : "", err);
@@ -413,8 +414,8 @@ void sl_h_deploy_create(struct sl_req *r)
 				    : sl_strategy_name(SL_STRAT_ROLLING),
 			   sl_deploy_status_name(start_status),
 			   deployer ? deployer : r->actor.name,
-			   json_is_string(pipeline) ? pipeline : NULL, 0, &doc,
-			   &err);
+			   json_is_string(pipeline) ? pipeline : NULL, 0, NULL,
+			   &doc, &err);
 		if (rc == SL_OK && override)
 			rc = record_override(r, &tx, doc, rel, env, override,
 					     checks, &err);
@@ -912,7 +913,7 @@ void sl_h_deploy_rollback(struct sl_req *r)
 	rc = start(r, &tx, rel, env, target,
 		   json_string_value(json_object_get(doc, "strategy")),
 		   sl_deploy_status_name(SL_DEP_IN_PROGRESS), r->actor.name,
-		   NULL, id, &nd, &err);
+		   NULL, id, NULL, &nd, &err);
 	if (rc == SL_OK && override)
 		rc = record_override(r, &tx, nd, rel, env, override, checks,
 				     &err);
@@ -1104,4 +1105,102 @@ void sl_h_status(struct sl_req *r)
 out:
 	sl_docs_fini(&rows);
 	free(tagbuf);
+}
+
+/* ---- what senders report (inbound webhooks) ---- */
+
+/* Appends the audit entry of a deployment write inside a larger one. */
+static enum sl_err audit_dep(struct sl_req *r, struct sl_tx *tx,
+			     const char *action, int64_t id, const char *before,
+			     const char *after, struct sl_error *err)
+{
+	char idb[24];
+	int64_t seq;
+	struct sl_audit_entry a = {
+		.at = r->now,
+		.actor = r->actor.name,
+		.action = action,
+		.object_type = "deployment",
+		.object_id = sl_h_id(id, idb, sizeof(idb)),
+		.request_id = r->request_id,
+	};
+
+	return sl_http_audit_append(tx, &a, before, after, &seq, err);
+}
+
+enum sl_err sl_h_deploy_record(struct sl_req *r, struct sl_tx *tx,
+			       const json_t *rel, const char *env,
+			       enum sl_deploy_status status, const char *url,
+			       int64_t *id, struct sl_error *err)
+{
+	json_t *doc = NULL, *pipeline = url && *url ? json_string(url) : NULL;
+	char *text;
+	enum sl_err rc;
+
+	rc = start(r, tx, rel, env, NULL, sl_strategy_name(SL_STRAT_ROLLING),
+		   sl_deploy_status_name(status), r->actor.name, pipeline, 0,
+		   sl_source_name(SL_SRC_WEBHOOK), &doc, err);
+	json_decref(pipeline);
+	if (rc)
+		return rc;
+	*id = json_integer_value(json_object_get(doc, "id"));
+	text = sl_http_canon(doc);
+	rc = audit_dep(r, tx, "deployment.create", *id, NULL, text, err);
+	free(text);
+	json_decref(doc);
+	return rc;
+}
+
+enum sl_err sl_h_deploy_report(struct sl_req *r, struct sl_tx *tx, int64_t id,
+			       const enum sl_deploy_status *to,
+			       const char *message, int64_t at,
+			       struct sl_error *err)
+{
+	char *before = NULL, *after = NULL;
+	json_t *doc = NULL;
+	int64_t rev = 0;
+	enum sl_err rc = sl_store_deployment_get(tx, id, &before, &rev, err);
+
+	if (rc)
+		return rc;
+	doc = sl_http_doc(before);
+	/* A sender's clock is its own: a time before the deployment began,
+	 * or ahead of ours, is taken as now. */
+	if (at <= 0 || at > r->now || at < sl_h_doc_time(doc, "created_at"))
+		at = r->now;
+	if (to)
+		apply_status(doc, *to, at);
+	json_object_set_new(doc, "revision", json_integer(rev + 1));
+	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
+	after = sl_http_canon(doc);
+	rc = sl_store_deployment_update(
+		tx, id, rev, json_string_value(json_object_get(doc, "status")),
+		r->now, after, err);
+	if (rc == SL_OK)
+		rc = add_event(r, tx, id, at,
+			       to ? sl_deploy_status_name(*to) : NULL, NULL,
+			       message, sl_source_name(SL_SRC_WEBHOOK), NULL,
+			       err);
+	if (rc == SL_OK && to)
+		rc = sl_h_placement_refresh(
+			tx, json_string_value(json_object_get(doc, "service")),
+			json_string_value(json_object_get(doc, "environment")),
+			json_is_string(json_object_get(doc, "target"))
+				? json_string_value(
+					  json_object_get(doc, "target"))
+				: "",
+			err);
+	if (rc == SL_OK && to)
+		rc = advance_release(
+			r, tx,
+			json_integer_value(json_object_get(doc, "release_id")),
+			json_string_value(json_object_get(doc, "environment")),
+			*to, err);
+	if (rc == SL_OK)
+		rc = audit_dep(r, tx, "deployment.event", id, before, after,
+			       err);
+	json_decref(doc);
+	free(before);
+	free(after);
+	return rc;
 }

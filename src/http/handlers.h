@@ -163,4 +163,38 @@ void sl_h_log_checkpoint(struct sl_req *r);
 void sl_h_log_sign(struct sl_req *r);
 void sl_h_log_tile(struct sl_req *r);
 
+
+/* Shared with inbound webhooks (hooks.c): each writes its object and its
+ * audit entry inside the caller's write, which the caller ends. */
+/* Inserts a release from in (the release schema's fields; type may be
+ * absent: the first the service's rule takes); *out its document. */
+enum sl_err sl_h_release_insert(struct sl_req *r, struct sl_tx *tx,
+				const json_t *in, json_t **out,
+				struct sl_error *err);
+/* Records a deployment of release rel (a stored document) to env that a
+ * sender reports, in status (queued or in_progress), not gated: the
+ * sender says what it did. *id is the new deployment's. */
+enum sl_err sl_h_deploy_record(struct sl_req *r, struct sl_tx *tx,
+			       const json_t *rel, const char *env,
+			       enum sl_deploy_status status, const char *url,
+			       int64_t *id, struct sl_error *err);
+/* Adds a sender's event to deployment id: a move to *to (the caller
+ * checked it is allowed), or with to NULL a message only, at its time
+ * (now when it is not believable). */
+enum sl_err sl_h_deploy_report(struct sl_req *r, struct sl_tx *tx, int64_t id,
+			       const enum sl_deploy_status *to,
+			       const char *message, int64_t at,
+			       struct sl_error *err);
+
+
+/* Inbound webhooks (hooks.c). */
+extern const struct sl_field sl_receiver_fields[];
+void sl_h_receiver_put(struct sl_req *r);
+void sl_h_receiver_get(struct sl_req *r);
+void sl_h_receiver_list(struct sl_req *r);
+void sl_h_receiver_delete(struct sl_req *r);
+void sl_h_delivery_list(struct sl_req *r);
+void sl_h_delivery_replay(struct sl_req *r);
+void sl_h_hook(struct sl_req *r);
+
 #endif

@@ -154,68 +154,71 @@ out:
 	return rc;
 }
 
-void sl_h_release_create(struct sl_req *r)
+/* Inserts release service@version with the fields of in (a body the
+ * release schema accepts; type may be absent: then the first type the
+ * service's rule accepts for the version, from major down) and answers
+ * its document (*out, new reference). Writes no audit entry: the caller
+ * ends the write. */
+enum sl_err sl_h_release_insert(struct sl_req *r, struct sl_tx *tx,
+				const json_t *in, json_t **out,
+				struct sl_error *err)
 {
-	const char *service =
-		json_string_value(json_object_get(r->json, "service"));
-	const char *version =
-		json_string_value(json_object_get(r->json, "version"));
-	const char *type = json_string_value(json_object_get(r->json, "type"));
-	const char *status =
-		json_string_value(json_object_get(r->json, "status"));
-	struct sl_error err = {0};
+	const char *service = json_string_value(json_object_get(in, "service"));
+	const char *version = json_string_value(json_object_get(in, "version"));
+	const char *type = json_string_value(json_object_get(in, "type"));
+	const char *status = json_string_value(json_object_get(in, "status"));
 	struct sl_semver v = {0};
-	struct sl_tx tx;
 	struct sl_tag *tags = NULL;
-	enum sl_release_status st;
 	size_t ntags;
-	char *sdoc = NULL, *key = NULL, *name = NULL, *text = NULL, idb[24];
+	char *sdoc = NULL, *key = NULL, *name = NULL, *text = NULL;
 	json_t *svc = NULL, *doc = NULL;
 	int64_t id = 0, srev;
 	enum sl_err rc;
 
-	if (!sl_http_require(r, SL_ACT_RELEASE_WRITE, NULL, service))
-		return;
+	*out = NULL;
 	if (!status)
 		status = sl_release_status_name(SL_REL_DRAFT);
-	if (sl_release_status_parse(status, &st) ||
-	    !sl_release_status_is_initial(st)) {
-		sl_http_failf(r, SL_EINVAL, "status",
-			      "a new release is draft or planned, not %s",
-			      status);
-		return;
-	}
-	sl_semver_parse(version, &v, NULL); /* checked by the schema */
-	key = sl_semver_sortkey(&v);
-	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	rc = sl_semver_parse(version, &v, err);
 	if (rc)
-		goto fail;
-	rc = sl_store_service_get(&tx, service, &sdoc, &srev, &err);
+		goto out;
+	key = sl_semver_sortkey(&v);
+	rc = sl_store_service_get(tx, service, &sdoc, &srev, err);
 	if (rc == SL_ENOTFOUND)
-		rc = sl_error_set(&err, SL_EINVAL, "service",
+		rc = sl_error_set(err, SL_EINVAL, "service",
 				  "service '%s' does not exist", service);
 	if (rc)
-		goto abort;
+		goto out;
 	svc = sl_http_doc(sdoc);
-	name = sl_naming_render(
-		json_string_value(json_object_get(svc, "naming_template")),
-		service, &v, version, type, &err);
-	if (!name) {
-		rc = err.code;
-		goto abort;
-	}
 	doc = json_pack("{sn sn sn s[] sn sn sn sn s{} s[] s[]}", "commit",
 			"git_tag", "build", "artifacts", "change_request",
 			"rollback", "notes", "known_issues", "tags",
 			"dependencies", "warnings");
-	sl_h_merge(doc, r->json);
-	rc = check_type(&tx, svc, doc, 0, &err);
+	sl_h_merge(doc, in);
+	if (type) {
+		rc = check_type(tx, svc, doc, 0, err);
+	} else {
+		/* The first type the rule takes: a bump's own, or hotfix. */
+		for (int t = 0; t < SL_TYPE__COUNT; t++) {
+			type = sl_release_type_name((enum sl_release_type)t);
+			json_object_set_new(doc, "type", json_string(type));
+			rc = check_type(tx, svc, doc, 0, err);
+			if (rc != SL_EINVAL)
+				break;
+		}
+	}
 	if (rc)
-		goto abort;
-	rc = sl_store_release_insert(&tx, service, version, key, status, type,
-				     r->now, &id, &err);
+		goto out;
+	name = sl_naming_render(
+		json_string_value(json_object_get(svc, "naming_template")),
+		service, &v, version, type, err);
+	if (!name) {
+		rc = err->code;
+		goto out;
+	}
+	rc = sl_store_release_insert(tx, service, version, key, status, type,
+				     r->now, &id, err);
 	if (rc)
-		goto abort;
+		goto out;
 	json_object_set_new(doc, "created_by", json_string(r->actor.name));
 	json_object_set_new(doc, "id", json_integer(id));
 	json_object_set_new(doc, "name", json_string(name));
@@ -225,18 +228,12 @@ void sl_h_release_create(struct sl_req *r)
 	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
 	text = sl_http_canon(doc);
 	tags = sl_h_tags(json_object_get(doc, "tags"), &ntags);
-	rc = sl_store_release_update(&tx, id, 0, status, r->now, text, tags,
-				     ntags, &err);
-	if (rc)
-		goto abort;
-	sl_http_etag(r, 1);
-	sl_h_finish(r, &tx, "release.create", "release",
-		    sl_h_id(id, idb, sizeof(idb)), NULL, 201, text);
-	goto out;
-abort:
-	sl_store_abort(&tx);
-fail:
-	sl_http_fail(r, &err);
+	rc = sl_store_release_update(tx, id, 0, status, r->now, text, tags,
+				     ntags, err);
+	if (rc == SL_OK) {
+		*out = doc;
+		doc = NULL;
+	}
 out:
 	sl_semver_fini(&v);
 	json_decref(svc);
@@ -245,6 +242,51 @@ out:
 	free(sdoc);
 	free(key);
 	free(name);
+	free(text);
+	return rc;
+}
+
+void sl_h_release_create(struct sl_req *r)
+{
+	const char *service =
+		json_string_value(json_object_get(r->json, "service"));
+	const char *status =
+		json_string_value(json_object_get(r->json, "status"));
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	enum sl_release_status st;
+	char *text = NULL, idb[24];
+	json_t *doc = NULL;
+	enum sl_err rc;
+
+	if (!sl_http_require(r, SL_ACT_RELEASE_WRITE, NULL, service))
+		return;
+	if (status && (sl_release_status_parse(status, &st) ||
+		       !sl_release_status_is_initial(st))) {
+		sl_http_failf(r, SL_EINVAL, "status",
+			      "a new release is draft or planned, not %s",
+			      status);
+		return;
+	}
+	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	if (rc)
+		goto fail;
+	rc = sl_h_release_insert(r, &tx, r->json, &doc, &err);
+	if (rc) {
+		sl_store_abort(&tx);
+		goto fail;
+	}
+	text = sl_http_canon(doc);
+	sl_http_etag(r, 1);
+	sl_h_finish(r, &tx, "release.create", "release",
+		    sl_h_id(json_integer_value(json_object_get(doc, "id")), idb,
+			    sizeof(idb)),
+		    NULL, 201, text);
+	goto out;
+fail:
+	sl_http_fail(r, &err);
+out:
+	json_decref(doc);
 	free(text);
 }
 

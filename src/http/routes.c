@@ -104,6 +104,8 @@ static const struct sl_qparam q_stream[] = {
 	{"service", SL_Q_TEXT, "only changes to this service", NULL},
 	{0},
 };
+static const struct sl_qparam q_deliveries[] = {LIMIT, CURSOR(SL_Q_INT),
+						  {0}};
 static const struct sl_qparam q_reviews[] = {
 	{"open", SL_Q_BOOL, "true: only reviews not closed", NULL}, {0}};
 
@@ -129,6 +131,27 @@ const struct sl_route sl_routes[] = {
 	 "Server-Sent Events of every change the token sees; ids are "
 	 "audit sequence numbers (Last-Event-ID resumes)",
 	 NULL, SL_ACT_READ, NULL, q_stream},
+	{"POST", "/hooks/{name}", sl_h_hook, PUB | SL_R_AUDITED,
+	 "a sender delivers an event, proven by its own scheme (see "
+	 "receivers)",
+	 NULL, SL_ACT_READ, NULL, NULL},
+	{"PUT", "/v1/receivers/{name}", sl_h_receiver_put, BODY | WRITE,
+	 "create or replace an inbound webhook receiver", sl_receiver_fields,
+	 SL_ACT_TOKEN_ADMIN, NULL, NULL},
+	{"GET", "/v1/receivers", sl_h_receiver_list, 0,
+	 "list inbound webhook receivers", NULL, SL_ACT_READ, NULL, NULL},
+	{"GET", "/v1/receivers/{name}", sl_h_receiver_get, 0,
+	 "get a receiver (never its secret)", NULL, SL_ACT_READ, NULL, NULL},
+	{"DELETE", "/v1/receivers/{name}", sl_h_receiver_delete, WRITE,
+	 "delete a receiver (its deliveries are kept)", NULL,
+	 SL_ACT_TOKEN_ADMIN, NULL, NULL},
+	{"GET", "/v1/receivers/{name}/deliveries", sl_h_delivery_list, 0,
+	 "a receiver's deliveries, newest first, with what came of each",
+	 NULL, SL_ACT_READ, NULL, q_deliveries},
+	{"POST", "/v1/receivers/{name}/deliveries/{id}/replay",
+	 sl_h_delivery_replay, WRITE,
+	 "take a kept delivery again, by the receiver's rules as they are now",
+	 NULL, SL_ACT_TOKEN_ADMIN, NULL, NULL},
 	{"GET", "/", sl_h_page, PUB | SL_R_PAGEQUERY,
 	 "the dashboard (also at every path outside the API)", NULL,
 	 SL_ACT_READ, NULL, NULL},

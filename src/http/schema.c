@@ -32,6 +32,7 @@ static const char *type_word(enum sl_ftype t)
 		[SL_FT_OBJECT] = "an object",
 		[SL_FT_OBJECTS] = "an array of objects",
 		[SL_FT_REF] = "a string or an integer id",
+		[SL_FT_MAP] = "an object of strings",
 	};
 	return words[t];
 }
@@ -139,6 +140,29 @@ static void check_value(const struct sl_field *f, const char *path,
 			else if (sl_valid_tag_value(json_string_value(item),
 						    sub, &err))
 				sl_verrs_add(errs, sub, "%s", err.message);
+		}
+		return;
+	case SL_FT_MAP:
+		if (!json_is_object(v))
+			goto type;
+		if ((int64_t)json_object_size(v) > 256)
+			sl_verrs_add(errs, path, "must have at most 256 names");
+		json_object_foreach((json_t *)v, key, item)
+		{
+			struct sl_error err = {0};
+
+			snprintf(sub, sizeof(sub), "%s.%s", path, key);
+			if (!*key ||
+			    sl_valid_text(key, 255, 0, sub, &err))
+				sl_verrs_add(errs, sub,
+					     "must be a name of 1 to 255 "
+					     "characters, without control "
+					     "characters");
+			else if (!json_is_string(item))
+				sl_verrs_add(errs, sub, "must be a string");
+			else
+				check_string(f, sub, json_string_value(item),
+					     json_string_length(item), errs);
 		}
 		return;
 	case SL_FT_STRINGS:
@@ -255,6 +279,7 @@ static json_t *field_schema(const struct sl_field *f)
 		json_object_set_new(s, "type", json_string("boolean"));
 		break;
 	case SL_FT_TAGS:
+	case SL_FT_MAP:
 		json_object_set_new(s, "type", json_string("object"));
 		json_object_set_new(s, "additionalProperties",
 				    json_pack("{ss}", "type", "string"));

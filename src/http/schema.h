@@ -21,6 +21,9 @@ enum sl_ftype {
 	SL_FT_OBJECT,  /* object described by sub */
 	SL_FT_OBJECTS, /* array of objects described by sub */
 	SL_FT_REF,     /* a string, or a positive integer id */
+	SL_FT_MAP,     /* object of name -> string: keys are any short text
+			* (a repository "Octo/App"), values checked as a
+			* string field (min, max, check) */
 };
 
 #define SL_F_REQUIRED  0x1 /* must be present on create */

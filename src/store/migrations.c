@@ -255,6 +255,36 @@ static const char m008[] =
 	" expires_at BIGINT NOT NULL,"
 	" revoked_at BIGINT);";
 
+static const char m009[] =
+	/* Inbound webhooks. A receiver keeps its secret as given: an HMAC
+	 * needs the key itself, so the secret never leaves the store in an
+	 * answer. Every authenticated delivery is kept with its body (to
+	 * replay it) and what came of it; a sender's delivery id is unique
+	 * per receiver, so a redelivery finds the first. A link ties the
+	 * sender's id of a deployment to shiplog's. */
+	"CREATE TABLE receivers ("
+	" name TEXT PRIMARY KEY,"
+	" source TEXT NOT NULL,"
+	" secret TEXT NOT NULL,"
+	" revision BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL);"
+	"CREATE TABLE deliveries ("
+	" id {ID_PK},"
+	" receiver TEXT NOT NULL,"
+	" delivery_id TEXT NOT NULL,"
+	" at BIGINT NOT NULL,"
+	" body TEXT NOT NULL,"
+	" doc TEXT NOT NULL,"
+	" UNIQUE (receiver, delivery_id));"
+	"CREATE INDEX deliveries_receiver ON deliveries (receiver, id);"
+	"CREATE TABLE hook_links ("
+	" receiver TEXT NOT NULL,"
+	" external_id TEXT NOT NULL,"
+	" deployment_id BIGINT NOT NULL REFERENCES deployments(id),"
+	" PRIMARY KEY (receiver, external_id));";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -273,6 +303,7 @@ const struct sl_migration sl_migrations[] = {
 	 "from the writes",
 	 m007},
 	{8, "dashboard sessions", m008},
+	{9, "inbound webhooks: receivers, deliveries, deployment links", m009},
 };
 
 const size_t sl_migrations_count =

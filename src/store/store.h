@@ -661,4 +661,81 @@ enum sl_err sl_store_log_identity_put(struct sl_tx *tx, const char *origin,
 				      const char *verifier_key,
 				      struct sl_error *err);
 
+
+/* ---- inbound webhooks (hooks.c) ---- */
+
+/* A receiver as kept: its secret too, for checking signatures only. */
+struct sl_receiver {
+	char *name, *source, *secret, *doc;
+	int64_t revision;
+};
+void sl_receiver_fini(struct sl_receiver *r);
+/* Creates or replaces the receiver name; *revision is its new one. */
+enum sl_err sl_store_receiver_put(struct sl_tx *tx, const char *name,
+				  const char *source, const char *secret,
+				  const char *doc, int64_t now,
+				  int64_t *revision, struct sl_error *err);
+/* SL_ENOTFOUND when there is none. Free with sl_receiver_fini. */
+enum sl_err sl_store_receiver_get(struct sl_tx *tx, const char *name,
+				  struct sl_receiver *out,
+				  struct sl_error *err);
+/* Every receiver (name, doc), by name. */
+enum sl_err sl_store_receiver_list(struct sl_tx *tx, struct sl_docs *out,
+				   struct sl_error *err);
+enum sl_err sl_store_receiver_delete(struct sl_tx *tx, const char *name,
+				     struct sl_error *err);
+
+/* A delivery as kept: the body as the sender sent it, and the document
+ * of what came of it. */
+struct sl_delivery {
+	int64_t id, at;
+	char *receiver, *delivery_id, *body, *doc;
+};
+struct sl_deliveries {
+	size_t n;
+	struct sl_delivery *v;
+};
+void sl_deliveries_fini(struct sl_deliveries *d);
+/* The delivery a sender's id names (none or one). */
+enum sl_err sl_store_delivery_find(struct sl_tx *tx, const char *receiver,
+				   const char *delivery_id,
+				   struct sl_deliveries *out,
+				   struct sl_error *err);
+/* Delivery id of the receiver (none or one). */
+enum sl_err sl_store_delivery_get(struct sl_tx *tx, const char *receiver,
+				  int64_t id, struct sl_deliveries *out,
+				  struct sl_error *err);
+/* A receiver's deliveries, newest first, older than before_id (0: from
+ * the newest), at most limit. */
+enum sl_err sl_store_delivery_list(struct sl_tx *tx, const char *receiver,
+				   int64_t before_id, int64_t limit,
+				   struct sl_deliveries *out,
+				   struct sl_error *err);
+/* SL_ECONFLICT (the transaction still usable) when the sender's id was
+ * taken meanwhile. */
+enum sl_err sl_store_delivery_insert(struct sl_tx *tx, const char *receiver,
+				     const char *delivery_id, int64_t at,
+				     const char *body, int64_t *id,
+				     struct sl_error *err);
+enum sl_err sl_store_delivery_set_doc(struct sl_tx *tx, int64_t id,
+				      const char *doc, struct sl_error *err);
+/* The deployment a sender's id names for the receiver (SL_ENOTFOUND). */
+enum sl_err sl_store_hook_link_get(struct sl_tx *tx, const char *receiver,
+				   const char *external_id,
+				   int64_t *deployment_id,
+				   struct sl_error *err);
+enum sl_err sl_store_hook_link_put(struct sl_tx *tx, const char *receiver,
+				   const char *external_id,
+				   int64_t deployment_id, struct sl_error *err);
+/* Services whose repo URL may end in path ("octo/app"): candidates
+ * (name, doc) for the caller to check. */
+enum sl_err sl_store_service_by_repo(struct sl_tx *tx, const char *path,
+				     struct sl_docs *out,
+				     struct sl_error *err);
+/* Releases of service that may have the commit sha (or share its first
+ * seven characters) or the git tag: candidates (id, doc), newest first. */
+enum sl_err sl_store_release_by_ref(struct sl_tx *tx, const char *service,
+				    const char *sha, const char *tag,
+				    struct sl_docs *out, struct sl_error *err);
+
 #endif

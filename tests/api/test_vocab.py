@@ -240,6 +240,8 @@ CLI_OPTIONS = [
     (["change", "create"], "risk", ("POST", "/v1/change-requests", "risk")),
     (["service", "create"], "release-type-check",
      ("POST", "/v1/services", "release_type_check")),
+    (["receiver", "put"], "source",
+     ("PUT", "/v1/receivers/{name}", "source")),
 ]
 
 

@@ -235,3 +235,23 @@ export function subscribe({ types = STREAM_EVENTS, query, onEvent, onState = () 
     source.close();
   };
 }
+
+// Inbound webhook receivers: the list (whole: the route takes no paging),
+// one (never its secret), and create-or-replace (token.admin). doc:
+// {source, secret, services?, environments?, events?, create_releases?}.
+export const receivers = async () => (await get('/v1/receivers')).items;
+export const receiver = (name) => get(`/v1/receivers/${enc(name)}`);
+export const putReceiver = (name, doc) => request('PUT', `/v1/receivers/${enc(name)}`, { body: doc });
+// One page of a receiver's deliveries, newest first; cursor is the
+// previous page's next_cursor (none: the newest).
+export const deliveries = (name, cursor) => get(`/v1/receivers/${enc(name)}/deliveries`, { limit: 50, cursor });
+// Takes a kept delivery again by the receiver's rules as they are now;
+// answers the new delivery.
+export const replay = (name, id) => post(`/v1/receivers/${enc(name)}/deliveries/${enc(id)}/replay`);
+// The senders a receiver may name, as the server lists them: the enum of
+// the source field of PUT /v1/receivers/{name} in /v1/openapi.json.
+export async function receiverSources() {
+  const doc = await get('/v1/openapi.json');
+  const put = doc.paths['/v1/receivers/{name}'].put;
+  return put.requestBody.content['application/json'].schema.properties.source.enum;
+}

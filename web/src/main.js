@@ -13,6 +13,7 @@ import { Approvals } from './views/approvals.js';
 import { Audit } from './views/audit.js';
 import { Calendar } from './views/calendar.js';
 import { Policies } from './views/policies.js';
+import { Receivers, Receiver } from './views/receivers.js';
 
 // One row per page: the path it answers, its view, its title, and the nav
 // entry it belongs to.
@@ -25,6 +26,8 @@ const ROUTES = [
   { path: /^\/calendar$/, view: Calendar, title: 'Calendar', nav: '/calendar' },
   { path: /^\/policies$/, view: Policies, title: 'Policies', nav: '/policies' },
   { path: /^\/audit$/, view: Audit, title: 'Audit log', nav: '/audit' },
+  { path: /^\/receivers$/, view: Receivers, title: 'Receivers', nav: '/receivers' },
+  { path: /^\/receivers\/([^/]+)$/, view: Receiver, title: 'Receiver', nav: '/receivers' },
 ];
 
 const NAV = [
@@ -34,6 +37,7 @@ const NAV = [
   ['/calendar', 'Calendar'],
   ['/policies', 'Policies'],
   ['/audit', 'Audit log'],
+  ['/receivers', 'Receivers'],
 ];
 
 function match(pathname) {
