@@ -238,15 +238,18 @@ enum sl_err sl_store_service_by_repo(struct sl_tx *tx, const char *path,
 				     struct sl_docs *out, struct sl_error *err)
 {
 	/* Documents are canonical JSON, so a repo URL ending in the path
-	 * (with or without ".git") is found in the text; the caller checks
-	 * each candidate's URL itself. */
+	 * (with or without ".git") is found in the text, letters without
+	 * case (hosts compare them so; SQLite's LIKE does, PostgreSQL's does
+	 * not, so both sides are lowered); the caller checks each
+	 * candidate's URL itself. */
 	char *a = like("%\"repo\":\"%/", path, "\"%");
 	char *b = like("%\"repo\":\"%/", path, ".git\"%");
 	struct sl_db_rows rows = {0};
 	enum sl_err rc =
 		Q(tx,
-		  "SELECT name, doc FROM services WHERE doc LIKE $1 ESCAPE '\\'"
-		  " OR doc LIKE $2 ESCAPE '\\' ORDER BY name LIMIT 20",
+		  "SELECT name, doc FROM services WHERE lower(doc) LIKE"
+		  " lower($1) ESCAPE '\\' OR lower(doc) LIKE lower($2)"
+		  " ESCAPE '\\' ORDER BY name LIMIT 20",
 		  &rows, NULL, err, SL_P_TEXT(a), SL_P_TEXT(b));
 
 	free(a);

@@ -62,7 +62,7 @@ export const tests = [
       const doc = await t.must(200, 'GET', `/v1/deployments/${made}`);
       t.eq([doc.rollback_of, doc.version, doc.environment], [dep.id, '4.0.0', env.production], 'the rollback the server started');
       await page.getByRole('heading', { level: 1, name: `Deployment ${made}` }).waitFor();
-      t.check((await page.getByText(`deployment ${dep.id}`).count()) > 0, 'it links to what it rolls back');
+      await page.getByRole('link', { name: `deployment ${dep.id}`, exact: true }).waitFor();
       const old = await t.must(200, 'GET', `/v1/deployments/${dep.id}`);
       t.eq(old.status, 'rolled_back', 'the failed one is rolled back');
     },
