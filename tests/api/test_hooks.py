@@ -284,6 +284,39 @@ def test_shiplogs_own_format_applies_and_a_bad_one_is_422_kept_nowhere(d):
     eq(status, 401, bad)
 
 
+def test_gitlabs_deployment_hook_with_its_token_moves_the_record(d):
+    svc = api(d, "POST", "/v1/services",
+              {"name": uniq("gl"), "owner": "team-hooks",
+               "repo": "http://10.126.0.2:3000/root/test-deployment-webhooks"},
+              want=201)["name"]
+    env = api(d, "POST", "/v1/environments",
+              {"name": uniq("staging"), "rank": 903}, want=201)["name"]
+    rel = api(d, "POST", "/v1/releases",
+              {"service": svc, "version": "0.4.0", "type": "minor",
+               "commit": "279484c09fbe69ededfced8c1bb6e6d24616b468"},
+              want=201)
+    name = uniq("gl")
+    api(d, "PUT", "/v1/receivers/" + name,
+        {"source": "gitlab", "secret": SECRET,
+         "environments": {"staging": env}}, want=201)
+    body = fixture("gitlab", "deployment.json")
+    h = {"X-Gitlab-Event": "Deployment Hook", "X-Gitlab-Token": SECRET,
+         "Idempotency-Key": str(uuid.uuid4()),
+         "Content-Type": "application/json"}
+    status, _, doc = d.request("POST", "/hooks/" + name, raw=body,
+                               headers=dict(h, **{"X-Gitlab-Token": "wrong"}),
+                               auth=False)
+    eq(status, 401, "a wrong token")
+    status, _, doc = d.request("POST", "/hooks/" + name, raw=body, headers=h,
+                               auth=False)
+    eq((status, doc["outcome"], doc["status"]), (200, "applied", "succeeded"),
+       doc)
+    dep = api(d, "GET", "/v1/deployments/%d" % doc["deployment"], want=200)
+    eq((dep["release_id"], dep["environment"], dep["status"]),
+       (rel["id"], env, "succeeded"), "matched by the whole commit and the "
+       "repo URL, in the mapped environment")
+
+
 def test_an_unknown_receiver_is_404(d):
     status, doc = github(d, uniq("nobody"), "ping", b"{}")
     eq(status, 404, doc)
