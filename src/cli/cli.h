@@ -114,6 +114,9 @@ sl_cli_handler sl_cli_run_create, sl_cli_run_list, sl_cli_run_get,
 
 /* governance.c: gates, approvals, policies, checklists, change requests,
  * windows, grants and reviews. */
+/* The JSON object in file ("-": standard input), at most 1 MiB; NULL
+ * after printing why (a usage error). Free with json_decref(). */
+json_t *sl_cli_read_object(const char *file);
 sl_cli_handler sl_cli_run_gate_check, sl_cli_run_decide,
 	sl_cli_run_approvals_list, sl_cli_run_approval_withdraw,
 	sl_cli_run_policy_get, sl_cli_run_policy_set,

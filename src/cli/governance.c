@@ -16,7 +16,7 @@
 #include <string.h>
 
 /* Policy documents larger than this are refused locally. */
-#define POLICY_CAP (1u << 20)
+#define OBJECT_CAP (1u << 20)
 
 static const struct sl_cli_column occurrence_cols[] = {
 	{"WINDOW", "window_id", NULL},
@@ -207,19 +207,19 @@ int sl_cli_run_policy_get(const struct sl_cli *cli,
 	return SL_CLI_OK;
 }
 
-/* Reads all of f (at most POLICY_CAP bytes) as a JSON object. Returns the
+/* Reads all of f (at most OBJECT_CAP bytes) as a JSON object. Returns the
  * document, or NULL after printing why. */
-static json_t *read_policy(FILE *f, const char *name)
+static json_t *read_object(FILE *f, const char *name)
 {
-	char *text = sl_xmalloc(POLICY_CAP + 1);
-	size_t len = fread(text, 1, POLICY_CAP + 1, f);
+	char *text = sl_xmalloc(OBJECT_CAP + 1);
+	size_t len = fread(text, 1, OBJECT_CAP + 1, f);
 	json_error_t jerr;
 	json_t *doc = NULL;
 
 	if (ferror(f)) {
 		sl_cli_usage("cannot read %s: %s", name, strerror(errno));
-	} else if (len > POLICY_CAP) {
-		sl_cli_usage("%s is larger than %u bytes", name, POLICY_CAP);
+	} else if (len > OBJECT_CAP) {
+		sl_cli_usage("%s is larger than %u bytes", name, OBJECT_CAP);
 	} else {
 		doc = json_loadb(text, len, 0, &jerr);
 		if (!doc)
@@ -235,6 +235,23 @@ static json_t *read_policy(FILE *f, const char *name)
 	return doc;
 }
 
+json_t *sl_cli_read_object(const char *file)
+{
+	json_t *doc;
+	FILE *f;
+
+	if (strcmp(file, "-") == 0)
+		return read_object(stdin, "standard input");
+	f = fopen(file, "rb");
+	if (!f) {
+		sl_cli_usage("cannot open %s: %s", file, strerror(errno));
+		return NULL;
+	}
+	doc = read_object(f, file);
+	fclose(f);
+	return doc;
+}
+
 int sl_cli_run_policy_set(const struct sl_cli *cli,
 			  const struct sl_cli_cmd *cmd,
 			  const struct sl_cli_args *args)
@@ -243,21 +260,11 @@ int sl_cli_run_policy_set(const struct sl_cli *cli,
 	struct sl_cli_response res;
 	char if_match[128] = "", *path;
 	json_t *doc, *policy;
-	FILE *f;
 	int result = sl_cli_check_required(cmd, args);
 
 	if (result != SL_CLI_OK)
 		return result;
-	if (strcmp(file, "-") == 0) {
-		doc = read_policy(stdin, "standard input");
-	} else {
-		f = fopen(file, "rb");
-		if (!f)
-			return sl_cli_usage("cannot open %s: %s", file,
-					    strerror(errno));
-		doc = read_policy(f, file);
-		fclose(f);
-	}
+	doc = sl_cli_read_object(file);
 	if (!doc)
 		return SL_CLI_USAGE;
 	/* What "policy get --json" printed is taken as well: its policy. */

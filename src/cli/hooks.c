@@ -17,7 +17,6 @@
 #include <string.h>
 
 /* A receiver document larger than this is refused locally. */
-#define RECEIVER_CAP (1u << 20)
 
 /* The longest first line a secret file may have; the server takes at
  * most 256 characters, and says so. */
@@ -44,54 +43,13 @@ static const char *const answer_only[] = {
 	"revision", NULL,
 };
 
-/* Reads all of f (at most RECEIVER_CAP bytes) as a JSON object. Returns
- * the document (free with json_decref()), or NULL after printing why. */
-static json_t *read_receiver(FILE *f, const char *name)
-{
-	char *text = sl_xmalloc(RECEIVER_CAP + 1);
-	size_t len = fread(text, 1, RECEIVER_CAP + 1, f);
-	json_error_t jerr;
-	json_t *doc = NULL;
-
-	if (ferror(f)) {
-		sl_cli_usage("cannot read %s: %s", name, strerror(errno));
-	} else if (len > RECEIVER_CAP) {
-		sl_cli_usage("%s is larger than %u bytes", name, RECEIVER_CAP);
-	} else {
-		doc = json_loadb(text, len, 0, &jerr);
-		if (!doc) {
-			sl_cli_usage("%s is not JSON: line %d: %s", name,
-				     jerr.line, jerr.text);
-		} else if (!json_is_object(doc)) {
-			sl_cli_usage("%s must hold a JSON object", name);
-			json_decref(doc);
-			doc = NULL;
-		}
-	}
-	free(text);
-	return doc;
-}
-
 /* Returns the receiver document in file ("-": standard input), without
  * the members the server writes when it is what "receiver get --json"
  * printed; NULL after printing why. Free with json_decref(). */
 static json_t *load_receiver(const char *file)
 {
-	json_t *doc;
-	FILE *f;
+	json_t *doc = sl_cli_read_object(file);
 
-	if (strcmp(file, "-") == 0) {
-		doc = read_receiver(stdin, "standard input");
-	} else {
-		f = fopen(file, "rb");
-		if (!f) {
-			sl_cli_usage("cannot open %s: %s", file,
-				     strerror(errno));
-			return NULL;
-		}
-		doc = read_receiver(f, file);
-		fclose(f);
-	}
 	/* Only an answer has a fingerprint: a document written by hand
 	 * keeps every member, and the server names the ones it refuses. */
 	if (doc && json_object_get(doc, "secret_fingerprint"))

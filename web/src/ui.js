@@ -82,6 +82,17 @@ export function Time({ at, relative = false, zone }) {
   return html`<time datetime=${at} title=${at}>${relative ? ago(at) : formatTime(at, zone)}</time>`;
 }
 
+// A datetime-local value (the viewer's wall time) as RFC 3339 UTC, and
+// back, for the time filters.
+export const toUtc = (local) => (local ? new Date(local).toISOString() : '');
+export function toLocal(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 export function duration(seconds) {
   if (seconds === null || seconds === undefined) return '—';
   const s = Math.round(seconds);

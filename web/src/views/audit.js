@@ -9,7 +9,7 @@
 // also used by the release page.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../api.js';
-import { can, html, Loading, navigate, NotAllowed, Problem, queryOf, Time, useLoad } from '../ui.js';
+import { can, html, Loading, navigate, NotAllowed, Problem, queryOf, Time, toLocal, toUtc, useLoad } from '../ui.js';
 
 const FILTERS = ['actor', 'action', 'object_type', 'object_id', 'from', 'to', 'after'];
 const PAGE = 50;
@@ -518,16 +518,6 @@ export function ChangeList({ change, before = null, after = null }) {
 
 // ---------------------------------------------------------------------------
 // The page.
-
-// A datetime-local value (the viewer's wall time) as RFC 3339 UTC, and back.
-const toUtc = (local) => (local ? new Date(local).toISOString() : '');
-function toLocal(iso) {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 const auditLink = (q) => `/audit?${new URLSearchParams(q)}`;
 

@@ -4,22 +4,11 @@
 // timeline and, for a role that may deploy, the rollback button.
 import { useState } from 'preact/hooks';
 import * as api from '../api.js';
-import { can, duration, html, Loading, navigate, NotAllowed, Problem, queryOf, releasePath, Status, Time, useLoad } from '../ui.js';
+import { can, duration, html, Loading, navigate, NotAllowed, Problem, queryOf, releasePath, Status, Time, toLocal, toUtc, useLoad } from '../ui.js';
 import { DeploysChart } from '../chart.js';
 
 const STATUSES = ['queued', 'in_progress', 'succeeded', 'verified', 'failed', 'rolled_back', 'cancelled', 'stalled'];
 const FILTERS = ['service', 'environment', 'status', 'since', 'until'];
-
-// A datetime-local value (the viewer's wall time) as RFC 3339 UTC, and
-// back.
-const toUtc = (local) => (local ? new Date(local).toISOString() : '');
-function toLocal(iso) {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 // The events of one deployment, oldest first; canary and blue-green
 // traffic steps are drawn as a bar with their percentage in words.
