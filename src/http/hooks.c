@@ -668,8 +668,13 @@ static void deliver(struct sl_req *r, struct sl_tx *tx,
 			 * release the service's type rule refuses): the
 			 * delivery is kept as failed, with the reason,
 			 * and nothing else is written. */
+			char object[96];
+
 			sl_store_abort(tx);
-			rc = sl_store_begin(sl_http_store(r), 1, tx, &err);
+			snprintf(object, sizeof(object), "receiver:%s",
+				 rec->name);
+			rc = sl_store_begin_on(sl_http_store(r), object, tx,
+					       &err);
 			if (rc)
 				goto fail;
 			plan.outcome = "failed";
@@ -731,8 +736,14 @@ void sl_h_hook(struct sl_req *r)
 	enum sl_hook_source src;
 	const struct sl_hook_scheme *sc;
 	const char *why, *delivery_id, *event;
-	enum sl_err rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	char object[96];
+	enum sl_err rc;
 
+	/* A receiver's deliveries take turns: GitHub sends a deployment and
+	 * its first status at once, and the second must find the
+	 * deployment the first created, not make another. */
+	snprintf(object, sizeof(object), "receiver:%s", r->params[0]);
+	rc = sl_store_begin_on(sl_http_store(r), object, &tx, &err);
 	if (rc == SL_OK)
 		rc = sl_store_receiver_get(&tx, r->params[0], &rec, &err);
 	if (rc) {
@@ -825,7 +836,7 @@ void sl_h_delivery_replay(struct sl_req *r)
 	struct sl_deliveries one = {0};
 	struct sl_tx tx;
 	int64_t id = 0;
-	char fresh[64];
+	char fresh[96];
 	enum sl_err rc;
 
 	if (sl_decimal_parse(r->params[1], &id) || id < 1) {
@@ -834,7 +845,8 @@ void sl_h_delivery_replay(struct sl_req *r)
 			      r->params[1]);
 		return;
 	}
-	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
+	snprintf(fresh, sizeof(fresh), "receiver:%s", r->params[0]);
+	rc = sl_store_begin_on(sl_http_store(r), fresh, &tx, &err);
 	if (rc == SL_OK)
 		rc = sl_store_receiver_get(&tx, r->params[0], &rec, &err);
 	if (rc == SL_OK)

@@ -317,6 +317,30 @@ def test_gitlabs_deployment_hook_with_its_token_moves_the_record(d):
        "repo URL, in the mapped environment")
 
 
+def test_a_deployment_and_its_status_sent_at_once_make_one_deployment(d):
+    import threading
+    for _ in range(4):
+        name, svc, env = setup(d)
+        api(d, "POST", "/v1/releases",
+            {"service": svc, "version": "1.0.0", "type": "minor",
+             "commit": "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"}, want=201)
+        got = []
+        sends = [("deployment", fixture("github", "deployment.json")),
+                 ("deployment_status",
+                  fixture("github", "deployment_status.json"))]
+        threads = [threading.Thread(target=lambda e=e, b=b: got.append(
+            github(d, name, e, b))) for e, b in sends]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        eq(sorted(s for s, _ in got), [200, 200], got)
+        deps = api(d, "GET", "/v1/deployments?service=" + svc,
+                   want=200)["items"]
+        eq([x["status"] for x in deps], ["succeeded"],
+           "one deployment, whichever came first")
+
+
 def test_an_unknown_receiver_is_404(d):
     status, doc = github(d, uniq("nobody"), "ping", b"{}")
     eq(status, 404, doc)
