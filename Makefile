@@ -36,6 +36,7 @@ CORE_SRC := $(wildcard src/core/*.c)
 CAL_SRC := $(wildcard src/cal/*.c)
 STORE_SRC := $(wildcard src/store/*.c)
 HTTP_SRC := $(filter-out src/http/main.c,$(wildcard src/http/*.c))
+WORKER_SRC := $(wildcard src/workers/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
@@ -47,7 +48,8 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 # daemon as a table of files (src/http/assets.h).
 WEB_DIST := $(BUILD)/web/dist
 ASSETS_C := $(BUILD)/web/assets.c
-LIB_OBJ := $(call obj,$(CORE_SRC) $(CAL_SRC) $(STORE_SRC) $(HTTP_SRC)) \
+LIB_OBJ := $(call obj,$(CORE_SRC) $(CAL_SRC) $(STORE_SRC) $(HTTP_SRC) \
+	$(WORKER_SRC)) \
 	$(BUILD)/web/assets.o
 DAEMON := $(BUILD)/shiplogd
 CLI := $(BUILD)/shiplog

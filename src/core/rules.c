@@ -255,3 +255,13 @@ int sl_deploy_move_gated(enum sl_deploy_status from, enum sl_deploy_status to)
 	return to == SL_DEP_IN_PROGRESS &&
 	       (from == SL_DEP__COUNT || from == SL_DEP_QUEUED);
 }
+
+int sl_deploy_stalls(enum sl_deploy_status s, int64_t last_us,
+		     int64_t stall_after_s, int64_t now_us)
+{
+	if (s != SL_DEP_IN_PROGRESS)
+		return 0;
+	if (stall_after_s <= 0)
+		stall_after_s = SL_STALL_AFTER_DEFAULT_S;
+	return now_us - last_us > stall_after_s * 1000000;
+}

@@ -135,4 +135,14 @@ int64_t sl_duration_ms(int64_t started_us, int64_t finished_us);
 enum sl_err sl_token_expiry_check(int64_t expires_at, int64_t now,
 				  struct sl_error *err);
 
+/* A deployment that makes no progress: how long an environment lets a
+ * deployment stay in progress without an event before it is stalled,
+ * when the environment names no deadline of its own. */
+#define SL_STALL_AFTER_DEFAULT_S (60 * 60)
+/* 1 when a deployment in status s, whose last progress (its last event)
+ * was at last_us, has outrun the deadline of stall_after_s seconds (0:
+ * the default) at now_us: only a deployment in progress stalls. */
+int sl_deploy_stalls(enum sl_deploy_status s, int64_t last_us,
+		     int64_t stall_after_s, int64_t now_us);
+
 #endif

@@ -46,6 +46,10 @@ const struct sl_field sl_env_fields[] = {
 	 "IANA time zone"},
 	{"max_concurrent", SL_FT_INT, 0, 0, 10000, NULL, NULL, NULL,
 	 "0 = unlimited"},
+	{"stall_after_seconds", SL_FT_INT, SL_F_NULLABLE, 1, 2592000, NULL,
+	 NULL, NULL,
+	 "a deployment in progress this long without an event is stalled "
+	 "(null: an hour)"},
 	{0},
 };
 

@@ -1156,6 +1156,15 @@ enum sl_err sl_h_deploy_report(struct sl_req *r, struct sl_tx *tx, int64_t id,
 			       const char *message, int64_t at,
 			       struct sl_error *err)
 {
+	return sl_h_deploy_report_from(r, tx, id, to, message, at,
+				       SL_SRC_WEBHOOK, err);
+}
+
+enum sl_err sl_h_deploy_report_from(struct sl_req *r, struct sl_tx *tx,
+				    int64_t id, const enum sl_deploy_status *to,
+				    const char *message, int64_t at,
+				    enum sl_source source, struct sl_error *err)
+{
 	char *before = NULL, *after = NULL;
 	json_t *doc = NULL;
 	int64_t rev = 0;
@@ -1179,8 +1188,7 @@ enum sl_err sl_h_deploy_report(struct sl_req *r, struct sl_tx *tx, int64_t id,
 	if (rc == SL_OK)
 		rc = add_event(r, tx, id, at,
 			       to ? sl_deploy_status_name(*to) : NULL, NULL,
-			       message, sl_source_name(SL_SRC_WEBHOOK), NULL,
-			       err);
+			       message, sl_source_name(source), NULL, err);
 	if (rc == SL_OK && to)
 		rc = sl_h_placement_refresh(
 			tx, json_string_value(json_object_get(doc, "service")),
@@ -1202,5 +1210,125 @@ enum sl_err sl_h_deploy_report(struct sl_req *r, struct sl_tx *tx, int64_t id,
 	json_decref(doc);
 	free(before);
 	free(after);
+	return rc;
+}
+
+/* ---- deployments that make no progress ---- */
+
+/* The environment's deadline in seconds (0: the default), from its
+ * stored document. */
+static enum sl_err stall_after(struct sl_tx *tx, const char *env,
+			       int64_t *seconds, struct sl_error *err)
+{
+	char *doc = NULL;
+	int64_t rev;
+	enum sl_err rc = sl_store_environment_get(tx, env, &doc, &rev, err);
+
+	*seconds = 0;
+	if (rc == SL_OK) {
+		json_t *e = sl_http_doc(doc);
+
+		*seconds = json_integer_value(
+			json_object_get(e, "stall_after_seconds"));
+		json_decref(e);
+	}
+	free(doc);
+	return rc;
+}
+
+/* A span of seconds in words: "45 s", "12 min", "3 h 20 min". */
+static void span(int64_t s, char *buf, size_t size)
+{
+	if (s < 120)
+		snprintf(buf, size, "%lld s", (long long)s);
+	else if (s < 7200)
+		snprintf(buf, size, "%lld min", (long long)(s / 60));
+	else
+		snprintf(buf, size, "%lld h %lld min", (long long)(s / 3600),
+			 (long long)(s % 3600 / 60));
+}
+
+/* Marks deployment id stalled when, read again inside its own write, it
+ * still is in progress past its environment's deadline. *moved is 1
+ * when it was. */
+static enum sl_err stall_one(struct sl_store *st, int64_t id, int64_t now,
+			     int *moved, struct sl_error *err)
+{
+	static char actor[] = "shiplog";
+	struct sl_req r = {.now = now};
+	struct sl_tx tx;
+	char object[40], *doc = NULL, message[160];
+	int64_t rev, deadline = 0, last;
+	enum sl_deploy_status status, to = SL_DEP_STALLED;
+	json_t *d = NULL;
+	enum sl_err rc;
+
+	*moved = 0;
+	r.actor.name = actor;
+	snprintf(r.request_id, sizeof(r.request_id), "stall-%lld",
+		 (long long)id);
+	snprintf(object, sizeof(object), "deployment:%lld", (long long)id);
+	rc = sl_store_begin_on(st, object, &tx, err);
+	if (rc)
+		return rc;
+	rc = sl_store_deployment_get(&tx, id, &doc, &rev, err);
+	if (rc == SL_OK) {
+		d = sl_http_doc(doc);
+		sl_deploy_status_parse(
+			json_string_value(json_object_get(d, "status")),
+			&status);
+		last = sl_h_doc_time(d, "updated_at");
+		rc = stall_after(
+			&tx,
+			json_string_value(json_object_get(d, "environment")),
+			&deadline, err);
+	}
+	if (rc == SL_OK && sl_deploy_stalls(status, last, deadline, now)) {
+		char quiet[32], allowed[32];
+
+		span((now - last) / 1000000, quiet, sizeof(quiet));
+		span(deadline ? deadline : SL_STALL_AFTER_DEFAULT_S, allowed,
+		     sizeof(allowed));
+		snprintf(message, sizeof(message),
+			 "no progress for %s: stalled (the environment allows "
+			 "%s without an event)",
+			 quiet, allowed);
+		rc = sl_h_deploy_report_from(&r, &tx, id, &to, message, now,
+					     SL_SRC_HEALTH_CHECK, err);
+		if (rc == SL_OK)
+			rc = sl_store_commit(&tx, err);
+		else
+			sl_store_abort(&tx);
+		*moved = rc == SL_OK;
+	} else {
+		sl_store_abort(&tx);
+	}
+	json_decref(d);
+	free(doc);
+	return rc;
+}
+
+enum sl_err sl_h_deploy_stall_sweep(struct sl_store *st, int64_t now,
+				    size_t *moved, struct sl_error *err)
+{
+	struct sl_progress quiet = {0};
+	struct sl_tx tx;
+	enum sl_err rc;
+
+	*moved = 0;
+	/* No deadline is shorter than a second: anything quieter than that
+	 * is a candidate, judged again inside its own write. */
+	rc = sl_store_begin(st, 0, &tx, err);
+	if (rc)
+		return rc;
+	rc = sl_store_deployment_quiet(&tx, now - 1000000, 500, &quiet, err);
+	sl_store_abort(&tx);
+	for (size_t i = 0; rc == SL_OK && i < quiet.n; i++) {
+		int one = 0;
+
+		rc = stall_one(st, quiet.v[i].id, now, &one, err);
+		*moved += (size_t)one;
+	}
+	sl_progress_fini(&quiet);
 	return rc;
 }

@@ -178,6 +178,20 @@ enum sl_err sl_h_deploy_record(struct sl_req *r, struct sl_tx *tx,
 			       const json_t *rel, const char *env,
 			       enum sl_deploy_status status, const char *url,
 			       int64_t *id, struct sl_error *err);
+/* The same, from another source than a webhook. */
+enum sl_err sl_h_deploy_report_from(struct sl_req *r, struct sl_tx *tx,
+				    int64_t id,
+				    const enum sl_deploy_status *to,
+				    const char *message, int64_t at,
+				    enum sl_source source,
+				    struct sl_error *err);
+/* Stalls every deployment in progress past its environment's deadline
+ * (stall_after_seconds, an hour by default) without an event: each moved
+ * to stalled in its own write, with an event saying why (source
+ * health_check, actor "shiplog") and its audit entry. *moved counts them.
+ * Run by the leader only (src/workers/stall.c). */
+enum sl_err sl_h_deploy_stall_sweep(struct sl_store *st, int64_t now,
+				    size_t *moved, struct sl_error *err);
 /* Adds a sender's event to deployment id: a move to *to (the caller
  * checked it is allowed), or with to NULL a message only, at its time
  * (now when it is not believable). */

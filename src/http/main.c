@@ -27,6 +27,7 @@
 #include "http/http.h"
 #include "http/log.h"
 #include "store/fault.h"
+#include "workers/workers.h"
 
 #define VERSION "0.1.0"
 
@@ -327,6 +328,21 @@ static void flush_token_uses(struct sl_store *st)
 		logj("warn", "cannot record token uses", "error", err.message);
 }
 
+/* Runs the stall detector when its time comes, logging what it did. */
+static void stall_tick(struct sl_store *st)
+{
+	struct sl_error err = {0};
+	size_t moved = 0;
+	char n[24];
+
+	if (sl_stall_tick(st, now_us(), &moved, &err))
+		logj("warn", "stall detector failed", "error", err.message);
+	else if (moved) {
+		snprintf(n, sizeof(n), "%zu", moved);
+		logj("info", "deployments stalled", "count", n);
+	}
+}
+
 static void *leadership_run(void *arg)
 {
 	struct leadership *l = arg;
@@ -348,8 +364,10 @@ static void *leadership_run(void *arg)
 		was = now;
 		sl_store_tick(l->st);
 		flush_token_uses(l->st);
-		if (now)
+		if (now) {
 			sl_log_tick(l->st, now_us());
+			stall_tick(l->st);
+		}
 		pthread_mutex_lock(&l->lock);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += l->interval_ms / 1000;

@@ -287,3 +287,38 @@ enum sl_err sl_store_event_list(struct sl_tx *tx, int64_t deployment_id,
 				&rows, NULL, err, SL_P_INT(deployment_id)),
 			      &rows, SL_COLS_ID_DOC, out);
 }
+
+void sl_progress_fini(struct sl_progress *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].environment);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+enum sl_err sl_store_deployment_quiet(struct sl_tx *tx, int64_t before_us,
+				      int64_t limit, struct sl_progress *out,
+				      struct sl_error *err)
+{
+	struct sl_db_rows rows = {0};
+	enum sl_err rc =
+		Q(tx,
+		  "SELECT id, environment, updated_at FROM deployments"
+		  " WHERE status = 'in_progress' AND updated_at < $1"
+		  " ORDER BY updated_at LIMIT $2",
+		  &rows, NULL, err, SL_P_INT(before_us), SL_P_INT(limit));
+
+	memset(out, 0, sizeof(*out));
+	if (rc == SL_OK && rows.nrows) {
+		out->v = sl_xcalloc(rows.nrows, sizeof(*out->v));
+		for (size_t i = 0; i < rows.nrows; i++) {
+			out->v[i].id = sl_db_int(&rows, i, 0);
+			out->v[i].environment =
+				sl_xstrdup(sl_db_text(&rows, i, 1));
+			out->v[i].updated_at = sl_db_int(&rows, i, 2);
+		}
+		out->n = rows.nrows;
+	}
+	sl_db_rows_fini(&rows);
+	return rc;
+}

@@ -738,4 +738,20 @@ enum sl_err sl_store_release_by_ref(struct sl_tx *tx, const char *service,
 				    const char *sha, const char *tag,
 				    struct sl_docs *out, struct sl_error *err);
 
+/* A deployment in progress, for the stall detector. */
+struct sl_progress_row {
+	int64_t id, updated_at;
+	char *environment;
+};
+struct sl_progress {
+	size_t n;
+	struct sl_progress_row *v;
+};
+void sl_progress_fini(struct sl_progress *p);
+/* Deployments in progress whose document last changed before before_us,
+ * oldest change first, at most limit. */
+enum sl_err sl_store_deployment_quiet(struct sl_tx *tx, int64_t before_us,
+				      int64_t limit, struct sl_progress *out,
+				      struct sl_error *err);
+
 #endif

@@ -285,6 +285,24 @@ TEST(only_starting_a_deployment_meets_the_gates)
 	CHECK_INT(sl_deploy_move_gated(SL_DEP_FAILED, SL_DEP_IN_PROGRESS), 0);
 }
 
+TEST(only_a_deployment_in_progress_past_its_deadline_stalls)
+{
+	const int64_t s = 1000000, t0 = 1800000000 * s;
+
+	CHECK_INT(sl_deploy_stalls(SL_DEP_IN_PROGRESS, t0, 60, t0 + 60 * s), 0);
+	CHECK_INT(sl_deploy_stalls(SL_DEP_IN_PROGRESS, t0, 60, t0 + 61 * s), 1);
+	/* No deadline of its own: an hour. */
+	CHECK_INT(sl_deploy_stalls(SL_DEP_IN_PROGRESS, t0, 0, t0 + 3600 * s),
+		  0);
+	CHECK_INT(sl_deploy_stalls(SL_DEP_IN_PROGRESS, t0, 0, t0 + 3601 * s),
+		  1);
+	for (int st = 0; st < SL_DEP__COUNT; st++)
+		if (st != SL_DEP_IN_PROGRESS)
+			CHECK_INT(sl_deploy_stalls((enum sl_deploy_status)st,
+						   t0, 1, t0 + 7200 * s),
+				  0);
+}
+
 TEST_MAIN(
 	T(a_deployment_keeps_when_it_started_verified_and_finished),
 	T(only_starting_a_deployment_meets_the_gates),
@@ -301,4 +319,5 @@ TEST_MAIN(
 	T(a_token_may_only_expire_in_the_future),
 	T(a_new_release_begins_as_a_draft_or_planned),
 	T(only_a_cancelled_release_cannot_be_deployed),
-	T(released_and_cancelled_releases_wait_for_no_approval))
+	T(released_and_cancelled_releases_wait_for_no_approval),
+	T(only_a_deployment_in_progress_past_its_deadline_stalls))

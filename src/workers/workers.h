@@ -1,0 +1,21 @@
+/* workers.h - background work that runs once per cluster, on the leader
+ * (its thread is in src/http/main.c): each worker's tick is called every
+ * round and keeps its own pace. */
+#ifndef SL_WORKERS_H
+#define SL_WORKERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct sl_store;
+
+/* The stall detector: every SHIPLOG_STALL_CHECK_MS milliseconds (default
+ * 15,000), deployments in progress past their environment's deadline
+ * without an event become stalled; *moved counts them (0 when it was not
+ * its time). On failure err is filled and the next round tries again. */
+enum sl_err sl_stall_tick(struct sl_store *st, int64_t now_us, size_t *moved,
+			  struct sl_error *err);
+
+#endif
