@@ -399,7 +399,11 @@ function NowBanner({ now }) {
       : ''}`;
 }
 
-// Previous / Today / Next, the Month/Week toggle and the environment.
+// Previous / Today / Next, the Month/Week toggle and the environment. Each
+// option of the environment list says whether it is the chosen one: the
+// list arrives after the select is drawn, and a value given before its
+// option exists would be lost (a shared link would show "every
+// environment" while the page shows one).
 function Controls({ view, date, environment, envs }) {
   const go = (over) => navigate(hrefOf({ view, date, environment, ...over }));
   return html`<div class="cal-controls">
@@ -416,9 +420,9 @@ function Controls({ view, date, environment, envs }) {
     </div>
     <label class="cal-env-filter">Environment
       <select value=${environment} onChange=${(e) => go({ environment: e.currentTarget.value })}>
-        <option value="">every environment</option>
-        ${(envs || []).map((e) => html`<option key=${e.name} value=${e.name}>${e.name}</option>`)}
-        ${environment && envs && !envs.some((e) => e.name === environment) ? html`<option value=${environment}>${environment}</option>` : ''}
+        <option value="" selected=${!environment}>every environment</option>
+        ${(envs || []).map((e) => html`<option key=${e.name} value=${e.name} selected=${e.name === environment}>${e.name}</option>`)}
+        ${environment && envs && !envs.some((e) => e.name === environment) ? html`<option value=${environment} selected>${environment}</option>` : ''}
       </select>
     </label>
   </div>`;
