@@ -362,8 +362,10 @@ function pageProbe({ rows, envs }) {
     ch.port2.postMessage(0);
   });
   const loading = () => document.querySelector('.summary [role=status]') !== null;
-  const screenFull = (table) => {
-    const list = table.querySelectorAll('tbody tr');
+  // The matrix is a table per team: every row of every table, in the
+  // page's order.
+  const screenFull = () => {
+    const list = document.querySelectorAll('table.matrix tbody tr');
     let seen = 0;
     for (const tr of list) {
       if (tr.classList.contains('team')) continue;
@@ -375,16 +377,15 @@ function pageProbe({ rows, envs }) {
     return seen === rows && !loading();
   };
   const mo = new MutationObserver(() => {
-    const table = document.querySelector('table.matrix');
-    if (!table) return;
-    if (b.tableAt === null && table.querySelector('tbody th[scope=row]')) b.tableAt = performance.now();
-    if (b.screenAt === null && b.tableAt !== null && screenFull(table)) {
+    if (!document.querySelector('table.matrix')) return;
+    if (b.tableAt === null && document.querySelector('table.matrix tbody th[scope=row]')) b.tableAt = performance.now();
+    if (b.screenAt === null && b.tableAt !== null && screenFull()) {
       b.screenAt = -1;
       window.__afterPaint((t) => { b.screenAt = t; });
     }
     if (loading()) return;
-    if (table.querySelectorAll('tbody th[scope=row]').length !== rows) return;
-    if (table.querySelectorAll('tbody td.cell').length !== rows * envs) return;
+    if (document.querySelectorAll('table.matrix tbody th[scope=row]').length !== rows) return;
+    if (document.querySelectorAll('table.matrix tbody td.cell').length !== rows * envs) return;
     b.domAt = performance.now();
     mo.disconnect();
     window.__afterPaint((t) => { b.paintAt = t; });
@@ -426,15 +427,18 @@ async function loadFigures(page) {
   });
 }
 
-// Watches the table for one live update: every mutation's row (or a note
-// when one falls outside any row), and the moment the cell of svc in
-// column col shows version, painted.
+// Watches the matrix (the element holding every team's table) for one
+// live update: every mutation's row (or a note when one falls outside any
+// row), and the moment the cell of svc in column col shows version,
+// painted.
 function watchLive({ svc, col, version }) {
   const w = { rows: new Set(), outside: 0, domAt: null, paintAt: null, wall: null, since: performance.now() };
   window.__live = w;
-  const table = document.querySelector('table.matrix');
+  const tables = document.querySelectorAll('table.matrix');
+  let table = tables[0];
+  while (!table.contains(tables[tables.length - 1])) table = table.parentElement;
   const cellOf = () => {
-    for (const a of table.querySelectorAll('tbody th[scope=row] a')) {
+    for (const a of table.querySelectorAll('table.matrix tbody th[scope=row] a')) {
       if (a.textContent === svc) return a.closest('tr').children[col];
     }
     return null;
@@ -630,14 +634,19 @@ async function main() {
       await page.evaluate(() => {
         const k = { rows: new Set(), since: performance.now(), firstAt: null };
         window.__tick = k;
-        new MutationObserver((list) => {
+        const mo = new MutationObserver((list) => {
           if (k.firstAt === null) k.firstAt = performance.now();
           for (const m of list) {
             const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
             const tr = el.closest('tr');
             if (tr) k.rows.add(tr);
           }
-        }).observe(document.querySelector('table.matrix'), { subtree: true, childList: true, characterData: true });
+        });
+        // The element holding every team's table.
+        const tables = document.querySelectorAll('table.matrix');
+        let box = tables[0];
+        while (!box.contains(tables[tables.length - 1])) box = box.parentElement;
+        mo.observe(box, { subtree: true, childList: true, characterData: true });
       });
       await page.waitForFunction(() => window.__tick.firstAt !== null, null, { timeout: 65000, polling: 500 });
       await sleep(2000);
