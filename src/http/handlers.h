@@ -163,7 +163,6 @@ void sl_h_log_checkpoint(struct sl_req *r);
 void sl_h_log_sign(struct sl_req *r);
 void sl_h_log_tile(struct sl_req *r);
 
-
 /* Shared with inbound webhooks (hooks.c): each writes its object and its
  * audit entry inside the caller's write, which the caller ends. */
 /* Inserts a release from in (the release schema's fields; type may be
@@ -180,8 +179,7 @@ enum sl_err sl_h_deploy_record(struct sl_req *r, struct sl_tx *tx,
 			       int64_t *id, struct sl_error *err);
 /* The same, from another source than a webhook. */
 enum sl_err sl_h_deploy_report_from(struct sl_req *r, struct sl_tx *tx,
-				    int64_t id,
-				    const enum sl_deploy_status *to,
+				    int64_t id, const enum sl_deploy_status *to,
 				    const char *message, int64_t at,
 				    enum sl_source source,
 				    struct sl_error *err);
@@ -199,7 +197,6 @@ enum sl_err sl_h_deploy_report(struct sl_req *r, struct sl_tx *tx, int64_t id,
 			       const enum sl_deploy_status *to,
 			       const char *message, int64_t at,
 			       struct sl_error *err);
-
 
 /* Inbound webhooks (hooks.c). */
 extern const struct sl_field sl_receiver_fields[];

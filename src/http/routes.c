@@ -104,8 +104,7 @@ static const struct sl_qparam q_stream[] = {
 	{"service", SL_Q_TEXT, "only changes to this service", NULL},
 	{0},
 };
-static const struct sl_qparam q_deliveries[] = {LIMIT, CURSOR(SL_Q_INT),
-						  {0}};
+static const struct sl_qparam q_deliveries[] = {LIMIT, CURSOR(SL_Q_INT), {0}};
 static const struct sl_qparam q_reviews[] = {
 	{"open", SL_Q_BOOL, "true: only reviews not closed", NULL}, {0}};
 
@@ -146,8 +145,8 @@ const struct sl_route sl_routes[] = {
 	 "delete a receiver (its deliveries are kept)", NULL,
 	 SL_ACT_TOKEN_ADMIN, NULL, NULL},
 	{"GET", "/v1/receivers/{name}/deliveries", sl_h_delivery_list, 0,
-	 "a receiver's deliveries, newest first, with what came of each",
-	 NULL, SL_ACT_READ, NULL, q_deliveries},
+	 "a receiver's deliveries, newest first, with what came of each", NULL,
+	 SL_ACT_READ, NULL, q_deliveries},
 	{"POST", "/v1/receivers/{name}/deliveries/{id}/replay",
 	 sl_h_delivery_replay, WRITE,
 	 "take a kept delivery again, by the receiver's rules as they are now",

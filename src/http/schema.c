@@ -152,8 +152,7 @@ static void check_value(const struct sl_field *f, const char *path,
 			struct sl_error err = {0};
 
 			snprintf(sub, sizeof(sub), "%s.%s", path, key);
-			if (!*key ||
-			    sl_valid_text(key, 255, 0, sub, &err))
+			if (!*key || sl_valid_text(key, 255, 0, sub, &err))
 				sl_verrs_add(errs, sub,
 					     "must be a name of 1 to 255 "
 					     "characters, without control "

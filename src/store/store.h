@@ -661,7 +661,6 @@ enum sl_err sl_store_log_identity_put(struct sl_tx *tx, const char *origin,
 				      const char *verifier_key,
 				      struct sl_error *err);
 
-
 /* ---- inbound webhooks (hooks.c) ---- */
 
 /* A receiver as kept: its secret too, for checking signatures only. */
@@ -730,8 +729,7 @@ enum sl_err sl_store_hook_link_put(struct sl_tx *tx, const char *receiver,
 /* Services whose repo URL may end in path ("octo/app"): candidates
  * (name, doc) for the caller to check. */
 enum sl_err sl_store_service_by_repo(struct sl_tx *tx, const char *path,
-				     struct sl_docs *out,
-				     struct sl_error *err);
+				     struct sl_docs *out, struct sl_error *err);
 /* Releases of service that may have the commit sha (or share its first
  * seven characters) or the git tag: candidates (id, doc), newest first. */
 enum sl_err sl_store_release_by_ref(struct sl_tx *tx, const char *service,
