@@ -86,19 +86,14 @@ void sl_h_receiver_put(struct sl_req *r)
 		goto abort;
 	fingerprint(json_string_value(json_object_get(in, "secret")), fp);
 	snprintf(url, sizeof(url), "/hooks/%s", name);
-	doc = json_pack("{ss sO so so sb ss ss}", "name", name, "source",
-			json_object_get(in, "source"), "services",
-			json_object() /* replaced below when given */,
-			"environments", json_object(), "create_releases",
-			json_is_true(json_object_get(in, "create_releases")),
-			"secret_fingerprint", fp, "url", url);
-	json_object_set_new(doc, "events", json_array());
-	for (const char *const *k =
-		     (const char *const[]){"services", "environments", "events",
-					   NULL};
-	     *k; k++)
-		if (json_object_get(in, *k))
-			json_object_set(doc, *k, json_object_get(in, *k));
+	/* The defaults, then what the body gives; never the secret. */
+	doc = json_pack("{s{} s{} s[] sb}", "services", "environments",
+			"events", "create_releases", 0);
+	sl_h_merge(doc, in);
+	json_object_del(doc, "secret");
+	json_object_set_new(doc, "name", json_string(name));
+	json_object_set_new(doc, "secret_fingerprint", json_string(fp));
+	json_object_set_new(doc, "url", json_string(url));
 	{
 		json_t *prev = old.doc ? sl_http_doc(old.doc) : NULL;
 
@@ -637,9 +632,12 @@ static void deliver(struct sl_req *r, struct sl_tx *tx,
 		size_t i;
 		json_t *e;
 
-		json_array_foreach(events, i,
-				   e) if (strcmp(json_string_value(e),
-						 sig.event) == 0) listed = 1;
+		/* An empty list takes every event. */
+		json_array_foreach(events, i, e)
+		{
+			if (strcmp(json_string_value(e), sig.event) == 0)
+				listed = 1;
+		}
 		if (!listed)
 			sl_signal_ignore(&sig,
 					 "the receiver takes only the events "

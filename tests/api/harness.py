@@ -319,6 +319,22 @@ def eq(got, want, what=""):
         raise AssertionError("%s: got %r, want %r" % (what, got, want))
 
 
+def finish(d):
+    """Stops a suite's daemon and removes what it made; 1 (said as a
+    failure) when the daemon did not exit cleanly (a sanitizer report),
+    else 0."""
+    rc = d.stop()
+    bad = 0
+    if rc not in (0, None):
+        bad = 1
+        print("FAIL daemon exited with %r (sanitizer report?)" % rc)
+        print(d.read_log()[-4000:])
+    if d.own_dir:
+        d.drop_database()
+        shutil.rmtree(d.dir, ignore_errors=True)
+    return bad
+
+
 def run_tests(namespace, daemon=None):
     """Runs every test_* in namespace with one shared daemon; prints the
     summary line and returns the exit code."""
@@ -342,13 +358,6 @@ def run_tests(namespace, daemon=None):
                 print("FAIL " + name, flush=True)
                 traceback.print_exc()
     finally:
-        rc = d.stop()
-        if rc not in (0, None):
-            failed += 1
-            print("FAIL daemon exited with %r (sanitizer report?)" % rc)
-            print(d.read_log()[-4000:])
-        if d.own_dir:
-            d.drop_database()
-            shutil.rmtree(d.dir, ignore_errors=True)
+        failed += finish(d)
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return 1 if failed else 0

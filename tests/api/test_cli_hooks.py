@@ -13,45 +13,18 @@ printed and returned against what the API itself then answers
 byte, signed as GitHub signs.
 """
 import hashlib
-import hmac
-import itertools
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, SHIPLOG, Daemon, run_tests  # noqa: E402,F401
+from harness import SHIPLOG, api, check, eq, run_tests, uniq  # noqa: E402
+from test_hooks import SECRET, fixture, github  # noqa: E402
 
-FIXTURES = os.path.join(ROOT, "..", "shared", "fixtures", "webhooks")
-SECRET = "a-receiver-secret-0123456789"
 COMMIT = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"
 REPO = "Codertocat/Hello-World"
-
-_seq = itertools.count(1)
-
-
-def uniq(prefix):
-    """A slug no other test uses, so tests can share one daemon."""
-    return "%s-%d" % (prefix, next(_seq))
-
-
-def check(cond, *what):
-    if not cond:
-        raise AssertionError(" ".join(str(w) for w in what))
-
-
-def eq(got, want, what=""):
-    check(got == want, "%s: got %r, want %r" % (what, got, want))
-
-
-def api(d, method, path, body=None, want=None, token=None):
-    status, _, doc = d.request(method, path, body, token=token)
-    if want is not None:
-        eq(status, want, "%s %s (%s)" % (method, path, doc))
-    return doc
 
 
 def run(d, *args, token=True, want=None, stdin=None):
@@ -91,35 +64,11 @@ def fingerprint(secret):
     return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
-def fixture(*path):
-    with open(os.path.join(FIXTURES, *path), "rb") as f:
-        return f.read()
-
-
-def sign(secret, body):
-    return "sha256=" + hmac.new(secret.encode(), body,
-                                hashlib.sha256).hexdigest()
-
-
-def github(d, receiver, event, body, secret=SECRET, delivery=None,
-           signature=None):
-    """Delivers body as GitHub does; (status, doc)."""
-    h = {"X-GitHub-Event": event,
-         "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
-         "X-Hub-Signature-256": signature or sign(secret, body),
-         "Content-Type": "application/json",
-         "User-Agent": "GitHub-Hookshot/test"}
-    status, _, doc = d.request("POST", "/hooks/" + receiver, raw=body,
-                               headers=h, auth=False)
-    return status, doc
-
-
 def catalog(d):
     """A service and an environment; returns (svc, env)."""
     svc, env = uniq("hello"), uniq("prod")
     api(d, "POST", "/v1/services", {"name": svc, "owner": "team-hooks"}, 201)
-    api(d, "POST", "/v1/environments", {"name": env, "rank": 500 + next(_seq)},
-        201)
+    api(d, "POST", "/v1/environments", {"name": env, "rank": 500}, 201)
     return svc, env
 
 
@@ -161,7 +110,7 @@ def test_put_with_flags_then_get_shows_the_mappings_and_never_the_secret(d):
     check("services.%s: %s" % (REPO, svc) in lines, out)
     check("environments.production: %s" % env in lines, out)
     check("secret_fingerprint: " + fingerprint(SECRET) in lines, out)
-    check(SECRET not in out + err, "the secret is never shown", out)
+    check(SECRET not in out + err, "the secret is never shown: " + out)
     got = run_json(d, "receiver", "get", name)
     check("secret" not in got, got)
     check(SECRET not in json.dumps(got), got)
@@ -371,7 +320,7 @@ def test_usage_errors_exit_2_with_one_message_and_send_nothing(d):
             rc, out, err = run(d, *args, stdin="")
             eq(rc, 2, "exit for %r (stderr %r)" % (args, err))
             eq(out, "", "stdout for %r" % args)
-            check(message in err, args, err)
+            check(message in err, "%r: %s" % (args, err))
             eq(err.count(message), 1, "said once: %r" % err)
     finally:
         for path in (secret, empty, body):
@@ -392,7 +341,7 @@ def test_every_receiver_command_has_help(d):
     check("a replayed delivery was unmatched or failed" in out, out)
     _, out, _ = run(d, "receiver", "--help", want=0)
     for sub in ("put", "list", "get", "delete", "deliveries", "replay"):
-        check("shiplog receiver " + sub in out, sub, out)
+        check("shiplog receiver " + sub in out, "%s: %s" % (sub, out))
 
 
 def test_a_deployer_may_read_receivers_but_not_configure_them(d):

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, ROOT, TOKEN, Daemon  # noqa: E402
+from harness import BUILD, ROOT, TOKEN, Daemon, finish  # noqa: E402
 
 RUNNER = os.path.join(ROOT, "tests", "browser", "run.mjs")
 PLAYWRIGHT = os.path.join(ROOT, "web", "node_modules", "playwright-core")
@@ -54,14 +54,7 @@ def main():
             failed += 1
             print("FAIL the browser runner exited with %d" % rc)
     finally:
-        rc = d.stop()
-        if rc not in (0, None):
-            failed += 1
-            print("FAIL daemon exited with %r (sanitizer report?)" % rc)
-            print(d.read_log()[-4000:])
-        if d.own_dir:
-            d.drop_database()
-            shutil.rmtree(d.dir, ignore_errors=True)
+        failed += finish(d)
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return 1 if failed else 0
 
