@@ -66,6 +66,9 @@ void sl_stream_stop(void);
 /* Ends the streams of a token (revoked) or of a session (closed). */
 void sl_stream_end_token(int64_t token_id);
 void sl_stream_end_session(int64_t session_id);
+/* How many subscribers are connected, and how many were let go for
+ * taking nothing (for /metrics). */
+void sl_stream_stats(size_t *subscribers, uint64_t *let_go);
 /* session.c: the dashboard's sign-in */
 void sl_h_session_create(struct sl_req *r);
 void sl_h_session_get(struct sl_req *r);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "http/cache.h"
+#include "http/handlers.h"
 #include "http/http.h"
 
 #define MAX_ROUTES 96
@@ -161,6 +162,21 @@ char *sl_metrics_render(struct sl_req *r)
 		    "shiplog_read_cache_bytes %zu\n",
 		    (unsigned long long)hits, (unsigned long long)misses,
 		    bytes);
+	}
+	{
+		size_t subs;
+		uint64_t let_go;
+
+		sl_stream_stats(&subs, &let_go);
+		put(&b,
+		    "# HELP shiplog_stream_subscribers Event streams open.\n"
+		    "# TYPE shiplog_stream_subscribers gauge\n"
+		    "shiplog_stream_subscribers %zu\n"
+		    "# HELP shiplog_stream_let_go_total Event streams closed "
+		    "because their client took nothing.\n"
+		    "# TYPE shiplog_stream_let_go_total counter\n"
+		    "shiplog_stream_let_go_total %llu\n",
+		    subs, (unsigned long long)let_go);
 	}
 	put(&b, "# HELP shiplog_deployments Deployments by status.\n"
 		"# TYPE shiplog_deployments gauge\n");

@@ -42,6 +42,7 @@ struct sub {
 	char *buf;
 	size_t len, off, cap;
 	int suspended, closed, failed;
+	int fd; /* its socket, shut down when it is let go; -1 unknown */
 	int64_t sent_at;  /* when it last took bytes (monotonic ms) */
 	int64_t spoke_at; /* when bytes were last queued */
 	struct sub *next;
@@ -56,6 +57,7 @@ static struct {
 	int running, stop;
 	size_t cap;	  /* SHIPLOG_STREAM_BUFFER_KB, in bytes */
 	int64_t stall_ms; /* SHIPLOG_STREAM_STALL_MS */
+	uint64_t let_go;  /* subscribers closed for taking nothing */
 } hub = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 static int64_t now_us(void)
@@ -96,6 +98,21 @@ static void sub_close(struct sub *s, int failed)
 		s->suspended = 0;
 		MHD_resume_connection(s->conn);
 	}
+}
+
+/* s has taken nothing for stall_ms: what waits for it is dropped and its
+ * socket shut down, so the connection ends now even if the client never
+ * reads again (it resumes from its Last-Event-ID). The fd is still its
+ * own: libmicrohttpd frees the answer (sub_free, which takes s out of the
+ * list under hub.mu) before it closes the socket. Called with hub.mu and
+ * s->mu held. */
+static void let_go(struct sub *s)
+{
+	s->len = s->off = 0;
+	sub_close(s, 1);
+	if (s->fd >= 0)
+		shutdown(s->fd, SHUT_RDWR);
+	hub.let_go++;
 }
 
 /* Queues n bytes for s; 0 (nothing queued) when they do not fit. Called
@@ -284,7 +301,7 @@ static int pass(void)
 		if (s->ends && now >= s->ends)
 			sub_close(s, 0); /* its token or session ended */
 		else if (s->len > s->off && t - s->sent_at >= hub.stall_ms)
-			sub_close(s, 1); /* it takes nothing: let it go */
+			let_go(s);
 		else if (s->len == s->off && t - s->spoke_at >= KEEPALIVE_MS)
 			sub_put(s, ": keepalive\n\n", 13);
 		pthread_mutex_unlock(&s->mu);
@@ -426,6 +443,7 @@ void sl_h_stream(struct sl_req *r)
 	if (!start_after(r, &after))
 		return;
 	s = sl_xcalloc(1, sizeof(*s));
+	s->fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	s->conn = r->conn;
 	s->who.app = r->app;
@@ -471,6 +489,7 @@ struct MHD_Response *sl_stream_response(struct sl_req *r)
 			r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 		int sndbuf = SNDBUF;
 
+		s->fd = ci ? ci->connect_fd : -1;
 		if (ci)
 			setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF,
 				   &sndbuf, sizeof(sndbuf));
@@ -481,6 +500,18 @@ struct MHD_Response *sl_stream_response(struct sl_req *r)
 	pthread_cond_signal(&hub.wake);
 	pthread_mutex_unlock(&hub.mu);
 	return resp;
+}
+
+void sl_stream_stats(size_t *subscribers, uint64_t *let_go)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&hub.mu);
+	for (struct sub *s = hub.subs; s; s = s->next)
+		n++;
+	*subscribers = n;
+	*let_go = hub.let_go;
+	pthread_mutex_unlock(&hub.mu);
 }
 
 void sl_stream_discard(struct sl_req *r)

@@ -166,12 +166,16 @@ class Daemon:
         self.log.close()
         return rc
 
+    def metric(self, name):
+        """One unlabelled number from /metrics."""
+        _, _, text = self.request("GET", "/metrics")
+        m = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
+        check(m, "%s in /metrics" % name)
+        return int(m.group(1))
+
     def cache_hits(self):
         """The read cache's hit counter, from /metrics."""
-        _, _, text = self.request("GET", "/metrics")
-        m = re.search(r"^shiplog_read_cache_hits_total (\d+)$", text, re.M)
-        check(m, "hits counter in /metrics")
-        return int(m.group(1))
+        return self.metric("shiplog_read_cache_hits_total")
 
     def read_log(self):
         with open(self.log_path, "rb") as f:
