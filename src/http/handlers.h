@@ -211,4 +211,34 @@ void sl_h_delivery_list(struct sl_req *r);
 void sl_h_delivery_replay(struct sl_req *r);
 void sl_h_hook(struct sl_req *r);
 
+/* Incidents (incidents.c). */
+extern const struct sl_field sl_incident_fields[];
+extern const struct sl_field sl_incident_update_fields[];
+extern const struct sl_field sl_incident_cause_fields[];
+extern const struct sl_field sl_known_issue_fields[];
+void sl_h_incident_create(struct sl_req *r);
+void sl_h_incident_list(struct sl_req *r);
+void sl_h_incident_get(struct sl_req *r);
+void sl_h_incident_update(struct sl_req *r);
+void sl_h_incident_cause(struct sl_req *r);
+void sl_h_incident_withdraw(struct sl_req *r);
+void sl_h_known_issue_add(struct sl_req *r);
+void sl_h_known_issue_remove(struct sl_req *r);
+/* What an alert says about its group's incident, mapped to the record. */
+struct sl_incident_alert {
+	char key[64];	      /* the incident's key (sl_incident_key_from) */
+	const char *receiver; /* the receiver it came through */
+	int firing;	      /* 1 firing, 0 resolved */
+	int severity;	      /* enum sl_incident_severity */
+	const char *environment, *service, *summary, *url;
+	int64_t started_at, ended_at; /* ended_at: when resolved */
+};
+/* Creates, resolves or reopens the alert's incident inside the caller's
+ * write (audited there); *outcome "applied", or "ignored" with the
+ * reason when the incident already is as the alert says. */
+enum sl_err sl_h_incident_alert(struct sl_req *r, struct sl_tx *tx,
+				const struct sl_incident_alert *a,
+				const char **outcome, char *reason,
+				size_t reason_size, struct sl_error *err);
+
 #endif

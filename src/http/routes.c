@@ -2,6 +2,7 @@
  * handler, flags, summary, body schema, permission). Routing,
  * authentication, permissions, body checks, idempotency, metrics and the
  * OpenAPI document are all read from here. */
+#include "core/incident.h"
 #include "core/perm.h"
 #include "core/state.h"
 #include "http/governance.h"
@@ -107,6 +108,18 @@ static const struct sl_qparam q_stream[] = {
 static const struct sl_qparam q_deliveries[] = {LIMIT, CURSOR(SL_Q_INT), {0}};
 static const struct sl_qparam q_reviews[] = {
 	{"open", SL_Q_BOOL, "true: only reviews not closed", NULL}, {0}};
+
+static const struct sl_qparam q_incidents[] = {
+	LIMIT,
+	CURSOR(SL_Q_INT),
+	{"status", SL_Q_TEXT, "open or resolved", sl_incident_status_names},
+	{"environment", SL_Q_TEXT, "in this environment", NULL},
+	{"service", SL_Q_TEXT, "naming this service", NULL},
+	{"release", SL_Q_INT, "known issues of this release (its id)", NULL},
+	{"since", SL_Q_TIME, "started at or after", NULL},
+	{"until", SL_Q_TIME, "started before", NULL},
+	{0},
+};
 
 const struct sl_route sl_routes[] = {
 	{"GET", "/healthz", sl_h_healthz, PUB, "liveness", NULL, SL_ACT_READ,
@@ -309,6 +322,30 @@ const struct sl_route sl_routes[] = {
 	{"POST", "/v1/reviews/{id}/close", sl_h_review_close, BODY | WRITE,
 	 "close a review with a link", sl_review_close_fields, SL_ACT_OVERRIDE,
 	 NULL, NULL},
+
+	{"POST", "/v1/incidents", sl_h_incident_create, BODY | WRITE,
+	 "record an incident", sl_incident_fields, SL_ACT_INCIDENT_WRITE, NULL,
+	 NULL},
+	{"GET", "/v1/incidents", sl_h_incident_list, 0, "list incidents", NULL,
+	 SL_ACT_READ, NULL, q_incidents},
+	{"GET", "/v1/incidents/{key}", sl_h_incident_get, 0,
+	 "an incident with its suspected deployments", NULL, SL_ACT_READ, NULL,
+	 NULL},
+	{"PATCH", "/v1/incidents/{key}", sl_h_incident_update, BODY | WRITE,
+	 "update or resolve an incident", sl_incident_update_fields,
+	 SL_ACT_INCIDENT_WRITE, NULL, NULL},
+	{"POST", "/v1/incidents/{key}/causes", sl_h_incident_cause,
+	 BODY | WRITE, "confirm a deployment as the incident's cause",
+	 sl_incident_cause_fields, SL_ACT_INCIDENT_CAUSE, NULL, NULL},
+	{"DELETE", "/v1/incidents/{key}/causes/{id}", sl_h_incident_withdraw,
+	 WRITE, "withdraw a confirmed cause", NULL, SL_ACT_INCIDENT_CAUSE, NULL,
+	 NULL},
+	{"POST", "/v1/releases/{id}/known-issues", sl_h_known_issue_add,
+	 BODY | WRITE, "attach an incident to a release as a known issue",
+	 sl_known_issue_fields, SL_ACT_RELEASE_WRITE, NULL, NULL},
+	{"DELETE", "/v1/releases/{id}/known-issues/{key}",
+	 sl_h_known_issue_remove, WRITE, "detach a known issue", NULL,
+	 SL_ACT_RELEASE_WRITE, NULL, NULL},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);

@@ -285,6 +285,46 @@ static const char m009[] =
 	" deployment_id BIGINT NOT NULL REFERENCES deployments(id),"
 	" PRIMARY KEY (receiver, external_id));";
 
+static const char m010[] =
+	/* Incidents. The key is the caller's (or, for an alert, one derived
+	 * from the sender's group); the services an incident names and the
+	 * deployments a person confirmed as its cause are rows of their own
+	 * so that lists filter on them; the releases it is a known issue of
+	 * likewise. The document holds all of it as answered. */
+	"CREATE TABLE incidents ("
+	" id {ID_PK},"
+	" key TEXT NOT NULL UNIQUE,"
+	" status TEXT NOT NULL,"
+	" severity TEXT NOT NULL,"
+	" environment TEXT NOT NULL,"
+	" started_at BIGINT NOT NULL,"
+	" resolved_at BIGINT,"
+	" revision BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL);"
+	"CREATE INDEX incidents_env ON incidents (environment, id);"
+	"CREATE INDEX incidents_status ON incidents (status, id);"
+	"CREATE TABLE incident_services ("
+	" incident TEXT NOT NULL REFERENCES incidents(key),"
+	" service TEXT NOT NULL,"
+	" PRIMARY KEY (incident, service));"
+	"CREATE INDEX incident_services_svc ON incident_services"
+	" (service, incident);"
+	"CREATE TABLE incident_causes ("
+	" incident TEXT NOT NULL REFERENCES incidents(key),"
+	" deployment_id BIGINT NOT NULL REFERENCES deployments(id),"
+	" confirmed_by TEXT NOT NULL,"
+	" confirmed_at BIGINT NOT NULL,"
+	" PRIMARY KEY (incident, deployment_id));"
+	"CREATE INDEX incident_causes_dep ON incident_causes (deployment_id);"
+	"CREATE TABLE incident_releases ("
+	" incident TEXT NOT NULL REFERENCES incidents(key),"
+	" release_id BIGINT NOT NULL REFERENCES releases(id),"
+	" PRIMARY KEY (incident, release_id));"
+	"CREATE INDEX incident_releases_rel ON incident_releases"
+	" (release_id, incident);";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -304,6 +344,8 @@ const struct sl_migration sl_migrations[] = {
 	 m007},
 	{8, "dashboard sessions", m008},
 	{9, "inbound webhooks: receivers, deliveries, deployment links", m009},
+	{10, "incidents, their services, causes and known-issue releases",
+	 m010},
 };
 
 const size_t sl_migrations_count =
