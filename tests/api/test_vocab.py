@@ -49,6 +49,8 @@ BODY_FIELDS = [
     ("PUT", "/v1/environments/{name}/policy",
      "change_request.standard_types[0]",
      lambda v: {"change_request": {"standard_types": [v]}}),
+    ("POST", "/v1/incidents", "severity", lambda v: {"severity": v}),
+    ("PATCH", "/v1/incidents/{key}", "severity", lambda v: {"severity": v}),
 ]
 
 # (OpenAPI path, query parameter) for every filter on a vocabulary.
@@ -57,6 +59,7 @@ QUERY_FILTERS = [
     ("/v1/releases", "type"),
     ("/v1/deployments", "status"),
     ("/v1/deployments", "type"),
+    ("/v1/incidents", "status"),
 ]
 
 
@@ -98,7 +101,8 @@ def allowed(message):
 
 
 def fill(path):
-    return (path.replace("{id}", "999999").replace("{name}", "nowhere"))
+    return (path.replace("{id}", "999999").replace("{name}", "nowhere")
+            .replace("{key}", "nowhere"))
 
 
 def test_each_body_enum_in_openapi_is_what_a_bad_value_is_told(d):
@@ -242,6 +246,9 @@ CLI_OPTIONS = [
      ("POST", "/v1/services", "release_type_check")),
     (["receiver", "put"], "source",
      ("PUT", "/v1/receivers/{name}", "source")),
+    (["incident", "create"], "severity",
+     ("POST", "/v1/incidents", "severity")),
+    (["incident", "list"], "status", ("query", "/v1/incidents", "status")),
 ]
 
 

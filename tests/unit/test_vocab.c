@@ -3,6 +3,7 @@
  * the subsets agree with the rules they stand for. */
 #include <string.h>
 
+#include "core/incident.h"
 #include "core/perm.h"
 #include "core/state.h"
 #include "core/vocab.h"
@@ -41,6 +42,8 @@ TEST(every_status_list_round_trips_through_its_parse_function)
 		    sl_deploy_status_names, SL_DEP__COUNT);
 	CHECK_VOCAB(sl_change_state, enum sl_change_state,
 		    sl_change_state_names, SL_CR__COUNT);
+	CHECK_VOCAB(sl_incident_status, enum sl_incident_status,
+		    sl_incident_status_names, SL_INC__COUNT);
 }
 
 TEST(every_other_list_round_trips_through_its_parse_function)
@@ -53,6 +56,8 @@ TEST(every_other_list_round_trips_through_its_parse_function)
 	CHECK_VOCAB(sl_change_class, enum sl_change_class,
 		    sl_change_class_names, SL_CRC__COUNT);
 	CHECK_VOCAB(sl_role, enum sl_role, sl_role_names, SL_ROLE__COUNT);
+	CHECK_VOCAB(sl_incident_severity, enum sl_incident_severity,
+		    sl_incident_severity_names, SL_SEV__COUNT);
 	CHECK_VOCAB(sl_decision, enum sl_decision, sl_decision_names,
 		    SL_DECISION__COUNT);
 	CHECK_VOCAB(sl_window_kind, enum sl_window_kind, sl_window_kind_names,
