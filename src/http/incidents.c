@@ -265,6 +265,13 @@ static int open_incident(struct sl_req *r, struct sl_tx *tx, const char *key,
 	return 1;
 }
 
+/* v, or JSON null when the document lacks the member: an answer names
+ * every field it documents. */
+static json_t *or_null(json_t *v)
+{
+	return v ? v : json_null();
+}
+
 /* ---- routes ---- */
 
 void sl_h_incident_create(struct sl_req *r)
@@ -398,10 +405,12 @@ static enum sl_err suspect_doc(struct sl_tx *tx, const json_t *dep,
 			replaced = json_pack(
 				"{sI sO sO sO sO}", "deployment_id",
 				(json_int_t)prev, "release_id",
-				json_object_get(pr, "id"), "version",
-				json_object_get(pr, "version"), "commit",
-				json_object_get(pr, "commit"), "git_tag",
-				json_object_get(pr, "git_tag"));
+				or_null(json_object_get(pr, "id")), "version",
+				or_null(json_object_get(pr, "version")),
+				"commit",
+				or_null(json_object_get(pr, "commit")),
+				"git_tag",
+				or_null(json_object_get(pr, "git_tag")));
 		json_decref(pd);
 		json_decref(pr);
 	}
@@ -415,23 +424,24 @@ static enum sl_err suspect_doc(struct sl_tx *tx, const json_t *dep,
 		    id)
 			confirmed = 1;
 	}
-	s = json_pack("{sI sO sO sO sO sO sO sO}", "deployment_id",
-		      (json_int_t)id, "service",
-		      json_object_get(dep, "service"), "environment",
-		      json_object_get(dep, "environment"), "target",
-		      target ? target : json_null(), "status",
-		      json_object_get(dep, "status"), "started_at",
-		      json_object_get(dep, "started_at"), "finished_at",
-		      json_object_get(dep, "finished_at"), "deployer",
-		      json_object_get(dep, "deployer"));
+	s = json_pack(
+		"{sI sO sO sO sO sO sO sO}", "deployment_id", (json_int_t)id,
+		"service", or_null(json_object_get(dep, "service")),
+		"environment", or_null(json_object_get(dep, "environment")),
+		"target", target ? target : json_null(), "status",
+		or_null(json_object_get(dep, "status")), "started_at",
+		or_null(json_object_get(dep, "started_at")), "finished_at",
+		or_null(json_object_get(dep, "finished_at")), "deployer",
+		or_null(json_object_get(dep, "deployer")));
 	json_object_set_new(
 		s, "release",
-		json_pack("{sI sO sO* sO* sO* sO*}", "id", (json_int_t)rid,
-			  "version", json_object_get(rel, "version"), "commit",
-			  json_object_get(rel, "commit"), "git_tag",
-			  json_object_get(rel, "git_tag"), "notes",
-			  json_object_get(rel, "notes"), "change_request",
-			  json_object_get(rel, "change_request")));
+		json_pack("{sI sO sO sO sO sO}", "id", (json_int_t)rid,
+			  "version", or_null(json_object_get(rel, "version")),
+			  "commit", or_null(json_object_get(rel, "commit")),
+			  "git_tag", or_null(json_object_get(rel, "git_tag")),
+			  "notes", or_null(json_object_get(rel, "notes")),
+			  "change_request",
+			  or_null(json_object_get(rel, "change_request"))));
 	json_object_set_new(s, "replaced", replaced);
 	json_object_set_new(s, "confirmed", json_boolean(confirmed));
 	json_decref(rel);
