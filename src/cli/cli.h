@@ -268,4 +268,9 @@ void sl_cli_print_object(json_t *obj, const char *const *skip);
 /* Prints v as pretty JSON followed by a newline on stdout. */
 void sl_cli_print_json(json_t *v);
 
+/* verify.c: verification policies (put from a file, get, delete) and a
+ * deployment's verification. */
+sl_cli_handler sl_cli_run_verification_put, sl_cli_run_verification_get,
+	sl_cli_run_verification_delete, sl_cli_run_deploy_verification;
+
 #endif

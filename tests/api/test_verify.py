@@ -458,7 +458,7 @@ def test_cli_puts_gets_and_shows_a_verification(d):
     path = os.path.join(tempfile.mkdtemp(prefix="shiplog-verify-"), "p.json")
     with open(path, "w") as f:
         json.dump(body, f)
-    rc, out, err = d.cli("verification", "put", env, path)
+    rc, out, err = d.cli("verification", "put", env, "--file", path)
     eq(rc, 0, err)
     rc, out, err = d.cli("verification", "get", env, "--json")
     eq((rc, json.loads(out)["probes"][0]["name"]), (0, "health"), err)
@@ -468,7 +468,7 @@ def test_cli_puts_gets_and_shows_a_verification(d):
     bad = dict(body, interval_seconds=0)
     with open(path, "w") as f:
         json.dump(bad, f)
-    rc, out, err = d.cli("verification", "put", env, path)
+    rc, out, err = d.cli("verification", "put", env, "--file", path)
     eq(rc, 1, err)
     check("interval_seconds" in err, err)
     dep = succeed(d, svc, env, "1.0.0")
@@ -480,6 +480,9 @@ def test_cli_puts_gets_and_shows_a_verification(d):
     eq(json.loads(out)["state"], "verified", out)
     rc, out, err = d.cli("verification", "delete", env)
     eq(rc, 0, err)
+    eq(out, "verification policy of %s deleted\n" % env, "says so")
+    rc, out, err = d.cli("verification", "put", env)
+    eq(rc, 2, "--file is required: nothing sent")
     rc, out, err = d.cli("verification", "--help")
     eq(rc, 0, err)
     check("put" in out and "delete" in out, out)
