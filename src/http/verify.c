@@ -672,13 +672,13 @@ static void reasons(const struct sl_verify_policy *p,
 		    const struct sl_criterion_verdict *v, enum sl_verdict want,
 		    char *buf, size_t size)
 {
-	size_t n = strlen(buf);
+	size_t start = strlen(buf), n = start;
 
 	for (size_t i = 0; i < p->nprobes + p->nqueries && n < size; i++) {
 		if (want != SL_VERDICT__COUNT && v[i].verdict != want)
 			continue;
 		n += (size_t)snprintf(
-			buf + n, size - n, "%s%s: %s", n ? "; " : "",
+			buf + n, size - n, "%s%s: %s", n > start ? "; " : "",
 			i < p->nprobes ? p->probes[i].name
 				       : p->queries[i - p->nprobes].name,
 			v[i].reason);

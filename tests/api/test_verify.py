@@ -13,6 +13,7 @@ daemon checks every 100 ms (SHIPLOG_VERIFY_CHECK_MS); policies verify for
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -245,8 +246,11 @@ def test_a_healthy_deployment_is_verified_with_the_evidence(d):
     last = doc["events"][-1]
     eq((last["status"], last["source"], last["actor"]),
        ("verified", "health_check", "shiplog"), "the event")
-    check("error-rate: 0.01 is at most 0.05" in last["message"] and
-          "health: answered 200 in " in last["message"], last["message"])
+    check(re.match(r"verified: %d rounds over \d+ s passed: health: "
+                   r"answered 200 in \d+ ms \(limit 2000\); "
+                   % len(v["rounds"]), last["message"]) and
+          last["message"].endswith("; error-rate: 0.01 is at most 0.05"),
+          last["message"])
     eq([e["action"] for e in audit(d, "verification", dep)],
        ["verification.start", "verification.finish"], "audited")
     eq(audit(d, "deployment", dep)[-1]["action"], "deployment.event",
@@ -272,8 +276,9 @@ def test_a_failing_prometheus_criterion_fails_it_and_recommends_a_rollback(d):
     doc = deployment(d, dep)
     eq(doc["status"], "failed", "the deployment failed")
     msg = doc["events"][-1]["message"]
-    check("error-rate: 0.3 is above the maximum 0.05" in msg and
-          "recommended: roll back to %s 1.0.0" % svc in msg, msg)
+    eq(msg, "verification failed: error-rate: 0.3 is above the maximum 0.05;"
+       " recommended: roll back to %s 1.0.0 (deployment %d)" % (svc, before),
+       "the failure's event")
     eq(deployment(d, before)["status"], "succeeded",
        "a deployment from before the policy is left alone")
     eq(v["rollback"], None, "recommend only: no rollback")

@@ -49,6 +49,8 @@ BODY_FIELDS = [
     ("PUT", "/v1/environments/{name}/policy",
      "change_request.standard_types[0]",
      lambda v: {"change_request": {"standard_types": [v]}}),
+    ("PUT", "/v1/environments/{name}/verification", "on_failure",
+     lambda v: {"on_failure": v}),
 ]
 
 # (OpenAPI path, query parameter) for every filter on a vocabulary.

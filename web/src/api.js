@@ -255,3 +255,7 @@ export async function receiverSources() {
   const put = doc.paths['/v1/receivers/{name}'].put;
   return put.requestBody.content['application/json'].schema.properties.source.enum;
 }
+
+// A deployment's verification (404 when its environment verifies none):
+// the policy it took, its rounds, each criterion's last value, the outcome.
+export const verification = (id) => get(`/v1/deployments/${enc(id)}/verification`);
