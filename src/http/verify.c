@@ -540,6 +540,9 @@ static enum sl_err start_one(struct sl_store *st, int64_t id, int64_t now,
 	else
 		sl_store_abort(&tx);
 	*started = rc == SL_OK;
+	if (rc == SL_ECONFLICT)
+		rc = SL_OK; /* begun meanwhile (another leader): nothing to do
+			     */
 	goto out;
 abort:
 	sl_store_abort(&tx);
