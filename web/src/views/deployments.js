@@ -204,7 +204,7 @@ export function Deployment({ params, session }) {
   if (error) return html`${head}<${Problem} error=${error} />`;
   if (!d) return html`${head}<${Loading} what="Loading the deployment" />`;
   return html`${head}
-    <p class="subtitle"><a href=${releasePath(d.service, d.version)}>${d.service} ${d.version}</a> to
+    <p class="subtitle"><a href=${releasePath(d.service, d.version)}>${d.service} ${d.version}</a> to${' '}
       ${d.environment}${d.target ? ` / ${d.target}` : ''} · <${Status} status=${d.status} /></p>
     <dl class="fields">
       <div class="field"><dt>Strategy</dt><dd>${d.strategy}</dd></div>
