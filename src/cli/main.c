@@ -513,6 +513,24 @@ static const struct sl_cli_opt receiver_put_opts[] = {
 
 static const struct sl_cli_opt no_opts[] = {{NULL, 0, NULL, NULL, NULL}};
 
+static const struct sl_cli_opt verification_opts[] = {
+	{"service", SL_OPT_STR, NULL,
+	 "--service S    a service's own policy (default: the environment's)",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const struct sl_cli_opt verification_put_opts[] = {
+	{"file", SL_OPT_STR, NULL,
+	 "--file FILE    the policy as JSON (\"-\": standard input); what\n"
+	 "                 'verification get' printed is taken as it is",
+	 NULL},
+	{"service", SL_OPT_STR, NULL,
+	 "--service S    a service's own policy (default: the environment's)",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
 static const struct sl_cli_column service_cols[] = {
 	{"NAME", "name", NULL}, {"OWNER", "owner", NULL},
 	{"TIER", "tier", NULL}, {"REPO", "repo", NULL},
@@ -1116,6 +1134,21 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	{"incident", "withdraw", sl_cli_run_incident_withdraw, "/v1/incidents",
 	 2, NULL, no_opts, NULL, "incident withdraw KEY DEPLOYMENT",
 	 "withdraw a confirmed cause (release_manager, admin)"},
+	{"verification", "put", sl_cli_run_verification_put, "/v1/environments",
+	 1, NULL, verification_put_opts, NULL,
+	 "verification put ENV --file FILE|- [--service S]",
+	 "set how deployments to ENV are verified after they succeed"},
+	{"verification", "get", sl_cli_run_verification_get, "/v1/environments",
+	 1, NULL, verification_opts, NULL, "verification get ENV [--service S]",
+	 "show ENV's (or a service's) verification policy as JSON"},
+	{"verification", "delete", sl_cli_run_verification_delete,
+	 "/v1/environments", 1, NULL, verification_opts, NULL,
+	 "verification delete ENV [--service S]",
+	 "stop verifying deployments to ENV (or a service's there)"},
+	{"deploy", "verification", sl_cli_run_deploy_verification,
+	 "/v1/deployments", 1, NULL, no_opts, NULL, "deploy verification ID",
+	 "a deployment's verification: each criterion's last value against "
+	 "its threshold, the outcome, the recommendation"},
 	{NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -240,5 +240,21 @@ enum sl_err sl_h_incident_alert(struct sl_req *r, struct sl_tx *tx,
 				const struct sl_incident_alert *a,
 				const char **outcome, char *reason,
 				size_t reason_size, struct sl_error *err);
+/* Verification after a deployment (verify.c). */
+extern const struct sl_field sl_verify_policy_fields[];
+void sl_h_verify_policy_put(struct sl_req *r);
+void sl_h_verify_policy_get(struct sl_req *r);
+void sl_h_verify_policy_delete(struct sl_req *r);
+void sl_h_deploy_verification(struct sl_req *r);
+/* Rolls deployment id back to the release that ran there before it, as
+ * POST /v1/deployments/{id}/rollback does (the same writes and audit
+ * entry), inside tx, with reason as the event's message from source.
+ * Only that emergency path, which meets no gates: with no earlier
+ * release there, SL_ECONFLICT and nothing written. *new_id is the new
+ * deployment. */
+enum sl_err sl_h_deploy_rollback_auto(struct sl_req *r, struct sl_tx *tx,
+				      int64_t id, const char *reason,
+				      enum sl_source source, int64_t *new_id,
+				      struct sl_error *err);
 
 #endif

@@ -120,6 +120,10 @@ static const struct sl_qparam q_incidents[] = {
 	{"until", SL_Q_TIME, "started before", NULL},
 	{0},
 };
+static const struct sl_qparam q_verification[] = {
+	{"service", SL_Q_TEXT, "a service's own policy, not the environment's",
+	 NULL},
+	{0}};
 
 const struct sl_route sl_routes[] = {
 	{"GET", "/healthz", sl_h_healthz, PUB, "liveness", NULL, SL_ACT_READ,
@@ -346,6 +350,19 @@ const struct sl_route sl_routes[] = {
 	{"DELETE", "/v1/releases/{id}/known-issues/{key}",
 	 sl_h_known_issue_remove, WRITE, "detach a known issue", NULL,
 	 SL_ACT_RELEASE_WRITE, NULL, NULL},
+	{"PUT", "/v1/environments/{name}/verification", sl_h_verify_policy_put,
+	 BODY | WRITE,
+	 "set how deployments there are verified after they succeed",
+	 sl_verify_policy_fields, SL_ACT_POLICY_WRITE, NULL, q_verification},
+	{"GET", "/v1/environments/{name}/verification", sl_h_verify_policy_get,
+	 0, "an environment's (or a service's) verification policy", NULL,
+	 SL_ACT_READ, NULL, q_verification},
+	{"DELETE", "/v1/environments/{name}/verification",
+	 sl_h_verify_policy_delete, WRITE, "stop verifying deployments there",
+	 NULL, SL_ACT_POLICY_WRITE, NULL, q_verification},
+	{"GET", "/v1/deployments/{id}/verification", sl_h_deploy_verification,
+	 0, "a deployment's verification: policy, rounds, evidence, outcome",
+	 NULL, SL_ACT_READ, NULL, NULL},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);

@@ -324,6 +324,34 @@ static const char m010[] =
 	" PRIMARY KEY (incident, release_id));"
 	"CREATE INDEX incident_releases_rel ON incident_releases"
 	" (release_id, incident);";
+static const char m012[] =
+	/* Verification after a deployment succeeds. A policy belongs to an
+	 * environment, or to one service there (service '' is the
+	 * environment's own, used by services without theirs). A
+	 * verification is one deployment's run: the policy it took, its
+	 * rounds and outcome in doc, its state and when its next round is
+	 * due in columns for the worker's lookups; it is written as each
+	 * round ends, so a restart goes on from the last one. The index on
+	 * deployments finds the succeeded ones of an environment since a
+	 * policy began without reading the rest. */
+	"CREATE TABLE verification_policies ("
+	" environment TEXT NOT NULL REFERENCES environments(name),"
+	" service TEXT NOT NULL,"
+	" revision BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL,"
+	" PRIMARY KEY (environment, service));"
+	"CREATE TABLE verifications ("
+	" deployment_id BIGINT PRIMARY KEY REFERENCES deployments(id),"
+	" state TEXT NOT NULL,"
+	" next_at BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL);"
+	"CREATE INDEX verifications_due ON verifications (state, next_at);"
+	"CREATE INDEX deployments_status_env ON deployments"
+	" (status, environment, updated_at);";
 
 const struct sl_migration sl_migrations[] = {
 	{1,
@@ -346,6 +374,7 @@ const struct sl_migration sl_migrations[] = {
 	{9, "inbound webhooks: receivers, deliveries, deployment links", m009},
 	{10, "incidents, their services, causes and known-issue releases",
 	 m010},
+	{12, "verification after a deployment: policies and runs", m012},
 };
 
 const size_t sl_migrations_count =

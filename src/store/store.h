@@ -805,5 +805,55 @@ enum sl_err sl_store_incident_release_add(struct sl_tx *tx, const char *key,
 enum sl_err sl_store_incident_release_remove(struct sl_tx *tx, const char *key,
 					     int64_t release_id,
 					     struct sl_error *err);
+/* ---- verification after a deployment (verify.c) ---- */
+
+/* Creates or replaces the verification policy of environment env, or of
+ * service there (service "" for the environment's own); *revision is its
+ * new one. */
+enum sl_err sl_store_verify_policy_put(struct sl_tx *tx, const char *env,
+				       const char *service, const char *doc,
+				       int64_t now, int64_t *revision,
+				       struct sl_error *err);
+/* The stored policy document (caller frees) and revision; SL_ENOTFOUND
+ * when there is none. */
+enum sl_err sl_store_verify_policy_get(struct sl_tx *tx, const char *env,
+				       const char *service, char **doc,
+				       int64_t *revision, struct sl_error *err);
+/* SL_ENOTFOUND when there was none. */
+enum sl_err sl_store_verify_policy_delete(struct sl_tx *tx, const char *env,
+					  const char *service,
+					  struct sl_error *err);
+/* Deployment ids, for the verification worker. */
+struct sl_verification_ids {
+	size_t n;
+	int64_t *v;
+};
+void sl_verification_ids_fini(struct sl_verification_ids *ids);
+/* Succeeded deployments with no verification yet in an environment whose
+ * policy (its own or its service's) was there when they last changed, at
+ * most limit, oldest first. */
+enum sl_err sl_store_verification_candidates(struct sl_tx *tx, int64_t limit,
+					     struct sl_verification_ids *out,
+					     struct sl_error *err);
+/* Running verifications whose next round is due at now, at most limit,
+ * the longest waiting first. */
+enum sl_err sl_store_verification_due(struct sl_tx *tx, int64_t now,
+				      int64_t limit,
+				      struct sl_verification_ids *out,
+				      struct sl_error *err);
+/* Begins deployment id's verification. SL_ECONFLICT when it has one. */
+enum sl_err sl_store_verification_insert(struct sl_tx *tx, int64_t id,
+					 const char *state, int64_t next_at,
+					 int64_t now, const char *doc,
+					 struct sl_error *err);
+/* Deployment id's verification document (caller frees); SL_ENOTFOUND
+ * when it has none. */
+enum sl_err sl_store_verification_get(struct sl_tx *tx, int64_t id, char **doc,
+				      struct sl_error *err);
+/* Replaces deployment id's verification after a round. */
+enum sl_err sl_store_verification_update(struct sl_tx *tx, int64_t id,
+					 const char *state, int64_t next_at,
+					 int64_t now, const char *doc,
+					 struct sl_error *err);
 
 #endif

@@ -358,10 +358,23 @@ def case_incident_suspects(d):
                 ok=200)
 
 
+def case_verification(d):
+    """A verification policy, on an environment of its own (no deployment
+    there for the worker to begin verifying)."""
+    env = api(d, "POST", "/v1/environments",
+              {"name": uniq("verify"), "rank": 30}, 201)["name"]
+    return dict(method="PUT", path="/v1/environments/%s/verification" % env,
+                body={"stabilisation_seconds": 60, "interval_seconds": 10,
+                      "probes": [{"name": "health",
+                                  "url": "http://{service}.test/healthz"}]},
+                ok=201)
+
+
 CASES = [case_rollback, case_withdraw, case_gate_check, case_deploy_start, case_deploy_queue,
          case_queued_start, case_override, case_approval, case_checklist,
          case_policy, case_window, case_grant, case_fresh_token,
-         case_incident_cause, case_incident_suspects]
+         case_incident_cause, case_incident_suspects,
+         case_verification]
 COVERED = []  # (case, calls) for the summary
 
 
@@ -484,6 +497,10 @@ def test_walk_incident_cause(d):
 
 def test_walk_incident_suspects(d):
     walk(d, case_incident_suspects)
+
+
+def test_walk_verification(d):
+    walk(d, case_verification)
 
 
 def test_zz_every_case_walked(d):

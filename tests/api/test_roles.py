@@ -481,6 +481,26 @@ def row_known_issue(d, role):
                 body={"incident": key}, ok=201, unchanged=unchanged)
 
 
+VERIFICATION = {"stabilisation_seconds": 60, "interval_seconds": 10,
+                "probes": [{"name": "health",
+                            "url": "http://{service}.test/healthz"}]}
+
+
+def row_verification_put(d, role):
+    env = mk_env(d)
+    path = "/v1/environments/%s/verification" % env
+    return dict(method="PUT", path=path, body=VERIFICATION, ok=201,
+                unchanged=lambda d: api(d, "GET", path, want=404))
+
+
+def row_verification_delete(d, role):
+    env = mk_env(d)
+    path = "/v1/environments/%s/verification" % env
+    api(d, "PUT", path, VERIFICATION, 201)
+    return dict(method="DELETE", path=path, body=None, ok=204,
+                unchanged=lambda d: api(d, "GET", path, want=200))
+
+
 ROWS = [
     ("POST /v1/services", "catalog.write", row_service_create),
     ("PATCH /v1/services/{name}", "catalog.write", row_service_update),
@@ -513,6 +533,10 @@ ROWS = [
     ("DELETE /v1/incidents/{key}/causes/{id}", "incident.cause",
      row_incident_withdraw),
     ("POST /v1/releases/{id}/known-issues", "release.write", row_known_issue),
+    ("PUT /v1/environments/{name}/verification", "policy.write",
+     row_verification_put),
+    ("DELETE /v1/environments/{name}/verification", "policy.write",
+     row_verification_delete),
 ]
 
 

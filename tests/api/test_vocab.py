@@ -51,6 +51,8 @@ BODY_FIELDS = [
      lambda v: {"change_request": {"standard_types": [v]}}),
     ("POST", "/v1/incidents", "severity", lambda v: {"severity": v}),
     ("PATCH", "/v1/incidents/{key}", "severity", lambda v: {"severity": v}),
+    ("PUT", "/v1/environments/{name}/verification", "on_failure",
+     lambda v: {"on_failure": v}),
 ]
 
 # (OpenAPI path, query parameter) for every filter on a vocabulary.

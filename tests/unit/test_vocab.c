@@ -6,6 +6,7 @@
 #include "core/incident.h"
 #include "core/perm.h"
 #include "core/state.h"
+#include "core/verify.h"
 #include "core/vocab.h"
 #include "test.h"
 
@@ -68,6 +69,12 @@ TEST(every_other_list_round_trips_through_its_parse_function)
 		    sl_type_check_mode_names, SL_TCHECK__COUNT);
 	CHECK_VOCAB(sl_change_risk, enum sl_change_risk, sl_change_risk_names,
 		    SL_RISK__COUNT);
+	CHECK_VOCAB(sl_verify_on_failure, enum sl_verify_on_failure,
+		    sl_verify_on_failure_names, SL_VERIFY_ON_FAILURE__COUNT);
+	CHECK_VOCAB(sl_verdict, enum sl_verdict, sl_verdict_names,
+		    SL_VERDICT__COUNT);
+	CHECK_VOCAB(sl_verify_state, enum sl_verify_state,
+		    sl_verify_state_names, SL_VERIFY_STATE__COUNT);
 }
 
 TEST(the_wire_spelling_of_each_vocabulary_is_what_the_api_documents)

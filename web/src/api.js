@@ -267,3 +267,6 @@ export const updateIncident = (key, body) => request('PATCH', `/v1/incidents/${e
 export const confirmCause = (key, deploymentId, comment) =>
   post(`/v1/incidents/${enc(key)}/causes`, comment ? { deployment_id: deploymentId, comment } : { deployment_id: deploymentId });
 export const withdrawCause = (key, deploymentId) => request('DELETE', `/v1/incidents/${enc(key)}/causes/${enc(deploymentId)}`);
+// A deployment's verification (404 when its environment verifies none):
+// the policy it took, its rounds, each criterion's last value, the outcome.
+export const verification = (id) => get(`/v1/deployments/${enc(id)}/verification`);
