@@ -42,6 +42,9 @@ static const struct {
 				 {1, 0, 0, 0, 0, 0},
 				 1},
 	[SL_ACT_GRANT_ADMIN] = {"grant.admin", {1, 0, 0, 0, 0, 0}, 1},
+	/* An import writes what happened elsewhere, past the gates (it
+	 * records, it does not decide): the role that holds everything. */
+	[SL_ACT_IMPORT] = {"import", {1, 0, 0, 0, 0, 0}, 1},
 };
 
 const char *sl_action_name(enum sl_action a)

@@ -42,6 +42,7 @@ enum sl_action {
 	SL_ACT_TOKEN_ADMIN,
 	SL_ACT_WITHDRAW_ANY, /* withdraw another person's decision */
 	SL_ACT_GRANT_ADMIN,  /* grant a role that administers tokens */
+	SL_ACT_IMPORT,	     /* bring history in (POST /v1/import) */
 	SL_ACT__COUNT
 };
 

@@ -105,6 +105,11 @@ static const struct sl_qparam q_stream[] = {
 	{0},
 };
 static const struct sl_qparam q_deliveries[] = {LIMIT, CURSOR(SL_Q_INT), {0}};
+static const struct sl_qparam q_import[] = {
+	{"source", SL_Q_TEXT, "the name of what the records come from (a slug)",
+	 NULL},
+	{0},
+};
 static const struct sl_qparam q_reviews[] = {
 	{"open", SL_Q_BOOL, "true: only reviews not closed", NULL}, {0}};
 
@@ -309,6 +314,10 @@ const struct sl_route sl_routes[] = {
 	{"POST", "/v1/reviews/{id}/close", sl_h_review_close, BODY | WRITE,
 	 "close a review with a link", sl_review_close_fields, SL_ACT_OVERRIDE,
 	 NULL, NULL},
+	{"POST", "/v1/import", sl_h_import, WRITE,
+	 "bring history in: a batch of JSON Lines or CSV records, one "
+	 "transaction, idempotent on the source's ids (docs/import/)",
+	 NULL, SL_ACT_IMPORT, NULL, q_import},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);

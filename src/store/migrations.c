@@ -285,6 +285,23 @@ static const char m009[] =
 	" deployment_id BIGINT NOT NULL REFERENCES deployments(id),"
 	" PRIMARY KEY (receiver, external_id));";
 
+static const char m013[] =
+	/* Imports: the source's id of each record brought in and the
+	 * object it became (a service's or environment's name, a release's,
+	 * deployment's or event's id), so a second import of the same
+	 * records writes nothing. Placements pick the latest deployment by
+	 * its time, not its id: an import brings in deployments older than
+	 * those already there. */
+	"CREATE TABLE import_ids ("
+	" source TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" external_id TEXT NOT NULL,"
+	" object_id TEXT NOT NULL,"
+	" imported_at BIGINT NOT NULL,"
+	" PRIMARY KEY (source, kind, external_id));"
+	"CREATE INDEX deployments_place_time ON deployments"
+	" (service, environment, target, created_at, id);";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -304,6 +321,7 @@ const struct sl_migration sl_migrations[] = {
 	 m007},
 	{8, "dashboard sessions", m008},
 	{9, "inbound webhooks: receivers, deliveries, deployment links", m009},
+	{13, "imports: source ids; placements by deployment time", m013},
 };
 
 const size_t sl_migrations_count =
