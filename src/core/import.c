@@ -123,23 +123,34 @@ enum sl_err sl_import_deploy_plan(enum sl_deploy_status final,
 				    "a deployment needs started_at (or "
 				    "created_at when it never started)");
 	/* Created in_progress when it started as it was created, else
-	 * queued first. */
+	 * queued first; a deployment that started went through in_progress
+	 * (queued may also fail or be cancelled without starting). */
 	steps[0].status = t->started_at && t->started_at == created
 				  ? SL_DEP_IN_PROGRESS
 				  : SL_DEP_QUEUED;
 	steps[0].at = created;
-	if (final != steps[0].status &&
-	    !shortest(steps[0].status, final, path, SL_IMPORT_STEPS_MAX - 1,
-		      &npath))
+	sl_deploy_stamp(&stamped, steps[0].status, created);
+	*n = 1;
+	if (steps[0].status == SL_DEP_QUEUED && t->started_at) {
+		steps[1].status = SL_DEP_IN_PROGRESS;
+		steps[1].at = t->started_at;
+		sl_deploy_stamp(&stamped, SL_DEP_IN_PROGRESS, t->started_at);
+		*n = 2;
+	}
+	last = steps[*n - 1].at;
+	if (final != steps[*n - 1].status &&
+	    !shortest(steps[*n - 1].status, final, path,
+		      SL_IMPORT_STEPS_MAX - *n, &npath)) {
+		*n = 0;
 		return sl_error_set(err, SL_EINVAL, "status",
 				    "a deployment that started cannot be %s",
 				    sl_deploy_status_name(final));
-	sl_deploy_stamp(&stamped, steps[0].status, created);
-	last = created;
+	}
 	for (size_t i = 0; i < npath; i++) {
 		int64_t at = step_time(path[i], t, last);
 
-		if (!at)
+		if (!at) {
+			*n = 0;
 			return sl_error_set(
 				err, SL_EINVAL, step_field(path[i]),
 				"a %s deployment needs %s (it went through "
@@ -147,8 +158,10 @@ enum sl_err sl_import_deploy_plan(enum sl_deploy_status final,
 				sl_deploy_status_name(final),
 				step_field(path[i]),
 				sl_deploy_status_name(path[i]));
-		steps[i + 1].status = path[i];
-		steps[i + 1].at = at;
+		}
+		steps[*n].status = path[i];
+		steps[*n].at = at;
+		++*n;
 		sl_deploy_stamp(&stamped, path[i], at);
 		last = at;
 	}
@@ -165,7 +178,6 @@ enum sl_err sl_import_deploy_plan(enum sl_deploy_status final,
 		return sl_error_set(err, SL_EINVAL, "verified_at",
 				    "a %s deployment was not verified",
 				    sl_deploy_status_name(final));
-	*n = npath + 1;
 	return SL_OK;
 }
 

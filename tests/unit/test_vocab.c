@@ -3,6 +3,7 @@
  * the subsets agree with the rules they stand for. */
 #include <string.h>
 
+#include "core/import.h"
 #include "core/perm.h"
 #include "core/state.h"
 #include "core/vocab.h"
@@ -63,6 +64,8 @@ TEST(every_other_list_round_trips_through_its_parse_function)
 		    sl_type_check_mode_names, SL_TCHECK__COUNT);
 	CHECK_VOCAB(sl_change_risk, enum sl_change_risk, sl_change_risk_names,
 		    SL_RISK__COUNT);
+	CHECK_VOCAB(sl_import_kind, enum sl_import_kind, sl_import_kind_names,
+		    SL_IMP__COUNT);
 }
 
 TEST(the_wire_spelling_of_each_vocabulary_is_what_the_api_documents)
