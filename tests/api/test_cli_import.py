@@ -12,7 +12,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import api, check, eq, free_port, run_tests, uniq  # noqa: E402
+from harness import (ROOT, api, check, eq, free_port,  # noqa: E402
+                     run_tests, uniq)
+
+DOCS = os.path.join(ROOT, "docs", "import")
 
 
 def write(name, text):
@@ -159,6 +162,32 @@ def test_usage_errors_and_an_unreachable_server(d):
                        env={"SHIPLOG_TOKEN": tok})
     eq(rc, 1, "developer: %s" % err)
     check("import" in err, err)
+
+
+def test_the_documented_examples_import_as_documented(d):
+    rc, out, err = d.cli("--json", "import",
+                         os.path.join(DOCS, "history.jsonl"))
+    eq(rc, 0, "history: %s" % err)
+    doc = json.loads(out)
+    eq(doc["created"], {"service": 1, "environment": 2, "release": 1,
+                        "deployment": 2, "event": 3}, "history")
+    rc, out, err = d.cli("--json", "import",
+                         os.path.join(DOCS, "deployments.csv"))
+    eq(rc, 0, "deployments: %s" % err)
+    doc = json.loads(out)
+    eq(doc["created"], {"service": 1, "environment": 0, "release": 3,
+                        "deployment": 4, "event": 0}, "deployments")
+    rows = {(r["service"], r["environment"], r["target"]): r for r in
+            api(d, "GET", "/v1/status?service=payments",
+                want=200)["items"]}
+    prod = rows[("payments", "production", None)]
+    eq((prod["running"]["version"], prod["running"]["since"]),
+       ("2.4.2", "2021-03-12T09:08:00Z"), "production runs 2.4.2")
+    eu = rows[("payments", "production", "eu-west")]
+    eq((eu["running"]["version"], eu["running"]["since"]),
+       ("2.4.0", "2021-03-02T09:45:00Z"), "eu-west runs 2.4.0")
+    eq(api(d, "GET", "/v1/releases/payments@2.4.1", want=200)["commit"],
+       "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d", "commit")
 
 
 if __name__ == "__main__":
