@@ -450,9 +450,8 @@ static enum sl_err deploy_release(struct batch *b, json_t *body,
 	enum sl_err rc;
 
 	if (refs) {
-		rc = json_is_string(ref)
-			     ? find(b, SL_IMP_RELEASE, refs, &object, err)
-			     : SL_ENOTFOUND;
+		/* The source's own id first, then the release itself. */
+		rc = find(b, SL_IMP_RELEASE, refs, &object, err);
 		if (rc == SL_OK) {
 			idv = json_integer(strtoll(object, NULL, 10));
 			free(object);

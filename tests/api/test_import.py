@@ -60,6 +60,25 @@ def counts(d, svc):
     return len(rels), len(deps)
 
 
+def total(d, path):
+    """How many objects a whole list holds, page after page."""
+    n, cursor = 0, None
+    while True:
+        page = api(d, "GET", "%s?limit=500%s" % (
+            path, "&cursor=" + cursor if cursor else ""), want=200)
+        n += len(page["items"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return n
+
+
+def everything(d):
+    """The rows of every kind an import writes, and the audit log's end."""
+    return {p: total(d, p) for p in ("/v1/services", "/v1/environments",
+                                     "/v1/releases", "/v1/deployments")} | \
+        {"audit": audit_tail(d)}
+
+
 def history(svc, env, source_ids=""):
     """A service, an environment, a release and two deployments with an
     event, as another tool would export them."""
@@ -180,14 +199,14 @@ def test_a_bad_record_names_its_line_and_field_and_writes_nothing(d):
     svc, env = uniq("old"), uniq("env")
     recs = history(svc, env, uniq("x"))
     recs[3]["strategy"] = "sideways"
-    before = audit_tail(d)
+    before = everything(d)
     status, doc = post(d, "jira", jsonl(recs))
     eq(status, 422, "import %s" % doc)
     eq(doc["line"], 4, "line")
     eq(doc["errors"][0]["field"], "strategy", "field")
     eq(doc["errors"][0]["line"], 4, "the error's line")
     check("rolling" in doc["detail"], doc["detail"])
-    eq(audit_tail(d), before, "no audit entry")
+    eq(everything(d), before, "nothing written")
     api(d, "GET", "/v1/services/" + svc, want=404)
     api(d, "GET", "/v1/environments/" + env, want=404)
 
@@ -241,6 +260,7 @@ def test_the_release_a_record_names_must_exist(d):
 def test_only_an_administrator_imports(d):
     svc, env = uniq("old"), uniq("env")
     body = jsonl(history(svc, env, uniq("x")))
+    before = everything(d)
     for role in ("release_manager", "deployer", "approver", "developer",
                  "auditor"):
         tok = api(d, "POST", "/v1/tokens",
@@ -248,7 +268,10 @@ def test_only_an_administrator_imports(d):
         status, doc = post(d, "jira", body, token=tok)
         eq(status, 403, "%s: %s" % (role, doc))
         check("import" in doc["detail"], doc["detail"])
-    api(d, "GET", "/v1/services/" + svc, want=404)
+    after = everything(d)
+    eq(after["audit"] - before["audit"], 5, "only the five tokens' entries")
+    del after["audit"], before["audit"]
+    eq(after, before, "nothing imported")
 
 
 def test_audit_entries_say_who_imported_and_from_what(d):
