@@ -323,6 +323,33 @@ def test_the_latest_deployment_by_time_is_what_runs(d):
     eq(rows[0]["latest"]["version"], "2.0.0", "latest")
 
 
+def test_history_imported_later_does_not_displace_what_runs_now(d):
+    svc, env = uniq("live"), uniq("env")
+    api(d, "POST", "/v1/services", {"name": svc, "owner": "t"}, want=201)
+    api(d, "POST", "/v1/environments", {"name": env, "rank": 3}, want=201)
+    rel = api(d, "POST", "/v1/releases",
+              {"service": svc, "version": "1.0.0", "type": "major"},
+              want=201)
+    live = api(d, "POST", "/v1/deployments",
+               {"release": rel["id"], "environment": env,
+                "status": "in_progress"}, want=201)
+    api(d, "POST", "/v1/deployments/%d/events" % live["id"],
+        {"status": "succeeded"}, want=201)
+    # A failed deployment of 2020 comes in after it, with a larger id.
+    status, doc = post(d, "jira", jsonl([
+        {"kind": "deployment", "id": uniq("old"), "release": rel["id"],
+         "environment": env, "status": "failed",
+         "started_at": "2020-02-02T10:00:00Z",
+         "finished_at": "2020-02-02T10:01:00Z"}]))
+    eq(status, 201, "import %s" % doc)
+    check(doc["items"][0]["object"] > live["id"], "a larger id")
+    row = api(d, "GET", "/v1/status?service=%s&environment=%s"
+              % (svc, env), want=200)["items"][0]
+    eq((row["latest"]["deployment_id"], row["latest"]["status"]),
+       (live["id"], "succeeded"), "latest is the live one")
+    eq(row["running"]["deployment_id"], live["id"], "running")
+
+
 CSV = """service,version,environment,status,started_at,finished_at,deployer,commit,owner,id
 {svc},1.0.0,{env},succeeded,2020-05-01T10:00:00Z,2020-05-01T10:03:00Z,carol,0123456789abcdef0123456789abcdef01234567,team-csv,row-1
 {svc},1.1.0,{env},failed,2020-05-02T10:00:00Z,2020-05-02T10:01:00Z,dave,,,row-2
