@@ -131,6 +131,10 @@ sl_cli_handler sl_cli_run_gate_check, sl_cli_run_decide,
 sl_cli_handler sl_cli_run_receiver_put, sl_cli_run_receiver_list,
 	sl_cli_run_receiver_deliveries, sl_cli_run_receiver_replay;
 
+/* import.c: history brought in from a JSON Lines or CSV file, in
+ * batches, with progress on stderr and line numbers of the whole file. */
+sl_cli_handler sl_cli_run_import;
+
 /* audit.c: the verifiable audit log: its key, a whole-log verification
  * (online or from an export), an entry's inclusion proof, an export. */
 sl_cli_handler sl_cli_run_audit_key, sl_cli_run_audit_verify,
@@ -206,6 +210,13 @@ struct sl_cli_response {
 int sl_cli_request(const struct sl_cli *cli, const char *method,
 		   const char *path, json_t *body, const char *extra_header,
 		   struct sl_cli_response *res);
+
+/* POSTs len bytes of data (NUL-terminated after them) of content type
+ * ctype to cli->url + path. As sl_cli_request, except that it prints
+ * nothing: on a refusal res->json keeps the problem document (or NULL)
+ * for the caller, who frees it. */
+int sl_cli_send(const struct sl_cli *cli, const char *path, const char *data,
+		size_t len, const char *ctype, struct sl_cli_response *res);
 
 /* An answer kept as the bytes it came as: a tile or an entry bundle
  * (binary), a checkpoint or a key (text). */

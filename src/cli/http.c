@@ -220,14 +220,17 @@ static void print_transport(CURLcode rc, const struct call *c, const char *url,
 			*errbuf ? errbuf : curl_easy_strerror(rc));
 }
 
-int sl_cli_request(const struct sl_cli *cli, const char *method,
-		   const char *path, json_t *body, const char *extra_header,
+/* Sends len bytes of payload (NULL: no body) of content type ctype; what
+ * sl_cli_request and sl_cli_send say. */
+static int perform(const struct sl_cli *cli, const char *method,
+		   const char *path, const char *payload, size_t len,
+		   const char *ctype, const char *extra_header, int quiet,
 		   struct sl_cli_response *res)
 {
 	CURL *curl = NULL;
 	struct curl_slist *headers = NULL;
 	struct call c = {0};
-	char *url = NULL, *auth = NULL, *payload = NULL;
+	char *url = NULL, *auth = NULL;
 	char line[320], errbuf[CURL_ERROR_SIZE] = "";
 	size_t urllen;
 	CURLcode rc;
@@ -249,15 +252,12 @@ int sl_cli_request(const struct sl_cli *cli, const char *method,
 
 	headers = auth_header(cli, headers, &auth);
 	headers = curl_slist_append(headers, "Accept: application/json");
-	if (body) {
-		payload = json_dumps(body, JSON_COMPACT);
-		if (!payload)
-			sl_die("cannot encode the request body");
-		headers = curl_slist_append(headers,
-					    "Content-Type: application/json");
+	if (payload) {
+		snprintf(line, sizeof(line), "Content-Type: %s", ctype);
+		headers = curl_slist_append(headers, line);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
-				 (long)strlen(payload));
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)len);
 	}
 	if (!strcmp(method, "POST")) {
 		char key[33];
@@ -280,7 +280,7 @@ int sl_cli_request(const struct sl_cli *cli, const char *method,
 			snprintf(line, sizeof(line), "Idempotency-Key: %s",
 				 key);
 		headers = curl_slist_append(headers, line);
-		if (!body) {
+		if (!payload) {
 			curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
 			curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
 		}
@@ -315,25 +315,50 @@ int sl_cli_request(const struct sl_cli *cli, const char *method,
 		goto out;
 	}
 
+	result = res->status >= 400 && res->status < 500 ? SL_CLI_REFUSED
+							 : SL_CLI_FAILED;
+	if (quiet)
+		goto out;
 	if (cli->json && res->json)
 		sl_cli_print_json(res->json);
 	print_problem(res->status, res->json, c.body.data);
 	if (res->status == 401 && !cli->token)
 		fprintf(stderr, "shiplog: hint: set SHIPLOG_TOKEN or pass "
 				"--token\n");
-	result = res->status >= 400 && res->status < 500 ? SL_CLI_REFUSED
-							 : SL_CLI_FAILED;
 	json_decref(res->json);
 	res->json = NULL;
 out:
 	curl_slist_free_all(headers);
 	if (curl)
 		curl_easy_cleanup(curl);
-	free(payload);
 	free(auth);
 	free(url);
 	free(c.body.data);
 	return result;
+}
+
+int sl_cli_request(const struct sl_cli *cli, const char *method,
+		   const char *path, json_t *body, const char *extra_header,
+		   struct sl_cli_response *res)
+{
+	char *payload = NULL;
+	int rc;
+
+	if (body) {
+		payload = json_dumps(body, JSON_COMPACT);
+		if (!payload)
+			sl_die("cannot encode the request body");
+	}
+	rc = perform(cli, method, path, payload, payload ? strlen(payload) : 0,
+		     "application/json", extra_header, 0, res);
+	free(payload);
+	return rc;
+}
+
+int sl_cli_send(const struct sl_cli *cli, const char *path, const char *data,
+		size_t len, const char *ctype, struct sl_cli_response *res)
+{
+	return perform(cli, "POST", path, data, len, ctype, NULL, 1, res);
 }
 
 /* The handle of sl_cli_get_bytes, kept so that its connection is too:

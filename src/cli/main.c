@@ -531,6 +531,24 @@ static const struct sl_cli_opt verification_put_opts[] = {
 	{NULL, 0, NULL, NULL, NULL},
 };
 
+static const struct sl_cli_opt import_opts[] = {
+	{"source", SL_OPT_STR, NULL,
+	 "--source NAME            what the records come from (a slug); "
+	 "default the file's name",
+	 NULL},
+	{"format", SL_OPT_STR, NULL,
+	 "--format jsonl|csv       default from the file's extension", NULL},
+	{"batch", SL_OPT_INT, NULL,
+	 "--batch N                records per request and transaction "
+	 "(1-5000, default 1000)",
+	 NULL},
+	{"progress", SL_OPT_FLAG, NULL,
+	 "--progress               records done / total on stderr (always "
+	 "on a terminal)",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
 static const struct sl_cli_column service_cols[] = {
 	{"NAME", "name", NULL}, {"OWNER", "owner", NULL},
 	{"TIER", "tier", NULL}, {"REPO", "repo", NULL},
@@ -1149,6 +1167,11 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 "/v1/deployments", 1, NULL, no_opts, NULL, "deploy verification ID",
 	 "a deployment's verification: each criterion's last value against "
 	 "its threshold, the outcome, the recommendation"},
+	{"import", NULL, sl_cli_run_import, "/v1/import", 1, NULL, import_opts,
+	 NULL,
+	 "import FILE [--source NAME] [--format jsonl|csv] [--batch N] "
+	 "[--progress]",
+	 "bring history in from JSON Lines or CSV (admin; docs/import/)"},
 	{NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };
 

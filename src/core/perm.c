@@ -47,6 +47,9 @@ static const struct {
 	 */
 	[SL_ACT_INCIDENT_WRITE] = {"incident.write", {1, 1, 0, 1, 1, 0}, 1},
 	[SL_ACT_INCIDENT_CAUSE] = {"incident.cause", {1, 1, 0, 0, 0, 0}, 1},
+	/* An import writes what happened elsewhere, past the gates (it
+	 * records, it does not decide): the role that holds everything. */
+	[SL_ACT_IMPORT] = {"import", {1, 0, 0, 0, 0, 0}, 1},
 };
 
 const char *sl_action_name(enum sl_action a)

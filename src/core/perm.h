@@ -44,6 +44,7 @@ enum sl_action {
 	SL_ACT_GRANT_ADMIN,    /* grant a role that administers tokens */
 	SL_ACT_INCIDENT_WRITE, /* record and update incidents */
 	SL_ACT_INCIDENT_CAUSE, /* confirm a deployment caused an incident */
+	SL_ACT_IMPORT,	       /* bring history in (POST /v1/import) */
 	SL_ACT__COUNT
 };
 

@@ -152,28 +152,43 @@ static const struct kind env_kind = {
 	"deployments",
 };
 
-static void create(struct sl_req *r, const struct kind *k)
+/* Inserts a k from in, created at r->now; *text its document. */
+static enum sl_err insert(struct sl_req *r, struct sl_tx *tx,
+			  const struct kind *k, const json_t *in, char **text,
+			  struct sl_error *err)
 {
 	json_t *doc = k->defaults();
-	const char *name = json_string_value(json_object_get(r->json, "name"));
-	struct sl_error err = {0};
-	struct sl_tx tx;
-	char *text, action[48];
 	enum sl_err rc;
 
-	if (!sl_http_require(r, SL_ACT_CATALOG_WRITE, k->is_env ? name : NULL,
-			     k->is_env ? NULL : name)) {
-		json_decref(doc);
-		return;
-	}
-	sl_h_merge(doc, r->json);
+	sl_h_merge(doc, in);
 	json_object_set_new(doc, "revision", json_integer(1));
 	json_object_set_new(doc, "created_at", sl_h_time(r->now));
 	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
-	text = sl_http_canon(doc);
+	*text = sl_http_canon(doc);
+	rc = k->insert(tx, json_string_value(json_object_get(in, "name")),
+		       r->now, doc, *text, err);
+	json_decref(doc);
+	if (rc) {
+		free(*text);
+		*text = NULL;
+	}
+	return rc;
+}
+
+static void create(struct sl_req *r, const struct kind *k)
+{
+	const char *name = json_string_value(json_object_get(r->json, "name"));
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *text = NULL, action[48];
+	enum sl_err rc;
+
+	if (!sl_http_require(r, SL_ACT_CATALOG_WRITE, k->is_env ? name : NULL,
+			     k->is_env ? NULL : name))
+		return;
 	rc = sl_store_begin(sl_http_store(r), 1, &tx, &err);
 	if (rc == SL_OK)
-		rc = k->insert(&tx, name, r->now, doc, text, &err);
+		rc = insert(r, &tx, k, r->json, &text, &err);
 	if (rc) {
 		sl_store_abort(&tx);
 		sl_http_fail(r, &err);
@@ -183,7 +198,6 @@ static void create(struct sl_req *r, const struct kind *k)
 		sl_h_finish(r, &tx, action, k->name, name, NULL, 201, text);
 	}
 	free(text);
-	json_decref(doc);
 }
 
 static void get(struct sl_req *r, const struct kind *k)
@@ -430,4 +444,11 @@ void sl_h_env_list(struct sl_req *r)
 	sl_docs_fini(&rows);
 	free(name);
 	(void)no_choices;
+}
+
+enum sl_err sl_h_catalog_insert(struct sl_req *r, struct sl_tx *tx, int is_env,
+				const json_t *in, char **text,
+				struct sl_error *err)
+{
+	return insert(r, tx, is_env ? &env_kind : &service_kind, in, text, err);
 }

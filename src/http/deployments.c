@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/import.h"
 #include "core/perm.h"
 #include "core/rules.h"
 #include "core/state.h"
@@ -157,7 +158,7 @@ static enum sl_err advance_release(struct sl_req *r, struct sl_tx *tx,
 		 * transaction, so the log says what every object became. */
 		char idb[24];
 		struct sl_audit_entry a = {
-			.at = r->now,
+			.at = r->logged_at ? r->logged_at : r->now,
 			.actor = r->actor.name,
 			.action = "release.status",
 			.object_type = "release",
@@ -668,6 +669,58 @@ static int start_gate(struct sl_req *r, struct sl_tx *tx, const json_t *dep,
 	return ok;
 }
 
+/* Writes an event on deployment id (its stored document doc, at revision
+ * rev): the move to `to` (NULL: none) stamped at `at`, a traffic
+ * milestone, the event row with its message and source, the placement and
+ * the release moved along. The caller checked the move. *after is the
+ * new document (caller frees), *ev the event's (caller json_decref()s). */
+static enum sl_err write_event(struct sl_req *r, struct sl_tx *tx, int64_t id,
+			       int64_t rev, json_t *doc, const char *to,
+			       json_t *traffic, const char *message,
+			       const char *source, int64_t at, char **after,
+			       json_t **ev, struct sl_error *err)
+{
+	enum sl_deploy_status to_s = SL_DEP__COUNT;
+	enum sl_err rc;
+
+	if (to) {
+		sl_deploy_status_parse(to, &to_s);
+		apply_status(doc, to_s, at);
+	}
+	if (traffic) {
+		json_object_set(doc, "traffic_percent", traffic);
+		json_array_append_new(json_object_get(doc, "traffic"),
+				      json_pack("{sO so}", "percent", traffic,
+						"at", sl_h_time(at)));
+	}
+	json_object_set_new(doc, "revision", json_integer(rev + 1));
+	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
+	*after = sl_http_canon(doc);
+	rc = sl_store_deployment_update(
+		tx, id, rev, json_string_value(json_object_get(doc, "status")),
+		r->now, *after, err);
+	if (rc == SL_OK)
+		rc = add_event(r, tx, id, at, to, traffic, message,
+			       source ? source : sl_source_name(SL_SRC_API), ev,
+			       err);
+	if (rc == SL_OK && to)
+		rc = sl_h_placement_refresh(
+			tx, json_string_value(json_object_get(doc, "service")),
+			json_string_value(json_object_get(doc, "environment")),
+			json_is_string(json_object_get(doc, "target"))
+				? json_string_value(
+					  json_object_get(doc, "target"))
+				: "",
+			err);
+	if (rc == SL_OK && to)
+		rc = advance_release(
+			r, tx,
+			json_integer_value(json_object_get(doc, "release_id")),
+			json_string_value(json_object_get(doc, "environment")),
+			to_s, err);
+	return rc;
+}
+
 void sl_h_deploy_event(struct sl_req *r)
 {
 	json_t *in = r->json, *traffic = json_object_get(in, "traffic_percent");
@@ -736,39 +789,9 @@ void sl_h_deploy_event(struct sl_req *r)
 			if (!ok)
 				goto out; /* refused: replied, rolled back */
 		}
-		apply_status(doc, to_s, at);
 	}
-	if (traffic) {
-		json_object_set(doc, "traffic_percent", traffic);
-		json_array_append_new(json_object_get(doc, "traffic"),
-				      json_pack("{sO so}", "percent", traffic,
-						"at", sl_h_time(at)));
-	}
-	json_object_set_new(doc, "revision", json_integer(rev + 1));
-	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
-	after = sl_http_canon(doc);
-	rc = sl_store_deployment_update(
-		&tx, id, rev, json_string_value(json_object_get(doc, "status")),
-		r->now, after, &err);
-	if (rc == SL_OK)
-		rc = add_event(r, &tx, id, at, to, traffic, message,
-			       source ? source : sl_source_name(SL_SRC_API),
-			       &ev, &err);
-	if (rc == SL_OK && to)
-		rc = sl_h_placement_refresh(
-			&tx, json_string_value(json_object_get(doc, "service")),
-			json_string_value(json_object_get(doc, "environment")),
-			json_is_string(json_object_get(doc, "target"))
-				? json_string_value(
-					  json_object_get(doc, "target"))
-				: "",
-			&err);
-	if (rc == SL_OK && to)
-		rc = advance_release(
-			r, &tx,
-			json_integer_value(json_object_get(doc, "release_id")),
-			json_string_value(json_object_get(doc, "environment")),
-			to_s, &err);
+	rc = write_event(r, &tx, id, rev, doc, to, traffic, message, source, at,
+			 &after, &ev, &err);
 	if (rc)
 		goto abort;
 	{
@@ -1170,12 +1193,13 @@ static enum sl_err audit_dep(struct sl_req *r, struct sl_tx *tx,
 	char idb[24];
 	int64_t seq;
 	struct sl_audit_entry a = {
-		.at = r->now,
+		.at = r->logged_at ? r->logged_at : r->now,
 		.actor = r->actor.name,
 		.action = action,
 		.object_type = "deployment",
 		.object_id = sl_h_id(id, idb, sizeof(idb)),
 		.request_id = r->request_id,
+		.via = r->via[0] ? r->via : NULL,
 	};
 
 	return sl_http_audit_append(tx, &a, before, after, &seq, err);
@@ -1300,6 +1324,120 @@ enum sl_err sl_h_deploy_rollback_auto(struct sl_req *r, struct sl_tx *tx,
 	}
 	json_decref(doc);
 	json_decref(nd);
+	free(before);
+	free(after);
+	return rc;
+}
+
+/* ---- history brought in (import.c) ---- */
+
+enum sl_err sl_h_deploy_import(struct sl_req *r, struct sl_tx *tx,
+			       const json_t *rel, const json_t *in,
+			       const struct sl_import_step *steps, size_t n,
+			       int64_t *id, struct sl_error *err)
+{
+	const char *env = json_string_value(json_object_get(in, "environment"));
+	const char *target = json_string_value(json_object_get(in, "target"));
+	const char *strategy =
+		json_string_value(json_object_get(in, "strategy"));
+	const char *deployer =
+		json_string_value(json_object_get(in, "deployer"));
+	json_t *pipeline = json_object_get(in, "pipeline_url"), *doc = NULL;
+	struct sl_req at = *r;
+	char *text;
+	enum sl_err rc;
+
+	SL_ASSERT(n >= 1);
+	rc = check_target(tx, env, target, err);
+	if (rc)
+		return rc;
+	if (!deployable(rel))
+		return sl_error_set(
+			err, SL_ECONFLICT, "release",
+			"release '%s' is cancelled and cannot be "
+			"deployed",
+			json_string_value(json_object_get(rel, "name")));
+	/* The objects take the original times; the audit entries the
+	 * import's own. */
+	at.logged_at = r->logged_at ? r->logged_at : r->now;
+	at.now = steps[0].at;
+	rc = start(&at, tx, rel, env, target,
+		   strategy ? strategy : sl_strategy_name(SL_STRAT_ROLLING),
+		   sl_deploy_status_name(steps[0].status),
+		   deployer ? deployer : r->actor.name,
+		   json_is_string(pipeline) ? pipeline : NULL, 0, NULL, &doc,
+		   err);
+	if (rc)
+		return rc;
+	*id = json_integer_value(json_object_get(doc, "id"));
+	text = sl_http_canon(doc);
+	json_decref(doc);
+	rc = audit_dep(&at, tx, "deployment.create", *id, NULL, text, err);
+	free(text);
+	for (size_t i = 1; i < n && rc == SL_OK; i++) {
+		at.now = steps[i].at;
+		rc = sl_h_deploy_event_import(&at, tx, *id, steps[i].status,
+					      NULL, NULL, NULL, steps[i].at,
+					      NULL, err);
+	}
+	return rc;
+}
+
+enum sl_err sl_h_deploy_event_import(struct sl_req *r, struct sl_tx *tx,
+				     int64_t id, enum sl_deploy_status to,
+				     json_t *traffic, const char *message,
+				     const char *source, int64_t at,
+				     int64_t *event_id, struct sl_error *err)
+{
+	char *before = NULL, *after = NULL;
+	json_t *doc = NULL, *ev = NULL;
+	enum sl_deploy_status from;
+	enum sl_strategy strat;
+	struct sl_req sub = *r;
+	int64_t rev = 0;
+	enum sl_err rc = sl_store_deployment_get(tx, id, &before, &rev, err);
+
+	if (rc == SL_ENOTFOUND)
+		return sl_error_set(err, SL_EINVAL, "deployment",
+				    "deployment %lld not found", (long long)id);
+	if (rc)
+		return rc;
+	doc = sl_http_doc(before);
+	sub.logged_at = r->logged_at ? r->logged_at : r->now;
+	sub.now = at;
+	rc = sl_import_event_at(at, sl_h_doc_time(doc, "updated_at"),
+				sub.logged_at, err);
+	if (rc)
+		goto out;
+	sl_deploy_status_parse(
+		json_string_value(json_object_get(doc, "status")), &from);
+	sl_strategy_parse(json_string_value(json_object_get(doc, "strategy")),
+			  &strat);
+	if (traffic && !sl_strategy_has_traffic(strat)) {
+		rc = sl_error_set(err, SL_EINVAL, "traffic_percent",
+				  "traffic milestones are for canary and "
+				  "blue_green deployments, not %s",
+				  sl_strategy_name(strat));
+		goto out;
+	}
+	if (to != SL_DEP__COUNT && !sl_deploy_can_transition(from, to)) {
+		rc = sl_error_set(err, SL_ECONFLICT, "status",
+				  "a deployment cannot move from %s to %s",
+				  sl_deploy_status_name(from),
+				  sl_deploy_status_name(to));
+		goto out;
+	}
+	rc = write_event(&sub, tx, id, rev, doc,
+			 to != SL_DEP__COUNT ? sl_deploy_status_name(to) : NULL,
+			 traffic, message, source, at, &after, &ev, err);
+	if (rc == SL_OK)
+		rc = audit_dep(&sub, tx, "deployment.event", id, before, after,
+			       err);
+	if (rc == SL_OK && event_id)
+		*event_id = json_integer_value(json_object_get(ev, "id"));
+out:
+	json_decref(doc);
+	json_decref(ev);
 	free(before);
 	free(after);
 	return rc;

@@ -256,5 +256,34 @@ enum sl_err sl_h_deploy_rollback_auto(struct sl_req *r, struct sl_tx *tx,
 				      int64_t id, const char *reason,
 				      enum sl_source source, int64_t *new_id,
 				      struct sl_error *err);
+/* Bringing history in (import.c). */
+void sl_h_import(struct sl_req *r);
+struct sl_import_step;
+/* Inserts a deployment of release rel (a stored document) with the
+ * fields of in (the deployment schema's: environment, target, strategy,
+ * deployer, pipeline_url) as it happened elsewhere: created in steps[0]
+ * and moved through the rest, each at its own time (sl_import_deploy_plan
+ * made them), not gated; each write audited at r->now with r->via. *id
+ * is the new deployment's. */
+enum sl_err sl_h_deploy_import(struct sl_req *r, struct sl_tx *tx,
+			       const json_t *rel, const json_t *in,
+			       const struct sl_import_step *steps, size_t n,
+			       int64_t *id, struct sl_error *err);
+/* Adds an event that happened at `at` to deployment id: a move to `to`
+ * (SL_DEP__COUNT: none) the machine allows from where it is, a traffic
+ * milestone, a message; at not before its last change
+ * (sl_import_event_at). Audited at r->now with r->via; *event_id (when
+ * not NULL) is the event's. */
+enum sl_err sl_h_deploy_event_import(struct sl_req *r, struct sl_tx *tx,
+				     int64_t id, enum sl_deploy_status to,
+				     json_t *traffic, const char *message,
+				     const char *source, int64_t at,
+				     int64_t *event_id, struct sl_error *err);
+/* Inserts a service or an environment (is_env) from in (its schema's
+ * fields), created at r->now, with its defaults; *text its document
+ * (caller frees). Writes no audit entry: the caller ends the write. */
+enum sl_err sl_h_catalog_insert(struct sl_req *r, struct sl_tx *tx, int is_env,
+				const json_t *in, char **text,
+				struct sl_error *err);
 
 #endif

@@ -141,6 +141,9 @@ struct sl_req {
 	size_t cache_key_len;
 	char cache_key[1024];
 	unsigned char cache_version[SL_DATA_VERSION_LEN];
+	/* An import writes objects at their original times (now) and
+	 * audits them at the request's own: that time here; 0 otherwise. */
+	int64_t logged_at;
 };
 
 /* Replies with status and a body (taken: freed with the request). */
@@ -153,6 +156,10 @@ void sl_http_reply_bytes(struct sl_req *r, int status, char *body, size_t len,
 void sl_http_reply_json(struct sl_req *r, int status, json_t *v);
 /* Replies with a problem document made from err. */
 void sl_http_fail(struct sl_req *r, const struct sl_error *err);
+/* The same, with the members of extra (taken) added to the document and
+ * to each of its errors: an import names the line of the bad record. */
+void sl_http_fail_with(struct sl_req *r, const struct sl_error *err,
+		       json_t *extra);
 /* Replies with a problem document for code with a formatted detail. */
 void sl_http_failf(struct sl_req *r, enum sl_err code, const char *field,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));

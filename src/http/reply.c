@@ -106,8 +106,19 @@ static json_t *field_error(const char *field, const char *message)
 			 echo(message));
 }
 
+static void problem_with(struct sl_req *r, enum sl_err code, const char *detail,
+			 json_t *errors, json_t *extra);
+
 static void problem(struct sl_req *r, enum sl_err code, const char *detail,
 		    json_t *errors)
+{
+	problem_with(r, code, detail, errors, NULL);
+}
+
+/* A problem document with the members of extra (taken; NULL for none)
+ * added to it and to each of its errors. */
+static void problem_with(struct sl_req *r, enum sl_err code, const char *detail,
+			 json_t *errors, json_t *extra)
 {
 	char type[96];
 	json_t *p;
@@ -119,8 +130,18 @@ static void problem(struct sl_req *r, enum sl_err code, const char *detail,
 	p = json_pack("{ss ss si so ss}", "type", type, "title",
 		      problems[code].title, "status", problems[code].status,
 		      "detail", echo(detail), "instance", r->request_id);
+	if (errors && extra) {
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(errors, i, e) json_object_update(e, extra);
+	}
 	if (errors)
 		json_object_set_new(p, "errors", errors);
+	if (extra) {
+		json_object_update(p, extra);
+		json_decref(extra);
+	}
 	sl_http_reply_json(r, problems[code].status, p);
 	r->content_type = "application/problem+json";
 }
@@ -144,6 +165,22 @@ void sl_http_fail(struct sl_req *r, const struct sl_error *err)
 		err->code == SL_EINTERNAL ? "an internal error occurred"
 					  : err->message,
 		errors);
+}
+
+void sl_http_fail_with(struct sl_req *r, const struct sl_error *err,
+		       json_t *extra)
+{
+	json_t *errors = NULL;
+
+	r->retry = err->transient;
+	if (err->field[0] && err->code != SL_EINTERNAL &&
+	    err->code != SL_EUNAVAIL)
+		errors =
+			json_pack("[o]", field_error(err->field, err->message));
+	problem_with(r, err->code,
+		     err->code == SL_EINTERNAL ? "an internal error occurred"
+					       : err->message,
+		     errors, extra);
 }
 
 void sl_http_failf(struct sl_req *r, enum sl_err code, const char *field,

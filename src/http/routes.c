@@ -106,6 +106,11 @@ static const struct sl_qparam q_stream[] = {
 	{0},
 };
 static const struct sl_qparam q_deliveries[] = {LIMIT, CURSOR(SL_Q_INT), {0}};
+static const struct sl_qparam q_import[] = {
+	{"source", SL_Q_TEXT, "the name of what the records come from (a slug)",
+	 NULL},
+	{0},
+};
 static const struct sl_qparam q_reviews[] = {
 	{"open", SL_Q_BOOL, "true: only reviews not closed", NULL}, {0}};
 
@@ -363,6 +368,10 @@ const struct sl_route sl_routes[] = {
 	{"GET", "/v1/deployments/{id}/verification", sl_h_deploy_verification,
 	 0, "a deployment's verification: policy, rounds, evidence, outcome",
 	 NULL, SL_ACT_READ, NULL, NULL},
+	{"POST", "/v1/import", sl_h_import, WRITE,
+	 "bring history in: a batch of JSON Lines or CSV records, one "
+	 "transaction, idempotent on the source's ids (docs/import/)",
+	 NULL, SL_ACT_IMPORT, NULL, q_import},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);

@@ -352,6 +352,22 @@ static const char m012[] =
 	"CREATE INDEX verifications_due ON verifications (state, next_at);"
 	"CREATE INDEX deployments_status_env ON deployments"
 	" (status, environment, updated_at);";
+static const char m013[] =
+	/* Imports: the source's id of each record brought in and the
+	 * object it became (a service's or environment's name, a release's,
+	 * deployment's or event's id), so a second import of the same
+	 * records writes nothing. Placements pick the latest deployment by
+	 * its time, not its id: an import brings in deployments older than
+	 * those already there. */
+	"CREATE TABLE import_ids ("
+	" source TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" external_id TEXT NOT NULL,"
+	" object_id TEXT NOT NULL,"
+	" imported_at BIGINT NOT NULL,"
+	" PRIMARY KEY (source, kind, external_id));"
+	"CREATE INDEX deployments_place_time ON deployments"
+	" (service, environment, target, created_at, id);";
 
 const struct sl_migration sl_migrations[] = {
 	{1,
@@ -375,6 +391,7 @@ const struct sl_migration sl_migrations[] = {
 	{10, "incidents, their services, causes and known-issue releases",
 	 m010},
 	{12, "verification after a deployment: policies and runs", m012},
+	{13, "imports: source ids; placements by deployment time", m013},
 };
 
 const size_t sl_migrations_count =

@@ -341,8 +341,9 @@ enum sl_err sl_store_deployment_status_counts(struct sl_tx *tx,
 
 /* Recomputes the placement of a service in an environment and target:
  * its latest deployment and the one running now (the newest succeeded or
- * verified one). Call after any deployment there is created or changes
- * status. */
+ * verified one), newest by creation time (then id): an imported
+ * deployment keeps its original time and takes its place in that order.
+ * Call after any deployment there is created or changes status. */
 enum sl_err sl_store_placement_refresh(struct sl_tx *tx, const char *service,
 				       const char *environment,
 				       const char *target,
@@ -855,5 +856,15 @@ enum sl_err sl_store_verification_update(struct sl_tx *tx, int64_t id,
 					 const char *state, int64_t next_at,
 					 int64_t now, const char *doc,
 					 struct sl_error *err);
+/* Imports (import.c): the shiplog object (a name or a decimal id, into
+ * *object_id, malloc'ed) a source's record of kind became; SL_ENOTFOUND
+ * when it was never imported. link records it. */
+enum sl_err sl_store_import_find(struct sl_tx *tx, const char *source,
+				 const char *kind, const char *external_id,
+				 char **object_id, struct sl_error *err);
+enum sl_err sl_store_import_link(struct sl_tx *tx, const char *source,
+				 const char *kind, const char *external_id,
+				 const char *object_id, int64_t now,
+				 struct sl_error *err);
 
 #endif

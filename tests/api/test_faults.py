@@ -370,7 +370,27 @@ def case_verification(d):
                 ok=201)
 
 
-CASES = [case_rollback, case_withdraw, case_gate_check, case_deploy_start, case_deploy_queue,
+def case_import(d):
+    """An import: a service, a release, a deployment of the past and an
+    event, in one batch (the environment is the world's)."""
+    svc = uniq("hist")
+    recs = [{"kind": "service", "id": "s", "name": svc, "owner": "team-h"},
+            {"kind": "release", "id": "r", "service": "s",
+             "version": "1.0.0", "type": "major",
+             "created_at": "2020-01-01T00:00:00Z"},
+            {"kind": "deployment", "id": "d", "release": "r",
+             "environment": W["prod"], "status": "succeeded",
+             "started_at": "2020-01-02T00:00:00Z",
+             "finished_at": "2020-01-02T00:10:00Z"},
+            {"kind": "event", "id": "e", "deployment": "d",
+             "message": "verified by hand", "at": "2020-01-02T00:20:00Z"}]
+    return dict(method="POST", path="/v1/import?source=" + uniq("src"),
+                body=None, ok=201,
+                raw="".join(json.dumps(r) + "\n" for r in recs).encode(),
+                headers={"Content-Type": "application/x-ndjson"})
+
+
+CASES = [case_import, case_rollback, case_withdraw, case_gate_check, case_deploy_start, case_deploy_queue,
          case_queued_start, case_override, case_approval, case_checklist,
          case_policy, case_window, case_grant, case_fresh_token,
          case_incident_cause, case_incident_suspects,
@@ -380,7 +400,8 @@ COVERED = []  # (case, calls) for the summary
 
 def send(d, req):
     return d.request(req["method"], req["path"], req["body"],
-                     token=req.get("token"), headers=req.get("headers"))
+                     token=req.get("token"), headers=req.get("headers"),
+                     raw=req.get("raw"))
 
 
 def walk(d, make):
@@ -437,6 +458,10 @@ def walk(d, make):
     check(status < 300, "%s: without a fault the route allows: %s %s"
           % (make.__name__, status, doc))
     COVERED.append((make.__name__, len(names)))
+
+
+def test_walk_import(d):
+    walk(d, case_import)
 
 
 def test_walk_gate_check(d):

@@ -3,6 +3,7 @@
  * the subsets agree with the rules they stand for. */
 #include <string.h>
 
+#include "core/import.h"
 #include "core/incident.h"
 #include "core/perm.h"
 #include "core/state.h"
@@ -75,6 +76,8 @@ TEST(every_other_list_round_trips_through_its_parse_function)
 		    SL_VERDICT__COUNT);
 	CHECK_VOCAB(sl_verify_state, enum sl_verify_state,
 		    sl_verify_state_names, SL_VERIFY_STATE__COUNT);
+	CHECK_VOCAB(sl_import_kind, enum sl_import_kind, sl_import_kind_names,
+		    SL_IMP__COUNT);
 }
 
 TEST(the_wire_spelling_of_each_vocabulary_is_what_the_api_documents)

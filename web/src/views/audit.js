@@ -15,7 +15,7 @@ const FILTERS = ['actor', 'action', 'object_type', 'object_id', 'from', 'to', 'a
 const PAGE = 50;
 const OBJECT_TYPES = [
   'approval', 'change_request', 'checklist', 'deployment', 'environment', 'grant',
-  'policy', 'release', 'review', 'service', 'session', 'token', 'window',
+  'import', 'policy', 'release', 'review', 'service', 'session', 'token', 'window',
 ];
 // How many proofs the page asks for at once, and how often (and how many
 // times) it reads the checkpoint again while displayed entries wait for one.
@@ -590,13 +590,16 @@ function Verdict({ result, log }) {
 // that share it), its place in the signed log, and its change.
 function Entry({ e, result, log }) {
   const page = objectPage(e);
+  // An import marks every entry it writes "import:<source>"; the entry's
+  // time is the import's, the object's own times are its original ones.
+  const imported = e.via && e.via.startsWith('import:') ? e.via.slice('import:'.length) : null;
   const id = `entry-${e.seq}`;
   return html`<li><article class="audit-entry" aria-labelledby=${id}>
-    <h3 id=${id}>Entry ${e.seq}: <code>${e.action}</code></h3>
+    <h3 id=${id}>Entry ${e.seq}: <code>${e.action}</code>${imported ? html` <span class="tag imported">imported from ${imported}</span>` : ''}</h3>
     <p class="meta">
       <${Time} at=${e.at} />${' · by '}<a href=${auditLink({ actor: e.actor })} title=${`entries by ${e.actor}`}>${e.actor}</a>${' · about '}<a href=${auditLink({ object_type: e.object_type, object_id: e.object_id })} title="this object's history">${e.object_type} ${e.object_id}</a>
       ${page ? html` (<a href=${page}>open</a>)` : ''}
-      ${e.via ? html` · allowed by <code>${e.via}</code>` : ''}
+      ${e.via && !imported ? html` · allowed by <code>${e.via}</code>` : ''}
       ${e.request_id ? html` · request <code>${e.request_id}</code>` : ''}
     </p>
     <${Verdict} result=${result} log=${log} />
