@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "core/hook.h"
 #include "core/semver.h"
 #include "core/vocab.h"
@@ -28,7 +30,7 @@ static const struct sl_hook_scheme schemes[SL_HOOK__COUNT] = {
 	[SL_HOOK_ALERTMANAGER] = {SL_HOOK_AUTH_BEARER, "Authorization", NULL,
 				  NULL},
 	[SL_HOOK_CDEVENTS] = {SL_HOOK_AUTH_HMAC, "X-Shiplog-Signature",
-			      "ce-type", "ce-id"},
+			      "ce-type", "ce-id", "ce-source"},
 	[SL_HOOK_GENERIC] = {SL_HOOK_AUTH_HMAC, "X-Shiplog-Signature", NULL,
 			     "X-Shiplog-Delivery"},
 };
@@ -36,6 +38,41 @@ static const struct sl_hook_scheme schemes[SL_HOOK__COUNT] = {
 const struct sl_hook_scheme *sl_hook_scheme(enum sl_hook_source s)
 {
 	return (unsigned)s < SL_HOOK__COUNT ? &schemes[s] : NULL;
+}
+
+void sl_hook_delivery_key(const char *scope, const char *id, char *out,
+			  size_t cap)
+{
+	char text[1024];
+	int n = scope && *scope
+			? snprintf(text, sizeof(text), "%s %s", scope, id)
+			: snprintf(text, sizeof(text), "%s", id);
+
+	SL_ASSERT(cap > 7 + 64);
+	if (n >= 0 && (size_t)n < cap && (size_t)n < sizeof(text)) {
+		memcpy(out, text, (size_t)n + 1);
+		return;
+	}
+	{
+		/* Too long to keep as it is: its digest, over the whole
+		 * text even when the buffer above cut it. */
+		unsigned char d[32];
+		unsigned int dn = 0;
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+		SL_ASSERT(ctx);
+		EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+		if (scope && *scope) {
+			EVP_DigestUpdate(ctx, scope, strlen(scope));
+			EVP_DigestUpdate(ctx, " ", 1);
+		}
+		EVP_DigestUpdate(ctx, id, strlen(id));
+		EVP_DigestFinal_ex(ctx, d, &dn);
+		EVP_MD_CTX_free(ctx);
+		memcpy(out, "sha256-", 7);
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(out + 7 + 2 * i, 3, "%02x", d[i]);
+	}
 }
 
 int sl_signal_set(char *field, size_t cap, const char *src)

@@ -57,8 +57,18 @@ struct sl_hook_scheme {
 	const char *auth_header;
 	const char *event_header;
 	const char *delivery_header;
+	/* the header the delivery id is unique within (CloudEvents: an
+	 * id is unique per ce-source), or NULL */
+	const char *scope_header;
 };
 const struct sl_hook_scheme *sl_hook_scheme(enum sl_hook_source s);
+
+/* The key a delivery is kept under: id alone, or "scope id" when the
+ * sender's ids are unique only within a scope (a CloudEvent's source), so
+ * two senders' "1" are two deliveries. A key that does not fit in cap
+ * bytes is "sha256-" and the hex digest of the same text. */
+void sl_hook_delivery_key(const char *scope, const char *id, char *out,
+			  size_t cap);
 
 /* What a delivery says. Translators fill it from the sender's payload. */
 enum sl_signal_kind {

@@ -807,6 +807,7 @@ void sl_h_hook(struct sl_req *r)
 	enum sl_hook_source src;
 	const struct sl_hook_scheme *sc;
 	const char *why, *delivery_id, *event;
+	char key[128];
 	char object[96];
 	enum sl_err rc;
 
@@ -849,6 +850,11 @@ void sl_h_hook(struct sl_req *r)
 			      : NULL;
 	if (delivery_id && (!*delivery_id || strlen(delivery_id) > 200))
 		delivery_id = NULL;
+	if (delivery_id && sc->scope_header) {
+		sl_hook_delivery_key(sl_http_header(r, sc->scope_header),
+				     delivery_id, key, sizeof(key));
+		delivery_id = key;
+	}
 	event = sc->event_header ? sl_http_header(r, sc->event_header) : NULL;
 	deliver(r, &tx, &rec, delivery_id, event, r->body ? r->body : "",
 		r->body_len, 0);

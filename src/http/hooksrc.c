@@ -1058,15 +1058,16 @@ out:
 
 /* A CDEvent arrives as its own JSON ({context, subject}; CloudEvents
  * binary mode, the type in ce-type) or inside a structured CloudEvent
- * ({specversion, id, type, data}). The delivery is the CloudEvent's id,
- * else the CDEvent's context.id (which binary mode copies into ce-id).
+ * ({specversion, id, type, data}). The delivery is the CloudEvent's
+ * source and id, else the CDEvent's context.source and context.id (which
+ * binary mode copies into ce-source and ce-id).
  * Spec versions up to 0.4 call context.specversion "version". */
 static enum sl_err cdevents_open(const char *header, const json_t *body,
 				 struct sl_signal *sig, const json_t **payload,
 				 struct sl_error *err)
 {
 	const json_t *ev = body;
-	const char *cloud_type = NULL, *type;
+	const char *cloud_type = NULL, *type, *scope = NULL;
 	enum sl_err rc = SL_OK;
 
 	if (!get(body, "context") && get(body, "specversion")) {
@@ -1078,6 +1079,7 @@ static enum sl_err cdevents_open(const char *header, const json_t *body,
 			goto out;
 		}
 		TRY(take(FIELD(sig->delivery_id), body, "id", REQUIRED, err));
+		scope = text(body, "source");
 		cloud_type = text(body, "type");
 	}
 	*payload = ev;
@@ -1110,9 +1112,19 @@ static enum sl_err cdevents_open(const char *header, const json_t *body,
 		goto out;
 	}
 	TRY(put(FIELD(sig->event), type, "context.type", err));
-	if (!sig->delivery_id[0])
+	if (!sig->delivery_id[0]) {
 		TRY(take(FIELD(sig->delivery_id), ev, "context.id", OPTIONAL,
 			 err));
+		scope = text(ev, "context.source");
+	}
+	if (sig->delivery_id[0]) {
+		/* An id is unique within its source (as ce-source + ce-id
+		 * are, in binary mode): the key is both. */
+		char id[sizeof(sig->delivery_id)];
+
+		memcpy(id, sig->delivery_id, sizeof(id));
+		sl_hook_delivery_key(scope, id, FIELD(sig->delivery_id));
+	}
 	TRY(take(FIELD(sig->repo), ev, "subject.id", OPTIONAL, err));
 	TRY(take_time(&sig->at, ev, PATHS("context.timestamp"), err));
 out:

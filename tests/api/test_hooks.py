@@ -341,6 +341,34 @@ def test_a_deployment_and_its_status_sent_at_once_make_one_deployment(d):
            "one deployment, whichever came first")
 
 
+def test_cdevents_ids_are_unique_per_source_so_the_key_is_both(d):
+    """CloudEvents ids are unique within their source: the same ce-id from
+    two sources is two deliveries, the same pair again is a redelivery."""
+    name = uniq("cd")
+    api(d, "PUT", "/v1/receivers/" + name,
+        {"source": "cdevents", "secret": SECRET}, want=201)
+    body = fixture("cdevents", "service_deployed.json")
+
+    def send(source):
+        h = {"ce-specversion": "1.0", "ce-id": "build-1",
+             "ce-source": source,
+             "ce-type": json.loads(body)["context"]["type"],
+             "X-Shiplog-Signature": sign(SECRET, body),
+             "Content-Type": "application/json"}
+        status, _, doc = d.request("POST", "/hooks/" + name, raw=body,
+                                   headers=h, auth=False)
+        eq(status, 200, "delivered: %s" % doc)
+        return doc
+
+    first = send("/ci/one")
+    again = send("/ci/one")
+    other = send("/ci/two")
+    eq(again["id"], first["id"], "the same source and id: the first")
+    check(other["id"] != first["id"], "another source: another delivery")
+    eq(sorted(x["delivery_id"] for x in deliveries(d, name)),
+       ["/ci/one build-1", "/ci/two build-1"], "kept under source and id")
+
+
 def test_an_unknown_receiver_is_404(d):
     status, doc = github(d, uniq("nobody"), "ping", b"{}")
     eq(status, 404, doc)

@@ -213,7 +213,36 @@ TEST(a_value_too_long_for_its_field_is_refused_not_cut)
 	CHECK_STR(s.repo, "");
 }
 
+TEST(a_delivery_is_keyed_by_its_scope_and_id_or_their_digest)
+{
+	char k[128], big[300];
+
+	sl_hook_delivery_key(NULL, "abc", k, sizeof(k));
+	CHECK_STR(k, "abc");
+	sl_hook_delivery_key("", "abc", k, sizeof(k));
+	CHECK_STR(k, "abc");
+	sl_hook_delivery_key("/ci/one", "1", k, sizeof(k));
+	CHECK_STR(k, "/ci/one 1");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	sl_hook_delivery_key(big, "1", k, sizeof(k));
+	/* SHA-256 of 299 'x', a space and "1", as sha256sum prints it */
+	CHECK_STR(k, "sha256-"
+		     "abba5300c9b731e508ad9397906a366fb65b3117344cebda544360a75"
+		     "c8bb7c9");
+	{
+		char k2[128];
+
+		/* the same text, the same key; another id, another */
+		sl_hook_delivery_key(big, "1", k2, sizeof(k2));
+		CHECK_STR(k2, k);
+		sl_hook_delivery_key(big, "2", k2, sizeof(k2));
+		CHECK(strcmp(k2, k) != 0);
+	}
+}
+
 TEST_MAIN(
+	T(a_delivery_is_keyed_by_its_scope_and_id_or_their_digest),
 	T(an_ignored_signal_writes_nothing_and_keeps_its_reason),
 	T(a_repository_no_service_maps_to_is_unmatched_and_says_how_to_map_it),
 	T(an_unknown_environment_is_unmatched),

@@ -565,7 +565,8 @@ TEST(cdevents_service_events_of_every_spec_version_are_deployments)
 		CHECK_STR(sig.tag, ""); /* a digest is no tag */
 		CHECK_STR(sig.sha, "");
 		CHECK_STR(sig.external_id, CD_CHAIN);
-		CHECK_STR(sig.delivery_id, CD_ID);
+		/* context.source and context.id: ids are unique per source */
+		CHECK_STR(sig.delivery_id, "/event/source/123 " CD_ID);
 		CHECK_STATUS(sig, "succeeded");
 		CHECK_AT(sig, "2023-03-20T14:27:05.315384Z");
 		snprintf(msg, sizeof(msg), "CDEvents service %s: %s",
@@ -615,7 +616,7 @@ TEST(cdevents_other_events_are_ignored_with_what_they_name)
 	}
 }
 
-TEST(cdevents_structured_cloudevent_gives_its_id_as_the_delivery)
+TEST(cdevents_structured_cloudevent_gives_its_source_and_id_as_the_delivery)
 {
 	json_t *ce =
 		json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "specversion",
@@ -626,7 +627,7 @@ TEST(cdevents_structured_cloudevent_gives_its_id_as_the_delivery)
 	struct sl_signal sig = translate(SL_HOOK_CDEVENTS, NULL, ce);
 
 	CHECK_INT(sig.kind, SL_SIG_DEPLOYMENT);
-	CHECK_STR(sig.delivery_id, "ce-0001");
+	CHECK_STR(sig.delivery_id, "/event/source/123 ce-0001");
 	CHECK_STR(sig.environment, "test123");
 	CHECK_STR(sig.external_id, CD_CHAIN);
 }
@@ -997,42 +998,43 @@ TEST(long_free_text_is_cut_but_a_long_id_is_refused)
 	refused(SL_HOOK_GENERIC, NULL, parse(body), "id");
 }
 
-TEST_MAIN(T(github_deployment_created_is_a_queued_deployment),
-	  T(github_deployment_status_success_moves_the_same_deployment),
-	  T(github_deployment_status_words_map_through_the_status_table),
-	  T(github_inactive_status_is_ignored_with_the_reason),
-	  T(github_deployment_status_prefers_the_target_url),
-	  T(github_workflow_runs_are_ci_not_deployments),
-	  T(github_release_published_created_prereleased_are_releases),
-	  T(github_release_target_commitish_is_the_commit_only_when_it_is_one),
-	  T(github_release_edits_deletions_and_drafts_are_ignored),
-	  T(github_push_fixture_deletes_a_tag_and_is_ignored),
-	  T(github_push_of_a_branch_is_ignored),
-	  T(github_push_creating_a_tag_is_a_release),
-	  T(github_ping_and_unknown_events_are_ignored_by_name),
-	  T(github_without_its_event_header_or_with_bad_fields_is_refused),
-	  T(gitlab_deployment_hook_is_a_deployment_with_the_full_sha),
-	  T(gitlab_deployment_without_commit_url_keeps_the_short_sha),
-	  T(gitlab_tag_push_is_a_release_unless_it_deletes_the_tag),
-	  T(gitlab_release_create_is_a_release_and_delete_is_ignored),
-	  T(gitlab_pipelines_pushes_and_feature_flags_are_ignored),
-	  T(cdevents_service_events_of_every_spec_version_are_deployments),
-	  T(cdevents_other_events_are_ignored_with_what_they_name),
-	  T(cdevents_structured_cloudevent_gives_its_id_as_the_delivery),
-	  T(cdevents_binary_mode_type_must_agree_with_the_body),
-	  T(cdevents_purl_version_is_the_tag_and_no_chain_makes_an_id),
-	  T(cdevents_without_a_spec_version_or_environment_is_refused),
-	  T(jenkins_fixture_has_no_environment_parameter_and_is_ignored),
-	  T(jenkins_build_with_an_environment_is_a_deployment_per_phase),
-	  T(jenkins_queued_is_ignored),
-	  T(alertmanager_firing_is_the_groups_incident),
-	  T(alertmanager_resolution_is_another_delivery_of_the_same_incident),
-	  T(cdevents_incidents_open_and_resolve_the_incident_they_name),
-	  T(argocd_sync_succeeded_is_a_succeeded_deployment),
-	  T(argocd_running_sync_has_no_finish_yet),
-	  T(argocd_failed_sync_and_degraded_health_fail_the_deployment),
-	  T(argocd_unknown_event_is_ignored_and_no_environment_refused),
-	  T(generic_deployment_of_a_service),
-	  T(generic_release_of_a_repository_named_by_the_header),
-	  T(generic_refuses_what_its_document_does_not_allow),
-	  T(long_free_text_is_cut_but_a_long_id_is_refused))
+TEST_MAIN(
+	T(github_deployment_created_is_a_queued_deployment),
+	T(github_deployment_status_success_moves_the_same_deployment),
+	T(github_deployment_status_words_map_through_the_status_table),
+	T(github_inactive_status_is_ignored_with_the_reason),
+	T(github_deployment_status_prefers_the_target_url),
+	T(github_workflow_runs_are_ci_not_deployments),
+	T(github_release_published_created_prereleased_are_releases),
+	T(github_release_target_commitish_is_the_commit_only_when_it_is_one),
+	T(github_release_edits_deletions_and_drafts_are_ignored),
+	T(github_push_fixture_deletes_a_tag_and_is_ignored),
+	T(github_push_of_a_branch_is_ignored),
+	T(github_push_creating_a_tag_is_a_release),
+	T(github_ping_and_unknown_events_are_ignored_by_name),
+	T(github_without_its_event_header_or_with_bad_fields_is_refused),
+	T(gitlab_deployment_hook_is_a_deployment_with_the_full_sha),
+	T(gitlab_deployment_without_commit_url_keeps_the_short_sha),
+	T(gitlab_tag_push_is_a_release_unless_it_deletes_the_tag),
+	T(gitlab_release_create_is_a_release_and_delete_is_ignored),
+	T(gitlab_pipelines_pushes_and_feature_flags_are_ignored),
+	T(cdevents_service_events_of_every_spec_version_are_deployments),
+	T(cdevents_other_events_are_ignored_with_what_they_name),
+	T(cdevents_structured_cloudevent_gives_its_source_and_id_as_the_delivery),
+	T(cdevents_binary_mode_type_must_agree_with_the_body),
+	T(cdevents_purl_version_is_the_tag_and_no_chain_makes_an_id),
+	T(cdevents_without_a_spec_version_or_environment_is_refused),
+	T(jenkins_fixture_has_no_environment_parameter_and_is_ignored),
+	T(jenkins_build_with_an_environment_is_a_deployment_per_phase),
+	T(jenkins_queued_is_ignored),
+	T(alertmanager_firing_is_the_groups_incident),
+	T(alertmanager_resolution_is_another_delivery_of_the_same_incident),
+	T(cdevents_incidents_open_and_resolve_the_incident_they_name),
+	T(argocd_sync_succeeded_is_a_succeeded_deployment),
+	T(argocd_running_sync_has_no_finish_yet),
+	T(argocd_failed_sync_and_degraded_health_fail_the_deployment),
+	T(argocd_unknown_event_is_ignored_and_no_environment_refused),
+	T(generic_deployment_of_a_service),
+	T(generic_release_of_a_repository_named_by_the_header),
+	T(generic_refuses_what_its_document_does_not_allow),
+	T(long_free_text_is_cut_but_a_long_id_is_refused))
