@@ -89,6 +89,16 @@ int sl_notify_event_of(const struct sl_notify_change *c,
 	return 0;
 }
 
+unsigned sl_notify_refusal_events(const char *const *failed, size_t n)
+{
+	unsigned events = 1u << SL_NEV_GATE_REFUSED;
+
+	for (size_t i = 0; i < n; i++)
+		if (failed[i] && strcmp(failed[i], "approvals") == 0)
+			events |= 1u << SL_NEV_APPROVAL_REQUESTED;
+	return events;
+}
+
 /* 1 when list is empty or holds one of the values. */
 static int among(const char *const *list, size_t n, const char *const *values,
 		 size_t nvalues)
@@ -111,7 +121,8 @@ int sl_notify_wants(const struct sl_notify_filter *f,
 
 	if (a->event >= SL_NEV__COUNT || !(f->events & (1u << a->event)))
 		return 0;
-	if (!among(f->environments, f->nenvironments, one_env, 1))
+	if (!a->every_environment &&
+	    !among(f->environments, f->nenvironments, one_env, 1))
 		return 0;
 	if (a->nservices ? !among(f->services, f->nservices, a->services,
 				  a->nservices)

@@ -77,6 +77,12 @@ int sl_notify_event_of(const struct sl_notify_change *c,
  * documents are worth reading. Cheap (a prefix compare). */
 int sl_notify_action_maps(const char *action, const char *object_type);
 
+/* The events a refusal of the gates is, as a bit mask of 1u << event,
+ * given the names of the checks that failed: always gate.refused, and
+ * approval.requested when the approvals check is one of them (what the
+ * release waits for is someone's decision). */
+unsigned sl_notify_refusal_events(const char *const *failed, size_t n);
+
 /* A subscription's filters. An empty list (n == 0) takes everything;
  * otherwise the value must be one of its words (a NULL value never
  * matches a non-empty list). events is a bit mask of 1u << event. */
@@ -103,6 +109,8 @@ struct sl_notify_about {
 	size_t nservices;
 	const char *const *teams;
 	size_t nteams;
+	int every_environment; /* an organisation-wide freeze: any
+				* environment filter takes it */
 };
 
 /* 1 when the subscription's filters take the event. */

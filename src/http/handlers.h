@@ -211,4 +211,13 @@ void sl_h_delivery_list(struct sl_req *r);
 void sl_h_delivery_replay(struct sl_req *r);
 void sl_h_hook(struct sl_req *r);
 
+/* Notifications (notify.c): subscriptions and the outbox. */
+extern const struct sl_field sl_subscription_fields[];
+void sl_h_subscription_put(struct sl_req *r);
+void sl_h_subscription_get(struct sl_req *r);
+void sl_h_subscription_list(struct sl_req *r);
+void sl_h_subscription_delete(struct sl_req *r);
+void sl_h_notification_list(struct sl_req *r);
+void sl_h_notification_replay(struct sl_req *r);
+
 #endif

@@ -343,6 +343,27 @@ static void stall_tick(struct sl_store *st)
 	}
 }
 
+/* Runs the notification dispatcher when its time comes, logging what it
+ * did. */
+static void dispatch_tick(struct sl_store *st)
+{
+	struct sl_error err = {0};
+	size_t sent = 0, failed = 0;
+	char a[24], b[24];
+
+	if (sl_dispatch_tick(st, now_us, &sent, &failed, &err))
+		logj("warn", "notification dispatcher failed", "error",
+		     err.message);
+	if (sent || failed) {
+		snprintf(a, sizeof(a), "%zu", sent);
+		snprintf(b, sizeof(b), "%zu", failed);
+		logj("info", "notifications sent", "count", a);
+		if (failed)
+			logj("info", "notification attempts failed", "count",
+			     b);
+	}
+}
+
 static void *leadership_run(void *arg)
 {
 	struct leadership *l = arg;
@@ -367,6 +388,7 @@ static void *leadership_run(void *arg)
 		if (now) {
 			sl_log_tick(l->st, now_us());
 			stall_tick(l->st);
+			dispatch_tick(l->st);
 		}
 		pthread_mutex_lock(&l->lock);
 		clock_gettime(CLOCK_REALTIME, &until);

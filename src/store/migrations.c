@@ -285,6 +285,38 @@ static const char m009[] =
 	" deployment_id BIGINT NOT NULL REFERENCES deployments(id),"
 	" PRIMARY KEY (receiver, external_id));";
 
+static const char m011[] =
+	/* Notifications. A subscription keeps its channel's secret (the
+	 * webhook's HMAC key, the Slack URL) apart from its document, which
+	 * is what answers show. The outbox holds one row per notification
+	 * per subscription, written in the transaction of the change that
+	 * caused it; delivery_key is the idempotency key every attempt carries,
+	 * and unique, so an event found by a sweep (a freeze starting) is
+	 * enqueued once. The dispatcher takes the rows whose next_at has
+	 * come, status pending. */
+	"CREATE TABLE subscriptions ("
+	" name TEXT PRIMARY KEY,"
+	" secret TEXT NOT NULL,"
+	" revision BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL);"
+	"CREATE TABLE notifications ("
+	" id {ID_PK},"
+	" delivery_key TEXT NOT NULL UNIQUE,"
+	" subscription TEXT NOT NULL,"
+	" event TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" attempts BIGINT NOT NULL,"
+	" next_at BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" sent_at BIGINT NOT NULL,"
+	" last_error TEXT NOT NULL,"
+	" payload TEXT NOT NULL);"
+	"CREATE INDEX notifications_due ON notifications (status, next_at);"
+	"CREATE INDEX notifications_sub ON notifications (subscription, id);";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -304,6 +336,7 @@ const struct sl_migration sl_migrations[] = {
 	 m007},
 	{8, "dashboard sessions", m008},
 	{9, "inbound webhooks: receivers, deliveries, deployment links", m009},
+	{11, "notifications: subscriptions and the outbox", m011},
 };
 
 const size_t sl_migrations_count =

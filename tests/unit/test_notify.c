@@ -125,6 +125,31 @@ TEST(an_incident_on_several_services_matches_when_any_of_them_does)
 	CHECK_INT(sl_notify_wants(&f, &a), 0);
 }
 
+TEST(an_org_wide_freeze_reaches_a_subscription_for_one_environment)
+{
+	const char *envs[] = {"production"};
+	struct sl_notify_filter f = {.events = 1u << SL_NEV_FREEZE_STARTED,
+				     .environments = envs,
+				     .nenvironments = 1};
+	struct sl_notify_about a = {.event = SL_NEV_FREEZE_STARTED};
+
+	CHECK_INT(sl_notify_wants(&f, &a), 0);
+	a.every_environment = 1;
+	CHECK_INT(sl_notify_wants(&f, &a), 1);
+}
+
+TEST(a_refusal_asks_for_approvals_only_when_they_are_missing)
+{
+	const char *some[] = {"windows", "approvals"};
+	const char *other[] = {"windows"};
+
+	CHECK_INT(sl_notify_refusal_events(some, 2),
+		  (1u << SL_NEV_GATE_REFUSED) |
+			  (1u << SL_NEV_APPROVAL_REQUESTED));
+	CHECK_INT(sl_notify_refusal_events(other, 1),
+		  1u << SL_NEV_GATE_REFUSED);
+}
+
 TEST(each_channel_asks_for_what_it_needs)
 {
 	struct sl_error err = {0};
@@ -215,6 +240,8 @@ TEST_MAIN(
 	T(a_confirmed_incident_cause_is_incident_linked),
 	T(filters_take_everything_when_empty_and_only_their_words_otherwise),
 	T(an_incident_on_several_services_matches_when_any_of_them_does),
+	T(an_org_wide_freeze_reaches_a_subscription_for_one_environment),
+	T(a_refusal_asks_for_approvals_only_when_they_are_missing),
 	T(each_channel_asks_for_what_it_needs),
 	T(the_wait_doubles_from_the_base_up_to_the_cap),
 	T(a_failure_waits_until_the_last_attempt_then_the_notification_is_dead),
