@@ -40,20 +40,21 @@ static const struct sl_field channel_fields[] = {
 	 "answered back"},
 	{"from", SL_FT_STRING, 0, 3, 254, NULL, NULL, NULL,
 	 "email: the sender address"},
-	{"to", SL_FT_STRINGS, 0, 1, 20, NULL, NULL, NULL,
-	 "email: the recipients"},
+	{"to", SL_FT_STRINGS, 0, 3, 254, NULL, NULL, NULL,
+	 "email: the recipients (at most 64)"},
 	{0},
 };
 
 const struct sl_field sl_subscription_fields[] = {
-	{"events", SL_FT_STRINGS, SL_F_REQUIRED, 1, SL_NEV__COUNT, NULL, NULL,
-	 sl_notify_event_names, "the events to notify"},
-	{"environments", SL_FT_STRINGS, 0, 0, 100, sl_valid_slug, NULL, NULL,
+	{"events", SL_FT_STRINGS, SL_F_REQUIRED, 1, 64, NULL, NULL,
+	 sl_notify_event_names, "the events to notify (at least one)"},
+	{"environments", SL_FT_STRINGS, 0, 1, 63, sl_valid_slug, NULL, NULL,
 	 "only events in these environments (default: every one)"},
-	{"services", SL_FT_STRINGS, 0, 0, 100, sl_valid_slug, NULL, NULL,
+	{"services", SL_FT_STRINGS, 0, 1, 63, sl_valid_slug, NULL, NULL,
 	 "only events about these services (default: every one)"},
-	{"teams", SL_FT_STRINGS, 0, 0, 100, NULL, NULL, NULL,
-	 "only events about services these teams own (default: every one)"},
+	{"teams", SL_FT_STRINGS, 0, 1, 128, NULL, NULL, NULL,
+	 "only events about services these teams own, a service's team being "
+	 "its owner (default: every one)"},
 	{"channel", SL_FT_OBJECT, SL_F_REQUIRED, 0, 0, NULL, channel_fields,
 	 NULL, "where notifications go"},
 	{0},
@@ -592,6 +593,11 @@ void sl_h_subscription_put(struct sl_req *r)
 
 	if (sl_valid_slug(name, "name", &err)) {
 		sl_http_fail(r, &err);
+		return;
+	}
+	if (json_array_size(json_object_get(in, "events")) == 0) {
+		sl_http_failf(r, SL_EINVAL, "events",
+			      "needs at least one event");
 		return;
 	}
 	sl_notify_channel_parse(json_string_value(json_object_get(ch, "type")),
