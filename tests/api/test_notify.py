@@ -508,6 +508,37 @@ def test_a_gate_refusal_is_notified_once_with_approvals_requested(d):
     eq({i["service"] for i in items}, {svc}, "about the service")
 
 
+def test_a_freeze_starting_and_ending_is_notified_once_each(d):
+    import datetime
+    rcv = Receiver()
+    try:
+        env, _, _ = world(d)
+        sub = subscribe(d, rcv.url, events=["freeze.started", "freeze.ended"],
+                        environments=[env])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        start = (now + datetime.timedelta(seconds=2)).replace(microsecond=0)
+        end = start + datetime.timedelta(seconds=2)
+        fmt = "%Y-%m-%dT%H:%M:%S"
+        win = api(d, "POST", "/v1/windows",
+                  {"name": "Release freeze", "kind": "freeze",
+                   "environment": env, "timezone": "UTC",
+                   "start": start.strftime(fmt), "end": end.strftime(fmt)},
+                  want=201)
+        got = rcv.wait(2, seconds=30)
+        events = [json.loads(b)["event"] for _, b in got]
+        eq(events, ["freeze.started", "freeze.ended"], "each edge, in order")
+        p = json.loads(got[0][1])
+        eq(p["object"], {"type": "window", "id": str(win["id"])}, "window")
+        check("Release freeze" in p["summary"], p["summary"])
+        # The sweep runs every 50 ms and looks an hour back: still once.
+        time.sleep(0.5)
+        eq(len(rcv.requests), 2, "enqueued once per occurrence edge")
+        eq(sorted(n["event"] for n in outbox(d, sub)),
+           ["freeze.ended", "freeze.started"], "two notifications")
+    finally:
+        rcv.close()
+
+
 def test_a_subscription_that_cannot_be_read_fails_the_write(d):
     env, _, rel = world(d)
     subscribe(d, "http://127.0.0.1:9/f", environments=[env])
