@@ -255,3 +255,11 @@ export async function receiverSources() {
   const put = doc.paths['/v1/receivers/{name}'].put;
   return put.requestBody.content['application/json'].schema.properties.source.enum;
 }
+
+// Notifications: subscriptions (whole list; never a channel's secret) and
+// one page of the outbox, newest first, of a status when given
+// (pending|sent|dead; none: all). Replay puts a dead or sent one back to
+// pending, same key (token.admin).
+export const subscriptions = async () => (await get('/v1/subscriptions')).items;
+export const notifications = (status, cursor) => get('/v1/notifications', { limit: 50, status, cursor });
+export const replayNotification = (id) => post(`/v1/notifications/${enc(id)}/replay`);

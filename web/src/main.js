@@ -14,6 +14,7 @@ import { Audit } from './views/audit.js';
 import { Calendar } from './views/calendar.js';
 import { Policies } from './views/policies.js';
 import { Receivers, Receiver } from './views/receivers.js';
+import { Notifications } from './views/notifications.js';
 
 // One row per page: the path it answers, its view, its title, and the nav
 // entry it belongs to.
@@ -28,6 +29,7 @@ const ROUTES = [
   { path: /^\/audit$/, view: Audit, title: 'Audit log', nav: '/audit' },
   { path: /^\/receivers$/, view: Receivers, title: 'Receivers', nav: '/receivers' },
   { path: /^\/receivers\/([^/]+)$/, view: Receiver, title: 'Receiver', nav: '/receivers' },
+  { path: /^\/notifications$/, view: Notifications, title: 'Notifications', nav: '/notifications' },
 ];
 
 const NAV = [
@@ -38,6 +40,7 @@ const NAV = [
   ['/policies', 'Policies'],
   ['/audit', 'Audit log'],
   ['/receivers', 'Receivers'],
+  ['/notifications', 'Notifications'],
 ];
 
 function match(pathname) {
