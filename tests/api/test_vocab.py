@@ -49,6 +49,11 @@ BODY_FIELDS = [
     ("PUT", "/v1/environments/{name}/policy",
      "change_request.standard_types[0]",
      lambda v: {"change_request": {"standard_types": [v]}}),
+    ("PUT", "/v1/subscriptions/{name}", "events[0]",
+     lambda v: {"events": [v]}),
+    ("PUT", "/v1/subscriptions/{name}", "channel.type",
+     lambda v: {"events": ["deployment.failed"],
+                "channel": {"type": v, "url": "http://x.example/"}}),
 ]
 
 # (OpenAPI path, query parameter) for every filter on a vocabulary.
@@ -57,6 +62,7 @@ QUERY_FILTERS = [
     ("/v1/releases", "type"),
     ("/v1/deployments", "status"),
     ("/v1/deployments", "type"),
+    ("/v1/notifications", "status"),
 ]
 
 
@@ -213,7 +219,7 @@ def help_words(out, option):
             if not more.startswith("   "):
                 break
             text += ("" if text.endswith("|") else " ") + more.strip()
-        m = re.search(r"[a-z_]+(?:\|[a-z_]+)+", text)
+        m = re.search(r"[a-z_.]+(?:\|[a-z_.]+)+", text)
         check(m, "--%s has no words: %r" % (option, text))
         return m.group(0).split("|")
     raise AssertionError("no --%s in:\n%s" % (option, out))
@@ -242,6 +248,12 @@ CLI_OPTIONS = [
      ("POST", "/v1/services", "release_type_check")),
     (["receiver", "put"], "source",
      ("PUT", "/v1/receivers/{name}", "source")),
+    (["subscription", "put"], "event",
+     ("PUT", "/v1/subscriptions/{name}", "events[0]")),
+    (["subscription", "put"], "channel",
+     ("PUT", "/v1/subscriptions/{name}", "channel.type")),
+    (["notification", "list"], "status",
+     ("query", "/v1/notifications", "status")),
 ]
 
 

@@ -3,6 +3,7 @@
  * the subsets agree with the rules they stand for. */
 #include <string.h>
 
+#include "core/notify.h"
 #include "core/perm.h"
 #include "core/state.h"
 #include "core/vocab.h"
@@ -63,6 +64,12 @@ TEST(every_other_list_round_trips_through_its_parse_function)
 		    sl_type_check_mode_names, SL_TCHECK__COUNT);
 	CHECK_VOCAB(sl_change_risk, enum sl_change_risk, sl_change_risk_names,
 		    SL_RISK__COUNT);
+	CHECK_VOCAB(sl_notify_event, enum sl_notify_event,
+		    sl_notify_event_names, SL_NEV__COUNT);
+	CHECK_VOCAB(sl_notify_channel, enum sl_notify_channel,
+		    sl_notify_channel_names, SL_NCH__COUNT);
+	CHECK_VOCAB(sl_notify_status, enum sl_notify_status,
+		    sl_notify_status_names, SL_NST__COUNT);
 }
 
 TEST(the_wire_spelling_of_each_vocabulary_is_what_the_api_documents)
