@@ -149,6 +149,7 @@ enum sl_err sl_dispatch_tick(struct sl_store *st, int64_t (*now_us)(void),
 {
 	static int64_t next;
 	struct sl_outgoing out[BATCH];
+	struct sl_error other = {0};
 	size_t n = 0, added = 0;
 	int64_t now = now_us();
 	enum sl_err rc;
@@ -158,25 +159,38 @@ enum sl_err sl_dispatch_tick(struct sl_store *st, int64_t (*now_us)(void),
 	if (now < next)
 		return SL_OK;
 	next = now + cfg.pace_us;
+	/* A sweep that fails holds up no notification already due: both
+	 * run, and the first error is the round's. */
 	rc = sl_h_notify_freezes(st, now, cfg.lookback_us, &added, err);
-	if (rc)
-		return rc;
-	rc = sl_h_notify_claim(st, now, cfg.lease_us, out, BATCH, &n, err);
+	if (rc == SL_OK)
+		rc = sl_h_notify_claim(st, now, cfg.lease_us, out, BATCH, &n,
+				       err);
+	else
+		sl_h_notify_claim(st, now, cfg.lease_us, out, BATCH, &n,
+				  &other);
 	for (size_t i = 0; i < n; i++) {
 		char why[CURL_ERROR_SIZE + 64];
 		const char *error =
 			out[i].error ? out[i].error
 				     : send_one(&out[i], why, sizeof(why));
+		/* One that cannot be sent at all (its subscription is
+		 * gone) is dead at once: no later attempt would differ. */
+		struct sl_notify_retry retry = cfg.retry;
 
+		if (out[i].error)
+			retry.attempts = out[i].attempt;
 		if (error)
 			(*failed)++;
 		else
 			(*sent)++;
 		/* A record that fails leaves the row claimed: it is sent
 		 * again after the lease, as after a crash. */
+		enum sl_err kept =
+			sl_h_notify_record(st, &out[i], error, &retry, now_us(),
+					   rc ? &other : err);
+
 		if (rc == SL_OK)
-			rc = sl_h_notify_record(st, &out[i], error, &cfg.retry,
-						now_us(), err);
+			rc = kept;
 		sl_outgoing_fini(&out[i]);
 	}
 	return rc;
