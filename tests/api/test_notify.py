@@ -469,6 +469,35 @@ def test_filters_keep_other_environments_and_teams_out(d):
     eq(outbox(d, verified), [], "another event gets nothing")
 
 
+def test_a_rollback_and_a_verification_are_notified_to_their_subscribers(d):
+    env, svc, rel1 = world(d)
+    rel2 = api(d, "POST", "/v1/releases",
+               {"service": svc, "version": "2.0.0", "type": "major"},
+               want=201)
+    rolled = subscribe(d, "http://127.0.0.1:9/r",
+                       events=["deployment.rolled_back"], environments=[env])
+    verified = subscribe(d, "http://127.0.0.1:9/v",
+                         events=["deployment.verified"], environments=[env])
+    deps = []
+    for rel in (rel1, rel2):
+        dep = deploy(d, rel, env)
+        api(d, "POST", "/v1/deployments/%d/events" % dep["id"],
+            {"status": "succeeded"}, want=201)
+        deps.append(dep)
+    eq(outbox(d, verified), [], "succeeded is not verified")
+    api(d, "POST", "/v1/deployments/%d/events" % deps[0]["id"],
+        {"status": "verified"}, want=201)
+    got = outbox(d, verified)
+    eq([(n["event"], n["payload"]["object"]["id"]) for n in got],
+       [("deployment.verified", str(deps[0]["id"]))], "verified once")
+    api(d, "POST", "/v1/deployments/%d/rollback" % deps[1]["id"],
+        {"reason": "error rate"}, want=201)
+    got = outbox(d, rolled)
+    eq([(n["event"], n["payload"]["object"]["id"]) for n in got],
+       [("deployment.rolled_back", str(deps[1]["id"]))],
+       "the rolled-back deployment")
+
+
 def test_a_stalled_deployment_is_notified(d):
     rcv = Receiver()
     try:
