@@ -18,9 +18,10 @@ struct sl_store;
 enum sl_err sl_stall_tick(struct sl_store *st, int64_t now_us, size_t *moved,
 			  struct sl_error *err);
 
-/* The notification dispatcher: every SHIPLOG_DISPATCH_MS milliseconds
- * (default 2,000), enqueues the freezes that started or ended, then
- * sends the due notifications of the outbox (at most 16 a round) and
+/* The notification dispatcher (called from its own thread while this
+ * daemon leads, since it waits on receivers): every SHIPLOG_DISPATCH_MS
+ * milliseconds (default 2,000), enqueues the freezes that started or ended,
+ * then sends the due notifications of the outbox (at most 16 a round) and
  * records each outcome; *sent and *failed count the attempts. now_us is
  * asked again after each send. On failure err is filled and the next
  * round tries again. */
