@@ -602,6 +602,34 @@ def test_bad_filters_on_the_outbox_are_refused(d):
     eq(status, 400, doc)
 
 
+def test_two_daemons_on_one_store_send_each_notification_once(d):
+    rcv = Receiver()
+    try:
+        with Daemon(db_dir=d.dir, env=ENV) as other:  # same store
+            env, _, rel = world(d)
+            sub = subscribe(d, rcv.url, environments=[env])
+            for i in range(4):
+                r = api(d, "POST", "/v1/releases",
+                        {"service": rel["service"], "version": "1.%d.0" % (i + 1),
+                         "type": "minor"}, want=201)
+                # Written through both daemons.
+                fail(other if i % 2 else d, deploy(other if i % 2 else d,
+                                                    r, env))
+            got = rcv.wait(4)
+            deadline = time.time() + 20
+            while time.time() < deadline and len(
+                    outbox(d, sub, "sent")) < 4:
+                time.sleep(0.05)
+            sent = outbox(d, sub, "sent")
+            eq(len(sent), 4, "all sent")
+            eq(sorted(h["X-Shiplog-Delivery"] for h, _ in rcv.requests),
+               sorted(n["key"] for n in sent), "each key once")
+            eq(len(got), 4, "four requests")
+            eq([n["attempts"] for n in sent], [1, 1, 1, 1], "one attempt")
+    finally:
+        rcv.close()
+
+
 # ---- kill -9 between sending and recording ----
 
 def test_a_daemon_killed_while_sending_sends_again_with_the_same_key(d):
