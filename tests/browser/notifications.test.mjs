@@ -4,7 +4,12 @@
 // the same key, and what a role without token.admin is shown.
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as seed from './seed.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const AXE = join(root, 'web', 'node_modules', 'axe-core', 'axe.min.js');
 
 const SECRET = 'a-subscription-secret-0123456789';
 
@@ -105,6 +110,31 @@ export const tests = [
         await page.getByRole('rowheader', { name: `#${note.id}`, exact: true }).waitFor();
         await page.getByText('Replaying notifications: the role developer does not hold the permission').waitFor();
         t.eq(await page.getByRole('button', { name: /Replay/ }).count(), 0, 'no Replay buttons');
+      } finally {
+        rcv.close();
+      }
+    },
+  },
+  {
+    name: 'the Notifications view meets WCAG 2.1 AA as axe checks it, light and dark',
+    fn: async (t) => {
+      const rcv = await receiver();
+      try {
+        const { note } = await failed(t, rcv.url);
+        const problems = [];
+        for (const colorScheme of ['light', 'dark']) {
+          // axe is injected, which the page's own policy forbids: this
+          // context bypasses it.
+          const page = await t.page(t.adminToken, { bypassCSP: true, colorScheme, path: '/notifications' });
+          await page.getByRole('button', { name: `Replay notification #${note.id}` }).waitFor();
+          await page.addScriptTag({ path: AXE });
+          const found = await page.evaluate(async () => {
+            const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+            return r.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+          });
+          problems.push(...found.map((f) => `${colorScheme}: ${f}`));
+        }
+        t.eq(problems, [], 'axe violations');
       } finally {
         rcv.close();
       }

@@ -96,8 +96,8 @@ function Outbox({ session }) {
   return html`<section aria-labelledby="h-outbox">
     <h2 id="h-outbox">Outbox</h2>
     <p class="hint">Each notification is written with the change that caused it and sent by the dispatcher,
-      retried with a growing wait; after the last attempt it is a dead letter. A webhook carries the key in
-      <code>X-Shiplog-Delivery</code> on every attempt, so a receiver can drop a repeat.</p>
+      retried with a growing wait; after the last attempt it is a dead letter.
+      A webhook carries the key in <code>X-Shiplog-Delivery</code> on every attempt, so a receiver can drop a repeat.</p>
     <label class="note-filter">Show <select value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
       ${FILTERS.map(([v, l]) => html`<option key=${v} value=${v}>${l}</option>`)}
     </select></label>
@@ -123,9 +123,9 @@ function Outbox({ session }) {
               <td><${Status} status=${n.status} /></td>
               <td><code>${n.event}</code></td>
               <td>${n.subscription}</td>
-              <td class="summary">${n.summary}</td>
+              <td class="about">${n.summary}</td>
               <td>${n.attempts}</td>
-              <td class="summary">${n.last_error || '—'}</td>
+              <td class="about">${n.last_error || '—'}</td>
               <td><${Time} at=${n.created_at} /></td>
               ${admin
                 ? html`<td>${n.status === 'pending'
