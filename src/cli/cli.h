@@ -280,4 +280,12 @@ void sl_cli_print_object(json_t *obj, const char *const *skip);
 /* Prints v as pretty JSON followed by a newline on stdout. */
 void sl_cli_print_json(json_t *v);
 
+/* incidents.c: show, resolve, confirm and withdraw a cause. */
+sl_cli_handler sl_cli_run_incident_show, sl_cli_run_incident_resolve,
+	sl_cli_run_incident_cause, sl_cli_run_incident_withdraw;
+/* verify.c: verification policies (put from a file, get, delete) and a
+ * deployment's verification. */
+sl_cli_handler sl_cli_run_verification_put, sl_cli_run_verification_get,
+	sl_cli_run_verification_delete, sl_cli_run_deploy_verification;
+
 #endif

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/hook.h"
+#include "core/incident.h"
 #include "core/perm.h"
 #include "core/state.h"
 #include "core/vocab.h"
@@ -512,6 +513,24 @@ static const struct sl_cli_opt receiver_put_opts[] = {
 
 static const struct sl_cli_opt no_opts[] = {{NULL, 0, NULL, NULL, NULL}};
 
+static const struct sl_cli_opt verification_opts[] = {
+	{"service", SL_OPT_STR, NULL,
+	 "--service S    a service's own policy (default: the environment's)",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const struct sl_cli_opt verification_put_opts[] = {
+	{"file", SL_OPT_STR, NULL,
+	 "--file FILE    the policy as JSON (\"-\": standard input); what\n"
+	 "                 'verification get' printed is taken as it is",
+	 NULL},
+	{"service", SL_OPT_STR, NULL,
+	 "--service S    a service's own policy (default: the environment's)",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
 static const struct sl_cli_column service_cols[] = {
 	{"NAME", "name", NULL}, {"OWNER", "owner", NULL},
 	{"TIER", "tier", NULL}, {"REPO", "repo", NULL},
@@ -667,6 +686,75 @@ static const struct sl_cli_column policy_version_cols[] = {
 	{"VERSION", "version", NULL},
 	{"CREATED", "created_at", NULL},
 	{"BY", "created_by", NULL},
+	{NULL, NULL, NULL},
+};
+
+static const struct sl_cli_opt incident_opts[] = {
+	{"severity", SL_OPT_STR, "severity", "--severity S       {}",
+	 sl_incident_severity_names},
+	{"env", SL_OPT_STR, "environment",
+	 "--env E            where it happens (required on create)", NULL},
+	{"service", SL_OPT_LIST, "services",
+	 "--service S        a service it affects; repeatable (required on "
+	 "create)",
+	 NULL},
+	{"summary", SL_OPT_STR, "summary",
+	 "--summary TEXT     one line: what is wrong", NULL},
+	{"started-at", SL_OPT_STR, "started_at",
+	 "--started-at T     when it began (RFC 3339; default now)", NULL},
+	{"resolved-at", SL_OPT_STR, "resolved_at",
+	 "--resolved-at T    when it ended (RFC 3339)", NULL},
+	{"url", SL_OPT_STR, "url", "--url U            where it is tracked",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const struct sl_cli_opt incident_update_opts[] = {
+	{"severity", SL_OPT_STR, "severity", "--severity S       {}",
+	 sl_incident_severity_names},
+	{"summary", SL_OPT_STR, "summary",
+	 "--summary TEXT     one line: what is wrong", NULL},
+	{"url", SL_OPT_STR, "url", "--url U            where it is tracked",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const struct sl_cli_opt incident_list_opts[] = {
+	{"status", SL_OPT_STR, "status", "--status S     {}",
+	 sl_incident_status_names},
+	{"env", SL_OPT_STR, "environment", "--env E        in this environment",
+	 NULL},
+	{"service", SL_OPT_STR, "service", "--service S    naming this service",
+	 NULL},
+	{"release", SL_OPT_STR, "release",
+	 "--release ID   known issues of this release (its id)", NULL},
+	{"since", SL_OPT_STR, "since", "--since T      started at or after T",
+	 NULL},
+	{"until", SL_OPT_STR, "until", "--until T      started before T", NULL},
+	LIST_OPTS,
+};
+
+static const struct sl_cli_opt incident_resolve_opts[] = {
+	{"at", SL_OPT_STR, NULL,
+	 "--at T         when it ended (RFC 3339; default now)", NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const struct sl_cli_opt incident_cause_opts[] = {
+	{"comment", SL_OPT_STR, "comment", "--comment C    why it is the cause",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const struct sl_cli_column incident_cols[] = {
+	{"KEY", "key", NULL},
+	{"STATUS", "status", NULL},
+	{"SEVERITY", "severity", NULL},
+	{"ENVIRONMENT", "environment", NULL},
+	{"SERVICE", "service", NULL},
+	{"STARTED", "started_at", NULL},
+	{"RESOLVED", "resolved_at", NULL},
+	{"SUMMARY", "summary", NULL},
 	{NULL, NULL, NULL},
 };
 
@@ -1041,6 +1129,49 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 "/v1/notifications", 1, NULL, no_opts, NULL, "notification replay ID",
 	 "send a dead (or sent) notification again, with the same key"},
 
+	{"incident", "create", sl_cli_run_create, "/v1/incidents", 1, "key",
+	 incident_opts, NULL,
+	 "incident create KEY --severity S --env E --service S --summary TEXT "
+	 "[--service S ...] [--started-at T] [--resolved-at T] [--url U]",
+	 "record an incident"},
+	{"incident", "list", sl_cli_run_list, "/v1/incidents", 0, NULL,
+	 incident_list_opts, incident_cols,
+	 "incident list [--status S] [--env E] [--service S] [--release ID] "
+	 "[--since T] [--until T] [--limit N] [--all]",
+	 "list incidents, newest first"},
+	{"incident", "show", sl_cli_run_incident_show, "/v1/incidents", 1, NULL,
+	 no_opts, NULL, "incident show KEY",
+	 "show an incident, its causes and its suspected deployments"},
+	{"incident", "update", sl_cli_run_update, "/v1/incidents", 1, NULL,
+	 incident_update_opts, NULL,
+	 "incident update KEY [--severity S] [--summary TEXT] [--url U]",
+	 "change an incident"},
+	{"incident", "resolve", sl_cli_run_incident_resolve, "/v1/incidents", 1,
+	 NULL, incident_resolve_opts, NULL, "incident resolve KEY [--at T]",
+	 "resolve an incident (its resolution time is recorded)"},
+	{"incident", "cause", sl_cli_run_incident_cause, "/v1/incidents", 2,
+	 NULL, incident_cause_opts, NULL,
+	 "incident cause KEY DEPLOYMENT [--comment C]",
+	 "confirm a deployment as the cause: it becomes a change failure "
+	 "(release_manager, admin)"},
+	{"incident", "withdraw", sl_cli_run_incident_withdraw, "/v1/incidents",
+	 2, NULL, no_opts, NULL, "incident withdraw KEY DEPLOYMENT",
+	 "withdraw a confirmed cause (release_manager, admin)"},
+	{"verification", "put", sl_cli_run_verification_put, "/v1/environments",
+	 1, NULL, verification_put_opts, NULL,
+	 "verification put ENV --file FILE|- [--service S]",
+	 "set how deployments to ENV are verified after they succeed"},
+	{"verification", "get", sl_cli_run_verification_get, "/v1/environments",
+	 1, NULL, verification_opts, NULL, "verification get ENV [--service S]",
+	 "show ENV's (or a service's) verification policy as JSON"},
+	{"verification", "delete", sl_cli_run_verification_delete,
+	 "/v1/environments", 1, NULL, verification_opts, NULL,
+	 "verification delete ENV [--service S]",
+	 "stop verifying deployments to ENV (or a service's there)"},
+	{"deploy", "verification", sl_cli_run_deploy_verification,
+	 "/v1/deployments", 1, NULL, no_opts, NULL, "deploy verification ID",
+	 "a deployment's verification: each criterion's last value against "
+	 "its threshold, the outcome, the recommendation"},
 	{NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -1099,7 +1230,8 @@ static void print_top_help(void)
 	     "releases,\ndeployments, the status matrix, audit and tokens; "
 	     "and governance:\ngate checks, approvals, policies, "
 	     "checklists, change requests, windows,\ngrants and "
-	     "post-incident reviews; inbound webhook receivers.\n"
+	     "post-incident reviews; inbound webhook receivers; "
+	     "incidents.\n"
 	     "\ncommands:");
 	for (const struct sl_cli_cmd *c = sl_cli_cmds; c->group; c++) {
 		char name[64];

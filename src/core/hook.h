@@ -70,6 +70,10 @@ enum sl_signal_kind {
 	/* A deployment of a commit or tag to an environment began or moved
 	 * to a status. */
 	SL_SIG_DEPLOYMENT,
+	/* An alert group fires or is resolved: its incident (external_id
+	 * names the group, event is "firing" or "resolved", at when it
+	 * began, ended_at when it ended, message the summary). */
+	SL_SIG_INCIDENT,
 };
 
 #define SL_SIG_TEXT 256
@@ -88,6 +92,9 @@ struct sl_signal {
 	char url[512];		   /* where the sender shows it */
 	char message[SL_SIG_TEXT]; /* a line for the deployment's timeline */
 	int64_t at;		   /* when, as the sender says; 0 = unknown */
+	int64_t ended_at;	   /* INCIDENT: when it was resolved; 0 */
+	int resolved;		   /* INCIDENT: 1 resolved, 0 firing */
+	char severity[32];	   /* INCIDENT: the sender's severity word */
 };
 
 /* Copies src into a signal field of size cap; -1 (nothing copied) when it

@@ -42,6 +42,11 @@ static const struct {
 				 {1, 0, 0, 0, 0, 0},
 				 1},
 	[SL_ACT_GRANT_ADMIN] = {"grant.admin", {1, 0, 0, 0, 0, 0}, 1},
+	/* Whoever is on call records an incident; naming its cause marks a
+	 * deployment as a change failure, a judgement of the release's owners.
+	 */
+	[SL_ACT_INCIDENT_WRITE] = {"incident.write", {1, 1, 0, 1, 1, 0}, 1},
+	[SL_ACT_INCIDENT_CAUSE] = {"incident.cause", {1, 1, 0, 0, 0, 0}, 1},
 };
 
 const char *sl_action_name(enum sl_action a)

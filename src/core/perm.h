@@ -40,8 +40,10 @@ enum sl_action {
 	SL_ACT_OVERRIDE,
 	SL_ACT_GRANT,
 	SL_ACT_TOKEN_ADMIN,
-	SL_ACT_WITHDRAW_ANY, /* withdraw another person's decision */
-	SL_ACT_GRANT_ADMIN,  /* grant a role that administers tokens */
+	SL_ACT_WITHDRAW_ANY,   /* withdraw another person's decision */
+	SL_ACT_GRANT_ADMIN,    /* grant a role that administers tokens */
+	SL_ACT_INCIDENT_WRITE, /* record and update incidents */
+	SL_ACT_INCIDENT_CAUSE, /* confirm a deployment caused an incident */
 	SL_ACT__COUNT
 };
 

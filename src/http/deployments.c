@@ -804,28 +804,40 @@ out:
 	free(after);
 }
 
-void sl_h_deploy_rollback(struct sl_req *r)
+/* How a rollback went (rollback_in). */
+enum rollback_outcome {
+	RB_DONE,    /* rolled back: the new deployment in *nd */
+	RB_REFUSED, /* the gates refused: checks filled */
+	RB_UNKNOWN, /* the gates could not be read: checks and err filled */
+	RB_ERROR,   /* err filled, nothing written */
+};
+
+/* Rolls deployment id (doc, read at revision rev as before, inside tx)
+ * back: to what ran there before (the emergency path, not gated), else
+ * to the release's planned target, which meets the gates -- unless
+ * ungated_only, when that is refused. A new deployment starts in
+ * progress and the rolled-back one records it (rolled_back_by), with an
+ * event from source. *after is the rolled-back deployment's new
+ * document (caller frees) and *nd the new deployment (json_decref). The
+ * API handler and the verification worker both roll back through here. */
+static enum rollback_outcome
+rollback_in(struct sl_req *r, struct sl_tx *tx, int64_t id, int64_t rev,
+	    json_t *doc, const char *reason, const json_t *override,
+	    enum sl_source source, int ungated_only, char **after, json_t **nd,
+	    struct sl_gate_check *checks, struct sl_error *err)
 {
-	const char *reason =
-		json_string_value(json_object_get(r->json, "reason"));
-	struct sl_error err = {0};
-	struct sl_tx tx;
-	char *before = NULL, *after = NULL, *prev_doc = NULL, *rdoc = NULL;
-	char *text = NULL, idb[24];
-	json_t *doc = NULL, *prev = NULL, *rel = NULL, *nd = NULL;
-	json_t *override = json_object_get(r->json, "override");
-	struct sl_gate_check checks[16];
+	char *prev_doc = NULL, *rdoc = NULL;
+	json_t *prev = NULL, *rel = NULL;
 	struct sl_rollback_plan plan;
 	enum sl_deploy_status from_s;
-	int64_t id, rev = 0, prev_id = 0, rid = 0, tmp, prev_rid = 0;
+	int64_t prev_id = 0, rid = 0, tmp, prev_rid = 0;
 	int64_t planned = 0, own_rid;
 	const char *service, *env, *target;
+	enum rollback_outcome out = RB_ERROR;
 	enum sl_err rc;
 
-	if (!sl_h_path_id(r, "deployment", &id))
-		return;
-	if (!dep_open(r, &tx, id, &before, &rev, &doc))
-		goto out;
+	*after = NULL;
+	*nd = NULL;
 	service = json_string_value(json_object_get(doc, "service"));
 	env = json_string_value(json_object_get(doc, "environment"));
 	target = json_string_value(json_object_get(doc, "target"));
@@ -833,18 +845,17 @@ void sl_h_deploy_rollback(struct sl_req *r)
 	sl_deploy_status_parse(
 		json_string_value(json_object_get(doc, "status")), &from_s);
 	if (!sl_deploy_can_transition(from_s, SL_DEP_ROLLED_BACK)) {
-		rc = sl_error_set(&err, SL_ECONFLICT, "status",
-				  "a %s deployment cannot be rolled back",
-				  sl_deploy_status_name(from_s));
-		goto abort;
+		sl_error_set(err, SL_ECONFLICT, "status",
+			     "a %s deployment cannot be rolled back",
+			     sl_deploy_status_name(from_s));
+		goto out;
 	}
 	/* What ran there before (the emergency path, not gated); else the
 	 * release's planned target, which meets the gates. */
-	rc = sl_store_deployment_running(
-		&tx, service, env, target ? target : "", id, &prev_id, &err);
+	rc = sl_store_deployment_running(tx, service, env, target ? target : "",
+					 id, &prev_id, err);
 	if (rc == SL_OK && prev_id) {
-		rc = sl_store_deployment_get(&tx, prev_id, &prev_doc, &tmp,
-					     &err);
+		rc = sl_store_deployment_get(tx, prev_id, &prev_doc, &tmp, err);
 		if (rc == SL_OK) {
 			prev = sl_http_doc(prev_doc);
 			prev_rid = json_integer_value(
@@ -854,7 +865,7 @@ void sl_h_deploy_rollback(struct sl_req *r)
 		char *own = NULL, ref[300];
 		json_t *o, *tv;
 
-		rc = sl_store_release_get(&tx, own_rid, &own, &tmp, &err);
+		rc = sl_store_release_get(tx, own_rid, &own, &tmp, err);
 		if (rc == SL_OK) {
 			o = sl_http_doc(own);
 			tv = json_object_get(json_object_get(o, "rollback"),
@@ -862,8 +873,8 @@ void sl_h_deploy_rollback(struct sl_req *r)
 			if (json_is_string(tv)) {
 				snprintf(ref, sizeof(ref), "%s@%s", service,
 					 json_string_value(tv));
-				rc = sl_h_release_ref(&tx, ref, "release",
-						      &planned, &err);
+				rc = sl_h_release_ref(tx, ref, "release",
+						      &planned, err);
 				if (rc == SL_ENOTFOUND) {
 					rc = SL_OK;
 					planned = 0;
@@ -875,68 +886,122 @@ void sl_h_deploy_rollback(struct sl_req *r)
 	}
 	if (rc == SL_OK)
 		rc = sl_rollback_choose(prev_rid, planned, own_rid, env, &plan,
-					&err);
+					err);
 	if (rc)
-		goto abort;
+		goto out;
+	if (plan.gated && ungated_only) {
+		sl_error_set(err, SL_ECONFLICT, "status",
+			     "no earlier release ran there; the planned "
+			     "rollback target meets the gates and is left to a "
+			     "person");
+		goto out;
+	}
 	rid = plan.release_id;
-	rc = sl_store_release_get(&tx, rid, &rdoc, &tmp, &err);
+	rc = sl_store_release_get(tx, rid, &rdoc, &tmp, err);
 	if (rc)
-		goto abort;
+		goto out;
 	rel = sl_http_doc(rdoc);
 	if (plan.gated && !deployable(rel)) {
-		rc = sl_error_set(
-			&err, SL_ECONFLICT, "status",
-			"the rollback target %s is cancelled and "
-			"cannot be deployed",
-			json_string_value(json_object_get(rel, "name")));
-		goto abort;
+		sl_error_set(err, SL_ECONFLICT, "status",
+			     "the rollback target %s is cancelled and "
+			     "cannot be deployed",
+			     json_string_value(json_object_get(rel, "name")));
+		goto out;
 	}
 	if (plan.gated || override) {
-		int allowed = sl_gate_run(r, &tx, rel, env, target, r->now,
-					  override, checks, NULL, &err);
+		int allowed = sl_gate_run(r, tx, rel, env, target, r->now,
+					  override, checks, NULL, err);
 
-		if (allowed < 0 && sl_gate_unknown(checks, &err)) {
-			sl_store_abort(&tx);
-			sl_gate_fail(r, checks, &err);
+		if (allowed < 0 && sl_gate_unknown(checks, err)) {
+			out = RB_UNKNOWN;
 			goto out;
 		}
-		if (allowed < 0) {
-			rc = err.code;
-			goto abort;
-		}
+		if (allowed < 0)
+			goto out;
 		if (!allowed && plan.gated) {
-			sl_store_abort(&tx);
-			sl_gate_refuse(r, checks);
+			out = RB_REFUSED;
 			goto out;
 		}
 	}
-	rc = start(r, &tx, rel, env, target,
+	rc = start(r, tx, rel, env, target,
 		   json_string_value(json_object_get(doc, "strategy")),
 		   sl_deploy_status_name(SL_DEP_IN_PROGRESS), r->actor.name,
-		   NULL, id, NULL, &nd, &err);
+		   NULL, id, NULL, nd, err);
 	if (rc == SL_OK && override)
-		rc = record_override(r, &tx, nd, rel, env, override, checks,
-				     &err);
+		rc = record_override(r, tx, *nd, rel, env, override, checks,
+				     err);
 	if (rc)
-		goto abort;
+		goto out;
 	apply_status(doc, SL_DEP_ROLLED_BACK, r->now);
-	json_object_set(doc, "rolled_back_by", json_object_get(nd, "id"));
+	json_object_set(doc, "rolled_back_by", json_object_get(*nd, "id"));
 	json_object_set_new(doc, "revision", json_integer(rev + 1));
 	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
-	after = sl_http_canon(doc);
+	*after = sl_http_canon(doc);
 	rc = sl_store_deployment_update(
-		&tx, id, rev, sl_deploy_status_name(SL_DEP_ROLLED_BACK), r->now,
-		after, &err);
+		tx, id, rev, sl_deploy_status_name(SL_DEP_ROLLED_BACK), r->now,
+		*after, err);
 	if (rc == SL_OK)
-		rc = add_event(r, &tx, id, r->now,
+		rc = add_event(r, tx, id, r->now,
 			       sl_deploy_status_name(SL_DEP_ROLLED_BACK), NULL,
 			       reason ? reason : "rolled back",
-			       sl_source_name(SL_SRC_API), NULL, &err);
+			       sl_source_name(source), NULL, err);
 	if (rc == SL_OK)
-		rc = sl_h_placement_refresh(&tx, service, env,
-					    target ? target : "", &err);
-	if (rc)
-		goto abort;
+		rc = sl_h_placement_refresh(tx, service, env,
+					    target ? target : "", err);
+	if (rc == SL_OK)
+		out = RB_DONE;
+out:
+	if (out != RB_DONE) {
+		json_decref(*nd);
+		*nd = NULL;
+		free(*after);
+		*after = NULL;
+	}
+	json_decref(prev);
+	json_decref(rel);
+	free(prev_doc);
+	free(rdoc);
+	return out;
+}
+
+void sl_h_deploy_rollback(struct sl_req *r)
+{
+	const char *reason =
+		json_string_value(json_object_get(r->json, "reason"));
+	struct sl_error err = {0};
+	struct sl_tx tx;
+	char *before = NULL, *after = NULL, *text = NULL, idb[24];
+	json_t *doc = NULL, *nd = NULL;
+	json_t *override = json_object_get(r->json, "override");
+	struct sl_gate_check checks[16];
+	int64_t id, rev = 0;
+
+	if (!sl_h_path_id(r, "deployment", &id))
+		return;
+	if (!dep_open(r, &tx, id, &before, &rev, &doc))
+		goto out;
+	switch (rollback_in(r, &tx, id, rev, doc, reason, override, SL_SRC_API,
+			    0, &after, &nd, checks, &err)) {
+	case RB_REFUSED:
+		sl_store_abort(&tx);
+		sl_gate_refuse(r, checks);
+		goto out;
+	case RB_UNKNOWN:
+		sl_store_abort(&tx);
+		sl_gate_fail(r, checks, &err);
+		goto out;
+	case RB_ERROR:
+		sl_store_abort(&tx);
+		if (err.code == SL_ENOTFOUND)
+			sl_http_failf(r, err.code, NULL,
+				      "deployment %lld not found",
+				      (long long)id);
+		else
+			sl_http_fail(r, &err);
+		goto out;
+	case RB_DONE:
+		break;
+	}
 	text = sl_http_canon(nd);
 	sl_http_etag(r, 1);
 	{
@@ -949,23 +1014,11 @@ void sl_h_deploy_rollback(struct sl_req *r)
 		sl_http_write_finish(r, &tx, &a, 201, text);
 		text = NULL;
 	}
-	goto out;
-abort:
-	sl_store_abort(&tx);
-	if (rc == SL_ENOTFOUND)
-		sl_http_failf(r, rc, NULL, "deployment %lld not found",
-			      (long long)id);
-	else
-		sl_http_fail(r, &err);
 out:
 	json_decref(doc);
-	json_decref(prev);
-	json_decref(rel);
 	json_decref(nd);
 	free(before);
 	free(after);
-	free(prev_doc);
-	free(rdoc);
 	free(text);
 }
 
@@ -1208,6 +1261,45 @@ enum sl_err sl_h_deploy_report_from(struct sl_req *r, struct sl_tx *tx,
 		rc = audit_dep(r, tx, "deployment.event", id, before, after,
 			       err);
 	json_decref(doc);
+	free(before);
+	free(after);
+	return rc;
+}
+
+enum sl_err sl_h_deploy_rollback_auto(struct sl_req *r, struct sl_tx *tx,
+				      int64_t id, const char *reason,
+				      enum sl_source source, int64_t *new_id,
+				      struct sl_error *err)
+{
+	struct sl_gate_check checks[16];
+	char *before = NULL, *after = NULL;
+	json_t *doc, *nd = NULL;
+	int64_t rev = 0;
+	enum sl_err rc = sl_store_deployment_get(tx, id, &before, &rev, err);
+
+	*new_id = 0;
+	if (rc)
+		return rc;
+	doc = sl_http_doc(before);
+	switch (rollback_in(r, tx, id, rev, doc, reason, NULL, source, 1,
+			    &after, &nd, checks, err)) {
+	case RB_DONE:
+		*new_id = json_integer_value(json_object_get(nd, "id"));
+		/* The same entry as POST /v1/deployments/{id}/rollback. */
+		rc = audit_dep(r, tx, "deployment.rollback", id, before, after,
+			       err);
+		break;
+	case RB_REFUSED:
+		rc = sl_error_set(err, SL_ECONFLICT, NULL,
+				  "the gates refused the rollback");
+		break;
+	case RB_UNKNOWN:
+	case RB_ERROR:
+		rc = err->code ? err->code : SL_EINTERNAL;
+		break;
+	}
+	json_decref(doc);
+	json_decref(nd);
 	free(before);
 	free(after);
 	return rc;

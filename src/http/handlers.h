@@ -211,6 +211,52 @@ void sl_h_delivery_list(struct sl_req *r);
 void sl_h_delivery_replay(struct sl_req *r);
 void sl_h_hook(struct sl_req *r);
 
+/* Incidents (incidents.c). */
+extern const struct sl_field sl_incident_fields[];
+extern const struct sl_field sl_incident_update_fields[];
+extern const struct sl_field sl_incident_cause_fields[];
+extern const struct sl_field sl_known_issue_fields[];
+void sl_h_incident_create(struct sl_req *r);
+void sl_h_incident_list(struct sl_req *r);
+void sl_h_incident_get(struct sl_req *r);
+void sl_h_incident_update(struct sl_req *r);
+void sl_h_incident_cause(struct sl_req *r);
+void sl_h_incident_withdraw(struct sl_req *r);
+void sl_h_known_issue_add(struct sl_req *r);
+void sl_h_known_issue_remove(struct sl_req *r);
+/* What an alert says about its group's incident, mapped to the record. */
+struct sl_incident_alert {
+	char key[64];	      /* the incident's key (sl_incident_key_from) */
+	const char *receiver; /* the receiver it came through */
+	int firing;	      /* 1 firing, 0 resolved */
+	int severity;	      /* enum sl_incident_severity */
+	const char *environment, *service, *summary, *url;
+	int64_t started_at, ended_at; /* ended_at: when resolved */
+};
+/* Creates, resolves or reopens the alert's incident inside the caller's
+ * write (audited there); *outcome "applied", or "ignored" with the
+ * reason when the incident already is as the alert says. */
+enum sl_err sl_h_incident_alert(struct sl_req *r, struct sl_tx *tx,
+				const struct sl_incident_alert *a,
+				const char **outcome, char *reason,
+				size_t reason_size, struct sl_error *err);
+/* Verification after a deployment (verify.c). */
+extern const struct sl_field sl_verify_policy_fields[];
+void sl_h_verify_policy_put(struct sl_req *r);
+void sl_h_verify_policy_get(struct sl_req *r);
+void sl_h_verify_policy_delete(struct sl_req *r);
+void sl_h_deploy_verification(struct sl_req *r);
+/* Rolls deployment id back to the release that ran there before it, as
+ * POST /v1/deployments/{id}/rollback does (the same writes and audit
+ * entry), inside tx, with reason as the event's message from source.
+ * Only that emergency path, which meets no gates: with no earlier
+ * release there, SL_ECONFLICT and nothing written. *new_id is the new
+ * deployment. */
+enum sl_err sl_h_deploy_rollback_auto(struct sl_req *r, struct sl_tx *tx,
+				      int64_t id, const char *reason,
+				      enum sl_source source, int64_t *new_id,
+				      struct sl_error *err);
+
 /* Notifications (notify.c): subscriptions and the outbox. */
 extern const struct sl_field sl_subscription_fields[];
 void sl_h_subscription_put(struct sl_req *r);

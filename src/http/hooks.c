@@ -19,7 +19,9 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "core/buf.h"
 #include "core/hook.h"
+#include "core/incident.h"
 #include "core/note.h"
 #include "core/validate.h"
 #include "http/handlers.h"
@@ -374,7 +376,8 @@ static enum sl_err gather(struct sl_tx *tx, const char *receiver,
 {
 	enum sl_err rc = find_service(tx, rdoc, sig->repo, &f->service, err);
 
-	if (rc == SL_OK && sig->kind == SL_SIG_DEPLOYMENT &&
+	if (rc == SL_OK &&
+	    (sig->kind == SL_SIG_DEPLOYMENT || sig->kind == SL_SIG_INCIDENT) &&
 	    sig->environment[0]) {
 		const char *mapped = json_string_value(
 			json_object_get(json_object_get(rdoc, "environments"),
@@ -428,6 +431,7 @@ static enum sl_err gather(struct sl_tx *tx, const char *receiver,
 struct done {
 	int64_t release_id, deployment_id;
 	const char *moved_to;
+	char incident[64]; /* the incident an alert opened or resolved */
 };
 
 static enum sl_err audit_release(struct sl_req *r, struct sl_tx *tx,
@@ -527,6 +531,68 @@ static enum sl_err apply(struct sl_req *r, struct sl_tx *tx,
 	return rc;
 }
 
+/* An alert: its group's incident, in the mapped service and
+ * environment, created, resolved or reopened (sl_incident_alert_step).
+ * Without a mapped service or environment it is kept as unmatched. */
+static enum sl_err apply_incident(struct sl_req *r, struct sl_tx *tx,
+				  const char *receiver, const char *source,
+				  const struct sl_signal *sig,
+				  const struct found *f, struct sl_hook_plan *p,
+				  struct done *d, struct sl_error *err)
+{
+	struct sl_incident_alert a = {
+		.receiver = receiver,
+		.firing = !sig->resolved,
+		.severity = sl_incident_severity_from_label(
+			sig->severity[0] ? sig->severity : NULL),
+		.environment = f->environment,
+		.service = f->service,
+		.summary = sig->message,
+		.url = sig->url,
+		.started_at = sig->at > 0 ? sig->at : r->now,
+		.ended_at = sig->ended_at > 0 ? sig->ended_at : r->now,
+	};
+	struct sl_buf name = {0};
+	enum sl_err rc;
+
+	p->outcome = "unmatched";
+	if (!f->service) {
+		snprintf(p->reason, sizeof(p->reason),
+			 "no service for '%s': name it in the receiver's "
+			 "services, or label the alerts with a service's name",
+			 sig->repo);
+		return SL_OK;
+	}
+	if (!f->environment[0]) {
+		if (sig->environment[0])
+			snprintf(p->reason, sizeof(p->reason),
+				 "no environment for '%s': name it in the "
+				 "receiver's environments",
+				 sig->environment);
+		else
+			snprintf(p->reason, sizeof(p->reason),
+				 "the delivery names no environment (an "
+				 "alert's env, environment or cluster label): "
+				 "add one to name the incident's environment");
+		return SL_OK;
+	}
+	/* An alert may end before it began by the sender's clock: it is
+	 * taken as ending when it began. */
+	if (a.ended_at < a.started_at)
+		a.ended_at = a.started_at;
+	sl_buf_add_str(&name, receiver);
+	sl_buf_add_str(&name, "\n");
+	sl_buf_add_str(&name, sig->external_id);
+	sl_incident_key_from(source, name.s, a.key, sizeof(a.key));
+	free(name.s);
+	p->reason[0] = '\0';
+	rc = sl_h_incident_alert(r, tx, &a, &p->outcome, p->reason,
+				 sizeof(p->reason), err);
+	if (rc == SL_OK)
+		snprintf(d->incident, sizeof(d->incident), "%s", a.key);
+	return rc;
+}
+
 /* ---- deliveries ---- */
 
 /* The delivery's document: what it was and what came of it. */
@@ -549,6 +615,8 @@ static json_t *delivery_doc(int64_t id, const char *receiver,
 
 	if (d && d->moved_to)
 		json_object_set_new(doc, "status", json_string(d->moved_to));
+	if (d && d->incident[0])
+		json_object_set_new(doc, "incident", json_string(d->incident));
 	return doc;
 }
 
@@ -658,9 +726,14 @@ static void deliver(struct sl_req *r, struct sl_tx *tx,
 					rdoc, "create_releases")),
 			};
 
-			sl_hook_plan(&sig, &facts, &plan);
+			if (sig.kind != SL_SIG_INCIDENT)
+				sl_hook_plan(&sig, &facts, &plan);
 		}
-		rc = apply(r, tx, rec->name, &sig, &f, &plan, &d, &err);
+		rc = sig.kind == SL_SIG_INCIDENT
+			     ? apply_incident(r, tx, rec->name, rec->source,
+					      &sig, &f, &plan, &d, &err)
+			     : apply(r, tx, rec->name, &sig, &f, &plan, &d,
+				     &err);
 		if (rc == SL_EINVAL || rc == SL_ECONFLICT) {
 			/* The record refused what the sender said (a
 			 * release the service's type rule refuses): the

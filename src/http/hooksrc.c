@@ -962,18 +962,21 @@ out:
 	return rc;
 }
 
-/* A notification of an alert group. Alerts become incidents with the
- * incidents feature; until then they are recorded with what they name.
+/* A notification of an alert group: the group's incident, keyed by its
+ * groupKey (else its first alert's fingerprint), firing or resolved.
  * Alertmanager gives no delivery id, and repeats a firing group every
  * repeat_interval: the group, and each alert's fingerprint, start and
  * status, tell one notification's content from another's, so a repeat
- * is recognised and a resolution is not mistaken for one. */
+ * is recognised and a resolution is not mistaken for one. The service
+ * and environment are the common labels' (alertmanager_open), else the
+ * first alert's. */
 static enum sl_err alertmanager_alerts(const struct route *row,
 				       const json_t *body,
 				       struct sl_signal *sig,
 				       struct sl_error *err)
 {
 	const json_t *alerts = get(body, "alerts");
+	const json_t *first = json_array_get(alerts, 0);
 	const char *key_text = text(body, "groupKey");
 	const char *summary = text(body, "commonAnnotations.summary");
 	struct sl_buf key = {0};
@@ -989,12 +992,28 @@ static enum sl_err alertmanager_alerts(const struct route *row,
 		goto out;
 	}
 	TRY(take(FIELD(sig->url), body, "externalURL", OPTIONAL, err));
-	if (json_array_size(alerts) > 0)
-		TRY(take_time(&sig->at, json_array_get(alerts, 0),
-			      strcmp(sig->event, "resolved") == 0
-				      ? PATHS("endsAt")
-				      : PATHS("startsAt"),
-			      err));
+	if (first) {
+		TRY(take_time(&sig->at, first, PATHS("startsAt"), err));
+		sig->resolved = strcmp(sig->event, "resolved") == 0;
+		if (sig->resolved)
+			TRY(take_time(&sig->ended_at, first, PATHS("endsAt"),
+				      err));
+		if (!sig->repo[0])
+			TRY(take_first(FIELD(sig->repo), first,
+				       PATHS("labels.service", "labels.job",
+					     "labels.app"),
+				       OPTIONAL, err));
+		if (!sig->environment[0])
+			TRY(take_first(FIELD(sig->environment), first,
+				       PATHS("labels.env", "labels.environment",
+					     "labels.cluster"),
+				       OPTIONAL, err));
+	}
+	TRY(take_first(FIELD(sig->severity), body,
+		       PATHS("commonLabels.severity"), OPTIONAL, err));
+	if (!sig->severity[0] && first)
+		TRY(take(FIELD(sig->severity), first, "labels.severity",
+			 OPTIONAL, err));
 	if (key_text) {
 		sl_buf_add_str(&key, key_text);
 		json_array_foreach(alerts, i, a)
@@ -1006,11 +1025,31 @@ static enum sl_err alertmanager_alerts(const struct route *row,
 			sl_buf_add_str(&key, nz(text(a, "status")));
 		}
 		put_key(FIELD(sig->delivery_id), &key);
+		sl_buf_add_str(&key, key_text);
+		put_key(FIELD(sig->external_id), &key);
+	} else if (first && text(first, "fingerprint")) {
+		sl_buf_add_str(&key, text(first, "fingerprint"));
+		put_key(FIELD(sig->external_id), &key);
 	}
-	say(sig, "Alertmanager %s%s%s", sig->event, colon(summary),
-	    nz(summary));
-	sl_signal_ignore(sig, "Alertmanager alerts become incidents with the "
-			      "incidents feature; recorded, not applied");
+	if (!summary && first)
+		summary = text(first, "annotations.summary");
+	if (!summary)
+		summary = text(body, "commonLabels.alertname");
+	say(sig, "%s", summary ? summary : "Alertmanager alert");
+	if (!sig->external_id[0]) {
+		sl_signal_ignore(sig, "the notification has neither a groupKey "
+				      "nor an alert fingerprint to key an "
+				      "incident by");
+		goto out;
+	}
+	if (strcmp(sig->event, "firing") && strcmp(sig->event, "resolved")) {
+		sl_signal_ignore(sig,
+				 "Alertmanager status '%s' is neither "
+				 "firing nor resolved",
+				 sig->event);
+		goto out;
+	}
+	sig->kind = SL_SIG_INCIDENT;
 out:
 	return rc;
 }
@@ -1214,14 +1253,15 @@ out:
 	return rc;
 }
 
-/* An incident names the service (subject.id is the incident's own id),
- * its environment and the artifact running: kept for the incidents
- * feature, which links them to deployments. */
+/* An incident names the service, its environment and the artifact
+ * running; subject.id is the incident's own id, which keys shiplog's
+ * incident. detected and reported open it, resolved resolves it. */
 static enum sl_err cdevents_incident(const struct route *row,
 				     const json_t *body, struct sl_signal *sig,
 				     struct sl_error *err)
 {
 	const char *what = text(body, "subject.content.description");
+	struct sl_buf key = {0};
 	enum sl_err rc;
 
 	(void)row;
@@ -1232,9 +1272,29 @@ static enum sl_err cdevents_incident(const struct route *row,
 		 "subject.content.environment.id", OPTIONAL, err));
 	TRY(purl_tag(FIELD(sig->tag), text(body, "subject.content.artifactId"),
 		     "subject.content.artifactId", err));
-	say(sig, "CDEvents %s%s%s", sig->event, colon(what), nz(what));
-	sl_signal_ignore(sig, "CDEvents incidents become incidents with the "
-			      "incidents feature; recorded, not applied");
+	TRY(take_time(&sig->at, body, PATHS("context.timestamp"), err));
+	say(sig, "%s", what ? what : sig->event);
+	if (!text(body, "subject.id")) {
+		rc = sl_error_set(err, SL_EINVAL, "subject.id",
+				  "the payload has no subject.id");
+		goto out;
+	}
+	sl_buf_add_str(&key, text(body, "subject.id"));
+	put_key(FIELD(sig->external_id), &key);
+	if (strncmp(sig->event, "dev.cdevents.incident.resolved.", 31) == 0) {
+		sig->resolved = 1;
+		sig->ended_at = sig->at;
+	} else if (strncmp(sig->event, "dev.cdevents.incident.detected.", 31) !=
+			   0 &&
+		   strncmp(sig->event, "dev.cdevents.incident.reported.", 31) !=
+			   0) {
+		sl_signal_ignore(sig,
+				 "CDEvents %s is not an incident being "
+				 "detected, reported or resolved",
+				 sig->event);
+		goto out;
+	}
+	sig->kind = SL_SIG_INCIDENT;
 out:
 	return rc;
 }
@@ -1370,7 +1430,7 @@ static const struct source sources[SL_HOOK__COUNT] = {
 			     "the phases STARTED, COMPLETED and FINALIZED",
 			     jenkins_open},
 	[SL_HOOK_ALERTMANAGER] = {"Alertmanager", "commonLabels.service",
-				  "firing and resolved (as incidents, later)",
+				  "firing and resolved, as incidents",
 				  alertmanager_open},
 	[SL_HOOK_CDEVENTS] = {"CDEvents", "subject.id",
 			      "service.deployed, service.upgraded and "

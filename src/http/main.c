@@ -343,6 +343,26 @@ static void stall_tick(struct sl_store *st)
 	}
 }
 
+/* Runs the verification worker when its time comes, logging what it
+ * did. */
+static void verify_tick(struct sl_store *st)
+{
+	struct sl_error err = {0};
+	size_t started = 0, ended = 0;
+	char n[24];
+
+	if (sl_verify_tick(st, now_us(), &started, &ended, &err))
+		logj("warn", "verification failed", "error", err.message);
+	if (started) {
+		snprintf(n, sizeof(n), "%zu", started);
+		logj("info", "verifications started", "count", n);
+	}
+	if (ended) {
+		snprintf(n, sizeof(n), "%zu", ended);
+		logj("info", "verifications ended", "count", n);
+	}
+}
+
 /* Runs the notification dispatcher when its time comes, logging what it
  * did. */
 static void dispatch_tick(struct sl_store *st)
@@ -419,6 +439,7 @@ static void *leadership_run(void *arg)
 		if (now) {
 			sl_log_tick(l->st, now_us());
 			stall_tick(l->st);
+			verify_tick(l->st);
 		}
 		pthread_mutex_lock(&l->lock);
 		clock_gettime(CLOCK_REALTIME, &until);

@@ -2,6 +2,7 @@
  * handler, flags, summary, body schema, permission). Routing,
  * authentication, permissions, body checks, idempotency, metrics and the
  * OpenAPI document are all read from here. */
+#include "core/incident.h"
 #include "core/notify.h"
 #include "core/perm.h"
 #include "core/state.h"
@@ -108,6 +109,22 @@ static const struct sl_qparam q_stream[] = {
 static const struct sl_qparam q_deliveries[] = {LIMIT, CURSOR(SL_Q_INT), {0}};
 static const struct sl_qparam q_reviews[] = {
 	{"open", SL_Q_BOOL, "true: only reviews not closed", NULL}, {0}};
+
+static const struct sl_qparam q_incidents[] = {
+	LIMIT,
+	CURSOR(SL_Q_INT),
+	{"status", SL_Q_TEXT, "open or resolved", sl_incident_status_names},
+	{"environment", SL_Q_TEXT, "in this environment", NULL},
+	{"service", SL_Q_TEXT, "naming this service", NULL},
+	{"release", SL_Q_INT, "known issues of this release (its id)", NULL},
+	{"since", SL_Q_TIME, "started at or after", NULL},
+	{"until", SL_Q_TIME, "started before", NULL},
+	{0},
+};
+static const struct sl_qparam q_verification[] = {
+	{"service", SL_Q_TEXT, "a service's own policy, not the environment's",
+	 NULL},
+	{0}};
 
 static const struct sl_qparam q_notifications[] = {
 	LIMIT,
@@ -318,6 +335,43 @@ const struct sl_route sl_routes[] = {
 	{"POST", "/v1/reviews/{id}/close", sl_h_review_close, BODY | WRITE,
 	 "close a review with a link", sl_review_close_fields, SL_ACT_OVERRIDE,
 	 NULL, NULL},
+
+	{"POST", "/v1/incidents", sl_h_incident_create, BODY | WRITE,
+	 "record an incident", sl_incident_fields, SL_ACT_INCIDENT_WRITE, NULL,
+	 NULL},
+	{"GET", "/v1/incidents", sl_h_incident_list, 0, "list incidents", NULL,
+	 SL_ACT_READ, NULL, q_incidents},
+	{"GET", "/v1/incidents/{key}", sl_h_incident_get, 0,
+	 "an incident with its suspected deployments", NULL, SL_ACT_READ, NULL,
+	 NULL},
+	{"PATCH", "/v1/incidents/{key}", sl_h_incident_update, BODY | WRITE,
+	 "update or resolve an incident", sl_incident_update_fields,
+	 SL_ACT_INCIDENT_WRITE, NULL, NULL},
+	{"POST", "/v1/incidents/{key}/causes", sl_h_incident_cause,
+	 BODY | WRITE, "confirm a deployment as the incident's cause",
+	 sl_incident_cause_fields, SL_ACT_INCIDENT_CAUSE, NULL, NULL},
+	{"DELETE", "/v1/incidents/{key}/causes/{id}", sl_h_incident_withdraw,
+	 WRITE, "withdraw a confirmed cause", NULL, SL_ACT_INCIDENT_CAUSE, NULL,
+	 NULL},
+	{"POST", "/v1/releases/{id}/known-issues", sl_h_known_issue_add,
+	 BODY | WRITE, "attach an incident to a release as a known issue",
+	 sl_known_issue_fields, SL_ACT_RELEASE_WRITE, NULL, NULL},
+	{"DELETE", "/v1/releases/{id}/known-issues/{key}",
+	 sl_h_known_issue_remove, WRITE, "detach a known issue", NULL,
+	 SL_ACT_RELEASE_WRITE, NULL, NULL},
+	{"PUT", "/v1/environments/{name}/verification", sl_h_verify_policy_put,
+	 BODY | WRITE,
+	 "set how deployments there are verified after they succeed",
+	 sl_verify_policy_fields, SL_ACT_POLICY_WRITE, NULL, q_verification},
+	{"GET", "/v1/environments/{name}/verification", sl_h_verify_policy_get,
+	 0, "an environment's (or a service's) verification policy", NULL,
+	 SL_ACT_READ, NULL, q_verification},
+	{"DELETE", "/v1/environments/{name}/verification",
+	 sl_h_verify_policy_delete, WRITE, "stop verifying deployments there",
+	 NULL, SL_ACT_POLICY_WRITE, NULL, q_verification},
+	{"GET", "/v1/deployments/{id}/verification", sl_h_deploy_verification,
+	 0, "a deployment's verification: policy, rounds, evidence, outcome",
+	 NULL, SL_ACT_READ, NULL, NULL},
 
 	{"PUT", "/v1/subscriptions/{name}", sl_h_subscription_put, BODY | WRITE,
 	 "create or replace a subscription: events, filters and a channel",

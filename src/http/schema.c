@@ -33,6 +33,7 @@ static const char *type_word(enum sl_ftype t)
 		[SL_FT_OBJECTS] = "an array of objects",
 		[SL_FT_REF] = "a string or an integer id",
 		[SL_FT_MAP] = "an object of strings",
+		[SL_FT_NUMBER] = "a number",
 	};
 	return words[t];
 }
@@ -121,6 +122,15 @@ static void check_value(const struct sl_field *f, const char *path,
 	case SL_FT_BOOL:
 		if (!json_is_boolean(v))
 			goto type;
+		return;
+	case SL_FT_NUMBER:
+		if (!json_is_number(v))
+			goto type;
+		if (json_number_value(v) < (double)f->min ||
+		    json_number_value(v) > (double)f->max)
+			sl_verrs_add(errs, path,
+				     "must be between %lld and %lld",
+				     (long long)f->min, (long long)f->max);
 		return;
 	case SL_FT_TAGS:
 		if (!json_is_object(v))
@@ -276,6 +286,11 @@ static json_t *field_schema(const struct sl_field *f)
 		break;
 	case SL_FT_BOOL:
 		json_object_set_new(s, "type", json_string("boolean"));
+		break;
+	case SL_FT_NUMBER:
+		json_object_set_new(s, "type", json_string("number"));
+		json_object_set_new(s, "minimum", json_integer(f->min));
+		json_object_set_new(s, "maximum", json_integer(f->max));
 		break;
 	case SL_FT_TAGS:
 	case SL_FT_MAP:

@@ -24,6 +24,8 @@ enum sl_ftype {
 	SL_FT_MAP,     /* object of name -> string: keys are any short text
 			* (a repository "Octo/App"), values checked as a
 			* string field (min, max, check) */
+	SL_FT_NUMBER,  /* a finite JSON number (integer or real) within
+			* min..max */
 };
 
 #define SL_F_REQUIRED  0x1 /* must be present on create */

@@ -285,6 +285,74 @@ static const char m009[] =
 	" deployment_id BIGINT NOT NULL REFERENCES deployments(id),"
 	" PRIMARY KEY (receiver, external_id));";
 
+static const char m010[] =
+	/* Incidents. The key is the caller's (or, for an alert, one derived
+	 * from the sender's group); the services an incident names and the
+	 * deployments a person confirmed as its cause are rows of their own
+	 * so that lists filter on them; the releases it is a known issue of
+	 * likewise. The document holds all of it as answered. */
+	"CREATE TABLE incidents ("
+	" id {ID_PK},"
+	" key TEXT NOT NULL UNIQUE,"
+	" status TEXT NOT NULL,"
+	" severity TEXT NOT NULL,"
+	" environment TEXT NOT NULL,"
+	" started_at BIGINT NOT NULL,"
+	" resolved_at BIGINT,"
+	" revision BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL);"
+	"CREATE INDEX incidents_env ON incidents (environment, id);"
+	"CREATE INDEX incidents_status ON incidents (status, id);"
+	"CREATE TABLE incident_services ("
+	" incident TEXT NOT NULL REFERENCES incidents(key),"
+	" service TEXT NOT NULL,"
+	" PRIMARY KEY (incident, service));"
+	"CREATE INDEX incident_services_svc ON incident_services"
+	" (service, incident);"
+	"CREATE TABLE incident_causes ("
+	" incident TEXT NOT NULL REFERENCES incidents(key),"
+	" deployment_id BIGINT NOT NULL REFERENCES deployments(id),"
+	" confirmed_by TEXT NOT NULL,"
+	" confirmed_at BIGINT NOT NULL,"
+	" PRIMARY KEY (incident, deployment_id));"
+	"CREATE INDEX incident_causes_dep ON incident_causes (deployment_id);"
+	"CREATE TABLE incident_releases ("
+	" incident TEXT NOT NULL REFERENCES incidents(key),"
+	" release_id BIGINT NOT NULL REFERENCES releases(id),"
+	" PRIMARY KEY (incident, release_id));"
+	"CREATE INDEX incident_releases_rel ON incident_releases"
+	" (release_id, incident);";
+static const char m012[] =
+	/* Verification after a deployment succeeds. A policy belongs to an
+	 * environment, or to one service there (service '' is the
+	 * environment's own, used by services without theirs). A
+	 * verification is one deployment's run: the policy it took, its
+	 * rounds and outcome in doc, its state and when its next round is
+	 * due in columns for the worker's lookups; it is written as each
+	 * round ends, so a restart goes on from the last one. The index on
+	 * deployments finds the succeeded ones of an environment since a
+	 * policy began without reading the rest. */
+	"CREATE TABLE verification_policies ("
+	" environment TEXT NOT NULL REFERENCES environments(name),"
+	" service TEXT NOT NULL,"
+	" revision BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL,"
+	" PRIMARY KEY (environment, service));"
+	"CREATE TABLE verifications ("
+	" deployment_id BIGINT PRIMARY KEY REFERENCES deployments(id),"
+	" state TEXT NOT NULL,"
+	" next_at BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL);"
+	"CREATE INDEX verifications_due ON verifications (state, next_at);"
+	"CREATE INDEX deployments_status_env ON deployments"
+	" (status, environment, updated_at);";
+
 static const char m011[] =
 	/* Notifications. A subscription keeps its channel's secret (the
 	 * webhook's HMAC key, the Slack URL) apart from its document, which
@@ -336,6 +404,9 @@ const struct sl_migration sl_migrations[] = {
 	 m007},
 	{8, "dashboard sessions", m008},
 	{9, "inbound webhooks: receivers, deliveries, deployment links", m009},
+	{10, "incidents, their services, causes and known-issue releases",
+	 m010},
+	{12, "verification after a deployment: policies and runs", m012},
 	{11, "notifications: subscriptions and the outbox", m011},
 };
 

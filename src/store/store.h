@@ -752,6 +752,110 @@ enum sl_err sl_store_deployment_quiet(struct sl_tx *tx, int64_t before_us,
 				      int64_t limit, struct sl_progress *out,
 				      struct sl_error *err);
 
+/* ---- incidents (incidents.c) ---- */
+
+/* The columns an incident is filtered on, beside its document. */
+struct sl_incident_cols {
+	const char *key, *status, *severity, *environment;
+	int64_t started_at, resolved_at; /* resolved_at 0: open */
+};
+/* Inserts an incident naming services (n of them); SL_ECONFLICT on field
+ * key when the key is taken. */
+enum sl_err sl_store_incident_insert(struct sl_tx *tx,
+				     const struct sl_incident_cols *c,
+				     const char *const *services, size_t n,
+				     int64_t now, const char *doc,
+				     struct sl_error *err);
+enum sl_err sl_store_incident_get(struct sl_tx *tx, const char *key, char **doc,
+				  int64_t *revision, struct sl_error *err);
+/* Rewrites the incident at revision (SL_EPRECOND when it moved on). */
+enum sl_err sl_store_incident_update(struct sl_tx *tx,
+				     const struct sl_incident_cols *c,
+				     int64_t revision, int64_t now,
+				     const char *doc, struct sl_error *err);
+/* Filters of the incident list; NULL or 0 = any. since/until bound
+ * started_at; cursor lists ids below it; newest first. */
+struct sl_incident_filter {
+	const char *status, *environment, *service;
+	int64_t since, until, cursor, release_id;
+	int limit;
+};
+enum sl_err sl_store_incident_list(struct sl_tx *tx,
+				   const struct sl_incident_filter *f,
+				   struct sl_docs *out, struct sl_error *err);
+/* The newest deployments (id, doc) to service in env created before
+ * `before`, at most limit: the candidates a suspect is chosen from. */
+enum sl_err sl_store_incident_candidates(struct sl_tx *tx, const char *service,
+					 const char *env, int64_t before,
+					 int limit, struct sl_docs *out,
+					 struct sl_error *err);
+/* A confirmed cause: add (SL_ECONFLICT when already confirmed), remove
+ * (SL_ENOTFOUND when it was not). */
+enum sl_err sl_store_incident_cause_add(struct sl_tx *tx, const char *key,
+					int64_t deployment_id, const char *by,
+					int64_t now, struct sl_error *err);
+enum sl_err sl_store_incident_cause_remove(struct sl_tx *tx, const char *key,
+					   int64_t deployment_id,
+					   struct sl_error *err);
+/* A known issue of a release: add (SL_ECONFLICT when already), remove
+ * (SL_ENOTFOUND when it was not). */
+enum sl_err sl_store_incident_release_add(struct sl_tx *tx, const char *key,
+					  int64_t release_id,
+					  struct sl_error *err);
+enum sl_err sl_store_incident_release_remove(struct sl_tx *tx, const char *key,
+					     int64_t release_id,
+					     struct sl_error *err);
+/* ---- verification after a deployment (verify.c) ---- */
+
+/* Creates or replaces the verification policy of environment env, or of
+ * service there (service "" for the environment's own); *revision is its
+ * new one. */
+enum sl_err sl_store_verify_policy_put(struct sl_tx *tx, const char *env,
+				       const char *service, const char *doc,
+				       int64_t now, int64_t *revision,
+				       struct sl_error *err);
+/* The stored policy document (caller frees) and revision; SL_ENOTFOUND
+ * when there is none. */
+enum sl_err sl_store_verify_policy_get(struct sl_tx *tx, const char *env,
+				       const char *service, char **doc,
+				       int64_t *revision, struct sl_error *err);
+/* SL_ENOTFOUND when there was none. */
+enum sl_err sl_store_verify_policy_delete(struct sl_tx *tx, const char *env,
+					  const char *service,
+					  struct sl_error *err);
+/* Deployment ids, for the verification worker. */
+struct sl_verification_ids {
+	size_t n;
+	int64_t *v;
+};
+void sl_verification_ids_fini(struct sl_verification_ids *ids);
+/* Succeeded deployments with no verification yet in an environment whose
+ * policy (its own or its service's) was there when they last changed, at
+ * most limit, oldest first. */
+enum sl_err sl_store_verification_candidates(struct sl_tx *tx, int64_t limit,
+					     struct sl_verification_ids *out,
+					     struct sl_error *err);
+/* Running verifications whose next round is due at now, at most limit,
+ * the longest waiting first. */
+enum sl_err sl_store_verification_due(struct sl_tx *tx, int64_t now,
+				      int64_t limit,
+				      struct sl_verification_ids *out,
+				      struct sl_error *err);
+/* Begins deployment id's verification. SL_ECONFLICT when it has one. */
+enum sl_err sl_store_verification_insert(struct sl_tx *tx, int64_t id,
+					 const char *state, int64_t next_at,
+					 int64_t now, const char *doc,
+					 struct sl_error *err);
+/* Deployment id's verification document (caller frees); SL_ENOTFOUND
+ * when it has none. */
+enum sl_err sl_store_verification_get(struct sl_tx *tx, int64_t id, char **doc,
+				      struct sl_error *err);
+/* Replaces deployment id's verification after a round. */
+enum sl_err sl_store_verification_update(struct sl_tx *tx, int64_t id,
+					 const char *state, int64_t next_at,
+					 int64_t now, const char *doc,
+					 struct sl_error *err);
+
 /* ---- notifications (notify.c) ---- */
 
 /* A subscription as kept: its channel's secret too (the webhook's HMAC

@@ -18,6 +18,15 @@ struct sl_store;
 enum sl_err sl_stall_tick(struct sl_store *st, int64_t now_us, size_t *moved,
 			  struct sl_error *err);
 
+/* The verification worker: every SHIPLOG_VERIFY_CHECK_MS milliseconds
+ * (default 5,000), begins verifying deployments that succeeded where a
+ * policy applies (*started) and runs the rounds that are due, probing
+ * and querying outside any transaction; *ended counts verifications that
+ * reached their outcome. On failure err is filled and the next round
+ * tries again. */
+enum sl_err sl_verify_tick(struct sl_store *st, int64_t now_us, size_t *started,
+			   size_t *ended, struct sl_error *err);
+
 /* The notification dispatcher (called from its own thread while this
  * daemon leads, since it waits on receivers): every SHIPLOG_DISPATCH_MS
  * milliseconds (default 2,000), enqueues the freezes that started or ended,

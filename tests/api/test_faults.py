@@ -325,9 +325,56 @@ def case_withdraw(d):
                 body=None, ok=200, token=W["qa"])
 
 
+def incident_with_suspect(d):
+    """An incident with one suspected deployment, in a place of its own
+    (no policy, so the deployment is not gated)."""
+    env = api(d, "POST", "/v1/environments",
+              {"name": uniq("inc-env"), "rank": 5}, 201)["name"]
+    svc = api(d, "POST", "/v1/services",
+              {"name": uniq("inc-svc"), "owner": "team-a"}, 201)["name"]
+    rel = api(d, "POST", "/v1/releases",
+              {"service": svc, "version": "1.0.0", "type": "minor"}, 201)
+    dep = api(d, "POST", "/v1/deployments",
+              {"release": rel["id"], "environment": env,
+               "status": "in_progress"}, 201)
+    key = uniq("inc")
+    api(d, "POST", "/v1/incidents",
+        {"key": key, "severity": "major", "environment": env,
+         "services": [svc], "summary": "errors"}, 201)
+    return key, dep["id"]
+
+
+def case_incident_cause(d):
+    """Confirming a cause: the incident and the deployment, in one write."""
+    key, dep = incident_with_suspect(d)
+    return dict(method="POST", path="/v1/incidents/%s/causes" % key,
+                body={"deployment_id": dep}, ok=201)
+
+
+def case_incident_suspects(d):
+    """An incident's suspects: never a partial list from unread facts."""
+    key, _ = incident_with_suspect(d)
+    return dict(method="GET", path="/v1/incidents/" + key, body=None,
+                ok=200)
+
+
+def case_verification(d):
+    """A verification policy, on an environment of its own (no deployment
+    there for the worker to begin verifying)."""
+    env = api(d, "POST", "/v1/environments",
+              {"name": uniq("verify"), "rank": 30}, 201)["name"]
+    return dict(method="PUT", path="/v1/environments/%s/verification" % env,
+                body={"stabilisation_seconds": 60, "interval_seconds": 10,
+                      "probes": [{"name": "health",
+                                  "url": "http://{service}.test/healthz"}]},
+                ok=201)
+
+
 CASES = [case_rollback, case_withdraw, case_gate_check, case_deploy_start, case_deploy_queue,
          case_queued_start, case_override, case_approval, case_checklist,
-         case_policy, case_window, case_grant, case_fresh_token]
+         case_policy, case_window, case_grant, case_fresh_token,
+         case_incident_cause, case_incident_suspects,
+         case_verification]
 COVERED = []  # (case, calls) for the summary
 
 
@@ -442,6 +489,18 @@ def test_walk_grant(d):
 
 def test_walk_fresh_token(d):
     walk(d, case_fresh_token)
+
+
+def test_walk_incident_cause(d):
+    walk(d, case_incident_cause)
+
+
+def test_walk_incident_suspects(d):
+    walk(d, case_incident_suspects)
+
+
+def test_walk_verification(d):
+    walk(d, case_verification)
 
 
 def test_zz_every_case_walked(d):

@@ -40,6 +40,8 @@ PERMS = {
     "override": {"admin", "release_manager"},
     "grant.write": {"admin", "release_manager"},
     "token.admin": {"admin"},
+    "incident.write": {"admin", "release_manager", "deployer", "developer"},
+    "incident.cause": {"admin", "release_manager"},
 }
 
 
@@ -408,6 +410,97 @@ def row_review_close(d, role):
                 unchanged=unchanged)
 
 
+def mk_incident(d, env, svc):
+    key = uniq("inc")
+    api(d, "POST", "/v1/incidents",
+        {"key": key, "severity": "major", "environment": env,
+         "services": [svc], "summary": "errors"}, 201)
+    return key
+
+
+def row_incident_create(d, role):
+    env, svc = mk_env(d), mk_service(d)
+    key = uniq("inc")
+    return dict(method="POST", path="/v1/incidents",
+                body={"key": key, "severity": "minor", "environment": env,
+                      "services": [svc], "summary": "slow"}, ok=201,
+                unchanged=lambda d: api(d, "GET", "/v1/incidents/" + key,
+                                        want=404))
+
+
+def row_incident_update(d, role):
+    key = mk_incident(d, mk_env(d), mk_service(d))
+
+    def unchanged(d):
+        eq(api(d, "GET", "/v1/incidents/" + key, want=200)["severity"],
+           "major", "severity")
+    return dict(method="PATCH", path="/v1/incidents/" + key,
+                body={"severity": "critical"}, ok=200, unchanged=unchanged)
+
+
+def row_incident_cause(d, role):
+    env = mk_env(d)
+    rel = mk_release(d)
+    dep = mk_deploy(d, rel, env)
+    key = mk_incident(d, env, rel["service"])
+
+    def unchanged(d):
+        eq(api(d, "GET", "/v1/incidents/" + key, want=200)["causes"], [],
+           "causes")
+    # The incident's entry and the deployment's (change_failure).
+    return dict(method="POST", path="/v1/incidents/%s/causes" % key,
+                body={"deployment_id": dep["id"]}, ok=201, entries=2,
+                unchanged=unchanged)
+
+
+def row_incident_withdraw(d, role):
+    env = mk_env(d)
+    rel = mk_release(d)
+    dep = mk_deploy(d, rel, env)
+    key = mk_incident(d, env, rel["service"])
+    api(d, "POST", "/v1/incidents/%s/causes" % key,
+        {"deployment_id": dep["id"]}, 201)
+
+    def unchanged(d):
+        eq(api(d, "GET", "/v1/deployments/%d" % dep["id"],
+               want=200)["change_failure"], True, "change_failure")
+    return dict(method="DELETE",
+                path="/v1/incidents/%s/causes/%d" % (key, dep["id"]),
+                body=None, ok=200, entries=2, unchanged=unchanged)
+
+
+def row_known_issue(d, role):
+    rel = mk_release(d)
+    key = mk_incident(d, mk_env(d), rel["service"])
+
+    def unchanged(d):
+        eq(api(d, "GET", "/v1/incidents/" + key,
+               want=200)["known_issue_of"], [], "known_issue_of")
+    return dict(method="POST",
+                path="/v1/releases/%d/known-issues" % rel["id"],
+                body={"incident": key}, ok=201, unchanged=unchanged)
+
+
+VERIFICATION = {"stabilisation_seconds": 60, "interval_seconds": 10,
+                "probes": [{"name": "health",
+                            "url": "http://{service}.test/healthz"}]}
+
+
+def row_verification_put(d, role):
+    env = mk_env(d)
+    path = "/v1/environments/%s/verification" % env
+    return dict(method="PUT", path=path, body=VERIFICATION, ok=201,
+                unchanged=lambda d: api(d, "GET", path, want=404))
+
+
+def row_verification_delete(d, role):
+    env = mk_env(d)
+    path = "/v1/environments/%s/verification" % env
+    api(d, "PUT", path, VERIFICATION, 201)
+    return dict(method="DELETE", path=path, body=None, ok=204,
+                unchanged=lambda d: api(d, "GET", path, want=200))
+
+
 ROWS = [
     ("POST /v1/services", "catalog.write", row_service_create),
     ("PATCH /v1/services/{name}", "catalog.write", row_service_update),
@@ -434,6 +527,16 @@ ROWS = [
     ("DELETE /v1/windows/{id}", "window.write", row_window_delete),
     ("POST /v1/grants", "grant.write", row_grant_create),
     ("POST /v1/reviews/{id}/close", "override", row_review_close),
+    ("POST /v1/incidents", "incident.write", row_incident_create),
+    ("PATCH /v1/incidents/{key}", "incident.write", row_incident_update),
+    ("POST /v1/incidents/{key}/causes", "incident.cause", row_incident_cause),
+    ("DELETE /v1/incidents/{key}/causes/{id}", "incident.cause",
+     row_incident_withdraw),
+    ("POST /v1/releases/{id}/known-issues", "release.write", row_known_issue),
+    ("PUT /v1/environments/{name}/verification", "policy.write",
+     row_verification_put),
+    ("DELETE /v1/environments/{name}/verification", "policy.write",
+     row_verification_delete),
 ]
 
 
@@ -457,8 +560,9 @@ def run_row(d, role, route, perm, prepare):
     if role in PERMS[perm]:
         eq(status, case["ok"], "%s -> %s" % (what, doc))
         if case.get("audited", True):
-            eq([(e["actor"], e["via"]) for e in new], [(name, None)],
-               what + ": one audit entry by the token")
+            eq([(e["actor"], e["via"]) for e in new],
+               [(name, None)] * case.get("entries", 1),
+               what + ": its audit entries, by the token")
         else:
             eq(new, [], what + ": no audit entry")
     else:

@@ -49,6 +49,10 @@ BODY_FIELDS = [
     ("PUT", "/v1/environments/{name}/policy",
      "change_request.standard_types[0]",
      lambda v: {"change_request": {"standard_types": [v]}}),
+    ("POST", "/v1/incidents", "severity", lambda v: {"severity": v}),
+    ("PATCH", "/v1/incidents/{key}", "severity", lambda v: {"severity": v}),
+    ("PUT", "/v1/environments/{name}/verification", "on_failure",
+     lambda v: {"on_failure": v}),
     ("PUT", "/v1/subscriptions/{name}", "events[0]",
      lambda v: {"events": [v]}),
     ("PUT", "/v1/subscriptions/{name}", "channel.type",
@@ -62,6 +66,7 @@ QUERY_FILTERS = [
     ("/v1/releases", "type"),
     ("/v1/deployments", "status"),
     ("/v1/deployments", "type"),
+    ("/v1/incidents", "status"),
     ("/v1/notifications", "status"),
 ]
 
@@ -104,7 +109,8 @@ def allowed(message):
 
 
 def fill(path):
-    return (path.replace("{id}", "999999").replace("{name}", "nowhere"))
+    return (path.replace("{id}", "999999").replace("{name}", "nowhere")
+            .replace("{key}", "nowhere"))
 
 
 def test_each_body_enum_in_openapi_is_what_a_bad_value_is_told(d):
@@ -248,6 +254,9 @@ CLI_OPTIONS = [
      ("POST", "/v1/services", "release_type_check")),
     (["receiver", "put"], "source",
      ("PUT", "/v1/receivers/{name}", "source")),
+    (["incident", "create"], "severity",
+     ("POST", "/v1/incidents", "severity")),
+    (["incident", "list"], "status", ("query", "/v1/incidents", "status")),
     (["subscription", "put"], "event",
      ("PUT", "/v1/subscriptions/{name}", "events[0]")),
     (["subscription", "put"], "channel",

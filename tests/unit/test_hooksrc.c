@@ -594,10 +594,6 @@ TEST(cdevents_other_events_are_ignored_with_what_they_name)
 		{"cdevents/v0.4.1.pipelinerun_finished.json", "mySubject123",
 		 "", "https://www.example.com/mySubject123",
 		 "pipeline runs are CI"},
-		{"cdevents/incident_detected.json", "myApp", "prod1", "",
-		 "incidents feature"},
-		{"cdevents/incident_resolved.json", "myApp", "prod1", "",
-		 "incidents feature"},
 		{"cdevents/artifact_published.json",
 		 "pkg:golang/mygit.com/myorg/myapp@234fd47e07d1004f0aed9c", "",
 		 "", "'dev.cdevents.artifact.published.0.3.0' is not recorded"},
@@ -745,32 +741,37 @@ TEST(jenkins_queued_is_ignored)
 
 /* ---- Alertmanager ---- */
 
-TEST(alertmanager_firing_is_recorded_not_applied)
+TEST(alertmanager_firing_is_the_groups_incident)
 {
 	struct sl_signal sig =
 		translate(SL_HOOK_ALERTMANAGER, NULL,
 			  fixture("alertmanager/webhook.v4.firing.json"));
 
-	CHECK_INT(sig.kind, SL_SIG_IGNORE);
-	CHECK_STR(sig.reason, "Alertmanager alerts become incidents with the "
-			      "incidents feature; recorded, not applied");
+	CHECK_INT(sig.kind, SL_SIG_INCIDENT);
+	CHECK_INT(sig.resolved, 0);
 	CHECK_STR(sig.event, "firing");
 	CHECK_STR(sig.repo, "http_checks"); /* commonLabels.job */
 	CHECK_STR(sig.environment, "");	    /* no env/environment/cluster */
+	CHECK_STR(sig.severity, "critical");
 	CHECK_STR(sig.delivery_id,
 		  "{}/{severity=\"critical\"}:{alertname=\"ProbeFailure\"}"
 		  "|1a30ba71cca2921f@2023-02-06T13:08:45.828Z:firing");
+	/* The group names the incident, whatever its alerts' states. */
+	CHECK_STR(sig.external_id,
+		  "{}/{severity=\"critical\"}:{alertname=\"ProbeFailure\"}");
 	CHECK_STR(sig.url, "http://prometheus.example.org:9093");
 	CHECK_AT(sig, "2023-02-06T13:08:45.828000Z");
-	CHECK_STR(sig.message, "Alertmanager firing: BlackBox Probe Failure: "
+	CHECK_INT(sig.ended_at, 0);
+	CHECK_STR(sig.message, "BlackBox Probe Failure: "
 			       "https://server.example.org");
 }
 
-TEST(alertmanager_resolution_is_another_delivery)
+TEST(alertmanager_resolution_is_another_delivery_of_the_same_incident)
 {
 	json_t *j = fixture("alertmanager/webhook.v4.firing.json");
 	json_t *alert = json_array_get(json_object_get(j, "alerts"), 0);
 	struct sl_signal sig;
+	int64_t end = 0;
 
 	set(j, "status", json_string("resolved"));
 	json_object_set_new(alert, "status", json_string("resolved"));
@@ -778,10 +779,35 @@ TEST(alertmanager_resolution_is_another_delivery)
 			    json_string("2023-02-06T13:20:00Z"));
 	set(j, "commonLabels.env", json_string("prod"));
 	sig = translate(SL_HOOK_ALERTMANAGER, NULL, j);
-	CHECK_INT(sig.kind, SL_SIG_IGNORE);
+	CHECK_INT(sig.kind, SL_SIG_INCIDENT);
+	CHECK_INT(sig.resolved, 1);
 	CHECK_STR(sig.environment, "prod");
 	CHECK_HAS(sig.delivery_id, ":resolved");
-	CHECK_AT(sig, "2023-02-06T13:20:00Z");
+	CHECK_STR(sig.external_id,
+		  "{}/{severity=\"critical\"}:{alertname=\"ProbeFailure\"}");
+	CHECK_AT(sig, "2023-02-06T13:08:45.828000Z");
+	sl_time_parse("2023-02-06T13:20:00Z", &end, "t", NULL);
+	CHECK_INT(sig.ended_at, end);
+}
+
+TEST(cdevents_incidents_open_and_resolve_the_incident_they_name)
+{
+	struct sl_signal a =
+		translate(SL_HOOK_CDEVENTS, NULL,
+			  fixture("cdevents/incident_detected.json"));
+	struct sl_signal b =
+		translate(SL_HOOK_CDEVENTS, NULL,
+			  fixture("cdevents/incident_resolved.json"));
+
+	CHECK_INT(a.kind, SL_SIG_INCIDENT);
+	CHECK_INT(a.resolved, 0);
+	CHECK_STR(a.repo, "myApp");
+	CHECK_STR(a.environment, "prod1");
+	CHECK(a.external_id[0] != '\0');
+	CHECK_INT(b.kind, SL_SIG_INCIDENT);
+	CHECK_INT(b.resolved, 1);
+	CHECK_STR(b.external_id, a.external_id);
+	CHECK(b.ended_at != 0);
 }
 
 /* ---- Argo CD: bodies as docs/hooks/argocd.yaml renders them ---- */
@@ -999,8 +1025,9 @@ TEST_MAIN(T(github_deployment_created_is_a_queued_deployment),
 	  T(jenkins_fixture_has_no_environment_parameter_and_is_ignored),
 	  T(jenkins_build_with_an_environment_is_a_deployment_per_phase),
 	  T(jenkins_queued_is_ignored),
-	  T(alertmanager_firing_is_recorded_not_applied),
-	  T(alertmanager_resolution_is_another_delivery),
+	  T(alertmanager_firing_is_the_groups_incident),
+	  T(alertmanager_resolution_is_another_delivery_of_the_same_incident),
+	  T(cdevents_incidents_open_and_resolve_the_incident_they_name),
 	  T(argocd_sync_succeeded_is_a_succeeded_deployment),
 	  T(argocd_running_sync_has_no_finish_yet),
 	  T(argocd_failed_sync_and_degraded_health_fail_the_deployment),

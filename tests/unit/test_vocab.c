@@ -3,9 +3,11 @@
  * the subsets agree with the rules they stand for. */
 #include <string.h>
 
+#include "core/incident.h"
 #include "core/notify.h"
 #include "core/perm.h"
 #include "core/state.h"
+#include "core/verify.h"
 #include "core/vocab.h"
 #include "test.h"
 
@@ -42,6 +44,8 @@ TEST(every_status_list_round_trips_through_its_parse_function)
 		    sl_deploy_status_names, SL_DEP__COUNT);
 	CHECK_VOCAB(sl_change_state, enum sl_change_state,
 		    sl_change_state_names, SL_CR__COUNT);
+	CHECK_VOCAB(sl_incident_status, enum sl_incident_status,
+		    sl_incident_status_names, SL_INC__COUNT);
 }
 
 TEST(every_other_list_round_trips_through_its_parse_function)
@@ -54,6 +58,8 @@ TEST(every_other_list_round_trips_through_its_parse_function)
 	CHECK_VOCAB(sl_change_class, enum sl_change_class,
 		    sl_change_class_names, SL_CRC__COUNT);
 	CHECK_VOCAB(sl_role, enum sl_role, sl_role_names, SL_ROLE__COUNT);
+	CHECK_VOCAB(sl_incident_severity, enum sl_incident_severity,
+		    sl_incident_severity_names, SL_SEV__COUNT);
 	CHECK_VOCAB(sl_decision, enum sl_decision, sl_decision_names,
 		    SL_DECISION__COUNT);
 	CHECK_VOCAB(sl_window_kind, enum sl_window_kind, sl_window_kind_names,
@@ -64,6 +70,12 @@ TEST(every_other_list_round_trips_through_its_parse_function)
 		    sl_type_check_mode_names, SL_TCHECK__COUNT);
 	CHECK_VOCAB(sl_change_risk, enum sl_change_risk, sl_change_risk_names,
 		    SL_RISK__COUNT);
+	CHECK_VOCAB(sl_verify_on_failure, enum sl_verify_on_failure,
+		    sl_verify_on_failure_names, SL_VERIFY_ON_FAILURE__COUNT);
+	CHECK_VOCAB(sl_verdict, enum sl_verdict, sl_verdict_names,
+		    SL_VERDICT__COUNT);
+	CHECK_VOCAB(sl_verify_state, enum sl_verify_state,
+		    sl_verify_state_names, SL_VERIFY_STATE__COUNT);
 	CHECK_VOCAB(sl_notify_event, enum sl_notify_event,
 		    sl_notify_event_names, SL_NEV__COUNT);
 	CHECK_VOCAB(sl_notify_channel, enum sl_notify_channel,

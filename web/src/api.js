@@ -256,6 +256,21 @@ export async function receiverSources() {
   return put.requestBody.content['application/json'].schema.properties.source.enum;
 }
 
+// Incidents: a page of the list (filters: status, environment, service,
+// release, since, until; cursor: the previous page's next_cursor), one
+// incident with its suspected deployments, a PATCH (summary, severity,
+// resolved_at), and a deployment confirmed as (or withdrawn from being)
+// its cause.
+export const incidents = (query) => get('/v1/incidents', query);
+export const incident = (key) => get(`/v1/incidents/${enc(key)}`);
+export const updateIncident = (key, body) => request('PATCH', `/v1/incidents/${enc(key)}`, { body });
+export const confirmCause = (key, deploymentId, comment) =>
+  post(`/v1/incidents/${enc(key)}/causes`, comment ? { deployment_id: deploymentId, comment } : { deployment_id: deploymentId });
+export const withdrawCause = (key, deploymentId) => request('DELETE', `/v1/incidents/${enc(key)}/causes/${enc(deploymentId)}`);
+// A deployment's verification (404 when its environment verifies none):
+// the policy it took, its rounds, each criterion's last value, the outcome.
+export const verification = (id) => get(`/v1/deployments/${enc(id)}/verification`);
+
 // Notifications: subscriptions (whole list; never a channel's secret) and
 // one page of the outbox, newest first, of a status when given
 // (pending|sent|dead; none: all). Replay puts a dead or sent one back to

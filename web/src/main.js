@@ -14,6 +14,7 @@ import { Audit } from './views/audit.js';
 import { Calendar } from './views/calendar.js';
 import { Policies } from './views/policies.js';
 import { Receivers, Receiver } from './views/receivers.js';
+import { Incidents, Incident } from './views/incidents.js';
 import { Notifications } from './views/notifications.js';
 
 // One row per page: the path it answers, its view, its title, and the nav
@@ -29,6 +30,8 @@ const ROUTES = [
   { path: /^\/audit$/, view: Audit, title: 'Audit log', nav: '/audit' },
   { path: /^\/receivers$/, view: Receivers, title: 'Receivers', nav: '/receivers' },
   { path: /^\/receivers\/([^/]+)$/, view: Receiver, title: 'Receiver', nav: '/receivers' },
+  { path: /^\/incidents$/, view: Incidents, title: 'Incidents', nav: '/incidents' },
+  { path: /^\/incidents\/([^/]+)$/, view: Incident, title: 'Incident', nav: '/incidents' },
   { path: /^\/notifications$/, view: Notifications, title: 'Notifications', nav: '/notifications' },
 ];
 
@@ -40,6 +43,7 @@ const NAV = [
   ['/policies', 'Policies'],
   ['/audit', 'Audit log'],
   ['/receivers', 'Receivers'],
+  ['/incidents', 'Incidents'],
   ['/notifications', 'Notifications'],
 ];
 

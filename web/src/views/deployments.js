@@ -1,7 +1,8 @@
 // deployments.js - the deployment list at /deployments (filters in the
 // query string, so a link can carry them) with a chart of deployments per
 // day per environment, and one deployment at /deployments/:id with its
-// timeline and, for a role that may deploy, the rollback button.
+// timeline, its verification when its environment verifies deployments,
+// and, for a role that may deploy, the rollback button.
 import { useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { can, duration, html, Loading, navigate, NotAllowed, Problem, queryOf, releasePath, Status, Time, toLocal, toUtc, useLoad } from '../ui.js';
@@ -131,6 +132,71 @@ function RollbackForm({ deployment, onDone }) {
 
 const ROLLBACKABLE = ['in_progress', 'succeeded', 'verified', 'failed', 'stalled'];
 
+// Verdict words with an icon each: never colour alone.
+const VERDICT = {
+  pass: ['✓', 'pass'],
+  fail: ['✕', 'fail'],
+  unknown: ['?', 'unknown'],
+  pending: ['…', 'not checked yet'],
+};
+const VERIFY_STATE = {
+  running: ['⟳', 'Verifying'],
+  verified: ['✔', 'Verified'],
+  failed: ['✕', 'Verification failed'],
+  incomplete: ['?', 'Verification could not be completed'],
+};
+
+function Verdict({ verdict }) {
+  const [icon, text] = VERDICT[verdict] || ['•', verdict];
+  return html`<span class=${`verdict verdict-${verdict}`}><span aria-hidden="true">${icon} </span>${text}</span>`;
+}
+
+// A criterion's last value: a probe's latency and status, a query's number.
+function lastValue(c) {
+  if (c.value === null || c.value === undefined) return '—';
+  return c.kind === 'probe' ? `${c.value} ms (HTTP ${c.status})` : String(c.value);
+}
+
+// The deployment's verification as the server recorded it: each criterion
+// with its last value beside its threshold, the outcome in the server's
+// words and its recommendation. Nothing when the deployment has none.
+function Verification({ id, status }) {
+  const { data: v, error } = useLoad(
+    () => api.verification(id).catch((e) => {
+      if (e.status === 404) return null;
+      throw e;
+    }),
+    [id, status],
+  );
+  if (v === null) return '';
+  const head = html`<h2 id="h-verification">Verification</h2>`;
+  if (error) return html`<section aria-labelledby="h-verification">${head}<${Problem} error=${error} /></section>`;
+  if (!v) return html`<section aria-labelledby="h-verification">${head}<${Loading} what="Loading the verification" /></section>`;
+  const [icon, words] = VERIFY_STATE[v.state] || ['•', v.state];
+  const reco = v.recommendation;
+  return html`<section aria-labelledby="h-verification" class="verification">${head}
+    <p class=${`verify-state verify-${v.state}`}><strong><span aria-hidden="true">${icon} </span>${words}</strong>${' '}
+      · ${v.rounds.length} of ${v.rounds_planned} rounds · from <${Time} at=${v.started_at} /> to <${Time} at=${v.ends_at} /></p>
+    <div class="table-scroll"><table class="criteria">
+      <caption class="sr">Criteria of the verification</caption>
+      <thead><tr><th scope="col">Criterion</th><th scope="col">Threshold</th><th scope="col">Last value</th><th scope="col">Verdict</th><th scope="col">Why</th></tr></thead>
+      <tbody>${v.criteria.map((c) => html`<tr key=${c.name}>
+        <th scope="row">${c.name} <span class="meta">${c.kind}</span></th>
+        <td>${c.threshold}</td>
+        <td>${lastValue(c)}</td>
+        <td><${Verdict} verdict=${c.verdict} /></td>
+        <td class="reason">${c.reason || '—'}</td>
+      </tr>`)}</tbody>
+    </table></div>
+    ${v.outcome ? html`<p class="verify-outcome"><strong>Outcome:</strong> <span class="prose">${v.outcome.reason}</span></p>` : ''}
+    ${reco ? html`<p class="verify-recommendation"><strong>Recommended:</strong> roll back to${' '}
+      <a href=${releasePath(v.service, reco.version)}>${v.service} ${reco.version}</a>${' '}
+      (it ran there as <a href=${`/deployments/${reco.deployment_id}`}>deployment ${reco.deployment_id}</a>).</p>` : ''}
+    ${v.rollback && v.rollback.deployment_id ? html`<p>Rolled back automatically: <a href=${`/deployments/${v.rollback.deployment_id}`}>deployment ${v.rollback.deployment_id}</a>.</p>` : ''}
+    ${v.rollback && v.rollback.error ? html`<p>Not rolled back automatically: ${v.rollback.error}</p>` : ''}
+  </section>`;
+}
+
 export function Deployment({ params, session }) {
   const [id] = params;
   const { data: d, error, reload } = useLoad(() => api.deployment(id), [id]);
@@ -138,7 +204,7 @@ export function Deployment({ params, session }) {
   if (error) return html`${head}<${Problem} error=${error} />`;
   if (!d) return html`${head}<${Loading} what="Loading the deployment" />`;
   return html`${head}
-    <p class="subtitle"><a href=${releasePath(d.service, d.version)}>${d.service} ${d.version}</a> to
+    <p class="subtitle"><a href=${releasePath(d.service, d.version)}>${d.service} ${d.version}</a> to${' '}
       ${d.environment}${d.target ? ` / ${d.target}` : ''} · <${Status} status=${d.status} /></p>
     <dl class="fields">
       <div class="field"><dt>Strategy</dt><dd>${d.strategy}</dd></div>
@@ -156,6 +222,7 @@ export function Deployment({ params, session }) {
       <p>by ${d.override.by}: ${d.override.reason}</p>
       <ul>${d.override.checks.map((c) => html`<li key=${c.check}><strong>${c.check}</strong>: ${c.detail}</li>`)}</ul>
     </section>` : ''}
+    <${Verification} id=${id} status=${d.status} />
     <section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2><${Timeline} events=${d.events || []} /></section>
     ${ROLLBACKABLE.includes(d.status) ? html`<section aria-labelledby="h-rollback"><h2 id="h-rollback">Rollback</h2>
       ${can(session, 'deploy')

@@ -10,6 +10,7 @@ import { DecisionForm } from './approvals.js';
 import { Timeline } from './deployments.js';
 import { ChangeList } from './audit.js';
 import { ReleaseTimeline } from './timeline.js';
+import { IncidentTable } from './incidents.js';
 
 // The newest deployments whose events the page reads (one request each).
 const TIMELINE_DEPLOYMENTS = 30;
@@ -20,7 +21,7 @@ const settle = (p) => p.catch((error) => ({ error }));
 
 async function load(id, session) {
   const release = await api.release(id);
-  const [envs, deployments, approvals, audit, change] = await Promise.all([
+  const [envs, deployments, approvals, audit, change, incidents] = await Promise.all([
     api.environments(),
     api.allDeployments({ release: String(release.id) }),
     settle(api.approvals(release.id)),
@@ -28,6 +29,7 @@ async function load(id, session) {
       ? settle(api.audit({ object_type: 'release', object_id: String(release.id), limit: 200 }))
       : null,
     release.change_request ? settle(api.changeRequest(release.change_request)) : null,
+    settle(api.incidents({ release: String(release.id), limit: 100 })),
   ]);
   const timelines = await Promise.all(
     deployments.slice(0, TIMELINE_DEPLOYMENTS).map((d) => settle(api.deployment(d.id))),
@@ -38,7 +40,7 @@ async function load(id, session) {
     policy: await settle(api.policy(e.name)),
     checklist: await settle(api.checklist(release.id, e.name)),
   })));
-  return { release, envs, deployments, timelines, approvals, audit, change, perEnv };
+  return { release, envs, deployments, timelines, approvals, audit, change, perEnv, incidents };
 }
 
 function Field({ name, children }) {
@@ -200,7 +202,7 @@ export function Release({ params, session }) {
   const { data, error, loading, reload } = useLoad(() => load(id, session), [id]);
   if (error) return html`<h1 tabindex="-1">Release ${id}</h1><${Problem} error=${error} />`;
   if (!data) return html`<h1 tabindex="-1">Release ${id}</h1><${Loading} what="Loading the release" />`;
-  const { release: r, envs, deployments, timelines, approvals, audit, change, perEnv } = data;
+  const { release: r, envs, deployments, timelines, approvals, audit, change, perEnv, incidents } = data;
   const decisions = approvals.error ? [] : approvals.items || [];
   return html`
     <h1 tabindex="-1">${r.service} ${r.version}</h1>
@@ -219,7 +221,12 @@ export function Release({ params, session }) {
         : html`<p>No rollback plan recorded: a rollback goes back to what ran before.</p>`}
     </section>
     <section aria-labelledby="h-notes"><h2 id="h-notes">Notes</h2><${Text} text=${r.notes} none="No notes." /></section>
-    <section aria-labelledby="h-issues"><h2 id="h-issues">Known issues</h2><${Text} text=${r.known_issues} none="None recorded." /></section>
+    <section aria-labelledby="h-issues"><h2 id="h-issues">Known issues</h2><${Text} text=${r.known_issues} none="None recorded." />
+      <h3 id="h-known-incidents">Known incidents</h3>
+      ${incidents.error ? html`<${Problem} error=${incidents.error} />`
+        : incidents.items.length ? html`<${IncidentTable} items=${incidents.items} caption="Incidents that are known issues of this release" />`
+          : html`<p>No incident is attached to this release.</p>`}
+    </section>
     <section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2>
       <${ReleaseTimeline} envs=${envs} deployments=${deployments.filter((d) => timelines.some((t) => !t.error && t.id === d.id))}
         timelines=${timelines.filter((t) => !t.error)} />
