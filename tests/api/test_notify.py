@@ -32,6 +32,7 @@ ENV = {
     "SHIPLOG_DISPATCH_TIMEOUT_MS": "1000",
     "SHIPLOG_DISPATCH_LEASE_MS": "2000",
     "SHIPLOG_STALL_CHECK_MS": "100",
+    "SHIPLOG_VERIFY_CHECK_MS": "100",
 }
 CTL = None  # the fault control file, made in main
 
@@ -69,6 +70,13 @@ class Receiver:
                 if me.on_request:
                     me.on_request(me)
                 self.send_response(500 if failing else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self):
+                # A health probe (verification) is told the service is
+                # unwell.
+                self.send_response(503)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -502,6 +510,60 @@ def test_a_rollback_and_a_verification_are_notified_to_their_subscribers(d):
     eq([(n["event"], n["payload"]["object"]["id"]) for n in got],
        [("deployment.rolled_back", str(deps[1]["id"]))],
        "the rolled-back deployment")
+
+
+def test_a_failing_verification_fails_the_deployment_and_is_notified_once(d):
+    rcv = Receiver()
+    try:
+        env, svc, rel = world(d)
+        sub = subscribe(d, rcv.url, environments=[env])
+        api(d, "PUT", "/v1/environments/%s/verification" % env,
+            {"stabilisation_seconds": 2, "interval_seconds": 1,
+             "probes": [{"name": "health", "url": rcv.url,
+                         "expect_status": 200}], "queries": []}, want=201)
+        dep = deploy(d, rel, env)
+        api(d, "POST", "/v1/deployments/%d/events" % dep["id"],
+            {"status": "succeeded"}, want=201)
+        sent = wait_outbox(d, sub, "sent")
+        eq(len(sent), 1, "one notification")
+        posts = [(h, b) for h, b in rcv.requests if b]
+        eq(len(posts), 1, "received once")
+        p = json.loads(posts[0][1])
+        eq((p["event"], p["object"]["id"], p["data"]["status"]),
+           ("deployment.failed", str(dep["id"]), "failed"),
+           "the verification's failure")
+        events = api(d, "GET", "/v1/deployments/%d" % dep["id"],
+                     want=200)["events"]
+        check("verification failed" in events[-1]["message"], events[-1])
+        eq(p["service"], svc, "service")
+    finally:
+        rcv.close()
+
+
+def test_a_confirmed_incident_cause_is_notified_as_incident_linked(d):
+    env, svc, rel = world(d)
+    other_svc = api(d, "POST", "/v1/services",
+                    {"name": uniq("svc"), "owner": "team-other"},
+                    want=201)["name"]
+    linked = subscribe(d, "http://127.0.0.1:9/i", events=["incident.linked"],
+                       services=[svc])
+    elsewhere = subscribe(d, "http://127.0.0.1:9/j",
+                          events=["incident.linked"], services=[other_svc])
+    dep = deploy(d, rel, env)
+    key = uniq("inc")
+    api(d, "POST", "/v1/incidents",
+        {"key": key, "severity": "major", "environment": env,
+         "services": [svc], "summary": "checkout answers 502"}, want=201)
+    eq(outbox(d, linked), [], "an incident alone links nothing")
+    api(d, "POST", "/v1/incidents/%s/causes" % key,
+        {"deployment_id": dep["id"]}, want=201)
+    got = outbox(d, linked)
+    eq([(n["event"], n["payload"]["object"]) for n in got],
+       [("incident.linked", {"type": "incident", "id": key})], "linked")
+    check(key in got[0]["summary"], got[0]["summary"])
+    eq(got[0]["payload"]["data"]["causes"][0]["deployment_id"], dep["id"],
+       "the cause")
+    eq(outbox(d, elsewhere), [], "another service's subscribers: nothing")
 
 
 def test_a_stalled_deployment_is_notified(d):
