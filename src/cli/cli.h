@@ -130,6 +130,18 @@ sl_cli_handler sl_cli_run_gate_check, sl_cli_run_decide,
  * ignored, 1 when unmatched or failed). */
 sl_cli_handler sl_cli_run_receiver_put, sl_cli_run_receiver_list,
 	sl_cli_run_receiver_deliveries, sl_cli_run_receiver_replay;
+/* The secret on the first line of file ("-": standard input), as a JSON
+ * string (json_decref()); NULL after printing why. */
+json_t *sl_cli_read_secret(const char *file);
+
+/* notify.c: subscriptions (the webhook's secret read from a file) and
+ * the outbox: its list and replaying a notification. */
+sl_cli_handler sl_cli_run_subscription_put, sl_cli_run_subscription_list,
+	sl_cli_run_notification_replay;
+extern const struct sl_cli_opt sl_cli_subscription_put_opts[],
+	sl_cli_notification_list_opts[];
+extern const struct sl_cli_column sl_cli_subscription_cols[],
+	sl_cli_notification_cols[];
 
 /* import.c: history brought in from a JSON Lines or CSV file, in
  * batches, with progress on stderr and line numbers of the whole file. */

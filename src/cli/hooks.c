@@ -97,8 +97,7 @@ static json_t *read_secret_line(FILE *f, const char *name)
 	return secret;
 }
 
-/* The secret in file ("-": standard input), as read_secret_line. */
-static json_t *read_secret(const char *file)
+json_t *sl_cli_read_secret(const char *file)
 {
 	json_t *secret;
 	FILE *f;
@@ -165,7 +164,7 @@ static json_t *receiver_body(const struct sl_cli_cmd *cmd,
 			goto fail;
 	}
 	if (secret_file) {
-		secret = read_secret(secret_file);
+		secret = sl_cli_read_secret(secret_file);
 		if (!secret)
 			goto fail;
 		json_object_set_new(body, "secret", secret);

@@ -1123,6 +1123,29 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 NULL, no_opts, NULL, "receiver replay NAME ID",
 	 "take a kept delivery again, by the receiver's rules as they are "
 	 "now"},
+	{"subscription", "put", sl_cli_run_subscription_put,
+	 "/v1/subscriptions", 1, NULL, sl_cli_subscription_put_opts, NULL,
+	 "subscription put NAME --event E... --channel C --endpoint URL "
+	 "[--secret-file FILE|-] [--from A --to A...] [--env E]... "
+	 "[--service S]... [--team T]...",
+	 "create or replace a subscription: who is told of what, and how"},
+	{"subscription", "list", sl_cli_run_subscription_list,
+	 "/v1/subscriptions", 0, NULL, no_opts, sl_cli_subscription_cols,
+	 "subscription list", "list subscriptions"},
+	{"subscription", "get", sl_cli_run_get, "/v1/subscriptions", 1, NULL,
+	 no_opts, NULL, "subscription get NAME",
+	 "show one subscription (never its secret)"},
+	{"subscription", "delete", sl_cli_run_delete, "/v1/subscriptions", 1,
+	 NULL, no_opts, NULL, "subscription delete NAME",
+	 "delete a subscription (its notifications are kept)"},
+	{"notification", "list", sl_cli_run_list, "/v1/notifications", 0, NULL,
+	 sl_cli_notification_list_opts, sl_cli_notification_cols,
+	 "notification list [--status pending|sent|dead] [--subscription N] "
+	 "[--limit N] [--all]",
+	 "the outbox, newest first, with attempts and the last error"},
+	{"notification", "replay", sl_cli_run_notification_replay,
+	 "/v1/notifications", 1, NULL, no_opts, NULL, "notification replay ID",
+	 "send a dead (or sent) notification again, with the same key"},
 
 	{"incident", "create", sl_cli_run_create, "/v1/incidents", 1, "key",
 	 incident_opts, NULL,

@@ -20,6 +20,7 @@
 
 #include "core/buf.h"
 #include "http/http.h"
+#include "http/notify.h"
 
 /* path with key appended as a JSON Pointer token (RFC 6901: "~" as
  * "~0", "/" as "~1"). Caller frees. */
@@ -394,6 +395,11 @@ static int text_field(const char *doc, const char *key, char **out)
 	return 1;
 }
 
+int sl_http_doc_string(const char *doc, const char *key, char **out)
+{
+	return text_field(doc, key, out);
+}
+
 /* The object's environment and service, as a scoped token's view of the
  * log reads them (NULL when it has none). */
 static char *field(const json_t *doc, const char *key)
@@ -431,6 +437,8 @@ enum sl_err sl_http_audit_append(struct sl_tx *tx, struct sl_audit_entry *e,
 	e->environment = env;
 	e->service = svc;
 	rc = sl_store_audit_append(tx, e, seq, err);
+	if (rc == SL_OK)
+		rc = sl_h_notify_entry(tx, e, before, after, err);
 	e->change = e->environment = e->service = NULL;
 	free(change);
 	free(env);

@@ -26,6 +26,7 @@
 #include "http/cache.h"
 #include "http/governance.h"
 #include "http/handlers.h"
+#include "http/notify.h"
 
 #define MAX_ITEMS 64
 #define MAX_DEPS  32
@@ -636,6 +637,32 @@ static void facts_free(struct facts_mem *m)
 	free(m);
 }
 
+/* The release and environment of this thread's last refusal, for the
+ * notification sl_gate_refuse records once the caller's transaction has
+ * ended (a refusal writes nothing in it, and on SQLite a second
+ * transaction cannot begin while it is open). Fixed buffers: nothing to
+ * free when a caller never refuses. */
+static __thread struct {
+	int set;
+	int64_t id;
+	char name[256], service[128], env[128];
+} refusal;
+
+/* Records the notifications of the refusal sl_gate_run noted (if any):
+ * 0, or -1 with err filled when they could not be recorded. */
+static int notify_refusal(struct sl_req *r, const struct sl_gate_check *checks,
+			  struct sl_error *err)
+{
+	int ok = 1;
+
+	if (refusal.set)
+		ok = sl_h_notify_refused(sl_http_store(r), r->now, refusal.id,
+					 refusal.name, refusal.service,
+					 refusal.env, checks, err) == SL_OK;
+	refusal.set = 0;
+	return ok ? 0 : -1;
+}
+
 int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 		const char *env, const char *target, int64_t at,
 		const json_t *override, struct sl_gate_check *checks,
@@ -649,8 +676,25 @@ int sl_gate_run(struct sl_req *r, struct sl_tx *tx, const json_t *rel,
 	memset(checks, 0, sl_gate_count() * sizeof(*checks));
 	m->keep = json_array();
 	rc = gather(m, r, tx, rel, env, at, override, err);
+	refusal.set = 0;
 	if (rc == SL_OK) {
 		result = sl_gate_evaluate(&m->f, checks);
+		if (result == 0) {
+			const char *name =
+				json_string_value(json_object_get(rel, "name"));
+			const char *svc = json_string_value(
+				json_object_get(rel, "service"));
+
+			refusal.set = 1;
+			refusal.id =
+				json_integer_value(json_object_get(rel, "id"));
+			snprintf(refusal.name, sizeof(refusal.name), "%s",
+				 name ? name : "");
+			snprintf(refusal.service, sizeof(refusal.service), "%s",
+				 svc ? svc : "");
+			snprintf(refusal.env, sizeof(refusal.env), "%s",
+				 env ? env : "");
+		}
 		if (until)
 			*until = m->unsure ? -1 : m->edge;
 	} else if (rc == SL_EUNAVAIL && m->nunread) {
@@ -686,7 +730,15 @@ json_t *sl_gate_json(const struct sl_gate_check *checks)
 void sl_gate_refuse(struct sl_req *r, const struct sl_gate_check *checks)
 {
 	const char *first = "the gates refuse";
+	struct sl_error err = {0};
 	json_t *p;
+
+	/* Fail closed: a refusal whose notification cannot be recorded is
+	 * answered 503 (retried, it is refused and recorded then). */
+	if (notify_refusal(r, checks, &err)) {
+		sl_http_fail(r, &err);
+		return;
+	}
 
 	for (size_t i = 0; i < sl_gate_count(); i++)
 		if (!checks[i].passed) {
@@ -880,6 +932,15 @@ void sl_h_gate_check(struct sl_req *r)
 	sl_store_abort(&tx);
 	if (allowed < 0) {
 		sl_gate_fail(r, checks, &err);
+		json_decref(rel);
+		return;
+	}
+	/* A refusal now (not of a moment asked about) is told to the
+	 * subscribers; one that cannot be recorded is no answer. */
+	if (at_s)
+		refusal.set = 0;
+	if (allowed == 0 && notify_refusal(r, checks, &err)) {
+		sl_http_fail(r, &err);
 		json_decref(rel);
 		return;
 	}

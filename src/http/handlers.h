@@ -286,4 +286,13 @@ enum sl_err sl_h_catalog_insert(struct sl_req *r, struct sl_tx *tx, int is_env,
 				const json_t *in, char **text,
 				struct sl_error *err);
 
+/* Notifications (notify.c): subscriptions and the outbox. */
+extern const struct sl_field sl_subscription_fields[];
+void sl_h_subscription_put(struct sl_req *r);
+void sl_h_subscription_get(struct sl_req *r);
+void sl_h_subscription_list(struct sl_req *r);
+void sl_h_subscription_delete(struct sl_req *r);
+void sl_h_notification_list(struct sl_req *r);
+void sl_h_notification_replay(struct sl_req *r);
+
 #endif

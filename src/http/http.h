@@ -197,6 +197,10 @@ char *sl_http_patch_text(const char *before, const char *after);
  * before into after (canonical JSON texts, NULL for none): fills in its
  * change and scope from them, and returns what sl_store_audit_append
  * does. */
+/* The string at key of a stored (canonical) document, read off its
+ * text: 1 with *out a copy (free()) or NULL when absent or not a string;
+ * 0 when it holds an escape (parse the document instead). */
+int sl_http_doc_string(const char *doc, const char *key, char **out);
 enum sl_err sl_http_audit_append(struct sl_tx *tx, struct sl_audit_entry *e,
 				 const char *before, const char *after,
 				 int64_t *seq, struct sl_error *err);

@@ -363,6 +363,58 @@ static void verify_tick(struct sl_store *st)
 	}
 }
 
+/* Runs the notification dispatcher when its time comes, logging what it
+ * did. */
+static void dispatch_tick(struct sl_store *st)
+{
+	struct sl_error err = {0};
+	size_t sent = 0, failed = 0;
+	char a[24], b[24];
+
+	if (sl_dispatch_tick(st, now_us, &sent, &failed, &err))
+		logj("warn", "notification dispatcher failed", "error",
+		     err.message);
+	if (sent || failed) {
+		snprintf(a, sizeof(a), "%zu", sent);
+		snprintf(b, sizeof(b), "%zu", failed);
+		logj("info", "notifications sent", "count", a);
+		if (failed)
+			logj("info", "notification attempts failed", "count",
+			     b);
+	}
+}
+
+/* The notification dispatcher's own thread: sending waits on receivers
+ * (up to SHIPLOG_DISPATCH_TIMEOUT_MS each), which must not hold up the
+ * leadership thread's checkpoints and stall detection. It works while
+ * this daemon is the leader, waking every 50 ms; the dispatcher keeps
+ * its own pace. */
+static void *dispatch_run(void *arg)
+{
+	struct leadership *l = arg;
+
+	sl_store_fault_exempt_thread();
+	pthread_mutex_lock(&l->lock);
+	while (!l->stop) {
+		struct timespec until;
+
+		pthread_mutex_unlock(&l->lock);
+		if (sl_store_leader_held(l->st))
+			dispatch_tick(l->st);
+		pthread_mutex_lock(&l->lock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 50 * 1000000L;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		if (!l->stop)
+			pthread_cond_timedwait(&l->wake, &l->lock, &until);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
 static void *leadership_run(void *arg)
 {
 	struct leadership *l = arg;
@@ -461,7 +513,7 @@ int main(int argc, char **argv)
 	struct sl_server *srv = NULL;
 	char addr[96], token_path[4096];
 	struct leadership leader = {0};
-	pthread_t leader_thread;
+	pthread_t leader_thread, dispatch_thread;
 	const char *token_file = NULL;
 	struct sl_log_config logcfg = {.interval_ms = 1000};
 	char key_path[4096];
@@ -625,13 +677,15 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&leader.lock, NULL);
 	pthread_cond_init(&leader.wake, NULL);
 	pthread_create(&leader_thread, NULL, leadership_run, &leader);
+	pthread_create(&dispatch_thread, NULL, dispatch_run, &leader);
 	sigwait(&set, &sig);
 	logj("info", "stopping", "signal", sig == SIGTERM ? "TERM" : "INT");
 	pthread_mutex_lock(&leader.lock);
 	leader.stop = 1;
-	pthread_cond_signal(&leader.wake);
+	pthread_cond_broadcast(&leader.wake);
 	pthread_mutex_unlock(&leader.lock);
 	pthread_join(leader_thread, NULL);
+	pthread_join(dispatch_thread, NULL);
 	pthread_mutex_destroy(&leader.lock);
 	pthread_cond_destroy(&leader.wake);
 	sl_server_stop(srv);

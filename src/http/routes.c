@@ -3,6 +3,7 @@
  * authentication, permissions, body checks, idempotency, metrics and the
  * OpenAPI document are all read from here. */
 #include "core/incident.h"
+#include "core/notify.h"
 #include "core/perm.h"
 #include "core/state.h"
 #include "http/governance.h"
@@ -129,6 +130,14 @@ static const struct sl_qparam q_verification[] = {
 	{"service", SL_Q_TEXT, "a service's own policy, not the environment's",
 	 NULL},
 	{0}};
+
+static const struct sl_qparam q_notifications[] = {
+	LIMIT,
+	CURSOR(SL_Q_INT),
+	{"status", SL_Q_TEXT, "in this status", sl_notify_status_names},
+	{"subscription", SL_Q_TEXT, "for this subscription", NULL},
+	{0},
+};
 
 const struct sl_route sl_routes[] = {
 	{"GET", "/healthz", sl_h_healthz, PUB, "liveness", NULL, SL_ACT_READ,
@@ -372,6 +381,23 @@ const struct sl_route sl_routes[] = {
 	 "bring history in: a batch of JSON Lines or CSV records, one "
 	 "transaction, idempotent on the source's ids (docs/import/)",
 	 NULL, SL_ACT_IMPORT, NULL, q_import},
+	{"PUT", "/v1/subscriptions/{name}", sl_h_subscription_put, BODY | WRITE,
+	 "create or replace a subscription: events, filters and a channel",
+	 sl_subscription_fields, SL_ACT_TOKEN_ADMIN, NULL, NULL},
+	{"GET", "/v1/subscriptions", sl_h_subscription_list, 0,
+	 "list subscriptions", NULL, SL_ACT_READ, NULL, NULL},
+	{"GET", "/v1/subscriptions/{name}", sl_h_subscription_get, 0,
+	 "get a subscription (never its channel's secret)", NULL, SL_ACT_READ,
+	 NULL, NULL},
+	{"DELETE", "/v1/subscriptions/{name}", sl_h_subscription_delete, WRITE,
+	 "delete a subscription (its notifications are kept)", NULL,
+	 SL_ACT_TOKEN_ADMIN, NULL, NULL},
+	{"GET", "/v1/notifications", sl_h_notification_list, 0,
+	 "the outbox, newest first: pending, sent and dead notifications", NULL,
+	 SL_ACT_READ, NULL, q_notifications},
+	{"POST", "/v1/notifications/{id}/replay", sl_h_notification_replay,
+	 WRITE, "send a dead (or sent) notification again, same key", NULL,
+	 SL_ACT_TOKEN_ADMIN, NULL, NULL},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);

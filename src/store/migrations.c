@@ -324,6 +324,38 @@ static const char m010[] =
 	" PRIMARY KEY (incident, release_id));"
 	"CREATE INDEX incident_releases_rel ON incident_releases"
 	" (release_id, incident);";
+static const char m011[] =
+	/* Notifications. A subscription keeps its channel's secret (the
+	 * webhook's HMAC key, the Slack URL) apart from its document, which
+	 * is what answers show. The outbox holds one row per notification
+	 * per subscription, written in the transaction of the change that
+	 * caused it; delivery_key is the idempotency key every attempt carries,
+	 * and unique, so an event found by a sweep (a freeze starting) is
+	 * enqueued once. The dispatcher takes the rows whose next_at has
+	 * come, status pending. */
+	"CREATE TABLE subscriptions ("
+	" name TEXT PRIMARY KEY,"
+	" secret TEXT NOT NULL,"
+	" revision BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" doc TEXT NOT NULL);"
+	"CREATE TABLE notifications ("
+	" id {ID_PK},"
+	" delivery_key TEXT NOT NULL UNIQUE,"
+	" subscription TEXT NOT NULL,"
+	" event TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" attempts BIGINT NOT NULL,"
+	" next_at BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" sent_at BIGINT NOT NULL,"
+	" last_error TEXT NOT NULL,"
+	" payload TEXT NOT NULL);"
+	"CREATE INDEX notifications_due ON notifications (status, next_at);"
+	"CREATE INDEX notifications_sub ON notifications (subscription, id);";
+
 static const char m012[] =
 	/* Verification after a deployment succeeds. A policy belongs to an
 	 * environment, or to one service there (service '' is the
@@ -390,6 +422,7 @@ const struct sl_migration sl_migrations[] = {
 	{9, "inbound webhooks: receivers, deliveries, deployment links", m009},
 	{10, "incidents, their services, causes and known-issue releases",
 	 m010},
+	{11, "notifications: subscriptions and the outbox", m011},
 	{12, "verification after a deployment: policies and runs", m012},
 	{13, "imports: source ids; placements by deployment time", m013},
 };

@@ -867,4 +867,96 @@ enum sl_err sl_store_import_link(struct sl_tx *tx, const char *source,
 				 const char *object_id, int64_t now,
 				 struct sl_error *err);
 
+/* ---- notifications (notify.c) ---- */
+
+/* A subscription as kept: its channel's secret too (the webhook's HMAC
+ * key, the Slack URL), for sending only. */
+struct sl_subscription {
+	char *name, *secret, *doc;
+	int64_t revision;
+};
+struct sl_subscriptions {
+	size_t n;
+	struct sl_subscription *v;
+};
+void sl_subscription_fini(struct sl_subscription *s);
+void sl_subscriptions_fini(struct sl_subscriptions *s);
+/* Creates or replaces subscription name; *revision is its new one. */
+enum sl_err sl_store_subscription_put(struct sl_tx *tx, const char *name,
+				      const char *secret, const char *doc,
+				      int64_t now, int64_t *revision,
+				      struct sl_error *err);
+/* SL_ENOTFOUND when there is none. Free with sl_subscription_fini. */
+enum sl_err sl_store_subscription_get(struct sl_tx *tx, const char *name,
+				      struct sl_subscription *out,
+				      struct sl_error *err);
+/* Every subscription with its secret, by name (the event mapping and the
+ * dispatcher). Free with sl_subscriptions_fini. */
+enum sl_err sl_store_subscription_all(struct sl_tx *tx,
+				      struct sl_subscriptions *out,
+				      struct sl_error *err);
+/* Every subscription (name, doc), by name. */
+enum sl_err sl_store_subscription_list(struct sl_tx *tx, struct sl_docs *out,
+				       struct sl_error *err);
+enum sl_err sl_store_subscription_delete(struct sl_tx *tx, const char *name,
+					 struct sl_error *err);
+
+/* A notification in the outbox. Times in microseconds (0: none). */
+struct sl_notification {
+	int64_t id, attempts, next_at, created_at, updated_at, sent_at;
+	char *key, *subscription, *event, *status, *last_error, *payload;
+};
+struct sl_notifications {
+	size_t n;
+	struct sl_notification *v;
+};
+void sl_notifications_fini(struct sl_notifications *n);
+/* Enqueues a pending notification due at now, unless one with the same
+ * key exists: *added is 1 when it was written, 0 when the key was
+ * there. */
+enum sl_err sl_store_notification_add(struct sl_tx *tx, const char *key,
+				      const char *subscription,
+				      const char *event, const char *payload,
+				      int64_t now, int *added,
+				      struct sl_error *err);
+/* *seen is 1 when some notification's key is key_base followed by ':'
+ * (an event found by a sweep, told to any subscription). */
+enum sl_err sl_store_notification_seen(struct sl_tx *tx, const char *key_base,
+				       int64_t *seen, struct sl_error *err);
+/* Pending notifications due at now (next_at <= now), oldest first, at
+ * most limit. */
+enum sl_err sl_store_notification_due(struct sl_tx *tx, int64_t now,
+				      int64_t limit,
+				      struct sl_notifications *out,
+				      struct sl_error *err);
+/* Counts an attempt of notification id before it is made and moves its
+ * next_at to until (the lease: the row is due again then if no outcome
+ * is recorded). *claimed is 0 when the row is no longer pending with
+ * attempts as read (another dispatcher took it). */
+enum sl_err sl_store_notification_claim(struct sl_tx *tx, int64_t id,
+					int64_t attempts, int64_t until,
+					int64_t now, int *claimed,
+					struct sl_error *err);
+/* Records an attempt's outcome: status, when it is due again, the error
+ * (empty when sent), sent_at (0 unless sent). */
+enum sl_err sl_store_notification_record(struct sl_tx *tx, int64_t id,
+					 const char *status, int64_t next_at,
+					 const char *error, int64_t sent_at,
+					 int64_t now, struct sl_error *err);
+/* Notifications newest first, id below before_id (0: from the newest),
+ * of status and subscription when given (NULL: any), at most limit. */
+enum sl_err sl_store_notification_list(struct sl_tx *tx, const char *status,
+				       const char *subscription,
+				       int64_t before_id, int64_t limit,
+				       struct sl_notifications *out,
+				       struct sl_error *err);
+/* Notification id (none or one row). */
+enum sl_err sl_store_notification_get(struct sl_tx *tx, int64_t id,
+				      struct sl_notifications *out,
+				      struct sl_error *err);
+/* Puts notification id back to pending, due at now, with its attempts
+ * started again (its last error kept until the next attempt). */
+enum sl_err sl_store_notification_requeue(struct sl_tx *tx, int64_t id,
+					  int64_t now, struct sl_error *err);
+
 #endif

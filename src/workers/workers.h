@@ -27,4 +27,15 @@ enum sl_err sl_stall_tick(struct sl_store *st, int64_t now_us, size_t *moved,
 enum sl_err sl_verify_tick(struct sl_store *st, int64_t now_us, size_t *started,
 			   size_t *ended, struct sl_error *err);
 
+/* The notification dispatcher (called from its own thread while this
+ * daemon leads, since it waits on receivers): every SHIPLOG_DISPATCH_MS
+ * milliseconds (default 2,000), enqueues the freezes that started or ended,
+ * then sends the due notifications of the outbox (at most 16 a round) and
+ * records each outcome; *sent and *failed count the attempts. now_us is
+ * asked again after each send. On failure err is filled and the next
+ * round tries again. */
+enum sl_err sl_dispatch_tick(struct sl_store *st, int64_t (*now_us)(void),
+			     size_t *sent, size_t *failed,
+			     struct sl_error *err);
+
 #endif

@@ -53,6 +53,11 @@ BODY_FIELDS = [
     ("PATCH", "/v1/incidents/{key}", "severity", lambda v: {"severity": v}),
     ("PUT", "/v1/environments/{name}/verification", "on_failure",
      lambda v: {"on_failure": v}),
+    ("PUT", "/v1/subscriptions/{name}", "events[0]",
+     lambda v: {"events": [v]}),
+    ("PUT", "/v1/subscriptions/{name}", "channel.type",
+     lambda v: {"events": ["deployment.failed"],
+                "channel": {"type": v, "url": "http://x.example/"}}),
 ]
 
 # (OpenAPI path, query parameter) for every filter on a vocabulary.
@@ -62,6 +67,7 @@ QUERY_FILTERS = [
     ("/v1/deployments", "status"),
     ("/v1/deployments", "type"),
     ("/v1/incidents", "status"),
+    ("/v1/notifications", "status"),
 ]
 
 
@@ -219,7 +225,7 @@ def help_words(out, option):
             if not more.startswith("   "):
                 break
             text += ("" if text.endswith("|") else " ") + more.strip()
-        m = re.search(r"[a-z_]+(?:\|[a-z_]+)+", text)
+        m = re.search(r"[a-z_.]+(?:\|[a-z_.]+)+", text)
         check(m, "--%s has no words: %r" % (option, text))
         return m.group(0).split("|")
     raise AssertionError("no --%s in:\n%s" % (option, out))
@@ -251,6 +257,12 @@ CLI_OPTIONS = [
     (["incident", "create"], "severity",
      ("POST", "/v1/incidents", "severity")),
     (["incident", "list"], "status", ("query", "/v1/incidents", "status")),
+    (["subscription", "put"], "event",
+     ("PUT", "/v1/subscriptions/{name}", "events[0]")),
+    (["subscription", "put"], "channel",
+     ("PUT", "/v1/subscriptions/{name}", "channel.type")),
+    (["notification", "list"], "status",
+     ("query", "/v1/notifications", "status")),
 ]
 
 

@@ -5,6 +5,7 @@
 
 #include "core/import.h"
 #include "core/incident.h"
+#include "core/notify.h"
 #include "core/perm.h"
 #include "core/state.h"
 #include "core/verify.h"
@@ -78,6 +79,12 @@ TEST(every_other_list_round_trips_through_its_parse_function)
 		    sl_verify_state_names, SL_VERIFY_STATE__COUNT);
 	CHECK_VOCAB(sl_import_kind, enum sl_import_kind, sl_import_kind_names,
 		    SL_IMP__COUNT);
+	CHECK_VOCAB(sl_notify_event, enum sl_notify_event,
+		    sl_notify_event_names, SL_NEV__COUNT);
+	CHECK_VOCAB(sl_notify_channel, enum sl_notify_channel,
+		    sl_notify_channel_names, SL_NCH__COUNT);
+	CHECK_VOCAB(sl_notify_status, enum sl_notify_status,
+		    sl_notify_status_names, SL_NST__COUNT);
 }
 
 TEST(the_wire_spelling_of_each_vocabulary_is_what_the_api_documents)

@@ -270,3 +270,11 @@ export const withdrawCause = (key, deploymentId) => request('DELETE', `/v1/incid
 // A deployment's verification (404 when its environment verifies none):
 // the policy it took, its rounds, each criterion's last value, the outcome.
 export const verification = (id) => get(`/v1/deployments/${enc(id)}/verification`);
+
+// Notifications: subscriptions (whole list; never a channel's secret) and
+// one page of the outbox, newest first, of a status when given
+// (pending|sent|dead; none: all). Replay puts a dead or sent one back to
+// pending, same key (token.admin).
+export const subscriptions = async () => (await get('/v1/subscriptions')).items;
+export const notifications = (status, cursor) => get('/v1/notifications', { limit: 50, status, cursor });
+export const replayNotification = (id) => post(`/v1/notifications/${enc(id)}/replay`);

@@ -15,6 +15,7 @@ import { Calendar } from './views/calendar.js';
 import { Policies } from './views/policies.js';
 import { Receivers, Receiver } from './views/receivers.js';
 import { Incidents, Incident } from './views/incidents.js';
+import { Notifications } from './views/notifications.js';
 
 // One row per page: the path it answers, its view, its title, and the nav
 // entry it belongs to.
@@ -31,6 +32,7 @@ const ROUTES = [
   { path: /^\/receivers\/([^/]+)$/, view: Receiver, title: 'Receiver', nav: '/receivers' },
   { path: /^\/incidents$/, view: Incidents, title: 'Incidents', nav: '/incidents' },
   { path: /^\/incidents\/([^/]+)$/, view: Incident, title: 'Incident', nav: '/incidents' },
+  { path: /^\/notifications$/, view: Notifications, title: 'Notifications', nav: '/notifications' },
 ];
 
 const NAV = [
@@ -42,6 +44,7 @@ const NAV = [
   ['/audit', 'Audit log'],
   ['/receivers', 'Receivers'],
   ['/incidents', 'Incidents'],
+  ['/notifications', 'Notifications'],
 ];
 
 function match(pathname) {
