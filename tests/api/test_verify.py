@@ -494,6 +494,72 @@ def test_cli_puts_gets_and_shows_a_verification(d):
     shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
+def test_done_when_a_failing_prometheus_criterion_is_notified_once_across_kill_9(d):
+    """Issue 15's "done when": a failing Prometheus criterion fails the
+    deployment; the subscribed webhook gets the notification exactly once
+    although the daemon is killed (-9) while sending it; a receiver that
+    keeps failing gets it as a dead letter, which replays."""
+    import signal
+    import test_notify as tn
+    del d  # a daemon of its own: this one is killed
+    box = {}
+
+    def kill_first(rcv):
+        if len(rcv.requests) == 1:
+            os.kill(box["d"].proc.pid, signal.SIGKILL)
+            time.sleep(0.2)
+
+    rcv = tn.Receiver(on_request=kill_first)
+    down = tn.Receiver(fail=None)
+    d2 = Daemon(env=tn.ENV)
+    box["d"] = d2
+    try:
+        d2.start()
+        env, svc = world(d2)
+        error_rate(svc, 0.01)
+        before = succeed(d2, svc, env, "1.0.0")
+        sub = tn.subscribe(d2, rcv.url, environments=[env])
+        dead_sub = tn.subscribe(d2, down.url, services=[svc])
+        put(d2, env, policy())
+        error_rate(svc, 0.4)
+        dep = succeed(d2, svc, env, "1.1.0")
+        rcv.wait(1)               # it arrived, and the daemon died
+        d2.stop(signal.SIGKILL)
+        d2.start()
+        got = rcv.wait(2)
+        sent = tn.wait_outbox(d2, sub, "sent")
+        eq(len(sent), 1, "one notification")
+        eq(len({h["X-Shiplog-Delivery"] for h, _ in got}), 1,
+           "the same key both times")
+        eq(rcv.processed, {sent[0]["key"]: 1}, "processed exactly once")
+        eq(rcv.dropped, 1, "the repeat dropped by its key")
+        p = json.loads(got[0][1])
+        eq((p["event"], p["object"]["id"], p["data"]["status"], p["service"]),
+           ("deployment.failed", str(dep), "failed", svc), "what it says")
+        doc = deployment(d2, dep)
+        eq(doc["status"], "failed", "the deployment failed")
+        check("error-rate: 0.4 is above the maximum 0.05" in
+              doc["events"][-1]["message"], doc["events"][-1])
+        check("deployment %d" % before in doc["events"][-1]["message"],
+              "the rollback recommended names the one before")
+        # The other subscriber's receiver is down: a dead letter.
+        dead = tn.wait_outbox(d2, dead_sub, "dead", seconds=30)
+        eq(len(dead), 1, "one dead letter")
+        eq(dead[0]["attempts"], int(tn.ENV["SHIPLOG_DISPATCH_ATTEMPTS"]),
+           "after every attempt")
+        down.fail = 0
+        api(d2, "POST", "/v1/notifications/%d/replay" % dead[0]["id"],
+            want=200)
+        again = tn.wait_outbox(d2, dead_sub, "sent")
+        eq(again[0]["id"], dead[0]["id"], "the dead letter, sent")
+        eq(len(down.processed), 1, "received once")
+    finally:
+        d2.stop()
+        d2.drop_database()
+        rcv.close()
+        down.close()
+
+
 def main():
     global EXPORTER, PROBED, PROM
     if not os.path.exists(PROMETHEUS):
