@@ -97,6 +97,12 @@ static const struct sl_cli_opt env_opts[] = {
 	 "--timezone TZ          IANA time zone; default UTC", NULL},
 	{"max-concurrent", SL_OPT_INT, "max_concurrent",
 	 "--max-concurrent N     concurrent deployments, 0 = unlimited", NULL},
+	{"production", SL_OPT_FLAG, "production",
+	 "--production           counts as production in metrics and reports "
+	 "(default: the highest rank)",
+	 NULL},
+	{"no-production", SL_OPT_FALSE, "production",
+	 "--no-production        never counts as production", NULL},
 	{NULL, 0, NULL, NULL, NULL},
 };
 

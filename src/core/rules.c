@@ -265,3 +265,27 @@ int sl_deploy_stalls(enum sl_deploy_status s, int64_t last_us,
 		stall_after_s = SL_STALL_AFTER_DEFAULT_S;
 	return now_us - last_us > stall_after_s * 1000000;
 }
+
+size_t sl_production_pick(const struct sl_env_prod *envs, size_t n, int *out)
+{
+	size_t count = 0;
+	int marked = 0, have_top = 0;
+	int64_t top = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (envs[i].flag == SL_PROD_YES)
+			marked = 1;
+		if (envs[i].flag != SL_PROD_NO &&
+		    (!have_top || envs[i].rank > top)) {
+			top = envs[i].rank;
+			have_top = 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		out[i] = marked ? envs[i].flag == SL_PROD_YES
+				: have_top && envs[i].flag != SL_PROD_NO &&
+					  envs[i].rank == top;
+		count += (size_t)out[i];
+	}
+	return count;
+}

@@ -145,4 +145,18 @@ enum sl_err sl_token_expiry_check(int64_t expires_at, int64_t now,
 int sl_deploy_stalls(enum sl_deploy_status s, int64_t last_us,
 		     int64_t stall_after_s, int64_t now_us);
 
+/* What an environment says of being production: its `production` field
+ * true, false, or absent/null (unset). */
+enum sl_prod_flag { SL_PROD_UNSET, SL_PROD_YES, SL_PROD_NO };
+struct sl_env_prod {
+	int64_t rank;
+	enum sl_prod_flag flag;
+};
+/* Which environments count as production (for delivery metrics and
+ * change reports): those marked production: true when any is; else every
+ * environment of the highest rank among those not marked false. Sets
+ * out[i] to 1 or 0 for each of the n environments; returns how many
+ * count. */
+size_t sl_production_pick(const struct sl_env_prod *envs, size_t n, int *out);
+
 #endif

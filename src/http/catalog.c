@@ -9,6 +9,7 @@
 
 #include "core/naming.h"
 #include "core/perm.h"
+#include "core/rules.h"
 #include "core/validate.h"
 #include "core/vocab.h"
 #include "http/handlers.h"
@@ -50,6 +51,10 @@ const struct sl_field sl_env_fields[] = {
 	 NULL, NULL,
 	 "a deployment in progress this long without an event is stalled "
 	 "(null: an hour)"},
+	{"production", SL_FT_BOOL, SL_F_NULLABLE, 0, 0, NULL, NULL, NULL,
+	 "counts as production in delivery metrics and change reports "
+	 "(null: only when none is marked true and it has the highest rank "
+	 "of those not marked false)"},
 	{0},
 };
 
@@ -451,4 +456,50 @@ enum sl_err sl_h_catalog_insert(struct sl_req *r, struct sl_tx *tx, int is_env,
 				struct sl_error *err)
 {
 	return insert(r, tx, is_env ? &env_kind : &service_kind, in, text, err);
+}
+
+/* ---- which environments are production ---- */
+
+void sl_h_names_fini(struct sl_h_names *n)
+{
+	for (size_t i = 0; i < n->n; i++)
+		free(n->v[i]);
+	free(n->v);
+	n->v = NULL;
+	n->n = 0;
+}
+
+enum sl_err sl_h_production_envs(struct sl_tx *tx, struct sl_h_names *out,
+				 struct sl_error *err)
+{
+	struct sl_docs rows = {0};
+	struct sl_env_prod *envs;
+	int *pick;
+	enum sl_err rc = sl_store_environment_list(tx, &rows, err);
+
+	out->n = 0;
+	out->v = NULL;
+	if (rc)
+		return rc;
+	envs = sl_xcalloc(rows.n + 1, sizeof(*envs));
+	pick = sl_xcalloc(rows.n + 1, sizeof(*pick));
+	for (size_t i = 0; i < rows.n; i++) {
+		json_t *d = sl_http_doc(rows.v[i].doc);
+		const json_t *p = json_object_get(d, "production");
+
+		envs[i].rank = json_integer_value(json_object_get(d, "rank"));
+		envs[i].flag = json_is_true(p)	  ? SL_PROD_YES
+			       : json_is_false(p) ? SL_PROD_NO
+						  : SL_PROD_UNSET;
+		json_decref(d);
+	}
+	out->v = sl_xcalloc(sl_production_pick(envs, rows.n, pick) + 1,
+			    sizeof(*out->v));
+	for (size_t i = 0; i < rows.n; i++)
+		if (pick[i])
+			out->v[out->n++] = sl_xstrdup(rows.v[i].name);
+	free(envs);
+	free(pick);
+	sl_docs_fini(&rows);
+	return SL_OK;
 }

@@ -19,6 +19,16 @@ void sl_h_env_update(struct sl_req *r);
 void sl_h_env_delete(struct sl_req *r);
 extern const struct sl_field sl_service_fields[];
 extern const struct sl_field sl_env_fields[];
+/* Names, owned. */
+struct sl_h_names {
+	size_t n;
+	char **v;
+};
+void sl_h_names_fini(struct sl_h_names *n);
+/* The environments that count as production (sl_production_pick over
+ * every environment's rank and `production` field), in rank order. */
+enum sl_err sl_h_production_envs(struct sl_tx *tx, struct sl_h_names *out,
+				 struct sl_error *err);
 
 /* releases (releases.c) */
 void sl_h_release_create(struct sl_req *r);

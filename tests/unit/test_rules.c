@@ -303,6 +303,36 @@ TEST(only_a_deployment_in_progress_past_its_deadline_stalls)
 				  0);
 }
 
+TEST(production_is_what_is_marked_else_the_highest_rank_not_excluded)
+{
+	int out[4];
+	/* nothing marked: the highest rank, both at it */
+	struct sl_env_prod plain[] = {{10, SL_PROD_UNSET},
+				      {900, SL_PROD_UNSET},
+				      {900, SL_PROD_UNSET},
+				      {500, SL_PROD_UNSET}};
+	/* one marked true: only it, whatever its rank */
+	struct sl_env_prod marked[] = {{10, SL_PROD_UNSET},
+				       {900, SL_PROD_UNSET},
+				       {500, SL_PROD_YES},
+				       {600, SL_PROD_NO}};
+	/* the top one marked false: the next rank */
+	struct sl_env_prod excluded[] = {{10, SL_PROD_UNSET},
+					 {900, SL_PROD_NO},
+					 {500, SL_PROD_UNSET},
+					 {500, SL_PROD_NO}};
+	struct sl_env_prod none[] = {{1, SL_PROD_NO}};
+
+	CHECK_INT((int)sl_production_pick(plain, 4, out), 2);
+	CHECK(!out[0] && out[1] && out[2] && !out[3]);
+	CHECK_INT((int)sl_production_pick(marked, 4, out), 1);
+	CHECK(!out[0] && !out[1] && out[2] && !out[3]);
+	CHECK_INT((int)sl_production_pick(excluded, 4, out), 1);
+	CHECK(!out[0] && !out[1] && out[2] && !out[3]);
+	CHECK_INT((int)sl_production_pick(none, 1, out), 0);
+	CHECK_INT((int)sl_production_pick(NULL, 0, out), 0);
+}
+
 TEST_MAIN(
 	T(a_deployment_keeps_when_it_started_verified_and_finished),
 	T(only_starting_a_deployment_meets_the_gates),
@@ -320,4 +350,5 @@ TEST_MAIN(
 	T(a_new_release_begins_as_a_draft_or_planned),
 	T(only_a_cancelled_release_cannot_be_deployed),
 	T(released_and_cancelled_releases_wait_for_no_approval),
-	T(only_a_deployment_in_progress_past_its_deadline_stalls))
+	T(only_a_deployment_in_progress_past_its_deadline_stalls),
+	T(production_is_what_is_marked_else_the_highest_rank_not_excluded))
