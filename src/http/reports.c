@@ -721,6 +721,7 @@ static json_t *access_report(struct ctx *x, struct sl_error *err)
 	if (sl_store_token_list(x->tx, &toks, err) ||
 	    sl_store_grant_list(x->tx, &all, &grants, err)) {
 		sl_tokens_fini(&toks);
+		sl_docs_fini(&grants);
 		json_decref(used);
 		return NULL;
 	}
