@@ -1078,6 +1078,27 @@ static int parse_word(const char *s, const char *const *names, int n)
 	return -1;
 }
 
+/* 1 when the token may read a report: a report reads the facts of every
+ * environment and service it covers, the audit log's entries and every
+ * token, so a token scoped to some is refused (403), as for the log. */
+static int unscoped(struct sl_req *r)
+{
+	static const char *const keys[] = {"environments", "services", "teams"};
+	json_t *scope = r->actor.scope ? sl_http_doc(r->actor.scope) : NULL;
+	int limited = 0;
+
+	for (size_t i = 0; scope && i < 3; i++)
+		if (json_array_size(json_object_get(scope, keys[i])))
+			limited = 1;
+	json_decref(scope);
+	if (limited)
+		sl_http_failf(r, SL_EFORBIDDEN, "scope",
+			      "a report reads the facts of every environment "
+			      "and service and the audit log; it takes a token "
+			      "without an environment, service or team scope");
+	return !limited;
+}
+
 void sl_h_report(struct sl_req *r)
 {
 	struct ctx x = {0};
@@ -1095,6 +1116,8 @@ void sl_h_report(struct sl_req *r)
 			      r->params[0]);
 		return;
 	}
+	if (!unscoped(r))
+		return;
 	if (!sl_h_time_param(r, "from", &x.from) ||
 	    !sl_h_time_param(r, "to", &x.to) ||
 	    !sl_h_text_param(r, "environment", &x.env) ||

@@ -301,6 +301,9 @@ def test_roles_and_bad_parameters(d):
     _, aud = token(d, "auditor")
     report(d, "change", want=403, token=dev)
     report(d, "change", want=200, token=aud)
+    _, scoped = token(d, "auditor", environments=[world(d)["env"]])
+    _, doc = report(d, "change", want=403, token=scoped)
+    check("scope" in doc["detail"], doc)
     for params, field in (({"from": None}, "from"),
                           ({"to": None}, "to"),
                           ({"from": "yesterday"}, "from"),
