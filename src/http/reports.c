@@ -250,9 +250,23 @@ static enum sl_err gather_one(struct ctx *x, json_t *dep, struct sl_error *err)
 		      &actor, &via, err);
 	if (rc)
 		goto out;
-	if (via && strncmp(via, "import:", 7) == 0)
+	/* The import's own table says it first: the audit entries of a
+	 * write numbered after commit (PostgreSQL) may not be listed yet. */
+	rc = sl_store_import_source_of(x->tx, "deployment", idb, &text, err);
+	if (rc == SL_OK)
 		ch->c.origin = SL_ORIGIN_IMPORT;
-	else if (actor && strncmp(actor, "receiver:", 9) == 0)
+	else if (rc != SL_ENOTFOUND)
+		goto out;
+	rc = SL_OK;
+	free(text);
+	text = NULL;
+	if (ch->c.origin == SL_ORIGIN_IMPORT)
+		;
+	else if (via && strncmp(via, "import:", 7) == 0)
+		ch->c.origin = SL_ORIGIN_IMPORT;
+	else if ((actor && strncmp(actor, "receiver:", 9) == 0) ||
+		 (ch->c.deployer &&
+		  strncmp(ch->c.deployer, "receiver:", 9) == 0))
 		ch->c.origin = SL_ORIGIN_WEBHOOK;
 	else if (json_is_object(json_object_get(dep, "override")))
 		ch->c.origin = SL_ORIGIN_OVERRIDE;

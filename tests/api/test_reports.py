@@ -8,6 +8,7 @@ with the log; roles and bad parameters.
 import csv
 import datetime
 import io
+import json
 import os
 import sys
 import time
@@ -294,6 +295,49 @@ def test_each_format_comes_out(d):
     check("default-src 'self'" in h["content-security-policy"], h)
     _, page = report(d, "exceptions", format="html")
     check("deployed_during_freeze" in page and "<script" not in page, page)
+
+
+def test_an_imported_change_is_reported_as_not_gated(d):
+    """An import records what happened elsewhere, past the gates: the
+    report says so, and the policy's rules still find the change without
+    a change request, started during the freeze."""
+    w = world(d)
+    svc = uniq("old")
+    # After the policy and inside the freeze: the last seeded change
+    # started after both, so a second later is too.
+    last = api(d, "GET", "/v1/deployments/%d" % w["freeze"], want=200)
+    at = datetime.datetime.strptime(last["started_at"][:19],
+                                    "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=2)
+    while now() <= at + datetime.timedelta(seconds=2):
+        time.sleep(0.2)
+    records = [
+        {"kind": "service", "id": svc + "-s", "name": svc, "owner": "team-old"},
+        {"kind": "release", "id": svc + "-r", "service": svc + "-s",
+         "version": "3.0.0", "type": "minor", "created_at": iso(at)},
+        {"kind": "deployment", "id": svc + "-d", "release": svc + "-r",
+         "environment": w["env"], "status": "succeeded", "deployer": "carol",
+         "started_at": iso(at + datetime.timedelta(seconds=1)),
+         "finished_at": iso(at + datetime.timedelta(seconds=2))},
+    ]
+    body = ("\n".join(json.dumps(r) for r in records) + "\n").encode()
+    status, _, doc = d.request("POST", "/v1/import?source=legacy", raw=body,
+                               headers={"Content-Type":
+                                        "application/x-ndjson"})
+    eq(status, 201, "import %s" % doc)
+    period = {"service": svc, "from": iso(at - datetime.timedelta(minutes=1)),
+              "to": iso(now() + datetime.timedelta(minutes=1))}
+    _, doc = report(d, "change", **period)
+    eq([(r["version"], r["deployer"], r["gate"]) for r in doc["items"]],
+       [("3.0.0", "carol", "not_gated_import")], "the imported change")
+    _, doc = report(d, "exceptions", **period)
+    eq([e["kind"] for e in doc["items"]],
+       ["no_change_request", "deployed_during_freeze"],
+       "no change request, as the policy asks; and started in the freeze")
+    _, doc = report(d, "controls", **period)
+    cm1 = [c for c in doc["controls"] if c["id"] == "SOX-ITGC-CM-1"][0]
+    eq(sorted(g["evidence"] for g in cm1["gaps"]),
+       ["approval", "change_request", "gate"], "not gated, no CR, no approval")
 
 
 def test_roles_and_bad_parameters(d):
