@@ -15,7 +15,9 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import api, check, eq, run_tests, uniq  # noqa: E402
+from harness import Daemon, api, check, eq, run_tests, uniq  # noqa: E402
+
+CTL = None  # the daemon's fault control file (src/store/fault.h)
 
 
 def now():
@@ -361,5 +363,62 @@ def test_roles_and_bad_parameters(d):
     check("environment" in str(doc), doc)
 
 
+def arm(text):
+    tmp = CTL + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, CTL)  # a new inode: the daemon sees the change
+
+
+def test_zz_an_unreadable_fact_is_503_for_every_store_call(d):
+    """Each store call the exceptions and change reports make fails once:
+    the answer is a problem document, 503 for an unavailable store (500
+    or 503 for a bug), never a report missing the fact."""
+    world(d)
+    for kind in ("exceptions", "change", "access"):
+        trace = CTL + ".trace"
+        if os.path.exists(trace):
+            os.unlink(trace)
+        arm("trace\n")
+        try:
+            report(d, kind)
+        finally:
+            arm("")
+        with open(trace) as f:
+            names = [ln.strip() for ln in f if ln.strip()]
+        os.unlink(trace)
+        check(len(names) >= 3, "%s: the trace saw its calls: %s" % (kind, names))
+        seen = {}
+        for i, name in enumerate(names):
+            seen[name] = seen.get(name, 0) + 1
+            error = "internal" if i % 4 == 3 else "unavailable"
+            arm("fail query=%s nth=%d error=%s\n" % (name, seen[name], error))
+            try:
+                status, h, doc = d.request(
+                    "GET", "/v1/reports/%s%s" % (kind, q(
+                        **{"from": _world["from"], "to": _world["to"],
+                           "environment": _world["env"],
+                           "service": _world["svc"]})))
+            finally:
+                arm("")
+            what = "%s: fault on %s #%d (%s)" % (kind, name, seen[name],
+                                                 error)
+            want = (503,) if error == "unavailable" else (500, 503)
+            check(status in want, "%s answered %d: %s" % (what, status, doc))
+            eq(h.get("content-type"), "application/problem+json", what)
+        report(d, kind)
+
+
+def main():
+    global CTL
+    # No read cache and tokens kept: each run of a report makes the same
+    # store calls, so a fault armed on the Nth call hits the same one.
+    d = Daemon(env={"SHIPLOG_CACHE_MB": "0",
+                    "SHIPLOG_TOKEN_CACHE_MS": "600000"})
+    CTL = os.path.join(d.dir, "faults")
+    d.extra_env["SHIPLOG_FAULTS"] = CTL
+    return run_tests(globals(), daemon=d)
+
+
 if __name__ == "__main__":
-    sys.exit(run_tests(globals()))
+    sys.exit(main())
