@@ -198,6 +198,7 @@ static enum sl_err gather_one(struct ctx *x, json_t *dep, struct sl_error *err)
 	const char *actor = NULL, *via = NULL, *crkey;
 	struct sl_tag *tags = NULL;
 	size_t ntags = 0;
+	int imported;
 	enum sl_err rc;
 
 	if (x->n == x->cap) {
@@ -253,16 +254,13 @@ static enum sl_err gather_one(struct ctx *x, json_t *dep, struct sl_error *err)
 	/* The import's own table says it first: the audit entries of a
 	 * write numbered after commit (PostgreSQL) may not be listed yet. */
 	rc = sl_store_import_source_of(x->tx, "deployment", idb, &text, err);
-	if (rc == SL_OK)
-		ch->c.origin = SL_ORIGIN_IMPORT;
-	else if (rc != SL_ENOTFOUND)
+	imported = rc == SL_OK;
+	if (rc != SL_OK && rc != SL_ENOTFOUND)
 		goto out;
 	rc = SL_OK;
 	free(text);
 	text = NULL;
-	if (ch->c.origin == SL_ORIGIN_IMPORT)
-		;
-	else if (via && strncmp(via, "import:", 7) == 0)
+	if (imported || (via && strncmp(via, "import:", 7) == 0))
 		ch->c.origin = SL_ORIGIN_IMPORT;
 	else if ((actor && strncmp(actor, "receiver:", 9) == 0) ||
 		 (ch->c.deployer &&
