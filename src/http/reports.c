@@ -141,15 +141,19 @@ static json_t *policy_at(struct ctx *x, const char *env, int64_t at,
 	return p;
 }
 
-/* The name of a freeze or blackout window covering a deployment of a
- * service with tags into env at `at`, or NULL. */
-static const char *freeze_at(struct ctx *x, const char *env,
+/* Finds a freeze or blackout window covering a deployment of a service
+ * with tags into env at `at`: *name is its name, or NULL. A window that
+ * cannot be worked out is not taken to be open or closed: SL_EUNAVAIL
+ * with err, as the gate does. */
+static enum sl_err freeze_at(struct ctx *x, const char *env,
 			     const struct sl_tag *tags, size_t ntags,
-			     int64_t at)
+			     int64_t at, const char **name,
+			     struct sl_error *err)
 {
 	size_t i;
 	json_t *w;
 
+	*name = NULL;
 	json_array_foreach(x->windows, i, w)
 	{
 		struct sl_window_reach reach = {
@@ -158,9 +162,12 @@ static const char *freeze_at(struct ctx *x, const char *env,
 		};
 		const char *kind =
 			json_string_value(json_object_get(w, "kind"));
+		const char *wname =
+			json_string_value(json_object_get(w, "name"));
 		struct sl_window_spec spec;
 		struct sl_occurrence occ;
 		struct sl_error e = {0};
+		int covers;
 
 		if (!kind ||
 		    (strcmp(kind, "freeze") && strcmp(kind, "blackout")))
@@ -168,10 +175,18 @@ static const char *freeze_at(struct ctx *x, const char *env,
 		if (!sl_window_applies(&reach, env, tags, ntags))
 			continue;
 		sl_window_spec_of(w, &spec);
-		if (sl_window_covering(&spec, at, &occ, &e) == 1)
-			return json_string_value(json_object_get(w, "name"));
+		covers = sl_window_covering(&spec, at, &occ, &e);
+		if (covers < 0)
+			return sl_error_set(err, SL_EUNAVAIL, "windows",
+					    "the window '%s' cannot be "
+					    "evaluated: %s",
+					    wname ? wname : "?", e.message);
+		if (covers == 1) {
+			*name = wname;
+			return SL_OK;
+		}
 	}
-	return NULL;
+	return SL_OK;
 }
 
 static json_t *time_or_null(int64_t us)
@@ -379,7 +394,10 @@ static enum sl_err gather_one(struct ctx *x, json_t *dep, struct sl_error *err)
 	ch->c.verified =
 		ch->c.verification && strcmp(ch->c.verification, "passed") == 0;
 
-	ch->c.freeze = freeze_at(x, env, tags, ntags, ch->c.started_at);
+	rc = freeze_at(x, env, tags, ntags, ch->c.started_at, &ch->c.freeze,
+		       err);
+	if (rc)
+		goto out;
 
 	{
 		json_t *inc = json_object_get(x->incidents,

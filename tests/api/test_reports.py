@@ -342,6 +342,36 @@ def test_an_imported_change_is_reported_as_not_gated(d):
        ["approval", "change_request", "gate"], "not gated, no CR, no approval")
 
 
+def test_a_webhook_reported_change_is_reported_as_not_gated(d):
+    """A deployment a sender reported through a receiver was not gated:
+    the report says so and names the receiver as its deployer."""
+    from test_hooks import SECRET, fixture, github
+    w = world(d)
+    svc = uniq("hooked")
+    api(d, "POST", "/v1/services", {"name": svc, "owner": "team-hooks"},
+        want=201)
+    name = uniq("gh")
+    api(d, "PUT", "/v1/receivers/" + name,
+        {"source": "github", "secret": SECRET,
+         "services": {"Codertocat/Hello-World": svc},
+         "environments": {"production": w["env"]}}, want=201)
+    api(d, "POST", "/v1/releases",
+        {"service": svc, "version": "1.0.0", "type": "minor",
+         "commit": "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"}, want=201)
+    status, doc = github(d, name, "deployment_status",
+                         fixture("github", "deployment_status.json"))
+    eq((status, doc["outcome"]), (200, "applied"), doc)
+    period = {"service": svc, "from": iso(now() - datetime.timedelta(
+        minutes=1)), "to": iso(now() + datetime.timedelta(minutes=1))}
+    _, rep = report(d, "change", **period)
+    eq([(r["deployment_id"], r["deployer"], r["gate"]) for r in rep["items"]],
+       [(doc["deployment"], "receiver:" + name, "not_gated_webhook")],
+       "the webhook's change")
+    _, rep = report(d, "exceptions", **period)
+    check("no_change_request" in [e["kind"] for e in rep["items"]],
+          "the policy's change request rule still holds: %s" % rep["items"])
+
+
 def test_roles_and_bad_parameters(d):
     _, dev = token(d, "developer")
     _, aud = token(d, "auditor")
