@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/report.h"
+#include "http/assets.h"
 #include "http/governance.h"
 #include "http/handlers.h"
 
@@ -1029,8 +1030,24 @@ static void html_text(struct sl_buf *b, const char *s)
 		}
 }
 
-/* A standalone page: semantic tables, no script and no style (the strict
- * CSP holds; a browser prints tables as they are). */
+/* The dashboard's stylesheet ("/assets/app-<hash>.css"), or NULL in a
+ * build without the dashboard. */
+static const char *stylesheet(void)
+{
+	for (const struct sl_asset *a = sl_assets; a->path; a++) {
+		size_t n = strlen(a->path);
+
+		if (strncmp(a->path, "/assets/", 8) == 0 && n > 4 &&
+		    strcmp(a->path + n - 4, ".css") == 0)
+			return a->path;
+	}
+	return NULL;
+}
+
+/* A standalone page: semantic tables and no script. Its only style is the
+ * dashboard's own stylesheet, linked from this origin (the strict CSP
+ * holds), whose print rules (reports.css) lay the tables out on paper;
+ * saved apart from the server it still reads as plain tables. */
 static char *render_html(struct ctx *x, enum kind k, const json_t *rep)
 {
 	struct sl_buf b = {0};
@@ -1042,7 +1059,13 @@ static char *render_html(struct ctx *x, enum kind k, const json_t *rep)
 	bprintf(&b, "<!doctype html>\n<html lang=\"en\"><head>"
 		    "<meta charset=\"utf-8\"><title>shiplog ");
 	html_text(&b, kind_names[k]);
-	bprintf(&b, " report</title></head><body><main><h1>");
+	bprintf(&b, " report</title>");
+	if (stylesheet()) {
+		bprintf(&b, "<link rel=\"stylesheet\" href=\"");
+		html_text(&b, stylesheet());
+		bprintf(&b, "\">");
+	}
+	bprintf(&b, "</head><body><main class=\"report\"><h1>");
 	html_text(&b, kind_names[k]);
 	bprintf(&b, " report</h1><p>Period: ");
 	html_text(&b, from ? from : "-");
@@ -1056,7 +1079,8 @@ static char *render_html(struct ctx *x, enum kind k, const json_t *rep)
 	html_text(&b, json_string_value(json_object_get(rep, "generated_at")));
 	bprintf(&b, ".</p>");
 	if (k == K_EXCEPTIONS) {
-		bprintf(&b, "<h2>Segregation of duties</h2><table>"
+		bprintf(&b, "<h2>Segregation of duties</h2>"
+			    "<table class=\"report-table\">"
 			    "<thead><tr><th scope=\"col\">check</th>"
 			    "<th scope=\"col\">changes checked</th>"
 			    "<th scope=\"col\">findings</th></tr>"
@@ -1074,7 +1098,7 @@ static char *render_html(struct ctx *x, enum kind k, const json_t *rep)
 		}
 		bprintf(&b, "</tbody></table><h2>Exceptions</h2>");
 	}
-	bprintf(&b, "<table><thead><tr>");
+	bprintf(&b, "<table class=\"report-table\"><thead><tr>");
 	for (int c = 0; cols[k][c]; c++) {
 		bprintf(&b, "<th scope=\"col\">");
 		html_text(&b, cols[k][c]);

@@ -9,6 +9,7 @@ import csv
 import datetime
 import io
 import json
+import re
 import os
 import sys
 import time
@@ -291,7 +292,15 @@ def test_each_format_comes_out(d):
     eq(len(list(csv.reader(io.StringIO(text)))), 1 + 9, "one per control")
     h, page = report(d, "change", format="html")
     check(h["content-type"].startswith("text/html"), h)
-    check("<table>" in page and "<script" not in page.lower(), page[:200])
+    check('<table class="report-table">' in page and
+          "<script" not in page.lower(), page[:200])
+    # Its one stylesheet is the dashboard's, from this origin.
+    css = re.search(r'<link rel="stylesheet" href="(/assets/[^"]+\.css)">',
+                    page)
+    check(css, page[:400])
+    status, h, text = d.request("GET", css.group(1), auth=False)
+    eq(status, 200, "the stylesheet is served")
+    check("@media print" in text and ".report-table" in text, "print rules")
     for k in ("clean", "no_cr", "open_review", "late", "freeze"):
         check("<td>%d</td>" % w[k] in page, k)
     check("default-src 'self'" in h["content-security-policy"], h)
