@@ -90,6 +90,10 @@ endif
 $(BUILD)/web/assets.o: $(ASSETS_C)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# The control mapping is assembled into the daemon (.incbin), which
+# the compiler's dependency files do not see.
+$(BUILD)/src/http/controls.o: data/controls.json
+
 $(BUILD)/libshiplog.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

@@ -151,6 +151,8 @@ sl_cli_handler sl_cli_run_import;
  * (online or from an export), an entry's inclusion proof, an export. */
 sl_cli_handler sl_cli_run_audit_key, sl_cli_run_audit_verify,
 	sl_cli_run_audit_prove, sl_cli_run_audit_export;
+/* report.c: the compliance reports, written as the server renders them. */
+sl_cli_handler sl_cli_run_report;
 
 /* commands.c: helpers the handlers share. */
 

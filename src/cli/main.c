@@ -891,6 +891,21 @@ static const struct sl_cli_column delivery_cols[] = {
 
 /* The command table. A row whose sub is NULL is its group's default
  * command ("shiplog deploy api@1.0.0 prod"). */
+static const struct sl_cli_opt report_opts[] = {
+	{"from", SL_OPT_STR, NULL,
+	 "--from T       the period's start (RFC 3339; not for access)", NULL},
+	{"to", SL_OPT_STR, NULL,
+	 "--to T         the period's end, excluded (RFC 3339)", NULL},
+	{"env", SL_OPT_STR, NULL,
+	 "--env E        only this production environment", NULL},
+	{"service", SL_OPT_STR, NULL, "--service S    only this service", NULL},
+	{"format", SL_OPT_STR, NULL,
+	 "--format F     json (default), csv or html (a printable page)", NULL},
+	{"out", SL_OPT_STR, NULL,
+	 "--out FILE     write it there (default standard output)", NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
 const struct sl_cli_cmd sl_cli_cmds[] = {
 	{"service", "create", sl_cli_run_create, "/v1/services", 1, "name",
 	 service_opts, NULL,
@@ -1201,6 +1216,28 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 "import FILE [--source NAME] [--format jsonl|csv] [--batch N] "
 	 "[--progress]",
 	 "bring history in from JSON Lines or CSV (admin; docs/import/)"},
+	{"report", "change", sl_cli_run_report, "/v1/reports", 0, NULL,
+	 report_opts, NULL,
+	 "report change --from T --to T [--env E] [--service S] "
+	 "[--format json|csv|html] [--out FILE]",
+	 "every production change of a period with its evidence and audit "
+	 "seqs"},
+	{"report", "exceptions", sl_cli_run_report, "/v1/reports", 0, NULL,
+	 report_opts, NULL,
+	 "report exceptions --from T --to T [--env E] [--service S] "
+	 "[--format json|csv|html] [--out FILE]",
+	 "changes without an approved CR, open override reviews, late "
+	 "approvals, segregation breaches, starts in a freeze"},
+	{"report", "controls", sl_cli_run_report, "/v1/reports", 0, NULL,
+	 report_opts, NULL,
+	 "report controls --from T --to T [--env E] [--service S] "
+	 "[--format json|csv|html] [--out FILE]",
+	 "per control (SOX, ISO 27001, SOC 2, PCI DSS) the evidence found "
+	 "and the gaps"},
+	{"report", "access", sl_cli_run_report, "/v1/reports", 0, NULL,
+	 report_opts, NULL,
+	 "report access [--format json|csv|html] [--out FILE]",
+	 "who holds which role and scope; expired, revoked, unused 90 days"},
 	{NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };
 

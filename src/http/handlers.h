@@ -305,4 +305,9 @@ void sl_h_subscription_delete(struct sl_req *r);
 void sl_h_notification_list(struct sl_req *r);
 void sl_h_notification_replay(struct sl_req *r);
 
+/* compliance reports (reports.c); the control mapping (controls.c:
+ * data/controls.json, NUL-ended) */
+void sl_h_report(struct sl_req *r);
+extern const char sl_controls_json[];
+
 #endif

@@ -73,6 +73,14 @@ static const struct sl_qparam q_proof[] = {
 	{"size", SL_Q_INT, "the tree size (of a checkpoint) to prove in", NULL},
 	{0},
 };
+static const struct sl_qparam q_reports[] = {
+	{"from", SL_Q_TIME, "the period's start (RFC 3339)", NULL},
+	{"to", SL_Q_TIME, "the period's end, excluded (RFC 3339)", NULL},
+	{"environment", SL_Q_TEXT, "only this production environment", NULL},
+	{"service", SL_Q_TEXT, "only this service", NULL},
+	{"format", SL_Q_TEXT, "json (default), csv or html", NULL},
+	{0},
+};
 static const struct sl_qparam q_consistency[] = {
 	{"from", SL_Q_INT, "the smaller tree size", NULL},
 	{"to", SL_Q_INT, "the larger tree size", NULL},
@@ -398,6 +406,10 @@ const struct sl_route sl_routes[] = {
 	{"POST", "/v1/notifications/{id}/replay", sl_h_notification_replay,
 	 WRITE, "send a dead (or sent) notification again, same key", NULL,
 	 SL_ACT_TOKEN_ADMIN, NULL, NULL},
+	{"GET", "/v1/reports/{kind}", sl_h_report, 0,
+	 "a compliance report (change, exceptions, controls or access) as "
+	 "JSON, CSV or printable HTML",
+	 NULL, SL_ACT_AUDIT_READ, NULL, q_reports},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);

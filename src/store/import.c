@@ -27,3 +27,15 @@ enum sl_err sl_store_import_link(struct sl_tx *tx, const char *source,
 		 NULL, NULL, err, SL_P_TEXT(source), SL_P_TEXT(kind),
 		 SL_P_TEXT(external_id), SL_P_TEXT(object_id), SL_P_INT(now));
 }
+
+enum sl_err sl_store_import_source_of(struct sl_tx *tx, const char *kind,
+				      const char *object_id, char **source,
+				      struct sl_error *err)
+{
+	return sl__store_one_text(tx,
+				  "SELECT source FROM import_ids WHERE"
+				  " kind = $1 AND object_id = $2"
+				  " ORDER BY imported_at LIMIT 1",
+				  P(SL_P_TEXT(kind), SL_P_TEXT(object_id)),
+				  source, NULL, "import id", err);
+}

@@ -401,6 +401,11 @@ static const char m013[] =
 	"CREATE INDEX deployments_place_time ON deployments"
 	" (service, environment, target, created_at, id);";
 
+/* Which import brought an object in, asked by the compliance reports
+ * for each deployment: by the object, not the source's id. */
+static const char m016[] =
+	"CREATE INDEX import_ids_object ON import_ids (kind, object_id);";
+
 const struct sl_migration sl_migrations[] = {
 	{1,
 	 "release record: services, environments, releases, deployments, "
@@ -425,6 +430,7 @@ const struct sl_migration sl_migrations[] = {
 	{11, "notifications: subscriptions and the outbox", m011},
 	{12, "verification after a deployment: policies and runs", m012},
 	{13, "imports: source ids; placements by deployment time", m013},
+	{16, "imports: found by the object they brought in", m016},
 };
 
 const size_t sl_migrations_count =

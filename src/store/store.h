@@ -959,4 +959,10 @@ enum sl_err sl_store_notification_get(struct sl_tx *tx, int64_t id,
 enum sl_err sl_store_notification_requeue(struct sl_tx *tx, int64_t id,
 					  int64_t now, struct sl_error *err);
 
+/* The source an object of kind (its id as text) was imported from
+ * (caller frees); SL_ENOTFOUND when no import brought it in. */
+enum sl_err sl_store_import_source_of(struct sl_tx *tx, const char *kind,
+				      const char *object_id, char **source,
+				      struct sl_error *err);
+
 #endif

@@ -278,3 +278,12 @@ export const verification = (id) => get(`/v1/deployments/${enc(id)}/verification
 export const subscriptions = async () => (await get('/v1/subscriptions')).items;
 export const notifications = (status, cursor) => get('/v1/notifications', { limit: 50, status, cursor });
 export const replayNotification = (id) => post(`/v1/notifications/${enc(id)}/replay`);
+
+// Compliance reports (audit.read, an unscoped token): kind is change,
+// exceptions, controls or access; query {from, to, environment, service}.
+// report() answers the JSON; reportUrl() is the address of the same report
+// as csv, json or html, for a download link or the printable page (a
+// plain link: the session cookie carries it, no fetch).
+export const REPORT_KINDS = ['change', 'exceptions', 'controls', 'access'];
+export const report = (kind, query) => get(`/v1/reports/${enc(kind)}`, query);
+export const reportUrl = (kind, query, format) => url(`/v1/reports/${enc(kind)}`, { ...query, format });

@@ -16,6 +16,7 @@ import { Policies } from './views/policies.js';
 import { Receivers, Receiver } from './views/receivers.js';
 import { Incidents, Incident } from './views/incidents.js';
 import { Notifications } from './views/notifications.js';
+import { Reports } from './views/reports.js';
 
 // One row per page: the path it answers, its view, its title, and the nav
 // entry it belongs to.
@@ -33,6 +34,7 @@ const ROUTES = [
   { path: /^\/incidents$/, view: Incidents, title: 'Incidents', nav: '/incidents' },
   { path: /^\/incidents\/([^/]+)$/, view: Incident, title: 'Incident', nav: '/incidents' },
   { path: /^\/notifications$/, view: Notifications, title: 'Notifications', nav: '/notifications' },
+  { path: /^\/reports$/, view: Reports, title: 'Reports', nav: '/reports' },
 ];
 
 const NAV = [
@@ -45,6 +47,7 @@ const NAV = [
   ['/receivers', 'Receivers'],
   ['/incidents', 'Incidents'],
   ['/notifications', 'Notifications'],
+  ['/reports', 'Reports'],
 ];
 
 function match(pathname) {
