@@ -295,4 +295,15 @@ void sl_h_subscription_delete(struct sl_req *r);
 void sl_h_notification_list(struct sl_req *r);
 void sl_h_notification_replay(struct sl_req *r);
 
+/* Retention (archive.c). */
+extern const struct sl_field sl_archive_fields[];
+/* Sets the retention period in days (0: everything is kept). */
+void sl_h_archive_configure(int64_t days);
+void sl_h_archive_create(struct sl_req *r);
+void sl_h_archive_restore(struct sl_req *r);
+/* When object kind/id is held by an archive, replies 410 naming it (or
+ * 503 when that cannot be read) and returns 1; else 0. Call on a 404. */
+int sl_h_archive_gone(struct sl_req *r, struct sl_tx *tx, const char *kind,
+		      int64_t object_id);
+
 #endif

@@ -398,6 +398,13 @@ const struct sl_route sl_routes[] = {
 	{"POST", "/v1/notifications/{id}/replay", sl_h_notification_replay,
 	 WRITE, "send a dead (or sent) notification again, same key", NULL,
 	 SL_ACT_TOKEN_ADMIN, NULL, NULL},
+	{"POST", "/v1/archive", sl_h_archive_create, BODY | WRITE,
+	 "archive the finished records older than a cut-off: answers the "
+	 "archive file (JSON Lines); the audit log stays whole",
+	 sl_archive_fields, SL_ACT_ARCHIVE, NULL, NULL},
+	{"POST", "/v1/archive/restore", sl_h_archive_restore, WRITE,
+	 "put an archive file's records back (idempotent)", NULL,
+	 SL_ACT_ARCHIVE, NULL, NULL},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);
