@@ -561,7 +561,8 @@ static const struct sl_cli_opt archive_create_opts[] = {
 
 static const struct sl_cli_opt archive_read_opts[] = {
 	{"kind", SL_OPT_STR, NULL,
-	 "--kind K       only records of this kind (deployment, event,\n"
+	 "--kind K       only records of this kind (release, release_tag,\n"
+	 "               approval, checklist_item, deployment, event,\n"
 	 "               verification, hook_link, delivery, notification)",
 	 NULL},
 	{NULL, 0, NULL, NULL, NULL},

@@ -28,3 +28,9 @@ int sl_archive_deploy_fits(enum sl_deploy_status status, int current, int held)
 
 	return finished && !current && !held;
 }
+
+int sl_archive_release_fits(enum sl_release_status status, int live, int held)
+{
+	return (status == SL_REL_RELEASED || status == SL_REL_CANCELLED) &&
+	       !live && !held;
+}

@@ -31,4 +31,11 @@ enum sl_err sl_archive_cutoff_check(int64_t before, int64_t now,
  * names it (held: an incident's confirmed cause, an override's review). */
 int sl_archive_deploy_fits(enum sl_deploy_status status, int current, int held);
 
+/* 1 when a release that last changed before the cut-off may be archived
+ * with its approvals, checklist and tags: it is over (released or
+ * cancelled), none of its deployments stays live once this archive's
+ * are taken (live: so it runs nowhere and its history goes whole), and
+ * no incident names it as a known issue (held). */
+int sl_archive_release_fits(enum sl_release_status status, int live, int held);
+
 #endif

@@ -134,6 +134,22 @@ void sl_h_archive_create(struct sl_req *r)
 			rc = sl_store_archive_take_deployment(
 				&tx, id, cands[i].id, &err);
 	}
+	/* Releases once their deployments are decided: one goes only when
+	 * none of its deployments stays. */
+	free(cands);
+	cands = NULL;
+	if (rc == SL_OK)
+		rc = sl_store_archive_release_candidates(&tx, id, before,
+							 &cands, &ncand, &err);
+	for (size_t i = 0; rc == SL_OK && i < ncand; i++) {
+		enum sl_release_status st;
+
+		if (sl_release_status_parse(cands[i].status, &st) == 0 &&
+		    sl_archive_release_fits(st, cands[i].current,
+					    cands[i].held))
+			rc = sl_store_archive_take_release(&tx, id, cands[i].id,
+							   &err);
+	}
 	if (rc == SL_OK)
 		rc = sl_store_archive_take_rest(&tx, id, before, &err);
 	if (rc) {
@@ -335,15 +351,14 @@ out:
 	json_decref(counts);
 }
 
-int sl_h_archive_gone(struct sl_req *r, struct sl_tx *tx, const char *kind,
-		      int64_t object_id)
+int sl_h_archive_gone_key(struct sl_req *r, struct sl_tx *tx, const char *kind,
+			  const char *key, const char *what)
 {
 	struct sl_error err = {0};
-	char key[24], tbuf[SL_TIME_BUF];
+	char tbuf[SL_TIME_BUF];
 	int64_t aid = 0, before = 0;
 	enum sl_err rc;
 
-	snprintf(key, sizeof(key), "%lld", (long long)object_id);
 	rc = sl_store_archive_find(tx, kind, key, &aid, &before, &err);
 	if (rc == SL_ENOTFOUND)
 		return 0;
@@ -352,11 +367,21 @@ int sl_h_archive_gone(struct sl_req *r, struct sl_tx *tx, const char *kind,
 		return 1;
 	}
 	sl_error_set(&err, SL_EGONE, NULL,
-		     "%s %s was archived in archive %lld (records older than "
+		     "%s was archived in archive %lld (records older than "
 		     "%s); POST /v1/archive/restore with that file puts it "
 		     "back",
-		     kind, key, (long long)aid, sl_time_format(before, tbuf));
+		     what, (long long)aid, sl_time_format(before, tbuf));
 	sl_http_fail_with(r, &err,
 			  json_pack("{sI}", "archive", (json_int_t)aid));
 	return 1;
+}
+
+int sl_h_archive_gone(struct sl_req *r, struct sl_tx *tx, const char *kind,
+		      int64_t object_id)
+{
+	char key[24], what[64];
+
+	snprintf(key, sizeof(key), "%lld", (long long)object_id);
+	snprintf(what, sizeof(what), "%s %s", kind, key);
+	return sl_h_archive_gone_key(r, tx, kind, key, what);
 }

@@ -305,5 +305,9 @@ void sl_h_archive_restore(struct sl_req *r);
  * 503 when that cannot be read) and returns 1; else 0. Call on a 404. */
 int sl_h_archive_gone(struct sl_req *r, struct sl_tx *tx, const char *kind,
 		      int64_t object_id);
+/* The same for an object archived under a text key (a release by
+ * "service@sortkey": kind "release_key"); what names it in the detail. */
+int sl_h_archive_gone_key(struct sl_req *r, struct sl_tx *tx, const char *kind,
+			  const char *key, const char *what);
 
 #endif

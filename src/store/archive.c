@@ -12,6 +12,17 @@
 	"(SELECT CAST(object_id AS BIGINT) FROM archived_objects"              \
 	" WHERE archive_id = $1 AND kind = '" kind "')"
 
+static const char *const rel_cols[] = {
+	"id",	"service",  "version",	  "sortkey",	"status",
+	"type", "revision", "created_at", "updated_at", "doc"};
+static const char *const tag_cols[] = {"release_id", "key", "value"};
+static const char *const appr_cols[] = {
+	"id",		"release_id", "environment",
+	"approver",	"grp",	      "decision",
+	"at",		"expires_at", "artifacts_digest",
+	"withdrawn_at", "doc",	      "voided_at"};
+static const char *const check_cols[] = {"release_id", "environment", "item",
+					 "at", "doc"};
 static const char *const dep_cols[] = {
 	"id",	  "release_id", "service",    "environment", "target",
 	"status", "revision",	"created_at", "updated_at",  "doc"};
@@ -31,6 +42,10 @@ static const char *const notif_cols[] = {
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 const struct sl_archive_table sl_store_archive_tables[] = {
+	{"release", rel_cols, "itttttiiit", N(rel_cols)},
+	{"release_tag", tag_cols, "itt", N(tag_cols)},
+	{"approval", appr_cols, "iittttiititi", N(appr_cols)},
+	{"checklist_item", check_cols, "ittit", N(check_cols)},
 	{"deployment", dep_cols, "iittttiiit", N(dep_cols)},
 	{"event", event_cols, "iiiit", N(event_cols)},
 	{"verification", verif_cols, "itiiit", N(verif_cols)},
@@ -54,11 +69,37 @@ const size_t sl_store_archive_ntables = N(sl_store_archive_tables);
 	"id, delivery_key, subscription, event, status, attempts, next_at,"    \
 	" created_at, updated_at, sent_at, last_error, payload"
 #define BY_DEP "deployment_id IN " TAKEN("deployment")
-#define P6     "$1, $2, $3, $4, $5, $6"
+#define BY_REL "release_id IN " TAKEN("release")
+#define COLS_REL                                                               \
+	"id, service, version, sortkey, status, type, revision, created_at,"   \
+	" updated_at, doc"
+#define COLS_APPR                                                              \
+	"id, release_id, environment, approver, grp, decision, at,"            \
+	" expires_at, artifacts_digest, withdrawn_at, doc, voided_at"
+#define P6 "$1, $2, $3, $4, $5, $6"
 
 static const struct {
 	const char *select, *delete, *insert;
 } live[] = {
+	{"SELECT " COLS_REL
+	 " FROM releases WHERE id IN " TAKEN("release") " ORDER BY id",
+	 "DELETE FROM releases WHERE id IN " TAKEN("release"),
+	 "INSERT INTO releases (" COLS_REL ") VALUES (" P6
+	 ", $7, $8, $9, $10) ON CONFLICT DO NOTHING"},
+	{"SELECT release_id, key, value FROM release_tags WHERE " BY_REL
+	 " ORDER BY release_id, key",
+	 "DELETE FROM release_tags WHERE " BY_REL,
+	 "INSERT INTO release_tags (release_id, key, value) VALUES"
+	 " ($1, $2, $3) ON CONFLICT DO NOTHING"},
+	{"SELECT " COLS_APPR " FROM approvals WHERE " BY_REL " ORDER BY id",
+	 "DELETE FROM approvals WHERE " BY_REL,
+	 "INSERT INTO approvals (" COLS_APPR ") VALUES (" P6
+	 ", $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"},
+	{"SELECT release_id, environment, item, at, doc FROM checklist_done"
+	 " WHERE " BY_REL " ORDER BY release_id, environment, item",
+	 "DELETE FROM checklist_done WHERE " BY_REL,
+	 "INSERT INTO checklist_done (release_id, environment, item, at, doc)"
+	 " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"},
 	{"SELECT " COLS_DEP
 	 " FROM deployments WHERE id IN " TAKEN("deployment") " ORDER BY id",
 	 "DELETE FROM deployments WHERE id IN " TAKEN("deployment"),
@@ -126,6 +167,59 @@ enum sl_err sl_store_archive_candidates(struct sl_tx *tx, int64_t before,
 	*n = rows.nrows;
 	sl_db_rows_fini(&rows);
 	return SL_OK;
+}
+
+enum sl_err sl_store_archive_release_candidates(struct sl_tx *tx, int64_t id,
+						int64_t before,
+						struct sl_archive_cand **out,
+						size_t *n, struct sl_error *err)
+{
+	struct sl_db_rows rows = {0};
+	enum sl_err rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = Q(tx,
+	       "SELECT r.id, r.status,"
+	       " (SELECT COUNT(*) FROM deployments d WHERE d.release_id = r.id"
+	       " AND d.id NOT IN " TAKEN(
+		       "deployment") "),"
+				     " (SELECT COUNT(*) FROM incident_releases "
+				     "i"
+				     " WHERE i.release_id = r.id)"
+				     " FROM releases r WHERE r.updated_at < $2 "
+				     "ORDER BY r.id",
+	       &rows, NULL, err, SL_P_INT(id), SL_P_INT(before));
+	if (rc)
+		return rc;
+	if (rows.nrows)
+		*out = sl_xcalloc(rows.nrows, sizeof(**out));
+	for (size_t i = 0; i < rows.nrows; i++) {
+		struct sl_archive_cand *c = &(*out)[i];
+		const char *st = sl_db_text(&rows, i, 1);
+
+		c->id = sl_db_int(&rows, i, 0);
+		snprintf(c->status, sizeof(c->status), "%s", st ? st : "");
+		c->current = sl_db_int(&rows, i, 2) > 0;
+		c->held = sl_db_int(&rows, i, 3) > 0;
+	}
+	*n = rows.nrows;
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}
+
+enum sl_err sl_store_archive_take_release(struct sl_tx *tx, int64_t id,
+					  int64_t rel_id, struct sl_error *err)
+{
+	/* By id, and by service and version (as its sort key), the two
+	 * ways GET /v1/releases/{ref} finds it. */
+	return Q(tx,
+		 "INSERT INTO archived_objects (kind, object_id, archive_id)"
+		 " SELECT 'release', CAST(id AS TEXT), $1 FROM releases"
+		 " WHERE id = $2 UNION ALL"
+		 " SELECT 'release_key', service || '@' || sortkey, $1"
+		 " FROM releases WHERE id = $2",
+		 NULL, NULL, err, SL_P_INT(id), SL_P_INT(rel_id));
 }
 
 enum sl_err sl_store_archive_open(struct sl_tx *tx, int64_t before, int64_t now,
@@ -267,7 +361,22 @@ enum sl_err sl_store_archive_put_row(struct sl_tx *tx, size_t t,
 		else
 			p[i] = SL_P_TEXT(cells[i]);
 	}
-	return sl__store_run(tx, live[t].insert, p, a->ncols, NULL, NULL, err);
+	{
+		int64_t changes = 0;
+		enum sl_err rc = sl__store_run(tx, live[t].insert, p, a->ncols,
+					       NULL, &changes, err);
+
+		/* The archive is not restored, so its rows are not live: one
+		 * already there means something new took its key since. */
+		if (rc == SL_OK && changes == 0)
+			rc = sl_error_set(
+				err, SL_ECONFLICT, "body",
+				"a %s of the archive (%s %s) conflicts "
+				"with one written since",
+				a->kind, a->cols[0],
+				cells[0] ? cells[0] : "null");
+		return rc;
+	}
 }
 
 enum sl_err sl_store_archive_restored(struct sl_tx *tx, int64_t id, int64_t now,

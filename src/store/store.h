@@ -986,6 +986,18 @@ struct sl_archive_cand {
 enum sl_err sl_store_archive_candidates(struct sl_tx *tx, int64_t before,
 					struct sl_archive_cand **out, size_t *n,
 					struct sl_error *err);
+/* The releases last changed before before, with current set when a
+ * deployment of theirs stays live once archive id's are taken, held
+ * when an incident names them. free() *out. */
+enum sl_err sl_store_archive_release_candidates(struct sl_tx *tx, int64_t id,
+						int64_t before,
+						struct sl_archive_cand **out,
+						size_t *n,
+						struct sl_error *err);
+/* Marks release rel_id as taken by archive id (its tags, approvals and
+ * checklist go with it), found by id and by service@version. */
+enum sl_err sl_store_archive_take_release(struct sl_tx *tx, int64_t id,
+					  int64_t rel_id, struct sl_error *err);
 /* Opens an archive of what is older than before: *id is its number. */
 enum sl_err sl_store_archive_open(struct sl_tx *tx, int64_t before, int64_t now,
 				  uint64_t tree_size, int64_t *id,
@@ -1022,7 +1034,7 @@ enum sl_err sl_store_archive_by_digest(struct sl_tx *tx, const char *sha256,
 				       int64_t *id, int64_t *restored_at,
 				       struct sl_error *err);
 /* Puts a row of table t back (cells as text, NULL for SQL NULL, in the
- * table's column order); a row already there is left as it is. */
+ * table's column order); SL_ECONFLICT when one with its key is there. */
 enum sl_err sl_store_archive_put_row(struct sl_tx *tx, size_t t,
 				     const char *const *cells,
 				     struct sl_error *err);

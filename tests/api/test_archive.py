@@ -34,7 +34,7 @@ def jsonl(records):
 def history(svc, env, year):
     """Three releases deployed to env in year: the first succeeded, the
     second failed, the third succeeded and runs there now. The first has
-    a note on its timeline."""
+    a note on its timeline and a tag."""
     y = str(year)
     recs = [{"kind": "service", "id": svc, "name": svc, "owner": "team"},
             {"kind": "environment", "id": env, "name": env, "rank": 10}]
@@ -44,6 +44,8 @@ def history(svc, env, year):
         recs.append({"kind": "release", "id": "r%d" % i, "service": svc,
                      "version": "1.%d.0" % i, "type": "minor",
                      "created_at": "%s-%s-01T10:00:00Z" % (y, month)})
+        if i == 0:
+            recs[-1]["tags"] = {"unit": "payments"}
         recs.append({"kind": "deployment", "id": "d%d" % i,
                      "release": "r%d" % i, "environment": env,
                      "status": status,
@@ -66,6 +68,12 @@ def seed(d, year):
     deps = [i["object"] for i in doc["items"] if i["kind"] == "deployment"]
     eq(len(deps), 3, "three deployments")
     return svc, env, deps
+
+
+def releases(d, svc):
+    """The service's releases by version."""
+    return {r["version"]: r for r in api(d, "GET", "/v1/releases?service="
+                                         + svc, want=200)["items"]}
 
 
 def archive(d, before, token=None):
@@ -114,6 +122,13 @@ def test_archive_takes_old_finished_records_and_the_log_still_proves(d):
     svc, env, deps = seed(d, 2010)
     served = {i: api(d, "GET", "/v1/deployments/%d" % i, want=200)
               for i in deps}
+    rels = releases(d, svc)
+    # Only the first release is over with nothing left live once its
+    # deployment goes: the second's failed deployment left it unreleased,
+    # the third runs.
+    eq([rels[v]["status"] for v in ("1.0.0", "1.1.0", "1.2.0")],
+       ["released", "in_progress", "released"], "release statuses")
+    rel0 = api(d, "GET", "/v1/releases/%d" % rels["1.0.0"]["id"], want=200)
     events = sum(len(served[i]["events"]) for i in deps[:2])
     check(events >= 3, "the imported moves are on the timelines: %d" % events)
     matrix = status_rows(d, svc)
@@ -138,8 +153,10 @@ def test_archive_takes_old_finished_records_and_the_log_still_proves(d):
     check(head["tree_size"] > 0 and head["shiplog"], head)
     eq(trailer["counts"], {"deployment": 2, "event": events,
                            "verification": 0, "hook_link": 0,
-                           "delivery": 0, "notification": 0}, "counts")
-    eq(trailer["records"], 2 + events, "records")
+                           "delivery": 0, "notification": 0,
+                           "release": 1, "release_tag": 1, "approval": 0,
+                           "checklist_item": 0}, "counts")
+    eq(trailer["records"], 2 + events + 2, "records")
     text = body if isinstance(body, str) else json.dumps(body)
     sealed = text[:text.rindex('{"counts"')]
     eq(trailer["sha256"], hashlib.sha256(sealed.encode()).hexdigest(),
@@ -165,6 +182,11 @@ def test_archive_takes_old_finished_records_and_the_log_still_proves(d):
     eq(status_rows(d, svc), matrix, "the status matrix is unchanged")
     s, _, doc = d.request("GET", "/v1/deployments/999999999")
     eq(s, 404, "a missing one is still 404")
+    for ref in ("%d" % rel0["id"], "%s@1.0.0" % svc):
+        s, _, doc = d.request("GET", "/v1/releases/" + ref)
+        eq((s, doc.get("archive")), (410, head["archive"]),
+           "release %s archived: %s" % (ref, doc))
+    eq(sorted(releases(d, svc)), ["1.1.0", "1.2.0"], "the others stay")
 
     # The log is whole: it verifies, and the archived deployment's own
     # entry has an inclusion proof that checks.
@@ -196,13 +218,15 @@ def test_archive_takes_old_finished_records_and_the_log_still_proves(d):
     s, _, doc = d.request("POST", "/v1/archive/restore", raw=text.encode(),
                           headers={"Content-Type": "application/x-ndjson"})
     eq(s, 201, "restore: %s" % doc)
-    eq((doc["restored"]["deployment"], doc["already_restored"]),
-       (2, False), "restored")
+    eq((doc["restored"]["deployment"], doc["restored"]["release"],
+        doc["already_restored"]), (2, 1, False), "restored")
     eq(latest_seq(d), tail + 1, "one archive.restore entry")
     for i in deps:
         eq(api(d, "GET", "/v1/deployments/%d" % i, want=200), served[i],
            "deployment %d back as it was" % i)
     eq(status_rows(d, svc), matrix, "the matrix still the same")
+    eq(api(d, "GET", "/v1/releases/%s@1.0.0" % svc, want=200), rel0,
+       "the release back as it was")
     s, _, doc = d.request("POST", "/v1/archive/restore", raw=text.encode(),
                           headers={"Content-Type": "application/x-ndjson"})
     eq((s, doc["already_restored"]), (200, True), "idempotent: %s" % doc)
@@ -232,6 +256,29 @@ def test_a_restore_of_a_file_no_archive_made_is_refused(d):
     eq(s, 422, "refused: %s" % doc)
     eq(doc["errors"][0]["field"], "body", "names the body")
     eq(latest_seq(d), tail, "nothing audited")
+
+
+def test_a_restore_where_a_new_object_took_the_place_is_refused(d):
+    svc, env, deps = seed(d, 2007)
+    status, _, body = archive(d, "2008-01-01T00:00:00Z")
+    eq(status, 201, "archive: %s" % body)
+    eq(lines(body)[-1]["counts"]["release"], 1, "the first release went")
+    # Someone registers 1.0.0 again (below the others: allowed with a
+    # warning): the archived one cannot come back.
+    api(d, "PATCH", "/v1/services/" + svc, {"release_type_check": "warn"},
+        want=200)
+    api(d, "POST", "/v1/releases", {"service": svc, "version": "1.0.0",
+                                    "type": "minor"}, want=201)
+    tail = latest_seq(d)
+    s, _, doc = d.request("POST", "/v1/archive/restore",
+                          raw=body.encode(),
+                          headers={"Content-Type": "application/x-ndjson"})
+    eq(s, 409, "conflict: %s" % doc)
+    check("conflicts" in doc["detail"], doc["detail"])
+    eq(latest_seq(d), tail, "nothing audited")
+    for i in deps[:2]:
+        s, _, doc = d.request("GET", "/v1/deployments/%d" % i)
+        eq(s, 410, "still archived: %s" % doc)
 
 
 def test_only_an_administrator_archives(d):
@@ -264,7 +311,9 @@ def test_a_store_fault_while_archiving_leaves_everything_in_place(d):
     svc, env, deps = seed(d, 2001)
     served = {i: api(d, "GET", "/v1/deployments/%d" % i, want=200)
               for i in deps}
-    for query in ("sl_store_archive_candidates", "sl_store_archive_rows",
+    for query in ("sl_store_archive_candidates",
+                  "sl_store_archive_release_candidates",
+                  "sl_store_archive_take_release", "sl_store_archive_rows",
                   "sl_store_archive_remove", "sl_store_archive_seal",
                   "commit"):
         tail = latest_seq(d)

@@ -47,7 +47,19 @@ TEST(only_finished_deployments_no_placement_shows_and_no_evidence_names_go)
 	}
 }
 
+TEST(only_releases_over_with_nothing_live_and_no_incident_go)
+{
+	for (int s = 0; s < SL_REL__COUNT; s++) {
+		int over = s == SL_REL_RELEASED || s == SL_REL_CANCELLED;
+
+		CHECK_INT(sl_archive_release_fits(s, 0, 0), over);
+		CHECK_INT(sl_archive_release_fits(s, 1, 0), 0);
+		CHECK_INT(sl_archive_release_fits(s, 0, 1), 0);
+	}
+}
+
 TEST_MAIN(
 	T(no_retention_period_keeps_everything),
 	T(a_cut_off_within_the_period_is_refused_and_one_just_outside_passes),
-	T(only_finished_deployments_no_placement_shows_and_no_evidence_names_go))
+	T(only_finished_deployments_no_placement_shows_and_no_evidence_names_go),
+	T(only_releases_over_with_nothing_live_and_no_incident_go))
