@@ -250,6 +250,10 @@ struct sl_cli_bytes {
 int sl_cli_get_bytes(const struct sl_cli *cli, const char *path,
 		     struct sl_cli_bytes *res);
 
+/* The same for a POST of the JSON text json: an answer that is a file
+ * (an archive). */
+int sl_cli_post_bytes(const struct sl_cli *cli, const char *path,
+		      const char *json, struct sl_cli_bytes *res);
 /* Frees what sl_cli_get_bytes kept; main() calls it before libcurl's
  * global cleanup. */
 void sl_cli_http_fini(void);
@@ -300,5 +304,11 @@ sl_cli_handler sl_cli_run_incident_show, sl_cli_run_incident_resolve,
  * deployment's verification. */
 sl_cli_handler sl_cli_run_verification_put, sl_cli_run_verification_get,
 	sl_cli_run_verification_delete, sl_cli_run_deploy_verification;
+
+/* archive.c: retention. create writes the archive file the server
+ * answers; read checks a file offline and prints its records; restore
+ * sends one back. */
+sl_cli_handler sl_cli_run_archive_create, sl_cli_run_archive_read,
+	sl_cli_run_archive_restore;
 
 #endif

@@ -365,8 +365,11 @@ int sl_cli_send(const struct sl_cli *cli, const char *path, const char *data,
  * a log is read in thousands of small GETs. */
 static CURL *kept;
 
-int sl_cli_get_bytes(const struct sl_cli *cli, const char *path,
-		     struct sl_cli_bytes *res)
+/* A request whose answer is kept as bytes: GET, or POST with a JSON
+ * body (json, NULL for none). */
+static int bytes_call(const struct sl_cli *cli, const char *method,
+		      const char *path, const char *json,
+		      struct sl_cli_bytes *res)
 {
 	struct curl_slist *headers = NULL;
 	struct call c = {0};
@@ -391,9 +394,17 @@ int sl_cli_get_bytes(const struct sl_cli *cli, const char *path,
 	snprintf(url, urllen, "%s%s", cli->url, path);
 	headers = auth_header(cli, headers, &auth);
 	headers = curl_slist_append(headers, "Accept: */*");
+	if (json)
+		headers = curl_slist_append(headers,
+					    "Content-Type: application/json");
 	if (!headers)
 		sl_die("out of memory building request headers");
-	common_opts(kept, "GET", url, headers, &c, errbuf);
+	common_opts(kept, method, url, headers, &c, errbuf);
+	if (json) {
+		curl_easy_setopt(kept, CURLOPT_POSTFIELDS, json);
+		curl_easy_setopt(kept, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)strlen(json));
+	}
 	rc = curl_easy_perform(kept);
 	if (rc != CURLE_OK) {
 		print_transport(rc, &c, url, errbuf);
@@ -421,6 +432,18 @@ out:
 	free(url);
 	free(c.body.data);
 	return result;
+}
+
+int sl_cli_get_bytes(const struct sl_cli *cli, const char *path,
+		     struct sl_cli_bytes *res)
+{
+	return bytes_call(cli, "GET", path, NULL, res);
+}
+
+int sl_cli_post_bytes(const struct sl_cli *cli, const char *path,
+		      const char *json, struct sl_cli_bytes *res)
+{
+	return bytes_call(cli, "POST", path, json, res);
 }
 
 void sl_cli_http_fini(void)

@@ -555,6 +555,25 @@ static const struct sl_cli_opt import_opts[] = {
 	{NULL, 0, NULL, NULL, NULL},
 };
 
+static const struct sl_cli_opt archive_create_opts[] = {
+	{"before", SL_OPT_STR, NULL,
+	 "--before T     archive what finished before T (RFC 3339), at least\n"
+	 "               the server's retention period ago",
+	 NULL},
+	{"out", SL_OPT_STR, NULL,
+	 "--out FILE     where the archive file is written", NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const struct sl_cli_opt archive_read_opts[] = {
+	{"kind", SL_OPT_STR, NULL,
+	 "--kind K       only records of this kind (release, release_tag,\n"
+	 "               approval, checklist_item, deployment, event,\n"
+	 "               verification, hook_link, delivery, notification)",
+	 NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
 static const struct sl_cli_column service_cols[] = {
 	{"NAME", "name", NULL}, {"OWNER", "owner", NULL},
 	{"TIER", "tier", NULL}, {"REPO", "repo", NULL},
@@ -1238,6 +1257,15 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 report_opts, NULL,
 	 "report access [--format json|csv|html] [--out FILE]",
 	 "who holds which role and scope; expired, revoked, unused 90 days"},
+	{"archive", "create", sl_cli_run_archive_create, "/v1/archive", 0, NULL,
+	 archive_create_opts, NULL, "archive create --before T --out FILE",
+	 "archive what finished before T into FILE (admin)"},
+	{"archive", "read", sl_cli_run_archive_read, NULL, 1, NULL,
+	 archive_read_opts, NULL, "archive read FILE [--kind K]",
+	 "check an archive file offline and print its records"},
+	{"archive", "restore", sl_cli_run_archive_restore,
+	 "/v1/archive/restore", 1, NULL, no_opts, NULL, "archive restore FILE",
+	 "put an archive file's records back (admin; idempotent)"},
 	{NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -56,6 +56,7 @@ static const char *const names[] = {
 	[SL_EINVAL] = "invalid",
 	[SL_EUNAVAIL] = "unavailable",
 	[SL_EINTERNAL] = "internal",
+	[SL_EGONE] = "gone",
 };
 
 const char *sl_error_name(enum sl_err code)

@@ -21,6 +21,7 @@ enum sl_err {
 	SL_EINVAL,     /* well-formed but invalid (422) */
 	SL_EUNAVAIL,   /* the store cannot be reached (503) */
 	SL_EINTERNAL,  /* a bug or an I/O failure (500) */
+	SL_EGONE,      /* the object was archived: it left the store (410) */
 };
 
 struct sl_error {

@@ -50,6 +50,9 @@ static const struct {
 	/* An import writes what happened elsewhere, past the gates (it
 	 * records, it does not decide): the role that holds everything. */
 	[SL_ACT_IMPORT] = {"import", {1, 0, 0, 0, 0, 0}, 1},
+	/* Archiving takes records out of every list and report: the
+	 * organisation's call, like an import. */
+	[SL_ACT_ARCHIVE] = {"archive", {1, 0, 0, 0, 0, 0}, 1},
 };
 
 const char *sl_action_name(enum sl_action a)

@@ -45,6 +45,7 @@ enum sl_action {
 	SL_ACT_INCIDENT_WRITE, /* record and update incidents */
 	SL_ACT_INCIDENT_CAUSE, /* confirm a deployment caused an incident */
 	SL_ACT_IMPORT,	       /* bring history in (POST /v1/import) */
+	SL_ACT_ARCHIVE,	       /* move old records to an archive, and back */
 	SL_ACT__COUNT
 };
 

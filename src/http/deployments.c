@@ -474,6 +474,12 @@ void sl_h_deploy_get(struct sl_req *r)
 		rc = sl_store_deployment_get(&tx, id, &doc, &rev, &err);
 		if (rc == SL_OK)
 			rc = sl_store_event_list(&tx, id, &rows, &err);
+		/* An archived deployment is gone, not missing: say where. */
+		if (rc == SL_ENOTFOUND &&
+		    sl_h_archive_gone(r, &tx, "deployment", id)) {
+			sl_store_abort(&tx);
+			goto out;
+		}
 		sl_store_abort(&tx);
 	}
 	if (rc) {

@@ -309,5 +309,19 @@ void sl_h_notification_replay(struct sl_req *r);
  * data/controls.json, NUL-ended) */
 void sl_h_report(struct sl_req *r);
 extern const char sl_controls_json[];
+/* Retention (archive.c). */
+extern const struct sl_field sl_archive_fields[];
+/* Sets the retention period in days (0: everything is kept). */
+void sl_h_archive_configure(int64_t days);
+void sl_h_archive_create(struct sl_req *r);
+void sl_h_archive_restore(struct sl_req *r);
+/* When object kind/id is held by an archive, replies 410 naming it (or
+ * 503 when that cannot be read) and returns 1; else 0. Call on a 404. */
+int sl_h_archive_gone(struct sl_req *r, struct sl_tx *tx, const char *kind,
+		      int64_t object_id);
+/* The same for an object archived under a text key (a release by
+ * "service@sortkey": kind "release_key"); what names it in the detail. */
+int sl_h_archive_gone_key(struct sl_req *r, struct sl_tx *tx, const char *kind,
+			  const char *key, const char *what);
 
 #endif

@@ -22,8 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/archive.h"
 #include "core/perm.h"
 #include "core/validate.h"
+#include "http/handlers.h"
 #include "http/http.h"
 #include "http/log.h"
 #include "store/fault.h"
@@ -38,7 +40,7 @@ static const char usage[] =
 	"                [--connection-timeout SECONDS]\n"
 	"                [--log-key PATH] [--log-origin NAME]\n"
 	"                [--checkpoint-interval MS] [--witness-url URL]\n"
-	"                [--witness-command CMD]\n"
+	"                [--witness-command CMD] [--retention-days N]\n"
 	"       shiplogd token create --name NAME --role ROLE [--db PATH]\n"
 	"\n"
 	"Runs the shiplog release-tracking server.\n"
@@ -74,6 +76,9 @@ static const char usage[] =
 	"                      shiplog.HOST/RANDOM, unique to the install)\n"
 	"  --checkpoint-interval MS  sign a checkpoint at most this often\n"
 	"                      while the log grows (default 1000)\n"
+	"  --retention-days N  records finished more than N days ago may be\n"
+	"                      archived (POST /v1/archive); default 0, or\n"
+	"                      SHIPLOG_RETENTION_DAYS: everything is kept\n"
 	"  --witness-url URL   POST each new checkpoint (text/plain) there,\n"
 	"                      retried until taken (a 2xx)\n"
 	"  --witness-command CMD  run CMD (sh -c) with each new checkpoint\n"
@@ -502,6 +507,7 @@ int main(int argc, char **argv)
 		{"checkpoint-interval", required_argument, NULL, 'I'},
 		{"witness-url", required_argument, NULL, 'W'},
 		{"witness-command", required_argument, NULL, 'X'},
+		{"retention-days", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -516,6 +522,7 @@ int main(int argc, char **argv)
 	pthread_t leader_thread, dispatch_thread;
 	const char *token_file = NULL;
 	struct sl_log_config logcfg = {.interval_ms = 1000};
+	unsigned retention = 0;
 	char key_path[4096];
 	sigset_t set;
 	int c, sig, status = 0;
@@ -580,6 +587,11 @@ int main(int argc, char **argv)
 		case 'X':
 			logcfg.witness_command = optarg;
 			break;
+		case 'D':
+			if (!number("--retention-days", optarg, 0,
+				    SL_ARCHIVE_MAX_DAYS, &retention))
+				return 2;
+			break;
 		case 'I':
 			if (!number("--checkpoint-interval", optarg, 10,
 				    86400000, &logcfg.interval_ms))
@@ -601,6 +613,11 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
+	if (!retention && getenv("SHIPLOG_RETENTION_DAYS") &&
+	    !number("SHIPLOG_RETENTION_DAYS", getenv("SHIPLOG_RETENTION_DAYS"),
+		    0, SL_ARCHIVE_MAX_DAYS, &retention))
+		return 2;
+	sl_h_archive_configure(retention);
 	/* Block the stop signals before any thread starts, so only the
 	 * sigwait below receives them. */
 	sigemptyset(&set);

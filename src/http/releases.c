@@ -307,10 +307,30 @@ void sl_h_release_get(struct sl_req *r)
 		sl_semver_fini(&v);
 		rc = sl_store_release_get_by_key(&tx, service, key, &doc, &rev,
 						 &err);
+		if (rc == SL_ENOTFOUND) {
+			/* Archived, not missing: say where. */
+			char *k = sl_xmalloc(strlen(service) + strlen(key) + 2);
+			int gone;
+
+			snprintf(k, strlen(service) + strlen(key) + 2, "%s@%s",
+				 service, key);
+			gone = sl_h_archive_gone_key(r, &tx, "release_key", k,
+						     ref);
+			free(k);
+			if (gone) {
+				sl_store_abort(&tx);
+				goto done;
+			}
+		}
 	} else if (rc == SL_OK) {
 		rc = sl_h_release_ref(&tx, ref, "id", &id, &err);
 		if (rc == SL_OK)
 			rc = sl_store_release_get(&tx, id, &doc, &rev, &err);
+		if (rc == SL_ENOTFOUND && id &&
+		    sl_h_archive_gone(r, &tx, "release", id)) {
+			sl_store_abort(&tx);
+			goto done;
+		}
 	}
 	if (tx.conn)
 		sl_store_abort(&tx);

@@ -84,6 +84,7 @@ static const struct {
 	[SL_EINVAL] = {422, "Invalid request"},
 	[SL_EUNAVAIL] = {503, "Service unavailable"},
 	[SL_EINTERNAL] = {500, "Internal error"},
+	[SL_EGONE] = {410, "Gone"},
 };
 
 /* A JSON string of text that may echo the request, made valid UTF-8

@@ -410,6 +410,13 @@ const struct sl_route sl_routes[] = {
 	 "a compliance report (change, exceptions, controls or access) as "
 	 "JSON, CSV or printable HTML",
 	 NULL, SL_ACT_AUDIT_READ, NULL, q_reports},
+	{"POST", "/v1/archive", sl_h_archive_create, BODY | WRITE,
+	 "archive the finished records older than a cut-off: answers the "
+	 "archive file (JSON Lines); the audit log stays whole",
+	 sl_archive_fields, SL_ACT_ARCHIVE, NULL, NULL},
+	{"POST", "/v1/archive/restore", sl_h_archive_restore, WRITE,
+	 "put an archive file's records back (idempotent)", NULL,
+	 SL_ACT_ARCHIVE, NULL, NULL},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);

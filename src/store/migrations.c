@@ -401,6 +401,27 @@ static const char m013[] =
 	"CREATE INDEX deployments_place_time ON deployments"
 	" (service, environment, target, created_at, id);";
 
+static const char m014[] =
+	/* Retention: each archive made (its cut-off, when, the log's size
+	 * then, the file's SHA-256 and counts; restored_at once put back),
+	 * and which objects it took, so a read of one answers 410 naming
+	 * the archive rather than 404. */
+	"CREATE TABLE archives ("
+	" id {ID_PK},"
+	" before BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" tree_size BIGINT NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" counts TEXT NOT NULL,"
+	" restored_at BIGINT);"
+	"CREATE TABLE archived_objects ("
+	" kind TEXT NOT NULL,"
+	" object_id TEXT NOT NULL,"
+	" archive_id BIGINT NOT NULL REFERENCES archives(id),"
+	" PRIMARY KEY (kind, object_id));"
+	"CREATE INDEX archived_objects_archive ON archived_objects"
+	" (archive_id, kind);";
+
 /* Which import brought an object in, asked by the compliance reports
  * for each deployment: by the object, not the source's id. */
 static const char m016[] =
@@ -430,6 +451,7 @@ const struct sl_migration sl_migrations[] = {
 	{11, "notifications: subscriptions and the outbox", m011},
 	{12, "verification after a deployment: policies and runs", m012},
 	{13, "imports: source ids; placements by deployment time", m013},
+	{14, "retention: archives and the objects they took", m014},
 	{16, "imports: found by the object they brought in", m016},
 };
 

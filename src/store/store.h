@@ -964,5 +964,92 @@ enum sl_err sl_store_notification_requeue(struct sl_tx *tx, int64_t id,
 enum sl_err sl_store_import_source_of(struct sl_tx *tx, const char *kind,
 				      const char *object_id, char **source,
 				      struct sl_error *err);
+/* ---- retention and archives (archive.c) ---- */
+
+/* A live table an archive takes rows of, in the order they are put back
+ * (parents first): its kind as the archive file names it, its columns,
+ * and each column's type ('i' integer, 't' text). */
+struct sl_archive_table {
+	const char *kind;
+	const char *const *cols;
+	const char *types;
+	size_t ncols;
+};
+extern const struct sl_archive_table sl_store_archive_tables[];
+extern const size_t sl_store_archive_ntables;
+
+/* A deployment that last changed before a cut-off: its status, whether
+ * a placement shows it now (current), whether evidence names it (held:
+ * an incident's cause, an override's review). */
+struct sl_archive_cand {
+	int64_t id;
+	char status[24];
+	int current;
+	int held;
+};
+/* The deployments last changed before before, by id. free() *out. */
+enum sl_err sl_store_archive_candidates(struct sl_tx *tx, int64_t before,
+					struct sl_archive_cand **out, size_t *n,
+					struct sl_error *err);
+/* The releases last changed before before, with current set when a
+ * deployment of theirs stays live once archive id's are taken, held
+ * when an incident names them. free() *out. */
+enum sl_err sl_store_archive_release_candidates(struct sl_tx *tx, int64_t id,
+						int64_t before,
+						struct sl_archive_cand **out,
+						size_t *n,
+						struct sl_error *err);
+/* Marks release rel_id as taken by archive id (its tags, approvals and
+ * checklist go with it), found by id and by service@version. */
+enum sl_err sl_store_archive_take_release(struct sl_tx *tx, int64_t id,
+					  int64_t rel_id, struct sl_error *err);
+/* Opens an archive of what is older than before: *id is its number. */
+enum sl_err sl_store_archive_open(struct sl_tx *tx, int64_t before, int64_t now,
+				  uint64_t tree_size, int64_t *id,
+				  struct sl_error *err);
+/* Marks deployment dep_id as taken by archive id (its events,
+ * verification and webhook links go with it). */
+enum sl_err sl_store_archive_take_deployment(struct sl_tx *tx, int64_t id,
+					     int64_t dep_id,
+					     struct sl_error *err);
+/* Marks what else archive id takes: webhook deliveries received and
+ * notifications sent before before. */
+enum sl_err sl_store_archive_take_rest(struct sl_tx *tx, int64_t id,
+				       int64_t before, struct sl_error *err);
+/* The live rows of table t (an index of sl_store_archive_tables) that
+ * archive id took, as text cells in the table's column order.
+ * sl_db_rows_fini(out). */
+enum sl_err sl_store_archive_rows(struct sl_tx *tx, int64_t id, size_t t,
+				  struct sl_db_rows *out, struct sl_error *err);
+/* Deletes from the live tables every row archive id took. */
+enum sl_err sl_store_archive_remove(struct sl_tx *tx, int64_t id,
+				    struct sl_error *err);
+/* Records the archive file's SHA-256 (hex) and counts (JSON text). */
+enum sl_err sl_store_archive_seal(struct sl_tx *tx, int64_t id,
+				  const char *sha256, const char *counts,
+				  struct sl_error *err);
+/* The archive that holds object kind/object_id now, and its cut-off;
+ * SL_ENOTFOUND when none does. */
+enum sl_err sl_store_archive_find(struct sl_tx *tx, const char *kind,
+				  const char *object_id, int64_t *archive_id,
+				  int64_t *before, struct sl_error *err);
+/* The archive whose file has this SHA-256: its id and when it was
+ * restored (0: not yet); SL_ENOTFOUND when no archive has it. */
+enum sl_err sl_store_archive_by_digest(struct sl_tx *tx, const char *sha256,
+				       int64_t *id, int64_t *restored_at,
+				       struct sl_error *err);
+/* Puts a row of table t back (cells as text, NULL for SQL NULL, in the
+ * table's column order); SL_ECONFLICT when one with its key is there. */
+enum sl_err sl_store_archive_put_row(struct sl_tx *tx, size_t t,
+				     const char *const *cells,
+				     struct sl_error *err);
+/* Marks archive id restored at now: its objects are live again. */
+enum sl_err sl_store_archive_restored(struct sl_tx *tx, int64_t id, int64_t now,
+				      struct sl_error *err);
+/* The archived-before watermark: the latest cut-off of an archive not
+ * restored, 0 when nothing is archived. A measure over a period that
+ * starts before it would miss archived records: check it and refuse. */
+enum sl_err sl_store_archive_watermark(struct sl_tx *tx, int64_t *before,
+				       struct sl_error *err);
 
 #endif

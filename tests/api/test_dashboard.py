@@ -30,7 +30,8 @@ def main():
         print("FAIL the browser tests need: " + ", ".join(missing))
         print("0 passed, 1 failed")
         return 1
-    d = Daemon()
+    # A retention period, so archive.test.mjs can archive the past.
+    d = Daemon(args=["--retention-days", "30"])
     print("backend: " + d.backend, flush=True)
     d.start()
     passed = failed = 0

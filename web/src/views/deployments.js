@@ -201,6 +201,15 @@ export function Deployment({ params, session }) {
   const [id] = params;
   const { data: d, error, reload } = useLoad(() => api.deployment(id), [id]);
   const head = html`<h1 tabindex="-1">Deployment ${id}</h1>`;
+  // 410: archived, not missing. The record is in an archive file, its
+  // audit entries still in the log; the problem names the archive.
+  if (error && error.status === 410) {
+    return html`${head}
+      <p class="archived"><strong>Archived</strong>: this deployment was moved to archive ${error.problem && error.problem.archive} and
+        is no longer in the live record; its audit entries remain in the log. An administrator can
+        restore the archive.</p>
+      <${Problem} error=${error} />`;
+  }
   if (error) return html`${head}<${Problem} error=${error} />`;
   if (!d) return html`${head}<${Loading} what="Loading the deployment" />`;
   return html`${head}
