@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/report.h"
+#include "core/validate.h"
 #include "http/assets.h"
 #include "http/governance.h"
 #include "http/handlers.h"
@@ -1205,6 +1206,26 @@ void sl_h_report(struct sl_req *r)
 	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc)
 		goto fail;
+	if (k != K_ACCESS) {
+		/* A period reaching before an archive's cut-off would leave
+		 * the archived changes out: refused, never a short report. */
+		int64_t mark = 0;
+		char when[SL_TIME_BUF];
+
+		rc = sl_store_archive_watermark(&tx, &mark, &err);
+		if (rc == SL_OK && mark > x.from)
+			rc = sl_error_set(
+				&err, SL_ECONFLICT, "from",
+				"records before %s are archived: restore the "
+				"archive (shiplog archive restore) or start "
+				"the "
+				"period at or after it",
+				sl_time_format(mark, when));
+		if (rc) {
+			sl_store_abort(&tx);
+			goto fail;
+		}
+	}
 	if (k == K_ACCESS)
 		rep = access_report(&x, &err);
 	else {

@@ -213,6 +213,15 @@ def test_archive_takes_old_finished_records_and_the_log_still_proves(d):
        sorted(json.dumps(e, sort_keys=True) for i in deps[:2]
               for e in served[i]["events"]), "events read back")
 
+    # A report over a period reaching before the cut-off would miss the
+    # archived changes: refused, naming from; one after it is answered.
+    rep = "/v1/reports/change?from=%s&to=2030-01-01T00:00:00Z"
+    s, _, doc = d.request("GET", rep % "2009-01-01T00:00:00Z")
+    eq((s, doc.get("errors", [{}])[0].get("field")), (409, "from"),
+       "a period before the cut-off: %s" % doc)
+    check("2011-01-01T00:00:00" in doc["detail"], doc["detail"])
+    api(d, "GET", rep % "2011-01-01T00:00:00Z", want=200)
+
     # Restore puts them back as they were; again changes nothing.
     tail = latest_seq(d)
     s, _, doc = d.request("POST", "/v1/archive/restore", raw=text.encode(),
@@ -231,6 +240,7 @@ def test_archive_takes_old_finished_records_and_the_log_still_proves(d):
                           headers={"Content-Type": "application/x-ndjson"})
     eq((s, doc["already_restored"]), (200, True), "idempotent: %s" % doc)
     eq(latest_seq(d), tail + 1, "nothing more audited")
+    api(d, "GET", rep % "2009-01-01T00:00:00Z", want=200)
 
 
 def test_a_cut_off_within_the_retention_period_is_refused(d):
