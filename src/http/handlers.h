@@ -305,4 +305,7 @@ void sl_h_subscription_delete(struct sl_req *r);
 void sl_h_notification_list(struct sl_req *r);
 void sl_h_notification_replay(struct sl_req *r);
 
+/* delivery metrics (dora.c) */
+void sl_h_metrics_dora(struct sl_req *r);
+
 #endif

@@ -959,4 +959,51 @@ enum sl_err sl_store_notification_get(struct sl_tx *tx, int64_t id,
 enum sl_err sl_store_notification_requeue(struct sl_tx *tx, int64_t id,
 					  int64_t now, struct sl_error *err);
 
+/* ---- delivery metrics (dora.c) ---- */
+
+/* One deployment as the delivery metrics read it: its columns, its
+ * release's, and the times its document holds as RFC 3339 text (NULL
+ * when none). Owned strings. */
+struct sl_dora_row {
+	int64_t id, created_at, rollback_of, release_created_at;
+	char *service, *environment, *status, *release_type;
+	char *started_at, *finished_at, *commit_time;
+};
+struct sl_dora_rows {
+	struct sl_dora_row *v;
+	size_t n;
+};
+void sl_dora_rows_fini(struct sl_dora_rows *r);
+
+/* Appends to out the deployments to environment created in [since,
+ * until), of service and with release tag key=value when those are not
+ * NULL. */
+enum sl_err sl_store_dora_rows(struct sl_tx *tx, const char *environment,
+			       int64_t since, int64_t until,
+			       const char *service, const char *tag_key,
+			       const char *tag_value, struct sl_dora_rows *out,
+			       struct sl_error *err);
+
+/* A fact about a deployment: two times (b_null: b is SQL NULL). */
+struct sl_dora_fact {
+	int64_t id, a, b;
+	int b_null;
+};
+struct sl_dora_facts {
+	struct sl_dora_fact *v;
+	size_t n;
+};
+void sl_dora_facts_fini(struct sl_dora_facts *f);
+
+/* The failed or rolled-back deployments created in [since, until) that
+ * had succeeded first: (id, the time of their first success), by id. */
+enum sl_err sl_store_dora_succeeded(struct sl_tx *tx, int64_t since,
+				    int64_t until, struct sl_dora_facts *out,
+				    struct sl_error *err);
+
+/* Every confirmed incident cause: (deployment id, the incident's start,
+ * its resolution or NULL), by deployment id then start. */
+enum sl_err sl_store_dora_causes(struct sl_tx *tx, struct sl_dora_facts *out,
+				 struct sl_error *err);
+
 #endif

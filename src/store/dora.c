@@ -1,0 +1,193 @@
+/* dora.c - the compact rows delivery metrics are computed from.
+ *
+ * A whole organisation's year is a million deployments: the metrics read
+ * one narrow row per deployment (a few columns and the three times its
+ * document holds) rather than the documents, and the rarer facts (a
+ * success before a failure, an incident's cause) in queries of their own
+ * that the caller joins by id. The JSON paths are the one place the
+ * engines' spellings differ, hence two texts per query. */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+/* The two engines: SQLite takes one writer at a time, PostgreSQL many. */
+static int is_pg(const struct sl_tx *tx)
+{
+	return !sl__store_single_writer(tx);
+}
+
+#define DEP_WHERE                                                              \
+	" WHERE d.environment = $1 AND d.created_at >= $2"                     \
+	" AND d.created_at < $3 AND ($4 = '' OR d.service = $4)"               \
+	" AND ($5 = '' OR EXISTS (SELECT 1 FROM release_tags t"                \
+	" WHERE t.release_id = d.release_id AND t.key = $5"                    \
+	" AND t.value = $6))"
+
+static const char dep_sqlite[] =
+	"SELECT d.id, d.service, d.status, d.created_at, r.type,"
+	" r.created_at, json_extract(d.doc, '$.started_at'),"
+	" json_extract(d.doc, '$.finished_at'),"
+	" json_extract(d.doc, '$.rollback_of'),"
+	" json_extract(r.doc, '$.commit_time')"
+	" FROM deployments d JOIN releases r ON r.id = d.release_id" DEP_WHERE;
+static const char dep_pg[] =
+	"SELECT d.id, d.service, d.status, d.created_at, r.type,"
+	" r.created_at, d.doc::json ->> 'started_at',"
+	" d.doc::json ->> 'finished_at', d.doc::json ->> 'rollback_of',"
+	" r.doc::json ->> 'commit_time'"
+	" FROM deployments d JOIN releases r ON r.id = d.release_id" DEP_WHERE;
+
+/* Moves a text cell into *dst (NULL stays NULL). */
+static char *take(char **cell)
+{
+	char *s = *cell;
+
+	*cell = NULL;
+	return s;
+}
+
+static int64_t num(const char *s)
+{
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+enum sl_err sl_store_dora_rows(struct sl_tx *tx, const char *environment,
+			       int64_t since, int64_t until,
+			       const char *service, const char *tag_key,
+			       const char *tag_value, struct sl_dora_rows *out,
+			       struct sl_error *err)
+{
+	struct sl_db_rows rows = {0};
+	enum sl_err rc = Q(tx, is_pg(tx) ? dep_pg : dep_sqlite, &rows, NULL,
+			   err, SL_P_TEXT(environment), SL_P_INT(since),
+			   SL_P_INT(until), SL_P_TEXT(service ? service : ""),
+			   SL_P_TEXT(tag_key ? tag_key : ""),
+			   SL_P_TEXT(tag_value ? tag_value : ""));
+
+	if (rc)
+		return rc;
+	if (rows.nrows) {
+		size_t base = out->n;
+
+		out->v = realloc(out->v,
+				 (out->n + rows.nrows) * sizeof(*out->v));
+		if (!out->v)
+			abort();
+		for (size_t i = 0; i < rows.nrows; i++) {
+			char **c = &rows.cells[i * rows.ncols];
+			struct sl_dora_row *w = &out->v[base + i];
+
+			memset(w, 0, sizeof(*w));
+			w->id = num(c[0]);
+			w->service = take(&c[1]);
+			w->environment = sl_xstrdup(environment);
+			w->status = take(&c[2]);
+			w->created_at = num(c[3]);
+			w->release_type = take(&c[4]);
+			w->release_created_at = num(c[5]);
+			w->started_at = take(&c[6]);
+			w->finished_at = take(&c[7]);
+			w->rollback_of = num(c[8]);
+			w->commit_time = take(&c[9]);
+		}
+		out->n += rows.nrows;
+	}
+	sl_db_rows_fini(&rows);
+	return SL_OK;
+}
+
+void sl_dora_rows_fini(struct sl_dora_rows *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct sl_dora_row *w = &r->v[i];
+
+		free(w->service);
+		free(w->environment);
+		free(w->status);
+		free(w->release_type);
+		free(w->started_at);
+		free(w->finished_at);
+		free(w->commit_time);
+	}
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
+}
+
+/* Pairs (deployment id, a, b) from a query, appended to out. */
+static enum sl_err pairs(enum sl_err rc, struct sl_db_rows *rows,
+			 struct sl_dora_facts *out)
+{
+	if (rc)
+		return rc;
+	out->v = sl_xcalloc(rows->nrows + 1, sizeof(*out->v));
+	out->n = rows->nrows;
+	for (size_t i = 0; i < rows->nrows; i++) {
+		char **c = &rows->cells[i * rows->ncols];
+
+		out->v[i].id = num(c[0]);
+		out->v[i].a = num(c[1]);
+		out->v[i].b = rows->ncols > 2 ? num(c[2]) : 0;
+		out->v[i].b_null = rows->ncols > 2 && !c[2];
+	}
+	sl_db_rows_fini(rows);
+	return SL_OK;
+}
+
+enum sl_err sl_store_dora_succeeded(struct sl_tx *tx, int64_t since,
+				    int64_t until, struct sl_dora_facts *out,
+				    struct sl_error *err)
+{
+	struct sl_db_rows rows = {0};
+
+	out->n = 0;
+	out->v = NULL;
+	return pairs(
+		Q(tx,
+		  is_pg(tx)
+			  ? "SELECT e.deployment_id, MIN(e.at) FROM"
+			    " deployments d JOIN deployment_events e ON"
+			    " e.deployment_id = d.id WHERE d.status IN"
+			    " ('failed', 'rolled_back') AND d.created_at >= $1"
+			    " AND d.created_at < $2 AND e.doc::json ->>"
+			    " 'status' = 'succeeded' GROUP BY e.deployment_id"
+			    " ORDER BY e.deployment_id"
+			  : "SELECT e.deployment_id, MIN(e.at) FROM"
+			    " deployments d JOIN deployment_events e ON"
+			    " e.deployment_id = d.id WHERE d.status IN"
+			    " ('failed', 'rolled_back') AND d.created_at >= $1"
+			    " AND d.created_at < $2 AND json_extract(e.doc,"
+			    " '$.status') = 'succeeded' GROUP BY"
+			    " e.deployment_id ORDER BY e.deployment_id",
+		  &rows, NULL, err, SL_P_INT(since), SL_P_INT(until)),
+		&rows, out);
+}
+
+enum sl_err sl_store_dora_causes(struct sl_tx *tx, struct sl_dora_facts *out,
+				 struct sl_error *err)
+{
+	struct sl_db_rows rows = {0};
+
+	out->n = 0;
+	out->v = NULL;
+	/* An open incident's NULL resolution sorts first in neither engine
+	 * the same way, so each cause comes as its own row and the caller
+	 * keeps the earliest start. */
+	return pairs(sl__store_run(tx,
+				   "SELECT c.deployment_id, i.started_at,"
+				   " i.resolved_at FROM incident_causes c"
+				   " JOIN incidents i ON i.key = c.incident"
+				   " ORDER BY c.deployment_id, i.started_at",
+				   NULL, 0, &rows, NULL, err),
+		     &rows, out);
+}
+
+void sl_dora_facts_fini(struct sl_dora_facts *f)
+{
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
+}
