@@ -82,72 +82,70 @@ int sl_dora_trend(enum sl_dora_measure m, struct sl_dora_val prev,
 	return (m == SL_DM_FREQUENCY) == (cur.v > prev.v) ? 1 : -1;
 }
 
-/* ---- computing ---- */
+/* ---- computing ----
+ *
+ * A whole organisation's history is a million rows, so nothing here sorts
+ * all of them: rows are grouped by place with a hash table and each
+ * place's few (already nearly in order of time) sorted on their own;
+ * percentiles are selected (quickselect), not sorted out. */
 
-struct sample {
-	size_t bucket;
-	double v;
-};
-
-static int cmp_sample(const void *a, const void *b)
+/* The k-th smallest of a[0..n) (0-based) moved to a[k], smaller ones
+ * before it and larger after. */
+static void select_kth(double *a, size_t n, size_t k)
 {
-	const struct sample *x = a, *y = b;
+	size_t lo = 0, hi = n - 1;
 
-	if (x->bucket != y->bucket)
-		return x->bucket < y->bucket ? -1 : 1;
-	return (x->v > y->v) - (x->v < y->v);
+	while (lo < hi) {
+		double pivot = a[lo + (hi - lo) / 2];
+		size_t i = lo, j = hi;
+
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j) {
+				double t = a[i];
+
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
 }
 
-static int cmp_double(const void *a, const void *b)
+/* The nearest-rank percentiles p[0] < p[1] (0..100) of a[0..n), which is
+ * reordered. */
+static void pcts(double *a, size_t n, const double p[2],
+		 struct sl_dora_val out[2])
 {
-	const double *x = a, *y = b;
+	size_t done = 0;
 
-	return (*x > *y) - (*x < *y);
-}
+	for (int i = 0; i < 2; i++) {
+		size_t k;
 
-/* A row's sort key, so that sorting needs no shared state: rows in order
- * of place, then success time, then id (ord), or of id alone (byid). */
-struct key {
-	int64_t a, b, c;
-	size_t i;
-};
-
-static int cmp_key(const void *x, const void *y)
-{
-	const struct key *p = x, *q = y;
-
-	if (p->a != q->a)
-		return p->a < q->a ? -1 : 1;
-	if (p->b != q->b)
-		return p->b < q->b ? -1 : 1;
-	return (p->c > q->c) - (p->c < q->c);
-}
-
-/* Fills idx[0..n) with the row numbers in the order of the keys. */
-static void order(const struct sl_dora_dep *deps, size_t n, int by_id,
-		  size_t *idx)
-{
-	struct key *k = sl_xcalloc(n + 1, sizeof(*k));
-
-	for (size_t i = 0; i < n; i++)
-		k[i] = by_id ? (struct key){deps[i].id, 0, 0, i}
-			     : (struct key){deps[i].place, deps[i].at,
-					    deps[i].id, i};
-	qsort(k, n, sizeof(*k), cmp_key);
-	for (size_t i = 0; i < n; i++)
-		idx[i] = k[i].i;
-	free(k);
-}
-
-/* The nearest-rank percentile p (0..100) of sorted v[0..n). */
-static struct sl_dora_val pct(const double *v, size_t n, double p)
-{
-	size_t k;
-
-	if (!n)
-		return (struct sl_dora_val){0, 0};
-	k = (size_t)ceil(p / 100.0 * (double)n);
-	return (struct sl_dora_val){1, v[k ? k - 1 : 0]};
+		if (!n) {
+			out[i] = (struct sl_dora_val){0, 0};
+			continue;
+		}
+		k = (size_t)ceil(p[i] / 100.0 * (double)n);
+		k = k ? k - 1 : 0;
+		/* After the first selection everything from a[k0] on is at
+		 * least a[k0]: the second searches only there. */
+		select_kth(a + done, n - done, k - done);
+		out[i] = (struct sl_dora_val){1, a[k]};
+		done = k;
+	}
 }
 
 static struct sl_dora_val ratio(int64_t a, int64_t b)
@@ -177,15 +175,71 @@ static size_t bucket_of(int64_t t, const int64_t *starts, const int64_t *ends,
 
 enum { S_LEAD, S_RECOVERY, S_DURATION, S__COUNT };
 
-/* Fills the percentile measures of st from the samples of one bucket. */
-static void fill_pcts(struct sl_dora_stats *st, double *const v[S__COUNT],
-		      const size_t k[S__COUNT])
+/* Samples of one kind: values with their bucket, grouped by bucket into
+ * runs before the percentiles are taken. */
+struct samples {
+	size_t n;
+	size_t *bucket;
+	double *v;
+};
+
+static void add(struct samples *s, size_t b, int64_t us)
 {
-	st->m[SL_DM_LEAD_P50] = pct(v[S_LEAD], k[S_LEAD], 50);
-	st->m[SL_DM_LEAD_P90] = pct(v[S_LEAD], k[S_LEAD], 90);
-	st->m[SL_DM_RECOVERY_P50] = pct(v[S_RECOVERY], k[S_RECOVERY], 50);
-	st->m[SL_DM_DURATION_P50] = pct(v[S_DURATION], k[S_DURATION], 50);
-	st->m[SL_DM_DURATION_P95] = pct(v[S_DURATION], k[S_DURATION], 95);
+	s->bucket[s->n] = b;
+	s->v[s->n++] = (double)us / 1e6;
+}
+
+static const double P_LEAD[2] = {50, 90}, P_DUR[2] = {50, 95};
+
+/* Fills the percentile measures of every bucket and of the whole from
+ * the samples (consumed). */
+static void fill_pcts(struct samples s[S__COUNT], size_t nb,
+		      struct sl_dora_stats *out, struct sl_dora_stats *all)
+{
+	size_t *at = sl_xcalloc(nb + 2, sizeof(*at));
+
+	for (int k = 0; k < S__COUNT; k++) {
+		double *run = sl_xcalloc(s[k].n + 1, sizeof(*run));
+		struct sl_dora_val v[2];
+
+		/* Counting sort by bucket: at[b] is where bucket b's run
+		 * begins. */
+		memset(at, 0, (nb + 2) * sizeof(*at));
+		for (size_t i = 0; i < s[k].n; i++)
+			at[s[k].bucket[i] + 1]++;
+		for (size_t b = 0; b < nb; b++)
+			at[b + 1] += at[b];
+		for (size_t i = 0; i < s[k].n; i++)
+			run[at[s[k].bucket[i]]++] = s[k].v[i];
+		/* at[b] is now where bucket b's run ends. */
+		for (size_t b = 0; b < nb; b++) {
+			size_t from = b ? at[b - 1] : 0;
+
+			pcts(run + from, at[b] - from,
+			     k == S_DURATION ? P_DUR : P_LEAD, v);
+			if (k == S_LEAD) {
+				out[b].m[SL_DM_LEAD_P50] = v[0];
+				out[b].m[SL_DM_LEAD_P90] = v[1];
+			} else if (k == S_RECOVERY) {
+				out[b].m[SL_DM_RECOVERY_P50] = v[0];
+			} else {
+				out[b].m[SL_DM_DURATION_P50] = v[0];
+				out[b].m[SL_DM_DURATION_P95] = v[1];
+			}
+		}
+		pcts(run, s[k].n, k == S_DURATION ? P_DUR : P_LEAD, v);
+		if (k == S_LEAD) {
+			all->m[SL_DM_LEAD_P50] = v[0];
+			all->m[SL_DM_LEAD_P90] = v[1];
+		} else if (k == S_RECOVERY) {
+			all->m[SL_DM_RECOVERY_P50] = v[0];
+		} else {
+			all->m[SL_DM_DURATION_P50] = v[0];
+			all->m[SL_DM_DURATION_P95] = v[1];
+		}
+		free(run);
+	}
+	free(at);
 }
 
 static void fill_rates(struct sl_dora_stats *st, double days,
@@ -206,72 +260,163 @@ static int64_t min_set(int64_t a, int64_t b)
 	return !a ? b : !b ? a : a < b ? a : b;
 }
 
+/* (id, time) pairs: what each rollback undoes and when. */
+struct undo {
+	int64_t id, at;
+};
+
+static int cmp_undo(const void *x, const void *y)
+{
+	const struct undo *p = x, *q = y;
+
+	return (p->id > q->id) - (p->id < q->id);
+}
+
+/* Whether row a comes before row b in a place: by success time, then
+ * id. */
+static int before(const struct sl_dora_dep *a, const struct sl_dora_dep *b)
+{
+	return a->at != b->at ? a->at < b->at : a->id < b->id;
+}
+
+/* Sorts v[0..n) by before() (merge sort, stable; tmp as long as v):
+ * no comparator state, so requests on other threads sort at once. */
+static void merge_sort(size_t *v, size_t *tmp, size_t n,
+		       const struct sl_dora_dep *deps)
+{
+	size_t h = n / 2, i = 0, j = h, k = 0;
+
+	if (n < 2)
+		return;
+	merge_sort(v, tmp, h, deps);
+	merge_sort(v + h, tmp, n - h, deps);
+	while (i < h && j < n)
+		tmp[k++] = before(&deps[v[j]], &deps[v[i]]) ? v[j++] : v[i++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof(*v));
+}
+
+/* Fills ord with the rows that reached production, grouped by place and
+ * in order of success time within each; *nord their number, and
+ * group_end[i] the end (exclusive) of the group holding position i. */
+static void order_by_place(const struct sl_dora_dep *deps, size_t n,
+			   size_t *ord, size_t *nord, size_t *group_end)
+{
+	size_t cap = 16, ngroups = 0;
+	int64_t *keys;
+	size_t *slot, *grp, *count, *tmp;
+
+	while (cap < 2 * n)
+		cap <<= 1;
+	keys = sl_xcalloc(cap, sizeof(*keys));
+	slot = sl_xcalloc(cap, sizeof(*slot)); /* group + 1; 0 = empty */
+	grp = sl_xcalloc(n + 1, sizeof(*grp));
+	count = sl_xcalloc(n + 2, sizeof(*count));
+	tmp = sl_xcalloc(n + 1, sizeof(*tmp));
+	*nord = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t h;
+
+		if (!deps[i].at)
+			continue;
+		h = (size_t)((uint64_t)deps[i].place * 0x9E3779B97F4A7C15ULL >>
+			     17) &
+		    (cap - 1);
+		while (slot[h] && keys[h] != deps[i].place)
+			h = (h + 1) & (cap - 1);
+		if (!slot[h]) {
+			keys[h] = deps[i].place;
+			slot[h] = ++ngroups;
+		}
+		grp[i] = slot[h] - 1;
+		count[grp[i] + 1]++;
+		(*nord)++;
+	}
+	for (size_t g = 0; g < ngroups; g++)
+		count[g + 1] += count[g];
+	for (size_t i = 0; i < n; i++)
+		if (deps[i].at)
+			ord[count[grp[i]]++] = i;
+	/* count[g] is now group g's end. Rows come in mostly in order of
+	 * time: a group already in order is left alone. */
+	for (size_t g = 0, from = 0; g < ngroups; from = count[g++]) {
+		size_t k = count[g] - from;
+		int sorted = 1;
+
+		for (size_t j = from + 1; j < count[g] && sorted; j++)
+			sorted = !before(&deps[ord[j]], &deps[ord[j - 1]]);
+		if (!sorted)
+			merge_sort(ord + from, tmp, k, deps);
+		for (size_t j = from; j < count[g]; j++)
+			group_end[j] = count[g];
+	}
+	free(keys);
+	free(slot);
+	free(grp);
+	free(count);
+	free(tmp);
+}
+
 void sl_dora_compute(const struct sl_dora_dep *deps, size_t n,
 		     const int64_t *starts, const int64_t *ends,
 		     const double *days, size_t nb, struct sl_dora_stats *out,
 		     struct sl_dora_stats *all)
 {
 	size_t *ord = sl_xcalloc(n + 1, sizeof(*ord));
-	size_t *byid = sl_xcalloc(n + 1, sizeof(*byid));
-	int64_t *fail = sl_xcalloc(n + 1, sizeof(*fail)); /* failure time */
-	int64_t *undone = sl_xcalloc(n + 1, sizeof(*undone));
-	struct sample *smp[S__COUNT];
-	size_t ns[S__COUNT] = {0};
+	size_t *gend = sl_xcalloc(n + 1, sizeof(*gend));
+	struct undo *undo = sl_xcalloc(n + 1, sizeof(*undo));
+	struct samples smp[S__COUNT];
 	int64_t *rb_bucket = sl_xcalloc(nb + 1, sizeof(*rb_bucket));
 	int64_t rb_all = 0;
+	size_t nord = 0, nundo = 0;
 	double total_days = 0;
 
-	for (int s = 0; s < S__COUNT; s++)
-		smp[s] = sl_xcalloc(n + 1, sizeof(*smp[s]));
+	for (int k = 0; k < S__COUNT; k++) {
+		smp[k].n = 0;
+		smp[k].bucket = sl_xcalloc(n + 1, sizeof(size_t));
+		smp[k].v = sl_xcalloc(n + 1, sizeof(double));
+	}
 	memset(out, 0, nb * sizeof(*out));
 	memset(all, 0, sizeof(*all));
-	order(deps, n, 0, ord);
-	order(deps, n, 1, byid);
 
 	/* A rollback marks the change it undoes as failed, at the time the
-	 * rollback was made. */
+	 * rollback was made; rollbacks are few, so they are the ones
+	 * sorted. */
+	for (size_t i = 0; i < n; i++)
+		if (deps[i].rollback_of)
+			undo[nundo++] = (struct undo){
+				deps[i].rollback_of,
+				deps[i].started_at ? deps[i].started_at
+						   : deps[i].created_at};
+	qsort(undo, nundo, sizeof(*undo), cmp_undo);
+
+	/* Failed rollouts never reached production; they are counted where
+	 * they started. */
 	for (size_t i = 0; i < n; i++) {
 		const struct sl_dora_dep *d = &deps[i];
-		size_t lo = 0, hi = n;
-
-		if (!d->rollback_of)
-			continue;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (deps[byid[mid]].id < d->rollback_of)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < n && deps[byid[lo]].id == d->rollback_of)
-			undone[byid[lo]] = min_set(
-				undone[byid[lo]],
-				d->started_at ? d->started_at : d->created_at);
-	}
-
-	for (size_t j = 0; j < n; j++) {
-		size_t i = ord[j];
-		const struct sl_dora_dep *d = &deps[i];
-		const struct sl_dora_dep *next = NULL;
-		int64_t end = 0;
 		size_t b;
 
-		if (!d->at) {
-			int64_t t =
-				d->started_at ? d->started_at : d->created_at;
-
-			if (d->rollout_failed &&
-			    (b = bucket_of(t, starts, ends, nb)) < nb) {
-				out[b].failed_rollouts++;
-				all->failed_rollouts++;
-			}
-			continue;
+		if (!d->at && d->rollout_failed &&
+		    (b = bucket_of(d->started_at ? d->started_at
+						 : d->created_at,
+				   starts, ends, nb)) < nb) {
+			out[b].failed_rollouts++;
+			all->failed_rollouts++;
 		}
-		b = bucket_of(d->at, starts, ends, nb);
-		if (j + 1 < n && deps[ord[j + 1]].place == d->place &&
-		    deps[ord[j + 1]].at)
-			next = &deps[ord[j + 1]];
+	}
+
+	order_by_place(deps, n, ord, &nord, gend);
+	for (size_t j = 0; j < nord; j++) {
+		size_t i = ord[j];
+		const struct sl_dora_dep *d = &deps[i];
+		const struct sl_dora_dep *next =
+			j + 1 < gend[j] ? &deps[ord[j + 1]] : NULL;
+		size_t b = bucket_of(d->at, starts, ends, nb);
+		int64_t fail = 0, end = 0, undone = 0;
+
 		if (b == nb)
 			continue;
 		if (d->rollback_of) {
@@ -288,26 +433,31 @@ void sl_dora_compute(const struct sl_dora_dep *deps, size_t n,
 			all->rework++;
 		}
 		if (d->commit_at && d->commit_at <= d->at)
-			smp[S_LEAD][ns[S_LEAD]++] = (struct sample){
-				b, (double)(d->at - d->commit_at) / 1e6};
+			add(&smp[S_LEAD], b, d->at - d->commit_at);
 		if (d->started_at && d->started_at <= d->at)
-			smp[S_DURATION][ns[S_DURATION]++] = (struct sample){
-				b, (double)(d->at - d->started_at) / 1e6};
+			add(&smp[S_DURATION], b, d->at - d->started_at);
 
 		/* Failed: rolled back, failed verification, hotfix-fixed, or
 		 * an incident's confirmed cause; it failed at the earliest. */
-		if (undone[i] || d->rolled_back) {
+		if (nundo) {
+			struct undo key = {d->id, 0};
+			const struct undo *u = bsearch(&key, undo, nundo,
+						       sizeof(*undo), cmp_undo);
+
+			undone = u ? u->at : 0;
+		}
+		if (undone || d->rolled_back) {
 			/* A rollback outside the rows read still tells when:
 			 * no later than the change's own success. */
-			fail[i] = undone[i] ? undone[i] : d->at;
+			fail = undone ? undone : d->at;
 			rb_bucket[b]++;
 			rb_all++;
 		}
-		fail[i] = min_set(fail[i], d->failed_at);
+		fail = min_set(fail, d->failed_at);
 		if (next && next->hotfix && !next->rollback_of)
-			fail[i] = min_set(fail[i], d->at);
-		fail[i] = min_set(fail[i], d->cause_at);
-		if (!fail[i])
+			fail = min_set(fail, d->at);
+		fail = min_set(fail, d->cause_at);
+		if (!fail)
 			continue;
 		out[b].failed_changes++;
 		all->failed_changes++;
@@ -318,18 +468,15 @@ void sl_dora_compute(const struct sl_dora_dep *deps, size_t n,
 		if (d->cause_at) {
 			end = d->resolved_at;
 		} else {
-			for (size_t k = j + 1;
-			     k < n && deps[ord[k]].place == d->place; k++)
-				if (deps[ord[k]].at &&
-				    deps[ord[k]].at >= fail[i]) {
+			for (size_t k = j + 1; k < gend[j]; k++)
+				if (deps[ord[k]].at >= fail) {
 					end = deps[ord[k]].at;
 					break;
 				}
 		}
-		if (end && end >= fail[i])
-			smp[S_RECOVERY][ns[S_RECOVERY]++] = (struct sample){
-				b, (double)(end - fail[i]) / 1e6};
-		else {
+		if (end && end >= fail) {
+			add(&smp[S_RECOVERY], b, end - fail);
+		} else {
 			out[b].unrecovered++;
 			all->unrecovered++;
 		}
@@ -340,44 +487,13 @@ void sl_dora_compute(const struct sl_dora_dep *deps, size_t n,
 		total_days += days[b];
 	}
 	fill_rates(all, total_days, rb_all);
-
-	/* Percentiles: samples sorted by bucket then value give each
-	 * bucket's sorted run; the period's are all values sorted. */
-	{
-		double *vals[S__COUNT], *run[S__COUNT];
-		size_t at[S__COUNT] = {0};
-
-		for (int s = 0; s < S__COUNT; s++) {
-			qsort(smp[s], ns[s], sizeof(*smp[s]), cmp_sample);
-			vals[s] = sl_xcalloc(ns[s] + 1, sizeof(double));
-		}
-		for (size_t b = 0; b < nb; b++) {
-			size_t k[S__COUNT];
-
-			for (int s = 0; s < S__COUNT; s++) {
-				size_t from = at[s];
-
-				while (at[s] < ns[s] &&
-				       smp[s][at[s]].bucket == b) {
-					vals[s][at[s]] = smp[s][at[s]].v;
-					at[s]++;
-				}
-				run[s] = vals[s] + from;
-				k[s] = at[s] - from;
-			}
-			fill_pcts(&out[b], run, k);
-		}
-		for (int s = 0; s < S__COUNT; s++)
-			qsort(vals[s], ns[s], sizeof(double), cmp_double);
-		fill_pcts(all, vals, ns);
-		for (int s = 0; s < S__COUNT; s++)
-			free(vals[s]);
+	fill_pcts(smp, nb, out, all);
+	for (int k = 0; k < S__COUNT; k++) {
+		free(smp[k].bucket);
+		free(smp[k].v);
 	}
-	for (int s = 0; s < S__COUNT; s++)
-		free(smp[s]);
 	free(rb_bucket);
-	free(undone);
-	free(fail);
-	free(byid);
+	free(undo);
+	free(gend);
 	free(ord);
 }

@@ -47,13 +47,28 @@ enum sl_err sl_store_deployment_update(struct sl_tx *tx, int64_t id,
 				       const char *doc, struct sl_error *err)
 {
 	int64_t changes = 0;
-	enum sl_err rc = Q(tx,
-			   "UPDATE deployments SET revision = revision + 1,"
-			   " status = $3, updated_at = $4, doc = $5"
-			   " WHERE id = $1 AND revision = $2",
-			   NULL, &changes, err, SL_P_INT(id),
-			   SL_P_INT(expected_revision), SL_P_TEXT(status),
-			   SL_P_INT(now), SL_P_TEXT(doc));
+	/* The columns delivery metrics read (migration 15) are copied from
+	 * the document, by the engine's own JSON reading. */
+	enum sl_err rc = Q(
+		tx,
+		sl__store_single_writer(tx)
+			? "UPDATE deployments SET revision = revision"
+			  " + 1, status = $3, updated_at = $4, doc = $5,"
+			  " started_at = json_extract($5, "
+			  "'$.started_at'), finished_at = "
+			  "json_extract($5, '$.finished_at'), "
+			  "rollback_of = json_extract($5, "
+			  "'$.rollback_of') WHERE id = $1 AND revision "
+			  "= $2"
+			: "UPDATE deployments SET revision = revision"
+			  " + 1, status = $3, updated_at = $4, doc = $5,"
+			  " started_at = $5::json ->> 'started_at',"
+			  " finished_at = $5::json ->> 'finished_at',"
+			  " rollback_of = ($5::json ->> "
+			  "'rollback_of')::bigint WHERE id = $1 AND "
+			  "revision = $2",
+		NULL, &changes, err, SL_P_INT(id), SL_P_INT(expected_revision),
+		SL_P_TEXT(status), SL_P_INT(now), SL_P_TEXT(doc));
 
 	if (rc)
 		return rc;

@@ -75,13 +75,22 @@ enum sl_err sl_store_release_update(struct sl_tx *tx, int64_t id,
 				    size_t ntags, struct sl_error *err)
 {
 	int64_t changes = 0;
-	enum sl_err rc = Q(tx,
-			   "UPDATE releases SET revision = revision + 1,"
-			   " status = $3, updated_at = $4, doc = $5"
-			   " WHERE id = $1 AND revision = $2",
-			   NULL, &changes, err, SL_P_INT(id),
-			   SL_P_INT(expected_revision), SL_P_TEXT(status),
-			   SL_P_INT(now), SL_P_TEXT(doc));
+	/* commit_time is copied from the document for delivery metrics
+	 * (migration 15). */
+	enum sl_err rc = Q(
+		tx,
+		sl__store_single_writer(tx)
+			? "UPDATE releases SET revision = revision + "
+			  "1, status = $3, updated_at = $4, doc = $5,"
+			  " commit_time = json_extract($5, "
+			  "'$.commit_time') WHERE id = $1 AND "
+			  "revision = $2"
+			: "UPDATE releases SET revision = revision + "
+			  "1, status = $3, updated_at = $4, doc = $5,"
+			  " commit_time = $5::json ->> 'commit_time'"
+			  " WHERE id = $1 AND revision = $2",
+		NULL, &changes, err, SL_P_INT(id), SL_P_INT(expected_revision),
+		SL_P_TEXT(status), SL_P_INT(now), SL_P_TEXT(doc));
 
 	if (rc == SL_OK)
 		rc = sl__store_check_revision(
