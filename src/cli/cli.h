@@ -299,4 +299,7 @@ sl_cli_handler sl_cli_run_incident_show, sl_cli_run_incident_resolve,
 sl_cli_handler sl_cli_run_verification_put, sl_cli_run_verification_get,
 	sl_cli_run_verification_delete, sl_cli_run_deploy_verification;
 
+/* metrics.c: the delivery metrics. */
+sl_cli_handler sl_cli_run_metrics_dora;
+
 #endif

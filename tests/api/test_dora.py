@@ -364,6 +364,31 @@ def test_bad_parameters_name_themselves(d):
               "%s names %s: %s" % (q, field, doc))
 
 
+def test_the_cli_prints_a_table_csv_and_json(d):
+    svc, _, _ = fixture(d)
+    rng = ["--from", "2025-03-03T00:00:00Z", "--to", "2025-03-24T00:00:00Z",
+           "--service", svc]
+    code, out, err = d.cli("metrics", "dora", "--csv", *rng)
+    eq(code, 0, err)
+    rows = [line.split(",") for line in out.strip().split("\n")]
+    eq(rows[0][:6], ["bucket", "start", "end", "deployments", "per_day",
+                     "lead_p50"], "CSV header")
+    eq([(r[0], r[3]) for r in rows[1:]],
+       [("2025-03-03", "4"), ("2025-03-10", "2"), ("2025-03-17", "0"),
+        ("overall", "6")], "a row a bucket, then overall")
+    eq((rows[1][5], rows[4][7]), ("8400.0", "0.5"), "lead p50, CFR")
+    eq(rows[3][7], "", "no rate is an empty cell, not 0")
+    code, out, err = d.cli("metrics", "dora", *rng)
+    eq(code, 0, err)
+    check("overall" in out and "2h20m" in out, out)
+    check("change_failure_rate low" in out, out)
+    code, out, err = d.cli("--json", "metrics", "dora", *rng)
+    eq((code, json.loads(out)["overall"]["deployments"]), (0, 6), err)
+    code, out, err = d.cli("metrics", "dora", "--bucket", "year")
+    eq(code, 1, "refused by the server: %s %s" % (out, err))
+    check("bucket" in err, err)
+
+
 def test_any_role_reads_and_a_token_needs_to_be_there(d):
     status, _, _ = d.request("GET", "/v1/metrics/dora", auth=False)
     eq(status, 401, "no token")
