@@ -5,6 +5,8 @@
  * into JSON. Which environments are production is sl_h_production_envs;
  * what counts as what is decided in src/core/dora.c. */
 #include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -423,4 +425,100 @@ out:
 	free(pbk);
 	free(tagbuf);
 	sl_h_names_fini(&prod);
+}
+
+/* ---- the gauges on /metrics ----
+ *
+ * The period's figures for the last 30 days, every production
+ * environment, for Prometheus. /metrics is scraped every few seconds and
+ * must stay cheap, so an unscoped scrape reuses the figures for up to
+ * five minutes; a scoped token's are computed for it each time. */
+
+#define GAUGES_TTL_US (300 * 1000000LL)
+
+static pthread_mutex_t gauges_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *gauges_text;
+static int64_t gauges_at;
+
+/* The exposition lines of the last 30 days' figures, "" when they cannot
+ * be read. Caller frees. */
+static char *gauges_compute(struct sl_req *r)
+{
+	struct sl_error err = {0};
+	struct query q = {.to = r->now, .from = r->now - 30 * DAY_US};
+	struct sl_h_names prod = {0};
+	struct sl_dora_dep *deps = NULL;
+	struct sl_dora_stats b, all;
+	double days = 30;
+	size_t n = 0, len = 0, cap = 4096;
+	char *out = sl_xcalloc(cap, 1);
+	struct sl_tx tx;
+	enum sl_err rc;
+	static const struct {
+		enum sl_dora_measure m;
+		const char *name, *help;
+	} g[] = {
+		{SL_DM_FREQUENCY, "deployment_frequency_per_day",
+		 "Production deployments a day (rollbacks not counted)."},
+		{SL_DM_LEAD_P50, "lead_time_p50_seconds",
+		 "Median change lead time, commit to production."},
+		{SL_DM_CFR, "change_failure_rate",
+		 "Production deployments that caused a failure, as a share."},
+		{SL_DM_RECOVERY_P50, "recovery_time_p50_seconds",
+		 "Median failed deployment recovery time."},
+		{SL_DM_REWORK, "rework_rate",
+		 "Rollbacks and hotfixes among production deployments."},
+	};
+
+	q.prev_from = q.from;
+	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
+	if (rc == SL_OK) {
+		rc = sl_h_production_envs(&tx, &prod, &err);
+		if (rc == SL_OK)
+			rc = read_deps(r, &tx, &q, &prod, &deps, &n, &err);
+		sl_store_abort(&tx);
+	}
+	if (rc == SL_OK) {
+		sl_dora_compute(deps, n, &q.from, &q.to, &days, 1, &b, &all);
+		for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+			if (!all.m[g[i].m].has)
+				continue;
+			len += (size_t)snprintf(
+				out + len, cap - len,
+				"# HELP shiplog_dora_%s %s Last 30 days.\n"
+				"# TYPE shiplog_dora_%s gauge\n"
+				"shiplog_dora_%s %.6g\n",
+				g[i].name, g[i].help, g[i].name, g[i].name,
+				all.m[g[i].m].v);
+		}
+		len += (size_t)snprintf(
+			out + len, cap - len,
+			"# HELP shiplog_dora_deployments Production "
+			"deployments "
+			"in the last 30 days (rollbacks not counted).\n"
+			"# TYPE shiplog_dora_deployments gauge\n"
+			"shiplog_dora_deployments %lld\n",
+			(long long)all.deployments);
+	}
+	free(deps);
+	sl_h_names_fini(&prod);
+	return out;
+}
+
+char *sl_h_dora_gauges(struct sl_req *r)
+{
+	char *text;
+
+	if (r->actor.scope)
+		return gauges_compute(r);
+	pthread_mutex_lock(&gauges_lock);
+	if (!gauges_text || r->now - gauges_at > GAUGES_TTL_US ||
+	    r->now < gauges_at) {
+		free(gauges_text);
+		gauges_text = gauges_compute(r);
+		gauges_at = r->now;
+	}
+	text = sl_xstrdup(gauges_text);
+	pthread_mutex_unlock(&gauges_lock);
+	return text;
 }

@@ -307,5 +307,8 @@ void sl_h_notification_replay(struct sl_req *r);
 
 /* delivery metrics (dora.c) */
 void sl_h_metrics_dora(struct sl_req *r);
+/* The delivery gauges of the last 30 days for /metrics (Prometheus text;
+ * "" when they cannot be read). Caller frees. */
+char *sl_h_dora_gauges(struct sl_req *r);
 
 #endif

@@ -389,6 +389,20 @@ def test_the_cli_prints_a_table_csv_and_json(d):
     check("bucket" in err, err)
 
 
+def test_prometheus_gauges_are_the_last_30_days(d):
+    test_a_rollback_is_rework_and_its_change_failed(d)
+    m = dora(d)["overall"]
+    status, _, text = d.request("GET", "/metrics")
+    eq(status, 200, "metrics")
+    text = text if isinstance(text, str) else text.decode()
+    lines = dict(line.rsplit(" ", 1) for line in text.splitlines()
+                 if line.startswith("shiplog_dora_"))
+    eq(int(lines["shiplog_dora_deployments"]), m["deployments"],
+       "the same count as the API's default period")
+    near(float(lines["shiplog_dora_change_failure_rate"]),
+         m["change_failure_rate"], "the same rate")
+
+
 def test_any_role_reads_and_a_token_needs_to_be_there(d):
     status, _, _ = d.request("GET", "/v1/metrics/dora", auth=False)
     eq(status, 401, "no token")
