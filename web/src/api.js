@@ -278,3 +278,7 @@ export const verification = (id) => get(`/v1/deployments/${enc(id)}/verification
 export const subscriptions = async () => (await get('/v1/subscriptions')).items;
 export const notifications = (status, cursor) => get('/v1/notifications', { limit: 50, status, cursor });
 export const replayNotification = (id) => post(`/v1/notifications/${enc(id)}/replay`);
+
+// Delivery metrics (DORA) for a period: query {from, to, bucket, tz,
+// environment, service, team, tag}; every figure is the server's.
+export const dora = (query) => get('/v1/metrics/dora', query);

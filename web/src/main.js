@@ -15,6 +15,7 @@ import { Calendar } from './views/calendar.js';
 import { Policies } from './views/policies.js';
 import { Receivers, Receiver } from './views/receivers.js';
 import { Incidents, Incident } from './views/incidents.js';
+import { Delivery } from './views/delivery.js';
 import { Notifications } from './views/notifications.js';
 
 // One row per page: the path it answers, its view, its title, and the nav
@@ -33,6 +34,7 @@ const ROUTES = [
   { path: /^\/incidents$/, view: Incidents, title: 'Incidents', nav: '/incidents' },
   { path: /^\/incidents\/([^/]+)$/, view: Incident, title: 'Incident', nav: '/incidents' },
   { path: /^\/notifications$/, view: Notifications, title: 'Notifications', nav: '/notifications' },
+  { path: /^\/delivery$/, view: Delivery, title: 'Delivery', nav: '/delivery' },
 ];
 
 const NAV = [
@@ -45,6 +47,7 @@ const NAV = [
   ['/receivers', 'Receivers'],
   ['/incidents', 'Incidents'],
   ['/notifications', 'Notifications'],
+  ['/delivery', 'Delivery'],
 ];
 
 function match(pathname) {
