@@ -12,7 +12,6 @@
 
 #include "cal/buckets.h"
 #include "core/dora.h"
-#include "core/validate.h"
 #include "http/handlers.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -25,15 +24,6 @@
 #define LOOKAHEAD_US (30 * DAY_US)
 /* The longest range one query covers. */
 #define MAX_RANGE_US (3 * 366 * DAY_US)
-
-static int64_t parse_time(const char *s)
-{
-	int64_t us = 0;
-
-	if (!s || sl_time_parse(s, &us, "", NULL) != 0)
-		return 0;
-	return us;
-}
 
 /* FNV-1a over environment and service: one value per place. */
 static int64_t place_of(const char *env, const char *service)
@@ -65,6 +55,13 @@ static const struct sl_dora_fact *fact_of(const struct sl_dora_facts *f,
 	return lo < f->n && f->v[lo].id == id ? &f->v[lo] : NULL;
 }
 
+static int cmp_fact(const void *a, const void *b)
+{
+	const struct sl_dora_fact *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
 static int in_names(const struct sl_h_names *n, const char *s)
 {
 	for (size_t i = 0; i < n->n; i++)
@@ -82,18 +79,18 @@ static struct sl_dora_dep to_dep(const struct sl_dora_row *w,
 		.id = w->id,
 		.place = place_of(w->environment, w->service),
 		.created_at = w->created_at,
-		.started_at = parse_time(w->started_at),
+		.started_at = w->started_at,
 		.rollback_of = w->rollback_of,
+		.commit_at = w->commit_at,
 	};
 	const struct sl_dora_fact *f;
 	const char *st = w->status;
-	int64_t commit = parse_time(w->commit_time);
+	const char *type = w->release_type ? w->release_type : "";
 
-	d.commit_at = commit ? commit : w->release_created_at;
-	d.hotfix = strcmp(w->release_type, "hotfix") == 0 ||
-		   strcmp(w->release_type, "emergency") == 0;
+	d.hotfix =
+		strcmp(type, "hotfix") == 0 || strcmp(type, "emergency") == 0;
 	if (strcmp(st, "succeeded") == 0 || strcmp(st, "verified") == 0) {
-		d.at = parse_time(w->finished_at);
+		d.at = w->finished_at;
 	} else if (strcmp(st, "failed") == 0 ||
 		   strcmp(st, "rolled_back") == 0) {
 		/* Failed after succeeding (verification), or rolled back
@@ -105,7 +102,7 @@ static struct sl_dora_dep to_dep(const struct sl_dora_row *w,
 		else
 			d.rollout_failed = 1;
 		if (f && st[0] == 'f')
-			d.failed_at = parse_time(w->finished_at);
+			d.failed_at = w->finished_at;
 		d.rolled_back = f && st[0] == 'r';
 	}
 	f = fact_of(causes, w->id);
@@ -272,8 +269,12 @@ static enum sl_err read_deps(struct sl_req *r, struct sl_tx *tx,
 			rc = sl_store_dora_rows(tx, prod->v[i], since, until,
 						q->service, q->tag_key,
 						q->tag_value, &rows, err);
+	for (size_t i = 0; rc == SL_OK && i < prod->n; i++)
+		if (!q->env || strcmp(q->env, prod->v[i]) == 0)
+			rc = sl_store_dora_succeeded(tx, prod->v[i], since,
+						     until, &ok, err);
 	if (rc == SL_OK)
-		rc = sl_store_dora_succeeded(tx, since, until, &ok, err);
+		qsort(ok.v, ok.n, sizeof(*ok.v), cmp_fact);
 	if (rc == SL_OK)
 		rc = sl_store_dora_causes(tx, &causes, err);
 	if (rc == SL_OK) {

@@ -26,13 +26,12 @@ static int is_pg(const struct sl_tx *tx)
 	" WHERE t.release_id = d.release_id AND t.key = $5"                    \
 	" AND t.value = $6))"
 
-/* Every column read is in deployments_dora and releases_dora (migration
- * 15): the documents are not read. */
+/* Every column read is in deployments_dora (migration 15): neither the
+ * documents nor the releases are read. */
 static const char dep_sql[] =
-	"SELECT d.id, d.service, d.status, d.created_at, r.type,"
-	" r.created_at, d.started_at, d.finished_at, d.rollback_of,"
-	" r.commit_time"
-	" FROM deployments d JOIN releases r ON r.id = d.release_id" DEP_WHERE;
+	"SELECT d.id, d.service, d.status, d.created_at, d.release_type,"
+	" d.commit_at, d.started_us, d.finished_us, d.rollback_of"
+	" FROM deployments d" DEP_WHERE;
 
 /* Moves a text cell into *dst (NULL stays NULL). */
 static char *take(char **cell)
@@ -66,10 +65,8 @@ enum sl_err sl_store_dora_rows(struct sl_tx *tx, const char *environment,
 	if (rows.nrows) {
 		size_t base = out->n;
 
-		out->v = realloc(out->v,
-				 (out->n + rows.nrows) * sizeof(*out->v));
-		if (!out->v)
-			abort();
+		out->v = sl_xrealloc(out->v,
+				     (out->n + rows.nrows) * sizeof(*out->v));
 		for (size_t i = 0; i < rows.nrows; i++) {
 			char **c = &rows.cells[i * rows.ncols];
 			struct sl_dora_row *w = &out->v[base + i];
@@ -81,11 +78,10 @@ enum sl_err sl_store_dora_rows(struct sl_tx *tx, const char *environment,
 			w->status = take(&c[2]);
 			w->created_at = num(c[3]);
 			w->release_type = take(&c[4]);
-			w->release_created_at = num(c[5]);
-			w->started_at = take(&c[6]);
-			w->finished_at = take(&c[7]);
+			w->commit_at = num(c[5]);
+			w->started_at = num(c[6]);
+			w->finished_at = num(c[7]);
 			w->rollback_of = num(c[8]);
-			w->commit_time = take(&c[9]);
 		}
 		out->n += rows.nrows;
 	}
@@ -102,9 +98,6 @@ void sl_dora_rows_fini(struct sl_dora_rows *r)
 		free(w->environment);
 		free(w->status);
 		free(w->release_type);
-		free(w->started_at);
-		free(w->finished_at);
-		free(w->commit_time);
 	}
 	free(r->v);
 	r->v = NULL;
@@ -117,46 +110,47 @@ static enum sl_err pairs(enum sl_err rc, struct sl_db_rows *rows,
 {
 	if (rc)
 		return rc;
-	out->v = sl_xcalloc(rows->nrows + 1, sizeof(*out->v));
-	out->n = rows->nrows;
+	out->v = sl_xrealloc(out->v,
+			     (out->n + rows->nrows + 1) * sizeof(*out->v));
 	for (size_t i = 0; i < rows->nrows; i++) {
 		char **c = &rows->cells[i * rows->ncols];
+		struct sl_dora_fact *f = &out->v[out->n++];
 
-		out->v[i].id = num(c[0]);
-		out->v[i].a = num(c[1]);
-		out->v[i].b = rows->ncols > 2 ? num(c[2]) : 0;
-		out->v[i].b_null = rows->ncols > 2 && !c[2];
+		f->id = num(c[0]);
+		f->a = num(c[1]);
+		f->b = rows->ncols > 2 ? num(c[2]) : 0;
+		f->b_null = rows->ncols > 2 && !c[2];
 	}
 	sl_db_rows_fini(rows);
 	return SL_OK;
 }
 
-enum sl_err sl_store_dora_succeeded(struct sl_tx *tx, int64_t since,
-				    int64_t until, struct sl_dora_facts *out,
+enum sl_err sl_store_dora_succeeded(struct sl_tx *tx, const char *environment,
+				    int64_t since, int64_t until,
+				    struct sl_dora_facts *out,
 				    struct sl_error *err)
 {
 	struct sl_db_rows rows = {0};
 
-	out->n = 0;
-	out->v = NULL;
 	return pairs(
 		Q(tx,
 		  is_pg(tx)
 			  ? "SELECT e.deployment_id, MIN(e.at) FROM"
 			    " deployments d JOIN deployment_events e ON"
 			    " e.deployment_id = d.id WHERE d.status IN"
-			    " ('failed', 'rolled_back') AND d.created_at >= $1"
-			    " AND d.created_at < $2 AND e.doc::json ->>"
-			    " 'status' = 'succeeded' GROUP BY e.deployment_id"
-			    " ORDER BY e.deployment_id"
+			    " ('failed', 'rolled_back') AND d.environment = $1"
+			    " AND d.created_at >= $2 AND d.created_at < $3 AND"
+			    " e.doc::json ->> 'status' = 'succeeded'"
+			    " GROUP BY e.deployment_id"
 			  : "SELECT e.deployment_id, MIN(e.at) FROM"
 			    " deployments d JOIN deployment_events e ON"
 			    " e.deployment_id = d.id WHERE d.status IN"
-			    " ('failed', 'rolled_back') AND d.created_at >= $1"
-			    " AND d.created_at < $2 AND json_extract(e.doc,"
-			    " '$.status') = 'succeeded' GROUP BY"
-			    " e.deployment_id ORDER BY e.deployment_id",
-		  &rows, NULL, err, SL_P_INT(since), SL_P_INT(until)),
+			    " ('failed', 'rolled_back') AND d.environment = $1"
+			    " AND d.created_at >= $2 AND d.created_at < $3 AND"
+			    " json_extract(e.doc, '$.status') = 'succeeded'"
+			    " GROUP BY e.deployment_id",
+		  &rows, NULL, err, SL_P_TEXT(environment), SL_P_INT(since),
+		  SL_P_INT(until)),
 		&rows, out);
 }
 
@@ -165,8 +159,6 @@ enum sl_err sl_store_dora_causes(struct sl_tx *tx, struct sl_dora_facts *out,
 {
 	struct sl_db_rows rows = {0};
 
-	out->n = 0;
-	out->v = NULL;
 	/* An open incident's NULL resolution sorts first in neither engine
 	 * the same way, so each cause comes as its own row and the caller
 	 * keeps the earliest start. */

@@ -961,13 +961,13 @@ enum sl_err sl_store_notification_requeue(struct sl_tx *tx, int64_t id,
 
 /* ---- delivery metrics (dora.c) ---- */
 
-/* One deployment as the delivery metrics read it: its columns, its
- * release's, and the times its document holds as RFC 3339 text (NULL
- * when none). Owned strings. */
+/* One deployment as the delivery metrics read it (migration 15's
+ * columns): times in microseconds, 0 for none; commit_at is its
+ * release's commit time, else the release's creation. Owned strings. */
 struct sl_dora_row {
-	int64_t id, created_at, rollback_of, release_created_at;
+	int64_t id, created_at, started_at, finished_at, rollback_of;
+	int64_t commit_at;
 	char *service, *environment, *status, *release_type;
-	char *started_at, *finished_at, *commit_time;
 };
 struct sl_dora_rows {
 	struct sl_dora_row *v;
@@ -995,14 +995,17 @@ struct sl_dora_facts {
 };
 void sl_dora_facts_fini(struct sl_dora_facts *f);
 
-/* The failed or rolled-back deployments created in [since, until) that
- * had succeeded first: (id, the time of their first success), by id. */
-enum sl_err sl_store_dora_succeeded(struct sl_tx *tx, int64_t since,
-				    int64_t until, struct sl_dora_facts *out,
+/* Appends to out the failed or rolled-back deployments to environment
+ * created in [since, until) that had succeeded first: (id, the time of
+ * their first success), in no order. */
+enum sl_err sl_store_dora_succeeded(struct sl_tx *tx, const char *environment,
+				    int64_t since, int64_t until,
+				    struct sl_dora_facts *out,
 				    struct sl_error *err);
 
-/* Every confirmed incident cause: (deployment id, the incident's start,
- * its resolution or NULL), by deployment id then start. */
+/* Appends to out every confirmed incident cause: (deployment id, the
+ * incident's start, its resolution or NULL), by deployment id then
+ * start. */
 enum sl_err sl_store_dora_causes(struct sl_tx *tx, struct sl_dora_facts *out,
 				 struct sl_error *err);
 
