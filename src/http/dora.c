@@ -55,13 +55,6 @@ static const struct sl_dora_fact *fact_of(const struct sl_dora_facts *f,
 	return lo < f->n && f->v[lo].id == id ? &f->v[lo] : NULL;
 }
 
-static int cmp_fact(const void *a, const void *b)
-{
-	const struct sl_dora_fact *x = a, *y = b;
-
-	return (x->id > y->id) - (x->id < y->id);
-}
-
 static int in_names(const struct sl_h_names *n, const char *s)
 {
 	for (size_t i = 0; i < n->n; i++)
@@ -72,7 +65,6 @@ static int in_names(const struct sl_h_names *n, const char *s)
 
 /* The core's row for a stored one. */
 static struct sl_dora_dep to_dep(const struct sl_dora_row *w,
-				 const struct sl_dora_facts *ok,
 				 const struct sl_dora_facts *causes)
 {
 	struct sl_dora_dep d = {
@@ -96,14 +88,11 @@ static struct sl_dora_dep to_dep(const struct sl_dora_row *w,
 		/* Failed after succeeding (verification), or rolled back
 		 * after it ran: it reached production at its first success.
 		 * Without one its rollout failed. */
-		f = fact_of(ok, w->id);
-		if (f)
-			d.at = f->a;
-		else
-			d.rollout_failed = 1;
-		if (f && st[0] == 'f')
+		d.at = w->succeeded_at;
+		d.rollout_failed = !w->succeeded_at;
+		if (w->succeeded_at && st[0] == 'f')
 			d.failed_at = w->finished_at;
-		d.rolled_back = f && st[0] == 'r';
+		d.rolled_back = w->succeeded_at && st[0] == 'r';
 	}
 	f = fact_of(causes, w->id);
 	if (f) {
@@ -254,7 +243,7 @@ static enum sl_err read_deps(struct sl_req *r, struct sl_tx *tx,
 			     struct sl_error *err)
 {
 	struct sl_dora_rows rows = {0};
-	struct sl_dora_facts ok = {0}, causes = {0};
+	struct sl_dora_facts causes = {0};
 	struct sl_h_names team = {0};
 	int64_t since = q->prev_from - LOOKBACK_US;
 	int64_t until = q->to + LOOKAHEAD_US;
@@ -269,12 +258,6 @@ static enum sl_err read_deps(struct sl_req *r, struct sl_tx *tx,
 			rc = sl_store_dora_rows(tx, prod->v[i], since, until,
 						q->service, q->tag_key,
 						q->tag_value, &rows, err);
-	for (size_t i = 0; rc == SL_OK && i < prod->n; i++)
-		if (!q->env || strcmp(q->env, prod->v[i]) == 0)
-			rc = sl_store_dora_succeeded(tx, prod->v[i], since,
-						     until, &ok, err);
-	if (rc == SL_OK)
-		qsort(ok.v, ok.n, sizeof(*ok.v), cmp_fact);
 	if (rc == SL_OK)
 		rc = sl_store_dora_causes(tx, &causes, err);
 	if (rc == SL_OK) {
@@ -304,11 +287,10 @@ static enum sl_err read_deps(struct sl_req *r, struct sl_tx *tx,
 			}
 			if (r->actor.scope && !sees)
 				continue;
-			(*deps)[(*n)++] = to_dep(w, &ok, &causes);
+			(*deps)[(*n)++] = to_dep(w, &causes);
 		}
 	}
 	sl_h_names_fini(&team);
-	sl_dora_facts_fini(&ok);
 	sl_dora_facts_fini(&causes);
 	sl_dora_rows_fini(&rows);
 	return rc;

@@ -2,22 +2,14 @@
  *
  * A whole organisation's year is a million deployments: the metrics read
  * one narrow row per deployment from a covering index (migration 15),
- * never the documents, and the rarer facts (a success before a failure,
- * an incident's cause) in queries of their own that the caller joins by
- * id. Reading an event's status from its document is the one place the
- * engines' spellings differ, hence two texts there. */
+ * never the documents, and the incidents' causes in a query of their own
+ * that the caller joins by id. */
 #include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/internal.h"
-
-/* The two engines: SQLite takes one writer at a time, PostgreSQL many. */
-static int is_pg(const struct sl_tx *tx)
-{
-	return !sl__store_single_writer(tx);
-}
 
 #define DEP_WHERE                                                              \
 	" WHERE d.environment = $1 AND d.created_at >= $2"                     \
@@ -30,7 +22,8 @@ static int is_pg(const struct sl_tx *tx)
  * documents nor the releases are read. */
 static const char dep_sql[] =
 	"SELECT d.id, d.service, d.status, d.created_at, d.release_type,"
-	" d.commit_at, d.started_us, d.finished_us, d.rollback_of"
+	" d.commit_at, d.started_us, d.finished_us, d.rollback_of,"
+	" d.succeeded_us"
 	" FROM deployments d" DEP_WHERE;
 
 /* Moves a text cell into *dst (NULL stays NULL). */
@@ -82,6 +75,7 @@ enum sl_err sl_store_dora_rows(struct sl_tx *tx, const char *environment,
 			w->started_at = num(c[6]);
 			w->finished_at = num(c[7]);
 			w->rollback_of = num(c[8]);
+			w->succeeded_at = num(c[9]);
 		}
 		out->n += rows.nrows;
 	}
@@ -123,35 +117,6 @@ static enum sl_err pairs(enum sl_err rc, struct sl_db_rows *rows,
 	}
 	sl_db_rows_fini(rows);
 	return SL_OK;
-}
-
-enum sl_err sl_store_dora_succeeded(struct sl_tx *tx, const char *environment,
-				    int64_t since, int64_t until,
-				    struct sl_dora_facts *out,
-				    struct sl_error *err)
-{
-	struct sl_db_rows rows = {0};
-
-	return pairs(
-		Q(tx,
-		  is_pg(tx)
-			  ? "SELECT e.deployment_id, MIN(e.at) FROM"
-			    " deployments d JOIN deployment_events e ON"
-			    " e.deployment_id = d.id WHERE d.status IN"
-			    " ('failed', 'rolled_back') AND d.environment = $1"
-			    " AND d.created_at >= $2 AND d.created_at < $3 AND"
-			    " e.doc::json ->> 'status' = 'succeeded'"
-			    " GROUP BY e.deployment_id"
-			  : "SELECT e.deployment_id, MIN(e.at) FROM"
-			    " deployments d JOIN deployment_events e ON"
-			    " e.deployment_id = d.id WHERE d.status IN"
-			    " ('failed', 'rolled_back') AND d.environment = $1"
-			    " AND d.created_at >= $2 AND d.created_at < $3 AND"
-			    " json_extract(e.doc, '$.status') = 'succeeded'"
-			    " GROUP BY e.deployment_id",
-		  &rows, NULL, err, SL_P_TEXT(environment), SL_P_INT(since),
-		  SL_P_INT(until)),
-		&rows, out);
 }
 
 enum sl_err sl_store_dora_causes(struct sl_tx *tx, struct sl_dora_facts *out,

@@ -966,7 +966,7 @@ enum sl_err sl_store_notification_requeue(struct sl_tx *tx, int64_t id,
  * release's commit time, else the release's creation. Owned strings. */
 struct sl_dora_row {
 	int64_t id, created_at, started_at, finished_at, rollback_of;
-	int64_t commit_at;
+	int64_t commit_at, succeeded_at; /* its first success */
 	char *service, *environment, *status, *release_type;
 };
 struct sl_dora_rows {
@@ -994,14 +994,6 @@ struct sl_dora_facts {
 	size_t n;
 };
 void sl_dora_facts_fini(struct sl_dora_facts *f);
-
-/* Appends to out the failed or rolled-back deployments to environment
- * created in [since, until) that had succeeded first: (id, the time of
- * their first success), in no order. */
-enum sl_err sl_store_dora_succeeded(struct sl_tx *tx, const char *environment,
-				    int64_t since, int64_t until,
-				    struct sl_dora_facts *out,
-				    struct sl_error *err);
 
 /* Appends to out every confirmed incident cause: (deployment id, the
  * incident's start, its resolution or NULL), by deployment id then
