@@ -963,15 +963,20 @@ enum sl_err sl_store_notification_requeue(struct sl_tx *tx, int64_t id,
 
 /* One deployment as the delivery metrics read it (migration 15's
  * columns): times in microseconds, 0 for none; commit_at is its
- * release's commit time, else the release's creation. Owned strings. */
+ * release's commit time, else the release's creation. The strings point
+ * into the row set's buffers and live as long as it. */
 struct sl_dora_row {
 	int64_t id, created_at, started_at, finished_at, rollback_of;
 	int64_t commit_at, succeeded_at; /* its first success */
-	char *service, *environment, *status, *release_type;
+	const char *service, *environment, *status, *release_type;
 };
 struct sl_dora_rows {
 	struct sl_dora_row *v;
 	size_t n;
+	/* What the rows point into: texts and, where cells_n[i] is not 0,
+	 * an array of that many texts. */
+	char **bufs;
+	size_t *cells_n, nbufs;
 };
 void sl_dora_rows_fini(struct sl_dora_rows *r);
 
