@@ -403,6 +403,26 @@ def test_prometheus_gauges_are_the_last_30_days(d):
          m["change_failure_rate"], "the same rate")
 
 
+def test_a_scoped_token_counts_only_its_scope(d):
+    svc, _, _ = fixture(d)
+    other, _, _ = fixture(d)
+    rng = {"from": "2025-03-03T00:00:00Z", "to": "2025-03-24T00:00:00Z"}
+    both = dora(d, **rng)["overall"]["deployments"]
+    check(both >= 12, "both fixtures' 6 each: %d" % both)
+    tok = api(d, "POST", "/v1/tokens",
+              {"name": uniq("tok-dev"), "role": "developer",
+               "services": [svc]}, want=201)["token"]
+    status, _, m = d.request(
+        "GET", "/v1/metrics/dora?" + urllib.parse.urlencode(rng), token=tok)
+    eq(status, 200, "any role reads: %s" % m)
+    eq(m["overall"]["deployments"], 6, "only its own service's six")
+    status, _, m = d.request(
+        "GET", "/v1/metrics/dora?" + urllib.parse.urlencode(
+            dict(rng, service=other)), token=tok)
+    eq((status, m["overall"]["deployments"]), (200, 0),
+       "another service is nothing, not an error")
+
+
 def test_any_role_reads_and_a_token_needs_to_be_there(d):
     status, _, _ = d.request("GET", "/v1/metrics/dora", auth=False)
     eq(status, 401, "no token")
