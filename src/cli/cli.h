@@ -310,5 +310,7 @@ sl_cli_handler sl_cli_run_verification_put, sl_cli_run_verification_get,
  * sends one back. */
 sl_cli_handler sl_cli_run_archive_create, sl_cli_run_archive_read,
 	sl_cli_run_archive_restore;
+/* metrics.c: the delivery metrics. */
+sl_cli_handler sl_cli_run_metrics_dora;
 
 #endif

@@ -732,6 +732,29 @@ static const struct sl_cli_column policy_version_cols[] = {
 	{NULL, NULL, NULL},
 };
 
+static const struct sl_cli_opt metrics_dora_opts[] = {
+	{"from", SL_OPT_STR, "from",
+	 "--from T        the period's start (RFC 3339; default 30 days "
+	 "before --to)",
+	 NULL},
+	{"to", SL_OPT_STR, "to", "--to T          its end (default now)", NULL},
+	{"bucket", SL_OPT_STR, "bucket",
+	 "--bucket B      day, week (from Monday) or month (default week)",
+	 NULL},
+	{"tz", SL_OPT_STR, "tz",
+	 "--tz Z          the buckets' IANA time zone (default UTC)", NULL},
+	{"env", SL_OPT_STR, "environment",
+	 "--env E         one production environment", NULL},
+	{"service", SL_OPT_STR, "service", "--service S     one service", NULL},
+	{"team", SL_OPT_STR, "team", "--team T        the services T owns",
+	 NULL},
+	{"tag", SL_OPT_STR, "tag", "--tag K=V       releases with this tag",
+	 NULL},
+	{"csv", SL_OPT_FLAG, NULL,
+	 "--csv           CSV: a row a bucket, then overall", NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
 static const struct sl_cli_opt incident_opts[] = {
 	{"severity", SL_OPT_STR, "severity", "--severity S       {}",
 	 sl_incident_severity_names},
@@ -1230,6 +1253,12 @@ const struct sl_cli_cmd sl_cli_cmds[] = {
 	 "/v1/deployments", 1, NULL, no_opts, NULL, "deploy verification ID",
 	 "a deployment's verification: each criterion's last value against "
 	 "its threshold, the outcome, the recommendation"},
+	{"metrics", "dora", sl_cli_run_metrics_dora, "/v1/metrics/dora", 0,
+	 NULL, metrics_dora_opts, NULL,
+	 "metrics dora [--from T] [--to T] [--bucket B] [--tz Z] [--env E] "
+	 "[--service S] [--team T] [--tag K=V] [--csv]",
+	 "delivery metrics (DORA) per bucket and for the period, with levels "
+	 "and the trend"},
 	{"import", NULL, sl_cli_run_import, "/v1/import", 1, NULL, import_opts,
 	 NULL,
 	 "import FILE [--source NAME] [--format jsonl|csv] [--batch N] "

@@ -33,11 +33,11 @@ static int write_out(const char *file, const char *data, size_t len)
 			return SL_CLI_FAILED;
 		}
 	}
+	int to_stdout = f == stdout;
+
 	if (fwrite(data, 1, len, f) != len)
 		result = SL_CLI_FAILED;
-	if (f != stdout && fclose(f))
-		result = SL_CLI_FAILED;
-	else if (f == stdout && fflush(f))
+	if (to_stdout ? fflush(f) != 0 : fclose(f) != 0)
 		result = SL_CLI_FAILED;
 	if (result != SL_CLI_OK)
 		fprintf(stderr, "shiplog: cannot write %s\n",

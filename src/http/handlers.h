@@ -323,5 +323,10 @@ int sl_h_archive_gone(struct sl_req *r, struct sl_tx *tx, const char *kind,
  * "service@sortkey": kind "release_key"); what names it in the detail. */
 int sl_h_archive_gone_key(struct sl_req *r, struct sl_tx *tx, const char *kind,
 			  const char *key, const char *what);
+/* delivery metrics (dora.c) */
+void sl_h_metrics_dora(struct sl_req *r);
+/* The delivery gauges of the last 30 days for /metrics (Prometheus text;
+ * "" when they cannot be read). Caller frees. */
+char *sl_h_dora_gauges(struct sl_req *r);
 
 #endif

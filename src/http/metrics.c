@@ -190,5 +190,11 @@ char *sl_metrics_render(struct sl_req *r)
 		sl_counts_fini(&rows);
 		sl_store_abort(&tx);
 	}
+	{
+		char *dora = sl_h_dora_gauges(r);
+
+		put(&b, "%s", dora);
+		free(dora);
+	}
 	return b.s;
 }

@@ -89,6 +89,10 @@ const struct sl_field sl_release_fields[] = {
 	{"tags", SL_FT_TAGS, 0, 0, 32, NULL, NULL, NULL, NULL},
 	{"dependencies", SL_FT_OBJECTS, 0, 0, 32, NULL, dependency_fields, NULL,
 	 "services that must already run in the target environment"},
+	{"commit_time", SL_FT_STRING, SL_F_NULLABLE, 1, 40, sl_h_check_time,
+	 NULL, NULL,
+	 "RFC 3339: when the commit was made, where change lead time starts "
+	 "(else at the release's creation)"},
 	{0},
 };
 
@@ -189,10 +193,10 @@ enum sl_err sl_h_release_insert(struct sl_req *r, struct sl_tx *tx,
 	if (rc)
 		goto out;
 	svc = sl_http_doc(sdoc);
-	doc = json_pack("{sn sn sn s[] sn sn sn sn s{} s[] s[]}", "commit",
-			"git_tag", "build", "artifacts", "change_request",
-			"rollback", "notes", "known_issues", "tags",
-			"dependencies", "warnings");
+	doc = json_pack("{sn sn sn sn s[] sn sn sn sn s{} s[] s[]}", "commit",
+			"commit_time", "git_tag", "build", "artifacts",
+			"change_request", "rollback", "notes", "known_issues",
+			"tags", "dependencies", "warnings");
 	sl_h_merge(doc, in);
 	if (type) {
 		rc = check_type(tx, svc, doc, 0, err);

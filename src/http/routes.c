@@ -2,6 +2,7 @@
  * handler, flags, summary, body schema, permission). Routing,
  * authentication, permissions, body checks, idempotency, metrics and the
  * OpenAPI document are all read from here. */
+#include "cal/buckets.h"
 #include "core/incident.h"
 #include "core/notify.h"
 #include "core/perm.h"
@@ -144,6 +145,23 @@ static const struct sl_qparam q_notifications[] = {
 	CURSOR(SL_Q_INT),
 	{"status", SL_Q_TEXT, "in this status", sl_notify_status_names},
 	{"subscription", SL_Q_TEXT, "for this subscription", NULL},
+	{0},
+};
+
+static const struct sl_qparam q_dora[] = {
+	{"from", SL_Q_TIME, "the period's start; default to minus 30 days",
+	 NULL},
+	{"to", SL_Q_TIME, "the period's end (excluded); default now", NULL},
+	{"bucket", SL_Q_TEXT,
+	 "day, week (ISO, from Monday) or month; default "
+	 "week",
+	 sl_cal_unit_names},
+	{"tz", SL_Q_TEXT, "the IANA time zone of the buckets; default UTC",
+	 NULL},
+	{"environment", SL_Q_TEXT, "one production environment", NULL},
+	{"service", SL_Q_TEXT, "one service", NULL},
+	{"team", SL_Q_TEXT, "the services this owner owns", NULL},
+	{"tag", SL_Q_TEXT, "key=value: releases with this tag", NULL},
 	{0},
 };
 
@@ -417,6 +435,10 @@ const struct sl_route sl_routes[] = {
 	{"POST", "/v1/archive/restore", sl_h_archive_restore, WRITE,
 	 "put an archive file's records back (idempotent)", NULL,
 	 SL_ACT_ARCHIVE, NULL, NULL},
+	{"GET", "/v1/metrics/dora", sl_h_metrics_dora, 0,
+	 "delivery metrics (DORA) per bucket and for the period, with the "
+	 "period before and levels",
+	 NULL, SL_ACT_READ, NULL, q_dora},
 };
 
 const size_t sl_routes_count = sizeof(sl_routes) / sizeof(sl_routes[0]);

@@ -41,19 +41,54 @@ enum sl_err sl_store_deployment_get(struct sl_tx *tx, int64_t id, char **doc,
 		"deployment", err);
 }
 
+/* What delivery metrics read of a deployment (migration 15), copied from
+ * the document it is given by the engine's own JSON and time reading,
+ * and from its release; succeeded_us keeps the first success, which a
+ * later failure (a verification's) does not erase. */
+/* clang-format off */
+#define DORA_RELEASE \
+	" release_type = (SELECT r.type FROM releases r" \
+	" WHERE r.id = deployments.release_id)," \
+	" commit_at = (SELECT COALESCE(r.commit_at, r.created_at)" \
+	" FROM releases r WHERE r.id = deployments.release_id)"
+#define US_SQLITE(x) \
+	"CAST(ROUND((julianday(" x ") - 2440587.5) * 86400000.0)" \
+	" AS INTEGER) * 1000"
+#define US_PG(x) \
+	"CAST(EXTRACT(EPOCH FROM CAST(" x " AS timestamptz)) * 1000000" \
+	" AS BIGINT)"
+static const char update_sqlite[] =
+	"UPDATE deployments SET revision = revision + 1, status = $3,"
+	" updated_at = $4, doc = $5,"
+	" started_us = " US_SQLITE("json_extract($5, '$.started_at')") ","
+	" finished_us = " US_SQLITE("json_extract($5, '$.finished_at')") ","
+	" succeeded_us = COALESCE(succeeded_us, CASE WHEN $3 = 'succeeded'"
+	" THEN " US_SQLITE("json_extract($5, '$.finished_at')") " END),"
+	" rollback_of = json_extract($5, '$.rollback_of'),"
+	DORA_RELEASE
+	" WHERE id = $1 AND revision = $2";
+static const char update_pg[] =
+	"UPDATE deployments SET revision = revision + 1, status = $3,"
+	" updated_at = $4, doc = $5,"
+	" started_us = " US_PG("$5::json ->> 'started_at'") ","
+	" finished_us = " US_PG("$5::json ->> 'finished_at'") ","
+	" succeeded_us = COALESCE(succeeded_us, CASE WHEN $3 = 'succeeded'"
+	" THEN " US_PG("$5::json ->> 'finished_at'") " END),"
+	" rollback_of = ($5::json ->> 'rollback_of')::bigint,"
+	DORA_RELEASE
+	" WHERE id = $1 AND revision = $2";
+/* clang-format on */
+
 enum sl_err sl_store_deployment_update(struct sl_tx *tx, int64_t id,
 				       int64_t expected_revision,
 				       const char *status, int64_t now,
 				       const char *doc, struct sl_error *err)
 {
 	int64_t changes = 0;
-	enum sl_err rc = Q(tx,
-			   "UPDATE deployments SET revision = revision + 1,"
-			   " status = $3, updated_at = $4, doc = $5"
-			   " WHERE id = $1 AND revision = $2",
-			   NULL, &changes, err, SL_P_INT(id),
-			   SL_P_INT(expected_revision), SL_P_TEXT(status),
-			   SL_P_INT(now), SL_P_TEXT(doc));
+	enum sl_err rc = Q(
+		tx, sl__store_single_writer(tx) ? update_sqlite : update_pg,
+		NULL, &changes, err, SL_P_INT(id), SL_P_INT(expected_revision),
+		SL_P_TEXT(status), SL_P_INT(now), SL_P_TEXT(doc));
 
 	if (rc)
 		return rc;

@@ -426,6 +426,75 @@ static const char m014[] =
  * for each deployment: by the object, not the source's id. */
 static const char m016[] =
 	"CREATE INDEX import_ids_object ON import_ids (kind, object_id);";
+/* Delivery metrics read a million deployments without their documents:
+ * what they need of a deployment is copied into columns as it is written
+ * (the store's UPDATE reads it from the document it writes): its start,
+ * end and first success in microseconds (the first success stays when a
+ * verification fails the deployment later; here it is read from the
+ * timeline), the deployment it rolls back, and its release's type and
+ * commit time (else the release's creation; kept in step when the
+ * release changes). One index holds every column the metrics read, so a
+ * query never touches the table. The existing rows are filled here;
+ * reading JSON and RFC 3339 is spelled per engine, so PostgreSQL runs its
+ * own text (sl_migrations_pg). */
+/* clang-format off */
+#define M015_COLUMNS \
+	"ALTER TABLE deployments ADD COLUMN started_us BIGINT;" \
+	"ALTER TABLE deployments ADD COLUMN finished_us BIGINT;" \
+	"ALTER TABLE deployments ADD COLUMN succeeded_us BIGINT;" \
+	"ALTER TABLE deployments ADD COLUMN rollback_of BIGINT;" \
+	"ALTER TABLE deployments ADD COLUMN release_type TEXT;" \
+	"ALTER TABLE deployments ADD COLUMN commit_at BIGINT;" \
+	"ALTER TABLE releases ADD COLUMN commit_at BIGINT;"
+#define M015_RELEASE_OF_DEPLOYMENT \
+	" release_type = (SELECT r.type FROM releases r" \
+	" WHERE r.id = deployments.release_id)," \
+	" commit_at = (SELECT COALESCE(r.commit_at, r.created_at)" \
+	" FROM releases r WHERE r.id = deployments.release_id)"
+#define M015_SUCCEEDED(status_of_event) \
+	"UPDATE deployments SET succeeded_us = CASE WHEN status IN" \
+	" ('succeeded', 'verified') THEN finished_us ELSE" \
+	" (SELECT MIN(e.at) FROM deployment_events e" \
+	" WHERE e.deployment_id = deployments.id" \
+	" AND " status_of_event " = 'succeeded') END;"
+#define M015_INDEX \
+	"CREATE INDEX deployments_dora ON deployments (environment," \
+	" created_at, id, service, status, started_us, finished_us," \
+	" succeeded_us, rollback_of, release_type, commit_at, release_id);"
+/* An RFC 3339 text as microseconds (to the millisecond on SQLite). */
+#define M015_US_SQLITE(x) \
+	"CAST(ROUND((julianday(" x ") - 2440587.5) * 86400000.0)" \
+	" AS INTEGER) * 1000"
+#define M015_US_PG(x) \
+	"CAST(EXTRACT(EPOCH FROM CAST(" x " AS timestamptz)) * 1000000" \
+	" AS BIGINT)"
+static const char m015[] =
+	M015_COLUMNS
+	"UPDATE releases SET commit_at = "
+	M015_US_SQLITE("json_extract(doc, '$.commit_time')")
+	" WHERE doc <> '';"
+	"UPDATE deployments SET"
+	" started_us = " M015_US_SQLITE("json_extract(doc, '$.started_at')") ","
+	" finished_us = " M015_US_SQLITE("json_extract(doc, '$.finished_at')") ","
+	" rollback_of = json_extract(doc, '$.rollback_of'),"
+	M015_RELEASE_OF_DEPLOYMENT
+	" WHERE doc <> '';"
+	M015_SUCCEEDED("json_extract(e.doc, '$.status')")
+	M015_INDEX;
+static const char m015_pg[] =
+	M015_COLUMNS
+	"UPDATE releases SET commit_at = "
+	M015_US_PG("doc::json ->> 'commit_time'")
+	" WHERE doc <> '';"
+	"UPDATE deployments SET"
+	" started_us = " M015_US_PG("doc::json ->> 'started_at'") ","
+	" finished_us = " M015_US_PG("doc::json ->> 'finished_at'") ","
+	" rollback_of = (doc::json ->> 'rollback_of')::bigint,"
+	M015_RELEASE_OF_DEPLOYMENT
+	" WHERE doc <> '';"
+	M015_SUCCEEDED("e.doc::json ->> 'status'")
+	M015_INDEX;
+/* clang-format on */
 
 const struct sl_migration sl_migrations[] = {
 	{1,
@@ -452,8 +521,18 @@ const struct sl_migration sl_migrations[] = {
 	{12, "verification after a deployment: policies and runs", m012},
 	{13, "imports: source ids; placements by deployment time", m013},
 	{14, "retention: archives and the objects they took", m014},
+	{15,
+	 "delivery metrics: what they read of a deployment and its release "
+	 "as columns, one covering index",
+	 m015},
 	{16, "imports: found by the object they brought in", m016},
 };
 
 const size_t sl_migrations_count =
 	sizeof(sl_migrations) / sizeof(sl_migrations[0]);
+
+const struct sl_migration sl_migrations_pg[] = {
+	{15, "delivery metrics (PostgreSQL's JSON spelling)", m015_pg},
+};
+const size_t sl_migrations_pg_count =
+	sizeof(sl_migrations_pg) / sizeof(sl_migrations_pg[0]);

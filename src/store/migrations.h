@@ -13,4 +13,9 @@ struct sl_migration {
 extern const struct sl_migration sl_migrations[];
 extern const size_t sl_migrations_count;
 
+/* What PostgreSQL runs instead of the migration of the same version: for
+ * the few statements the engines spell differently (reading JSON). */
+extern const struct sl_migration sl_migrations_pg[];
+extern const size_t sl_migrations_pg_count;
+
 #endif

@@ -75,19 +75,40 @@ enum sl_err sl_store_release_update(struct sl_tx *tx, int64_t id,
 				    size_t ntags, struct sl_error *err)
 {
 	int64_t changes = 0;
-	enum sl_err rc = Q(tx,
-			   "UPDATE releases SET revision = revision + 1,"
-			   " status = $3, updated_at = $4, doc = $5"
-			   " WHERE id = $1 AND revision = $2",
-			   NULL, &changes, err, SL_P_INT(id),
-			   SL_P_INT(expected_revision), SL_P_TEXT(status),
-			   SL_P_INT(now), SL_P_TEXT(doc));
+	/* The type and the commit time (as microseconds) are copied from
+	 * the document, so that a PATCH of the type reaches the column too,
+	 * for delivery metrics (migration 15); the release's deployments
+	 * keep both in step below. */
+	enum sl_err rc = Q(
+		tx,
+		sl__store_single_writer(tx)
+			? "UPDATE releases SET revision = revision + 1,"
+			  " status = $3, updated_at = $4, doc = $5,"
+			  " type = json_extract($5, '$.type'), commit_at ="
+			  " CAST(ROUND((julianday(json_extract($5,"
+			  " '$.commit_time')) - 2440587.5) * 86400000.0) AS"
+			  " INTEGER) * 1000 WHERE id = $1 AND revision = $2"
+			: "UPDATE releases SET revision = revision + 1,"
+			  " status = $3, updated_at = $4, doc = $5,"
+			  " type = $5::json ->> 'type', commit_at ="
+			  " CAST(EXTRACT(EPOCH FROM CAST($5::json ->>"
+			  " 'commit_time' AS timestamptz)) * 1000000 AS BIGINT)"
+			  " WHERE id = $1 AND revision = $2",
+		NULL, &changes, err, SL_P_INT(id), SL_P_INT(expected_revision),
+		SL_P_TEXT(status), SL_P_INT(now), SL_P_TEXT(doc));
 
 	if (rc == SL_OK)
 		rc = sl__store_check_revision(
 			tx, changes,
 			"SELECT COUNT(*) FROM releases WHERE id = $1",
 			SL_P_INT(id), "release", err);
+	if (rc == SL_OK)
+		rc = Q(tx,
+		       "UPDATE deployments SET release_type = (SELECT r.type"
+		       " FROM releases r WHERE r.id = $1), commit_at = (SELECT"
+		       " COALESCE(r.commit_at, r.created_at) FROM releases r"
+		       " WHERE r.id = $1) WHERE release_id = $1",
+		       NULL, NULL, err, SL_P_INT(id));
 	if (rc || !tags)
 		return rc;
 	return sl__store_put_tags(

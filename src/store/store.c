@@ -612,6 +612,17 @@ static char *expand_ddl(const char *sql, const char *id_pk)
 	return out;
 }
 
+/* The text of migration m the store's engine runs. */
+static const char *migration_sql(const struct sl_store *st,
+				 const struct sl_migration *m)
+{
+	if (sl_store_is_pg(st->uri))
+		for (size_t i = 0; i < sl_migrations_pg_count; i++)
+			if (sl_migrations_pg[i].version == m->version)
+				return sl_migrations_pg[i].sql;
+	return m->sql;
+}
+
 /* Applies every migration above the stored version, each in its own
  * write transaction, so a crash leaves the schema at a whole version. */
 static enum sl_err migrate(struct sl_store *st, struct sl_error *err)
@@ -649,7 +660,7 @@ static enum sl_err migrate(struct sl_store *st, struct sl_error *err)
 			(const struct sl_db_val[]){SL_P_INT(m->version)}, 1,
 			&done, "migration", err);
 		if (rc == SL_OK && !done) {
-			ddl = expand_ddl(m->sql, st->ops->id_pk);
+			ddl = expand_ddl(migration_sql(st, m), st->ops->id_pk);
 			rc = st->ops->exec_script(tx.conn, ddl, err);
 			free(ddl);
 			if (rc == SL_OK)

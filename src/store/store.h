@@ -1051,5 +1051,51 @@ enum sl_err sl_store_archive_restored(struct sl_tx *tx, int64_t id, int64_t now,
  * starts before it would miss archived records: check it and refuse. */
 enum sl_err sl_store_archive_watermark(struct sl_tx *tx, int64_t *before,
 				       struct sl_error *err);
+/* ---- delivery metrics (dora.c) ---- */
+
+/* One deployment as the delivery metrics read it (migration 15's
+ * columns): times in microseconds, 0 for none; commit_at is its
+ * release's commit time, else the release's creation. The strings point
+ * into the row set's buffers and live as long as it. */
+struct sl_dora_row {
+	int64_t id, created_at, started_at, finished_at, rollback_of;
+	int64_t commit_at, succeeded_at; /* its first success */
+	const char *service, *environment, *status, *release_type;
+};
+struct sl_dora_rows {
+	struct sl_dora_row *v;
+	size_t n;
+	/* What the rows point into: texts and, where cells_n[i] is not 0,
+	 * an array of that many texts. */
+	char **bufs;
+	size_t *cells_n, nbufs;
+};
+void sl_dora_rows_fini(struct sl_dora_rows *r);
+
+/* Appends to out the deployments to environment created in [since,
+ * until), of service and with release tag key=value when those are not
+ * NULL. */
+enum sl_err sl_store_dora_rows(struct sl_tx *tx, const char *environment,
+			       int64_t since, int64_t until,
+			       const char *service, const char *tag_key,
+			       const char *tag_value, struct sl_dora_rows *out,
+			       struct sl_error *err);
+
+/* A fact about a deployment: two times (b_null: b is SQL NULL). */
+struct sl_dora_fact {
+	int64_t id, a, b;
+	int b_null;
+};
+struct sl_dora_facts {
+	struct sl_dora_fact *v;
+	size_t n;
+};
+void sl_dora_facts_fini(struct sl_dora_facts *f);
+
+/* Appends to out every confirmed incident cause: (deployment id, the
+ * incident's start, its resolution or NULL), by deployment id then
+ * start. */
+enum sl_err sl_store_dora_causes(struct sl_tx *tx, struct sl_dora_facts *out,
+				 struct sl_error *err);
 
 #endif

@@ -287,3 +287,6 @@ export const replayNotification = (id) => post(`/v1/notifications/${enc(id)}/rep
 export const REPORT_KINDS = ['change', 'exceptions', 'controls', 'access'];
 export const report = (kind, query) => get(`/v1/reports/${enc(kind)}`, query);
 export const reportUrl = (kind, query, format) => url(`/v1/reports/${enc(kind)}`, { ...query, format });
+// Delivery metrics (DORA) for a period: query {from, to, bucket, tz,
+// environment, service, team, tag}; every figure is the server's.
+export const dora = (query) => get('/v1/metrics/dora', query);

@@ -33,7 +33,7 @@ async function load(envs, filter) {
 // Colours come from the style sheet, so both themes hold. The variables
 // hold light-dark() pairs, which only an element resolves: each is read
 // back as the computed colour of a probe inside box.
-function resolve(box, names) {
+export function resolve(box, names) {
   const probe = document.createElement('span');
   box.appendChild(probe);
   const out = names.map((n) => {

@@ -15,6 +15,7 @@ import { Calendar } from './views/calendar.js';
 import { Policies } from './views/policies.js';
 import { Receivers, Receiver } from './views/receivers.js';
 import { Incidents, Incident } from './views/incidents.js';
+import { Delivery } from './views/delivery.js';
 import { Notifications } from './views/notifications.js';
 import { Reports } from './views/reports.js';
 
@@ -35,6 +36,7 @@ const ROUTES = [
   { path: /^\/incidents\/([^/]+)$/, view: Incident, title: 'Incident', nav: '/incidents' },
   { path: /^\/notifications$/, view: Notifications, title: 'Notifications', nav: '/notifications' },
   { path: /^\/reports$/, view: Reports, title: 'Reports', nav: '/reports' },
+  { path: /^\/delivery$/, view: Delivery, title: 'Delivery', nav: '/delivery' },
 ];
 
 const NAV = [
@@ -48,6 +50,7 @@ const NAV = [
   ['/incidents', 'Incidents'],
   ['/notifications', 'Notifications'],
   ['/reports', 'Reports'],
+  ['/delivery', 'Delivery'],
 ];
 
 function match(pathname) {
