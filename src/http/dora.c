@@ -12,6 +12,7 @@
 
 #include "cal/buckets.h"
 #include "core/dora.h"
+#include "core/validate.h"
 #include "http/handlers.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -332,7 +333,24 @@ void sl_h_metrics_dora(struct sl_req *r)
 	}
 	rc = sl_store_begin(sl_http_store(r), 0, &tx, &err);
 	if (rc == SL_OK) {
-		rc = sl_h_production_envs(&tx, &prod, &err);
+		int64_t mark = 0;
+		char when[SL_TIME_BUF];
+
+		/* Archived deployments are not in the tables: a period (or
+		 * the one before it, for the trend) reaching before an
+		 * archive's cut-off is refused, never measured short. */
+		rc = sl_store_archive_watermark(&tx, &mark, &err);
+		if (rc == SL_OK && mark > q.prev_from)
+			rc = sl_error_set(
+				&err, SL_ECONFLICT, "from",
+				"deployments before %s are archived: restore "
+				"the "
+				"archive (shiplog archive restore) or measure "
+				"a "
+				"period whose period before starts after it",
+				sl_time_format(mark, when));
+		if (rc == SL_OK)
+			rc = sl_h_production_envs(&tx, &prod, &err);
 		if (rc == SL_OK && q.env && !in_names(&prod, q.env))
 			rc = sl_error_set(&err, SL_EMALFORMED, "environment",
 					  "environment '%s' does not count as "

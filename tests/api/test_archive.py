@@ -221,6 +221,14 @@ def test_archive_takes_old_finished_records_and_the_log_still_proves(d):
        "a period before the cut-off: %s" % doc)
     check("2011-01-01T00:00:00" in doc["detail"], doc["detail"])
     api(d, "GET", rep % "2011-01-01T00:00:00Z", want=200)
+    # So are the delivery metrics, whose trend reads the period before.
+    dora = "/v1/metrics/dora?from=%s&to=%s"
+    s, _, doc = d.request("GET", dora % ("2010-12-01T00:00:00Z",
+                                         "2011-02-01T00:00:00Z"))
+    eq((s, doc.get("errors", [{}])[0].get("field")), (409, "from"),
+       "metrics over archived deployments: %s" % doc)
+    api(d, "GET", dora % ("2011-02-01T00:00:00Z", "2011-03-01T00:00:00Z"),
+        want=200)
 
     # Restore puts them back as they were; again changes nothing.
     tail = latest_seq(d)
@@ -241,6 +249,8 @@ def test_archive_takes_old_finished_records_and_the_log_still_proves(d):
     eq((s, doc["already_restored"]), (200, True), "idempotent: %s" % doc)
     eq(latest_seq(d), tail + 1, "nothing more audited")
     api(d, "GET", rep % "2009-01-01T00:00:00Z", want=200)
+    api(d, "GET", dora % ("2010-12-01T00:00:00Z", "2011-02-01T00:00:00Z"),
+        want=200)
 
 
 def test_a_cut_off_within_the_retention_period_is_refused(d):
