@@ -146,6 +146,7 @@ bench: setup
 	bench/pg-writes --no-build
 	bench/dashboard --no-build
 	bench/hooks --no-build
+	bench/dora --no-build
 
 # The release build is built too, so what `make run` starts always
 # compiles (it has no fault hook and takes other branches).
