@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/naming.h"
 #include "core/semver.h"
 #include "core/validate.h"
@@ -394,4 +396,15 @@ json_t *sl_h_body_release(struct sl_tx *tx, const json_t *ref,
 	rel = sl_http_doc(doc);
 	free(doc);
 	return rel;
+}
+
+void sl_h_secret_fingerprint(const char *secret, char out[13])
+{
+	unsigned char d[crypto_hash_sha256_BYTES];
+	char hex[2 * sizeof(d) + 1];
+
+	crypto_hash_sha256(d, (const unsigned char *)secret, strlen(secret));
+	sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
+	memcpy(out, hex, 12);
+	out[12] = '\0';
 }

@@ -19,6 +19,10 @@ void sl_h_env_update(struct sl_req *r);
 void sl_h_env_delete(struct sl_req *r);
 extern const struct sl_field sl_service_fields[];
 extern const struct sl_field sl_env_fields[];
+/* The first 12 hex digits of a secret's SHA-256, as receivers and
+ * subscriptions answer it: enough to see that a secret changed, nothing to
+ * recover it from. */
+void sl_h_secret_fingerprint(const char *secret, char out[13]);
 /* Names, owned. */
 struct sl_h_names {
 	size_t n;

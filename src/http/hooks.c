@@ -52,19 +52,6 @@ const struct sl_field sl_receiver_fields[] = {
 
 /* ---- receivers ---- */
 
-/* The first 12 hex digits of the secret's SHA-256: enough to see that a
- * secret changed, nothing to recover it from. */
-static void fingerprint(const char *secret, char out[13])
-{
-	unsigned char d[crypto_hash_sha256_BYTES];
-	char hex[2 * sizeof(d) + 1];
-
-	crypto_hash_sha256(d, (const unsigned char *)secret, strlen(secret));
-	sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
-	memcpy(out, hex, 12);
-	out[12] = '\0';
-}
-
 void sl_h_receiver_put(struct sl_req *r)
 {
 	const char *name = r->params[0];
@@ -86,7 +73,8 @@ void sl_h_receiver_put(struct sl_req *r)
 	rc = sl_store_receiver_get(&tx, name, &old, &err);
 	if (rc && rc != SL_ENOTFOUND)
 		goto abort;
-	fingerprint(json_string_value(json_object_get(in, "secret")), fp);
+	sl_h_secret_fingerprint(
+		json_string_value(json_object_get(in, "secret")), fp);
 	snprintf(url, sizeof(url), "/hooks/%s", name);
 	/* The defaults, then what the body gives; never the secret. */
 	doc = json_pack("{s{} s{} s[] sb}", "services", "environments",

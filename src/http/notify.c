@@ -62,19 +62,6 @@ const struct sl_field sl_subscription_fields[] = {
 
 /* ---- small helpers ---- */
 
-/* The first 12 hex digits of the secret's SHA-256 (as receivers show
- * theirs): enough to see that it changed, nothing to recover it from. */
-static void fingerprint(const char *secret, char out[13])
-{
-	unsigned char d[crypto_hash_sha256_BYTES];
-	char hex[2 * sizeof(d) + 1];
-
-	crypto_hash_sha256(d, (const unsigned char *)secret, strlen(secret));
-	sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
-	memcpy(out, hex, 12);
-	out[12] = '\0';
-}
-
 /* The strings of a JSON array, borrowed, in a malloc'ed array (free()). */
 static const char **strings(const json_t *arr, size_t *n)
 {
@@ -617,7 +604,7 @@ void sl_h_subscription_put(struct sl_req *r)
 					     : "";
 	out_ch = json_pack("{ss}", "type", sl_notify_channel_name(spec.type));
 	if (*secret) {
-		fingerprint(secret, fp);
+		sl_h_secret_fingerprint(secret, fp);
 		json_object_set_new(out_ch,
 				    spec.type == SL_NCH_SLACK
 					    ? "url_fingerprint"
