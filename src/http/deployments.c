@@ -1260,33 +1260,9 @@ enum sl_err sl_h_deploy_report_from(struct sl_req *r, struct sl_tx *tx,
 	 * or ahead of ours, is taken as now. */
 	if (at <= 0 || at > r->now || at < sl_h_doc_time(doc, "created_at"))
 		at = r->now;
-	if (to)
-		apply_status(doc, *to, at);
-	json_object_set_new(doc, "revision", json_integer(rev + 1));
-	json_object_set_new(doc, "updated_at", sl_h_time(r->now));
-	after = sl_http_canon(doc);
-	rc = sl_store_deployment_update(
-		tx, id, rev, json_string_value(json_object_get(doc, "status")),
-		r->now, after, err);
-	if (rc == SL_OK)
-		rc = add_event(r, tx, id, at,
-			       to ? sl_deploy_status_name(*to) : NULL, NULL,
-			       message, sl_source_name(source), NULL, err);
-	if (rc == SL_OK && to)
-		rc = sl_h_placement_refresh(
-			tx, json_string_value(json_object_get(doc, "service")),
-			json_string_value(json_object_get(doc, "environment")),
-			json_is_string(json_object_get(doc, "target"))
-				? json_string_value(
-					  json_object_get(doc, "target"))
-				: "",
-			err);
-	if (rc == SL_OK && to)
-		rc = advance_release(
-			r, tx,
-			json_integer_value(json_object_get(doc, "release_id")),
-			json_string_value(json_object_get(doc, "environment")),
-			*to, err);
+	rc = write_event(r, tx, id, rev, doc,
+			 to ? sl_deploy_status_name(*to) : NULL, NULL, message,
+			 sl_source_name(source), at, &after, NULL, err);
 	if (rc == SL_OK)
 		rc = audit_dep(r, tx, "deployment.event", id, before, after,
 			       err);
