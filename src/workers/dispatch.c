@@ -21,17 +21,6 @@
 
 #define BATCH 16
 
-/* An environment number from min to max, or def. */
-static int64_t env_ms(const char *name, int64_t def, int64_t min, int64_t max)
-{
-	const char *v = getenv(name);
-	int64_t ms = 0;
-
-	if (!v || sl_decimal_parse(v, &ms) || ms < min || ms > max)
-		return def;
-	return ms;
-}
-
 static struct {
 	int read;
 	int64_t pace_us, lease_us, timeout_ms, lookback_us;
@@ -43,19 +32,22 @@ static void configure(void)
 {
 	if (cfg.read)
 		return;
-	cfg.pace_us = env_ms("SHIPLOG_DISPATCH_MS", 2000, 10, 3600000) * 1000;
-	cfg.retry.attempts = env_ms("SHIPLOG_DISPATCH_ATTEMPTS", 8, 1, 100);
-	cfg.retry.base_us =
-		env_ms("SHIPLOG_DISPATCH_BACKOFF_MS", 30000, 1, 86400000) *
+	cfg.pace_us =
+		sl_worker_env_ms("SHIPLOG_DISPATCH_MS", 2000, 10, 3600000) *
 		1000;
+	cfg.retry.attempts =
+		sl_worker_env_ms("SHIPLOG_DISPATCH_ATTEMPTS", 8, 1, 100);
+	cfg.retry.base_us = sl_worker_env_ms("SHIPLOG_DISPATCH_BACKOFF_MS",
+					     30000, 1, 86400000) *
+			    1000;
 	cfg.retry.cap_us = 6 * 3600 * 1000000LL;
-	cfg.timeout_ms =
-		env_ms("SHIPLOG_DISPATCH_TIMEOUT_MS", 10000, 100, 600000);
+	cfg.timeout_ms = sl_worker_env_ms("SHIPLOG_DISPATCH_TIMEOUT_MS", 10000,
+					  100, 600000);
 	/* The lease outlasts a send, so a slow receiver is not sent the
 	 * same row twice by this daemon. */
-	cfg.lease_us =
-		env_ms("SHIPLOG_DISPATCH_LEASE_MS", 60000, 100, 86400000) *
-		1000;
+	cfg.lease_us = sl_worker_env_ms("SHIPLOG_DISPATCH_LEASE_MS", 60000, 100,
+					86400000) *
+		       1000;
 	if (cfg.lease_us < 2 * cfg.timeout_ms * 1000)
 		cfg.lease_us = 2 * cfg.timeout_ms * 1000;
 	cfg.lookback_us = 3600 * 1000000LL;

@@ -1,9 +1,6 @@
 /* stall.c - the stall detector's pace (workers.h); what a stall is and
  * what it writes are sl_deploy_stalls (core) and sl_h_deploy_stall_sweep
  * (http). */
-#include <stdlib.h>
-
-#include "core/validate.h"
 #include "http/handlers.h"
 #include "workers/workers.h"
 
@@ -13,15 +10,11 @@
 static int64_t check_us(void)
 {
 	static int64_t us;
-	const char *v;
-	int64_t ms = 0;
 
-	if (us)
-		return us;
-	v = getenv("SHIPLOG_STALL_CHECK_MS");
-	if (!v || sl_decimal_parse(v, &ms) || ms < 10 || ms > 3600000)
-		ms = CHECK_MS_DEFAULT;
-	us = ms * 1000;
+	if (!us)
+		us = sl_worker_env_ms("SHIPLOG_STALL_CHECK_MS",
+				      CHECK_MS_DEFAULT, 10, 3600000) *
+		     1000;
 	return us;
 }
 

@@ -26,15 +26,11 @@
 static int64_t check_us(void)
 {
 	static int64_t us;
-	const char *v;
-	int64_t ms = 0;
 
-	if (us)
-		return us;
-	v = getenv("SHIPLOG_VERIFY_CHECK_MS");
-	if (!v || sl_decimal_parse(v, &ms) || ms < 10 || ms > 3600000)
-		ms = CHECK_MS_DEFAULT;
-	us = ms * 1000;
+	if (!us)
+		us = sl_worker_env_ms("SHIPLOG_VERIFY_CHECK_MS",
+				      CHECK_MS_DEFAULT, 10, 3600000) *
+		     1000;
 	return us;
 }
 

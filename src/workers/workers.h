@@ -11,6 +11,11 @@
 
 struct sl_store;
 
+/* A worker's setting: the environment variable name as a whole number
+ * from min to max, else def (unset, not a number, or out of range). */
+int64_t sl_worker_env_ms(const char *name, int64_t def, int64_t min,
+			 int64_t max);
+
 /* The stall detector: every SHIPLOG_STALL_CHECK_MS milliseconds (default
  * 15,000), deployments in progress past their environment's deadline
  * without an event become stalled; *moved counts them (0 when it was not
