@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -18,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, api, check, eq, run_tests, uniq  # noqa: E402
 
 H = 3600
+CTL = None  # the fault control file, made in main
 DAY = 86400
 
 
@@ -533,5 +535,33 @@ def test_a_freeze_refusal_counts_for_windows(d):
        (200, None), "out of scope: not counted")
 
 
+def arm(text):
+    with open(CTL + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(CTL + ".tmp", CTL)
+
+
+def test_a_refusal_that_cannot_be_recorded_is_503_and_writes_nothing(d):
+    prod, svc, rel = gate_world(
+        d, {"approvals": [{"group": "cab", "count": 1}]})
+    arm("fail query=sl_store_gate_refusal_add\n")
+    try:
+        status, _, doc = d.request(
+            "POST", "/v1/deployments",
+            {"release": rel["id"], "environment": prod,
+             "status": "in_progress"})
+    finally:
+        arm("")
+    eq(status, 503, "fail closed: %s" % doc)
+    o = dora(d, service=svc)["overall"]
+    eq((o["gate_refusals"], o["gate_refusal_reasons"]), (0, {}),
+       "nothing recorded")
+    # Asked again without the fault: refused, and recorded once.
+    start(d, rel, prod, 409)
+    eq(dora(d, service=svc)["overall"]["gate_refusals"], 1, "recorded now")
+
+
 if __name__ == "__main__":
-    sys.exit(run_tests(globals(), Daemon()))
+    CTL = os.path.join(tempfile.mkdtemp(prefix="shiplog-dora-faults-"),
+                       "ctl")
+    sys.exit(run_tests(globals(), Daemon(env={"SHIPLOG_FAULTS": CTL})))
