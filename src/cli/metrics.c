@@ -29,6 +29,8 @@ static const struct measure measures[] = {
 	{"failed_rollouts", "failed_rollouts", 0},
 	{"duration_p50", "deployment_duration_seconds.p50", 1},
 	{"duration_p95", "deployment_duration_seconds.p95", 1},
+	{"refusal_rate", "gate_refusal_rate", 0},
+	{"approval_wait_p50", "approval_wait_seconds.p50", 1},
 };
 #define NMEASURES (sizeof(measures) / sizeof(measures[0]))
 

@@ -19,6 +19,9 @@ const char *const sl_dora_measure_names[] = {"deployment_frequency_per_day",
 					     "rollback_rate",
 					     "duration_p50",
 					     "duration_p95",
+					     "gate_refusal_rate",
+					     "approval_wait_p50",
+					     "approval_wait_p90",
 					     NULL};
 
 #define HOUR 3600.0
@@ -48,7 +51,8 @@ const size_t sl_dora_thresholds_count =
 
 static int is_rate(enum sl_dora_measure m)
 {
-	return m == SL_DM_CFR || m == SL_DM_REWORK || m == SL_DM_ROLLBACK_RATE;
+	return m == SL_DM_CFR || m == SL_DM_REWORK ||
+	       m == SL_DM_ROLLBACK_RATE || m == SL_DM_REFUSAL_RATE;
 }
 
 enum sl_dora_level sl_dora_level_of(enum sl_dora_measure m,
@@ -496,4 +500,76 @@ void sl_dora_compute(const struct sl_dora_dep *deps, size_t n,
 	free(undo);
 	free(gend);
 	free(ord);
+}
+
+/* ---- the gates: refusals and approval waits ---- */
+
+int64_t sl_dora_approval_wait(const struct sl_dora_approval *a)
+{
+	int64_t need = a->refused_at && a->refused_at <= a->at ? a->refused_at
+							       : a->created_at;
+
+	return a->at >= need ? a->at - need : -1;
+}
+
+static void add_refusal(struct sl_dora_stats *st, uint32_t checks)
+{
+	st->refusals++;
+	for (int k = 0; k < SL_DORA_MAX_CHECKS; k++)
+		if (checks & (1u << k))
+			st->reasons[k]++;
+}
+
+void sl_dora_gates(const struct sl_dora_refusal *ref, size_t nref,
+		   const struct sl_dora_approval *appr, size_t nappr,
+		   const struct sl_dora_dep *deps, size_t n,
+		   const int64_t *starts, const int64_t *ends, size_t nb,
+		   struct sl_dora_stats *out, struct sl_dora_stats *all)
+{
+	double *w = sl_xcalloc(nappr + 1, sizeof(*w));
+	size_t nw = 0;
+	struct sl_dora_val v[2];
+
+	for (size_t i = 0; i < nref; i++) {
+		size_t b = bucket_of(ref[i].at, starts, ends, nb);
+
+		if (b == nb)
+			continue;
+		add_refusal(&out[b], ref[i].checks);
+		add_refusal(all, ref[i].checks);
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t b = deps[i].started_at ? bucket_of(deps[i].started_at,
+							  starts, ends, nb)
+					      : nb;
+
+		if (b == nb)
+			continue;
+		out[b].starts++;
+		all->starts++;
+	}
+	for (size_t b = 0; b < nb; b++)
+		out[b].m[SL_DM_REFUSAL_RATE] =
+			ratio(out[b].refusals, out[b].refusals + out[b].starts);
+	all->m[SL_DM_REFUSAL_RATE] =
+		ratio(all->refusals, all->refusals + all->starts);
+
+	/* Waits: one per approval, few, so each bucket (nb: the whole
+	 * period) gathers its own. */
+	for (size_t b = 0; b <= nb; b++) {
+		struct sl_dora_stats *st = b < nb ? &out[b] : all;
+
+		nw = 0;
+		for (size_t i = 0; i < nappr; i++) {
+			int64_t us = sl_dora_approval_wait(&appr[i]);
+			size_t ab = bucket_of(appr[i].at, starts, ends, nb);
+
+			if (us >= 0 && ab < nb && (b == nb || ab == b))
+				w[nw++] = (double)us / 1e6;
+		}
+		pcts(w, nw, P_LEAD, v);
+		st->m[SL_DM_APPROVAL_WAIT_P50] = v[0];
+		st->m[SL_DM_APPROVAL_WAIT_P90] = v[1];
+	}
+	free(w);
 }

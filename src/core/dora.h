@@ -68,11 +68,31 @@ enum sl_dora_measure {
 	SL_DM_ROLLBACK_RATE, /* changes rolled back / changes */
 	SL_DM_DURATION_P50,  /* seconds, rollout start -> success */
 	SL_DM_DURATION_P95,
+	SL_DM_REFUSAL_RATE,	 /* refused starts / (refused + let through) */
+	SL_DM_APPROVAL_WAIT_P50, /* seconds, approval needed -> given */
+	SL_DM_APPROVAL_WAIT_P90,
 	SL_DM__COUNT
 };
 
 /* The measures' names as the API spells them. */
 extern const char *const sl_dora_measure_names[];
+
+/* The most distinct gate check names a refusal's bits can number. */
+#define SL_DORA_MAX_CHECKS 32
+
+/* A gate refusal of a production deployment start: when, and which
+ * checks failed (bit k: the caller's check k). */
+struct sl_dora_refusal {
+	int64_t at;
+	uint32_t checks;
+};
+
+/* An approval given for a production environment: when (at), its
+ * release's creation, and the first recorded refusal of that release
+ * there whose failing checks include approvals (0: none). */
+struct sl_dora_approval {
+	int64_t at, created_at, refused_at;
+};
 
 /* One bucket's (or the period's) figures. */
 struct sl_dora_stats {
@@ -82,6 +102,11 @@ struct sl_dora_stats {
 	int64_t rework;		 /* rollbacks + hotfix changes */
 	int64_t failed_rollouts; /* rollouts that failed, never in prod */
 	int64_t unrecovered;	 /* failed changes not yet recovered */
+	int64_t refusals;	 /* starts the gates refused */
+	int64_t starts;		 /* starts the gates let through */
+	/* refusals per failing check: reasons[k] counts the refusals whose
+	 * checks have bit k (the caller's numbering of check names). */
+	int64_t reasons[SL_DORA_MAX_CHECKS];
 	struct sl_dora_val m[SL_DM__COUNT];
 };
 
@@ -116,6 +141,23 @@ void sl_dora_compute(const struct sl_dora_dep *deps, size_t n,
 		     const int64_t *starts, const int64_t *ends,
 		     const double *days, size_t nb, struct sl_dora_stats *out,
 		     struct sl_dora_stats *all);
+
+/* The approval wait of a: from when it was first needed (the first
+ * refusal naming approvals, when it came no later than the approval, else
+ * the release's creation) to when it was given, in microseconds; -1 when
+ * that is before it was needed (no sample). */
+int64_t sl_dora_approval_wait(const struct sl_dora_approval *a);
+
+/* Adds the gate figures to the figures sl_dora_compute made of the same
+ * buckets: refusals in the bucket of their time; starts let through are
+ * deps' rollouts started (started_at) in the bucket, rollbacks too; the
+ * refusal rate refusals / (refusals + starts); approval waits in the
+ * bucket the approval was given in, p50 and p90 nearest-rank. */
+void sl_dora_gates(const struct sl_dora_refusal *ref, size_t nref,
+		   const struct sl_dora_approval *appr, size_t nappr,
+		   const struct sl_dora_dep *deps, size_t n,
+		   const int64_t *starts, const int64_t *ends, size_t nb,
+		   struct sl_dora_stats *out, struct sl_dora_stats *all);
 
 /* Whether measure m moved for the better (1), the worse (-1) or not at
  * all (0) from prev to cur; 2 when either has no value. */

@@ -116,8 +116,37 @@ static json_t *level(enum sl_dora_measure m, struct sl_dora_val v)
 				 : json_string(sl_dora_level_names[l]);
 }
 
-/* One bucket's or period's figures as the API spells them. */
-static json_t *stats_json(const struct sl_dora_stats *s)
+/* The gate check names refusals name, numbered for the core's bits. */
+struct check_names {
+	char *v[SL_DORA_MAX_CHECKS];
+	size_t n;
+};
+
+static json_t *stats_core(const struct sl_dora_stats *s);
+
+/* One bucket's or period's figures as the API spells them; cn names the
+ * refusal reasons' bits. */
+static json_t *stats_json(const struct sl_dora_stats *s,
+			  const struct check_names *cn)
+{
+	json_t *o = stats_core(s), *reasons = json_object();
+
+	for (size_t k = 0; k < cn->n; k++)
+		if (s->reasons[k])
+			json_object_set_new(reasons, cn->v[k],
+					    json_integer(s->reasons[k]));
+	json_object_set_new(o, "gate_refusals", json_integer(s->refusals));
+	json_object_set_new(o, "gate_refusal_rate",
+			    val(s->m[SL_DM_REFUSAL_RATE]));
+	json_object_set_new(o, "gate_refusal_reasons", reasons);
+	json_object_set_new(o, "approval_wait_seconds",
+			    json_pack("{so so}", "p50",
+				      val(s->m[SL_DM_APPROVAL_WAIT_P50]), "p90",
+				      val(s->m[SL_DM_APPROVAL_WAIT_P90])));
+	return o;
+}
+
+static json_t *stats_core(const struct sl_dora_stats *s)
 {
 	const struct sl_dora_val *m = s->m;
 
@@ -297,6 +326,92 @@ static enum sl_err read_deps(struct sl_req *r, struct sl_tx *tx,
 	return rc;
 }
 
+/* The bits of a comma-joined list of check names, numbering new ones. */
+static uint32_t check_bits(struct check_names *cn, const char *list)
+{
+	uint32_t bits = 0;
+
+	while (list && *list) {
+		const char *e = strchr(list, ',');
+		size_t len = e ? (size_t)(e - list) : strlen(list);
+		size_t k;
+
+		for (k = 0; k < cn->n; k++)
+			if (strlen(cn->v[k]) == len &&
+			    strncmp(cn->v[k], list, len) == 0)
+				break;
+		if (k == cn->n && cn->n < SL_DORA_MAX_CHECKS)
+			cn->v[cn->n++] = sl_xstrndup(list, len);
+		if (k < cn->n)
+			bits |= 1u << k;
+		list = e ? e + 1 : list + len;
+	}
+	return bits;
+}
+
+/* Whether the token and the team filter see service in env: 1, 0, or -1
+ * when the scope cannot be read. */
+static int gate_sees(struct sl_req *r, const struct query *q,
+		     const struct sl_h_names *team, const char *env,
+		     const char *service)
+{
+	if (q->team && !in_names(team, service))
+		return 0;
+	return r->actor.scope ? sl_http_sees(r, env, service) : 1;
+}
+
+/* Reads the refusals and approvals of every production environment the
+ * query names from the period before to the end, as the core's rows. */
+static enum sl_err
+read_gates(struct sl_req *r, struct sl_tx *tx, const struct query *q,
+	   const struct sl_h_names *prod, struct check_names *cn,
+	   struct sl_dora_refusal **ref, size_t *nref,
+	   struct sl_dora_approval **appr, size_t *nappr, struct sl_error *err)
+{
+	struct sl_h_names team = {0};
+	enum sl_err rc = SL_OK;
+
+	*ref = sl_xcalloc(1, sizeof(**ref));
+	*appr = sl_xcalloc(1, sizeof(**appr));
+	*nref = *nappr = 0;
+	if (q->team)
+		rc = team_services(tx, q->team, &team, err);
+	for (size_t i = 0; rc == SL_OK && i < prod->n; i++) {
+		struct sl_dora_gate_rows rr = {0}, ar = {0};
+
+		if (q->env && strcmp(q->env, prod->v[i]) != 0)
+			continue;
+		rc = sl_store_dora_gates(tx, prod->v[i], q->prev_from, q->to,
+					 q->service, q->tag_key, q->tag_value,
+					 &rr, &ar, err);
+		*ref = sl_xrealloc(*ref, (*nref + rr.n + 1) * sizeof(**ref));
+		*appr = sl_xrealloc(*appr,
+				    (*nappr + ar.n + 1) * sizeof(**appr));
+		for (size_t k = 0; rc == SL_OK && k < rr.n + ar.n; k++) {
+			int refusal = k < rr.n;
+			const struct sl_dora_gate_row *g =
+				refusal ? &rr.v[k] : &ar.v[k - rr.n];
+			int sees =
+				gate_sees(r, q, &team, prod->v[i], g->service);
+
+			if (sees < 0)
+				rc = sl_error_set(err, SL_EUNAVAIL, "",
+						  "the scope of the token "
+						  "cannot be read");
+			else if (sees && refusal)
+				(*ref)[(*nref)++] = (struct sl_dora_refusal){
+					g->at, check_bits(cn, g->checks)};
+			else if (sees)
+				(*appr)[(*nappr)++] = (struct sl_dora_approval){
+					g->at, g->created_at, g->refused_at};
+		}
+		sl_dora_gate_rows_fini(&rr);
+		sl_dora_gate_rows_fini(&ar);
+	}
+	sl_h_names_fini(&team);
+	return rc;
+}
+
 static json_t *names_json(const struct sl_h_names *n, const char *only)
 {
 	json_t *a = json_array();
@@ -314,6 +429,10 @@ void sl_h_metrics_dora(struct sl_req *r)
 	struct sl_h_names prod = {0};
 	struct sl_cal_bucket *bk = NULL, *pbk = NULL;
 	struct sl_dora_dep *deps = NULL;
+	struct sl_dora_refusal *ref = NULL;
+	struct sl_dora_approval *appr = NULL;
+	struct check_names cn = {0};
+	size_t nref = 0, nappr = 0;
 	struct sl_dora_stats *st = NULL, all, prev;
 	int64_t *starts = NULL, *ends = NULL;
 	double *days = NULL, prev_days = 0;
@@ -359,6 +478,9 @@ void sl_h_metrics_dora(struct sl_req *r)
 					  q.env);
 		if (rc == SL_OK)
 			rc = read_deps(r, &tx, &q, &prod, &deps, &ndeps, &err);
+		if (rc == SL_OK)
+			rc = read_gates(r, &tx, &q, &prod, &cn, &ref, &nref,
+					&appr, &nappr, &err);
 		sl_store_abort(&tx);
 	}
 	if (rc) {
@@ -375,6 +497,8 @@ void sl_h_metrics_dora(struct sl_req *r)
 		days[i] = bk[i].days;
 	}
 	sl_dora_compute(deps, ndeps, starts, ends, days, nb, st, &all);
+	sl_dora_gates(ref, nref, appr, nappr, deps, ndeps, starts, ends, nb, st,
+		      &all);
 	/* The period before, as long: its length in wall-clock days from
 	 * months, which never number over the bucket cap. */
 	pbk = sl_xcalloc(SL_CAL_MAX_BUCKETS, sizeof(*pbk));
@@ -389,8 +513,10 @@ void sl_h_metrics_dora(struct sl_req *r)
 
 		sl_dora_compute(deps, ndeps, &ps, &pe, &prev_days, 1, &pst,
 				&prev);
+		sl_dora_gates(ref, nref, appr, nappr, deps, ndeps, &ps, &pe, 1,
+			      &pst, &prev);
 		for (size_t i = 0; i < nb; i++) {
-			json_t *b = stats_json(&st[i]);
+			json_t *b = stats_json(&st[i], &cn);
 
 			json_object_set_new(b, "start",
 					    sl_h_time(bk[i].start_us));
@@ -406,9 +532,9 @@ void sl_h_metrics_dora(struct sl_req *r)
 			sl_cal_unit_names[q.unit], "tz", q.tz,
 			"production_environments", names_json(&prod, q.env),
 			"levels_year", SL_DORA_REPORT_YEAR, "overall",
-			stats_json(&all), "buckets", buckets, "previous",
+			stats_json(&all, &cn), "buckets", buckets, "previous",
 			"from", sl_h_time(q.prev_from), "to", sl_h_time(q.from),
-			"overall", stats_json(&prev), "trend",
+			"overall", stats_json(&prev, &cn), "trend",
 			trend_json(&prev, &all), "filters",
 			json_pack("{ss? ss? ss? ss?}", "environment", q.env,
 				  "service", q.service, "team", q.team, "tag",
@@ -422,6 +548,10 @@ out:
 	free(days);
 	free(st);
 	free(deps);
+	free(ref);
+	free(appr);
+	for (size_t k = 0; k < cn.n; k++)
+		free(cn.v[k]);
 	free(bk);
 	free(pbk);
 	free(tagbuf);

@@ -648,17 +648,23 @@ static __thread struct {
 	char name[256], service[128], env[128];
 } refusal;
 
-/* Records the notifications of the refusal sl_gate_run noted (if any):
- * 0, or -1 with err filled when they could not be recorded. */
+/* Records the notifications of the refusal sl_gate_run noted (if any),
+ * and, when it refused an attempt to start a deployment (not a question
+ * asked of POST /v1/gates/check), the refusal itself for the delivery
+ * metrics: 0, or -1 with err filled when they could not be recorded. */
 static int notify_refusal(struct sl_req *r, const struct sl_gate_check *checks,
-			  struct sl_error *err)
+			  int attempt, struct sl_error *err)
 {
 	int ok = 1;
 
 	if (refusal.set)
 		ok = sl_h_notify_refused(sl_http_store(r), r->now, refusal.id,
 					 refusal.name, refusal.service,
-					 refusal.env, checks, err) == SL_OK;
+					 refusal.env, checks,
+					 !attempt	 ? NULL
+					 : r->actor.name ? r->actor.name
+							 : "",
+					 err) == SL_OK;
 	refusal.set = 0;
 	return ok ? 0 : -1;
 }
@@ -735,7 +741,7 @@ void sl_gate_refuse(struct sl_req *r, const struct sl_gate_check *checks)
 
 	/* Fail closed: a refusal whose notification cannot be recorded is
 	 * answered 503 (retried, it is refused and recorded then). */
-	if (notify_refusal(r, checks, &err)) {
+	if (notify_refusal(r, checks, 1, &err)) {
 		sl_http_fail(r, &err);
 		return;
 	}
@@ -939,7 +945,7 @@ void sl_h_gate_check(struct sl_req *r)
 	 * subscribers; one that cannot be recorded is no answer. */
 	if (at_s)
 		refusal.set = 0;
-	if (allowed == 0 && notify_refusal(r, checks, &err)) {
+	if (allowed == 0 && notify_refusal(r, checks, 0, &err)) {
 		sl_http_fail(r, &err);
 		json_decref(rel);
 		return;

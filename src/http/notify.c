@@ -348,7 +348,7 @@ enum sl_err sl_h_notify_refused(struct sl_store *st, int64_t now,
 				int64_t rel_id, const char *rel_name,
 				const char *service, const char *env,
 				const struct sl_gate_check *checks,
-				struct sl_error *err)
+				const char *actor, struct sl_error *err)
 {
 	struct sl_subscriptions subs = {0};
 	const char *failed[32];
@@ -369,8 +369,10 @@ enum sl_err sl_h_notify_refused(struct sl_store *st, int64_t now,
 		return rc;
 	rc = sl_store_subscription_all(&tx, &subs, err);
 	sl_store_abort(&tx);
-	if (rc || !any_wants(&subs, events))
+	if (rc || (!actor && !any_wants(&subs, events)))
 		goto out;
+	if (!any_wants(&subs, events))
+		events = 0;
 	list = json_array();
 	for (size_t i = 0; i < sl_gate_count(); i++)
 		if (checks[i].name && !checks[i].passed) {
@@ -387,6 +389,12 @@ enum sl_err sl_h_notify_refused(struct sl_store *st, int64_t now,
 	rc = sl_store_begin(st, 1, &tx, err);
 	if (rc)
 		goto out;
+	/* The attempt itself, for the delivery metrics: not an audited
+	 * change of the record (nothing in it changed). */
+	if (actor)
+		rc = sl_store_gate_refusal_add(&tx, now, env, service, rel_id,
+					       names.s ? names.s : "", actor,
+					       err);
 	for (int e = 0; rc == SL_OK && e < SL_NEV__COUNT; e++) {
 		struct event ev = {0};
 		char base[384], summary[512];
@@ -419,7 +427,7 @@ enum sl_err sl_h_notify_refused(struct sl_store *st, int64_t now,
 		ev.key_base = base;
 		rc = enqueue(&tx, &subs, &ev, &added, err);
 	}
-	if (rc == SL_OK && added)
+	if (rc == SL_OK && (added || actor))
 		rc = sl_store_commit(&tx, err);
 	else
 		sl_store_abort(&tx);

@@ -31,12 +31,15 @@ enum sl_err sl_h_notify_entry(struct sl_tx *tx, const struct sl_audit_entry *e,
  * ones, for release rel_id (name, service) to env. A refusal writes
  * nothing, so these are recorded in a transaction of their own, once per
  * release, environment and set of failing checks (the key says so).
- * Called after the caller's transaction has ended. */
+ * Called after the caller's transaction has ended. When actor is not
+ * NULL the refusal is a deployment start's and is recorded too (the
+ * gate_refusals table the delivery metrics read), in the same
+ * transaction: recorded once, with its notifications or not at all. */
 enum sl_err sl_h_notify_refused(struct sl_store *st, int64_t now,
 				int64_t rel_id, const char *rel_name,
 				const char *service, const char *env,
 				const struct sl_gate_check *checks,
-				struct sl_error *err);
+				const char *actor, struct sl_error *err);
 
 /* Freezes starting and ending: every occurrence edge of a freeze window
  * in (now - lookback, now] (and after the subscription was created)

@@ -176,3 +176,94 @@ void sl_dora_facts_fini(struct sl_dora_facts *f)
 	f->v = NULL;
 	f->n = 0;
 }
+
+/* ---- gate refusals ---- */
+
+enum sl_err sl_store_gate_refusal_add(struct sl_tx *tx, int64_t at,
+				      const char *environment,
+				      const char *service, int64_t release_id,
+				      const char *checks, const char *actor,
+				      struct sl_error *err)
+{
+	return Q(tx,
+		 "INSERT INTO gate_refusals (at, environment, service,"
+		 " release_id, checks, actor) VALUES ($1, $2, $3, $4, $5, $6)",
+		 NULL, NULL, err, SL_P_INT(at), SL_P_TEXT(environment),
+		 SL_P_TEXT(service), SL_P_INT(release_id), SL_P_TEXT(checks),
+		 SL_P_TEXT(actor));
+}
+
+void sl_dora_gate_rows_fini(struct sl_dora_gate_rows *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->v[i].service);
+		free(r->v[i].checks);
+	}
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+#define TAG_OF(rel)                                                            \
+	" AND ($5 = '' OR EXISTS (SELECT 1 FROM release_tags t"                \
+	" WHERE t.release_id = " rel " AND t.key = $5 AND t.value = $6))"
+
+/* Moves the cells of rows (at, created, refused, service, checks) to out. */
+static void gate_rows(struct sl_db_rows *rows, struct sl_dora_gate_rows *out)
+{
+	out->v = sl_xrealloc(out->v,
+			     (out->n + rows->nrows + 1) * sizeof(*out->v));
+	for (size_t i = 0; i < rows->nrows; i++) {
+		char **c = &rows->cells[i * rows->ncols];
+		struct sl_dora_gate_row *g = &out->v[out->n++];
+
+		g->at = num(c[0]);
+		g->created_at = num(c[1]);
+		g->refused_at = num(c[2]);
+		g->service = c[3];
+		g->checks = c[4];
+		c[3] = c[4] = NULL;
+	}
+	sl_db_rows_fini(rows);
+}
+
+enum sl_err
+sl_store_dora_gates(struct sl_tx *tx, const char *environment, int64_t since,
+		    int64_t until, const char *service, const char *tag_key,
+		    const char *tag_value, struct sl_dora_gate_rows *refusals,
+		    struct sl_dora_gate_rows *approvals, struct sl_error *err)
+{
+	struct sl_db_rows rows = {0};
+	enum sl_err rc;
+
+	rc = Q(tx,
+	       "SELECT g.at, 0, 0, g.service, g.checks FROM gate_refusals g"
+	       " WHERE g.environment = $1 AND g.at >= $2 AND g.at < $3"
+	       " AND ($4 = '' OR g.service = $4)" TAG_OF("g.release_id"),
+	       &rows, NULL, err, SL_P_TEXT(environment), SL_P_INT(since),
+	       SL_P_INT(until), SL_P_TEXT(service ? service : ""),
+	       SL_P_TEXT(tag_key ? tag_key : ""),
+	       SL_P_TEXT(tag_value ? tag_value : ""));
+	if (rc)
+		return rc;
+	gate_rows(&rows, refusals);
+	/* The first refusal naming approvals, whenever it was: the core
+	 * keeps it only when it came before the approval. */
+	rc = Q(tx,
+	       "SELECT a.at, r.created_at, COALESCE((SELECT MIN(g.at)"
+	       " FROM gate_refusals g WHERE g.release_id = a.release_id"
+	       " AND g.environment = a.environment"
+	       " AND (',' || g.checks || ',') LIKE '%,approvals,%'), 0),"
+	       " r.service, NULL FROM approvals a"
+	       " JOIN releases r ON r.id = a.release_id"
+	       " WHERE a.environment = $1 AND a.decision = 'approve'"
+	       " AND a.at >= $2 AND a.at < $3"
+	       " AND ($4 = '' OR r.service = $4)" TAG_OF("a.release_id"),
+	       &rows, NULL, err, SL_P_TEXT(environment), SL_P_INT(since),
+	       SL_P_INT(until), SL_P_TEXT(service ? service : ""),
+	       SL_P_TEXT(tag_key ? tag_key : ""),
+	       SL_P_TEXT(tag_value ? tag_value : ""));
+	if (rc)
+		return rc;
+	gate_rows(&rows, approvals);
+	return SL_OK;
+}

@@ -426,6 +426,22 @@ static const char m014[] =
  * for each deployment: by the object, not the source's id. */
 static const char m016[] =
 	"CREATE INDEX import_ids_object ON import_ids (kind, object_id);";
+/* Gate refusals of a deployment start, for the delivery metrics' refusal
+ * rate and reasons and the approval wait: an attempt, kept beside the
+ * notification of it. checks: the failing checks' names, comma-joined.
+ * No foreign key: a release archived later leaves its refusals counted. */
+static const char m017[] = "CREATE TABLE gate_refusals ("
+			   " id {ID_PK},"
+			   " at BIGINT NOT NULL,"
+			   " environment TEXT NOT NULL,"
+			   " service TEXT NOT NULL,"
+			   " release_id BIGINT NOT NULL,"
+			   " checks TEXT NOT NULL,"
+			   " actor TEXT NOT NULL);"
+			   "CREATE INDEX gate_refusals_env_at ON gate_refusals"
+			   " (environment, at);"
+			   "CREATE INDEX gate_refusals_release ON gate_refusals"
+			   " (release_id, environment, at);";
 /* Delivery metrics read a million deployments without their documents:
  * what they need of a deployment is copied into columns as it is written
  * (the store's UPDATE reads it from the document it writes): its start,
@@ -526,6 +542,7 @@ const struct sl_migration sl_migrations[] = {
 	 "as columns, one covering index",
 	 m015},
 	{16, "imports: found by the object they brought in", m016},
+	{17, "gate refusals of deployment starts, for delivery metrics", m017},
 };
 
 const size_t sl_migrations_count =

@@ -1098,4 +1098,37 @@ void sl_dora_facts_fini(struct sl_dora_facts *f);
 enum sl_err sl_store_dora_causes(struct sl_tx *tx, struct sl_dora_facts *out,
 				 struct sl_error *err);
 
+/* ---- gate refusals (dora.c) ---- */
+
+/* Records one gate refusal of a deployment start: checks are the failing
+ * checks' names, comma-joined. */
+enum sl_err sl_store_gate_refusal_add(struct sl_tx *tx, int64_t at,
+				      const char *environment,
+				      const char *service, int64_t release_id,
+				      const char *checks, const char *actor,
+				      struct sl_error *err);
+
+/* A refusal (checks set) or an approval given (checks NULL) as delivery
+ * metrics read them: at is when; for an approval, created_at is its
+ * release's creation and refused_at the first refusal of that release in
+ * that environment naming `approvals` (0: none). Strings are owned. */
+struct sl_dora_gate_row {
+	int64_t at, created_at, refused_at;
+	char *service, *checks;
+};
+struct sl_dora_gate_rows {
+	struct sl_dora_gate_row *v;
+	size_t n;
+};
+void sl_dora_gate_rows_fini(struct sl_dora_gate_rows *r);
+
+/* Appends to refusals the refusals in environment at [since, until) and
+ * to approvals the approvals given there then, of service and release tag
+ * key=value when those are not NULL. */
+enum sl_err
+sl_store_dora_gates(struct sl_tx *tx, const char *environment, int64_t since,
+		    int64_t until, const char *service, const char *tag_key,
+		    const char *tag_value, struct sl_dora_gate_rows *refusals,
+		    struct sl_dora_gate_rows *approvals, struct sl_error *err);
+
 #endif

@@ -7,15 +7,19 @@ fixture that makes it: history imported with its original times (POST
 Percentiles are nearest-rank: the p-th of n sorted values is the
 ceil(p/100 * n)-th.
 """
+import datetime
 import json
 import os
 import sys
+import tempfile
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, api, check, eq, run_tests, uniq  # noqa: E402
 
 H = 3600
+CTL = None  # the fault control file, made in main
 DAY = 86400
 
 
@@ -428,5 +432,136 @@ def test_any_role_reads_and_a_token_needs_to_be_there(d):
     eq(status, 401, "no token")
 
 
+def gate_world(d, policy):
+    """A production environment of its own with policy, a service and a
+    release made now (refusals are recorded at the daemon's clock)."""
+    prod = env(d, production=True)
+    if policy:
+        api(d, "PUT", "/v1/environments/%s/policy" % prod, policy, want=200)
+    svc = api(d, "POST", "/v1/services",
+              {"name": uniq("gate"), "owner": uniq("team")},
+              want=201)["name"]
+    rel = api(d, "POST", "/v1/releases",
+              {"service": svc, "version": "1.0.0", "type": "minor"},
+              want=201)
+    return prod, svc, rel
+
+
+def ts(text):
+    return datetime.datetime.fromisoformat(
+        text.replace("Z", "+00:00")).timestamp()
+
+
+def start(d, rel, prod, want):
+    status, _, doc = d.request("POST", "/v1/deployments",
+                               {"release": rel["id"], "environment": prod,
+                                "status": "in_progress"})
+    eq(status, want, "start -> %s" % doc)
+    return doc
+
+
+def test_refusals_their_reasons_and_the_approval_wait(d):
+    prod, svc, rel = gate_world(
+        d, {"approvals": [{"group": "cab", "count": 1}]})
+    created = ts(rel["created_at"])
+    # The release is a second older than the first refusal, so a wait
+    # counted from the release's creation would be a second longer than
+    # the bounds below allow.
+    time.sleep(1.1)
+    t0 = time.time()
+    start(d, rel, prod, 409)
+    start(d, rel, prod, 409)
+    t1 = time.time()
+    # A question is no attempt: not counted.
+    eq(api(d, "POST", "/v1/gates/check",
+           {"release": rel["id"], "environment": prod})["allowed"], False,
+       "the check refuses too")
+    tok = api(d, "POST", "/v1/tokens",
+              {"name": uniq("tok-cab"), "role": "approver",
+               "groups": ["cab"]}, want=201)["token"]
+    status, _, a = d.request("POST", "/v1/releases/%d/approvals" % rel["id"],
+                             {"environment": prod, "decision": "approve"},
+                             token=tok)
+    eq(status, 201, "approved: %s" % a)
+    given = ts(a["at"])
+    start(d, rel, prod, 201)
+    m = dora(d, service=svc, environment=prod)
+    o = m["overall"]
+    # Two refused starts, one let through: 2 / (2 + 1).
+    eq((o["gate_refusals"], o["gate_refusal_reasons"]), (2, {"approvals": 2}),
+       "two refusals for approvals")
+    near(o["gate_refusal_rate"], 2 / 3, "2 / (2 + 1)")
+    # Waited from the first refusal (between t0 and t1), not from the
+    # release's creation (a second before t0).
+    w = o["approval_wait_seconds"]
+    check(given - t1 - 0.01 <= w["p50"] <= given - t0 + 0.01,
+          "wait %r in [%r, %r]" % (w["p50"], given - t1, given - t0))
+    check(w["p50"] < given - created - 1, "not from the release: %r" % w)
+    eq(w["p90"], w["p50"], "one sample")
+    eq(sum(b["gate_refusals"] for b in m["buckets"]), 2, "in the buckets")
+    # The period before has none: no rate, no wait.
+    eq((m["previous"]["overall"]["gate_refusal_rate"],
+        m["previous"]["overall"]["approval_wait_seconds"]["p50"]),
+       (None, None), "nothing to divide by is null")
+
+
+def test_a_freeze_refusal_counts_for_windows(d):
+    prod, svc, rel = gate_world(d, None)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    api(d, "POST", "/v1/windows",
+        {"name": "Freeze", "kind": "freeze", "environment": prod,
+         "timezone": "UTC",
+         "start": (now - datetime.timedelta(minutes=5)).strftime(fmt),
+         "end": (now + datetime.timedelta(hours=1)).strftime(fmt)},
+        want=201)
+    doc = start(d, rel, prod, 409)
+    eq([c["name"] for c in doc["checks"] if not c["passed"]], ["windows"],
+       "refused by the freeze alone")
+    o = dora(d, service=svc)["overall"]
+    # One refusal, no start let through: 1 / (1 + 0). No approval given.
+    eq(o["gate_refusal_reasons"], {"windows": 1}, "reasons")
+    near(o["gate_refusal_rate"], 1.0, "1 / (1 + 0)")
+    eq(o["approval_wait_seconds"], {"p50": None, "p90": None}, "no approval")
+    # The other services' refusals are not this one's.
+    eq(dora(d, service=uniq("none"))["overall"]["gate_refusals"], 0,
+       "another service: none")
+    # A scoped token of another service sees none of it.
+    tok = api(d, "POST", "/v1/tokens",
+              {"name": uniq("tok-dev"), "role": "developer",
+               "services": [uniq("other")]}, want=201)["token"]
+    status, _, m = d.request("GET", "/v1/metrics/dora", token=tok)
+    eq((status, m["overall"]["gate_refusal_reasons"].get("windows")),
+       (200, None), "out of scope: not counted")
+
+
+def arm(text):
+    with open(CTL + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(CTL + ".tmp", CTL)
+
+
+def test_a_refusal_that_cannot_be_recorded_is_503_and_writes_nothing(d):
+    prod, svc, rel = gate_world(
+        d, {"approvals": [{"group": "cab", "count": 1}]})
+    arm("fail query=sl_store_gate_refusal_add\n")
+    try:
+        status, _, doc = d.request(
+            "POST", "/v1/deployments",
+            {"release": rel["id"], "environment": prod,
+             "status": "in_progress"})
+    finally:
+        arm("")
+    eq(status, 503, "fail closed: %s" % doc)
+    o = dora(d, service=svc)["overall"]
+    eq((o["gate_refusals"], o["gate_refusal_reasons"]), (0, {}),
+       "nothing recorded")
+    # Asked again without the fault: refused, and recorded once.
+    start(d, rel, prod, 409)
+    eq(dora(d, service=svc)["overall"]["gate_refusals"], 1, "recorded now")
+
+
 if __name__ == "__main__":
-    sys.exit(run_tests(globals(), Daemon()))
+    CTL = os.path.join(tempfile.mkdtemp(prefix="shiplog-dora-faults-"),
+                       "ctl")
+    sys.exit(run_tests(globals(), Daemon(env={"SHIPLOG_FAULTS": CTL})))

@@ -33,6 +33,10 @@ export const tests = [
       t.eq((await cfr.nth(3).textContent()).trim(), 'low', 'its level, in words');
       t.eq((await row('Rework rate').getByRole('cell').first().textContent()).trim(), '33.3 %', 'rework');
       t.eq((await row('Rework rate').getByRole('cell').nth(3).textContent()).trim(), 'no level', 'rework has no levels');
+      // No start refused: the server's rate 0, shown as such, no reasons.
+      t.eq(m.overall.gate_refusal_rate, 0, 'the server\'s refusal rate');
+      t.eq((await row('Gate refusal rate (starts refused)').getByRole('cell').first().textContent()).trim(), '0.0 %', 'refusal rate');
+      t.eq((await row('Refusals by failing check').getByRole('cell').first().textContent()).trim(), '—', 'no reasons');
       for (const h of ['Deployment frequency (a day)', 'Change lead time (median)', 'Change failure rate',
         'Failed deployment recovery time (median)', 'Rework rate']) {
         await page.getByRole('heading', { name: h, level: 2 }).waitFor();

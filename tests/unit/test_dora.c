@@ -276,6 +276,58 @@ TEST(a_bad_zone_a_backward_range_and_too_many_buckets_are_refused)
 	CHECK_STR(err.field, "bucket");
 }
 
+TEST(an_approval_waits_from_the_first_refusal_for_approvals_else_creation)
+{
+	/* Released at 0, refused for approvals at 2 h, approved at 3 h:
+	 * 1 h. A refusal after the approval does not count: 3 h from the
+	 * release. An approval before the release (clock skew): none. */
+	struct sl_dora_approval a = {3 * H, 0, 2 * H}, late = {3 * H, 0, 4 * H},
+				none = {3 * H, 0, 0}, skew = {0, H, 0};
+
+	CHECK_INT(sl_dora_approval_wait(&a), H);
+	CHECK_INT(sl_dora_approval_wait(&late), 3 * H);
+	CHECK_INT(sl_dora_approval_wait(&none), 3 * H);
+	CHECK_INT(sl_dora_approval_wait(&skew), -1);
+}
+
+TEST(refusals_count_per_failing_check_and_against_the_starts_let_through)
+{
+	/* Two days as two buckets. Day 0: two refusals (checks 0; 0 and 1)
+	 * and one start let through -> 2 / 3; day 1: one refusal (check 1),
+	 * no start -> 1 / 1. Whole: 3 / 4. Approval waits 1 h (day 0) and
+	 * 3 h, 5 h (day 1): p50 day 1 = 3 h, whole p50 3 h, p90 5 h. */
+	const int64_t st[2] = {0, DAY}, en[2] = {DAY, 2 * DAY};
+	struct sl_dora_refusal ref[3] = {{H, 1u}, {2 * H, 3u}, {DAY + H, 2u}};
+	struct sl_dora_approval ap[3] = {
+		{2 * H, 0, H}, {DAY + 3 * H, DAY, 0}, {DAY + 5 * H, DAY, 0}};
+	struct sl_dora_dep d[2] = {change(1, 1, 5 * H), change(2, 1, 3 * DAY)};
+	struct sl_dora_stats b[2], all;
+
+	memset(b, 0, sizeof(b));
+	memset(&all, 0, sizeof(all));
+	sl_dora_gates(ref, 3, ap, 3, d, 2, st, en, 2, b, &all);
+	CHECK_INT(b[0].refusals, 2);
+	CHECK_INT(b[0].starts, 1);
+	CHECK_INT(b[0].reasons[0], 2);
+	CHECK_INT(b[0].reasons[1], 1);
+	CHECK(fabs(b[0].m[SL_DM_REFUSAL_RATE].v - 2.0 / 3) < 1e-9);
+	CHECK(fabs(b[1].m[SL_DM_REFUSAL_RATE].v - 1.0) < 1e-9);
+	CHECK_INT(all.reasons[1], 2);
+	CHECK(fabs(all.m[SL_DM_REFUSAL_RATE].v - 0.75) < 1e-9);
+	CHECK(fabs(b[0].m[SL_DM_APPROVAL_WAIT_P50].v - 3600) < 1e-9);
+	CHECK(fabs(b[1].m[SL_DM_APPROVAL_WAIT_P50].v - 3 * 3600) < 1e-9);
+	CHECK(fabs(all.m[SL_DM_APPROVAL_WAIT_P50].v - 3 * 3600) < 1e-9);
+	CHECK(fabs(all.m[SL_DM_APPROVAL_WAIT_P90].v - 5 * 3600) < 1e-9);
+	/* Nothing at all: no rate, no wait. */
+	memset(&all, 0, sizeof(all));
+	sl_dora_gates(NULL, 0, NULL, 0, NULL, 0, st, en, 2, b, &all);
+	CHECK_INT(all.m[SL_DM_REFUSAL_RATE].has, 0);
+	CHECK_INT(all.m[SL_DM_APPROVAL_WAIT_P50].has, 0);
+	CHECK_INT(sl_dora_trend(SL_DM_REFUSAL_RATE, (struct sl_dora_val){1, 1},
+				(struct sl_dora_val){1, 0.5}),
+		  1);
+}
+
 TEST_MAIN(
 	T(a_rollback_is_rework_not_a_change_and_the_change_it_undoes_failed),
 	T(a_failed_rollout_is_no_change_no_failure_and_no_rework),
@@ -289,4 +341,6 @@ TEST_MAIN(
 	T(trends_know_which_way_is_better),
 	T(days_in_berlin_around_the_spring_change_are_local_days),
 	T(weeks_start_on_monday_and_months_on_the_first_clipped_to_the_range),
-	T(a_bad_zone_a_backward_range_and_too_many_buckets_are_refused))
+	T(a_bad_zone_a_backward_range_and_too_many_buckets_are_refused),
+	T(an_approval_waits_from_the_first_refusal_for_approvals_else_creation),
+	T(refusals_count_per_failing_check_and_against_the_starts_let_through))

@@ -13,6 +13,8 @@ import { duration, html, Loading, navigate, Problem, queryOf, useLoad } from '..
 const FILTERS = ['from', 'to', 'bucket', 'tz', 'environment', 'service', 'team'];
 
 const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
+// Refusals per failing check, as "approvals 2, windows 1".
+const reasons = (r) => (r && Object.keys(r).length ? Object.entries(r).map(([k, n]) => `${k} ${n}`).join(', ') : '—');
 const perDay = (v) => (v === null || v === undefined ? '—' : v.toFixed(2));
 
 // The measures shown: their name, how to read one from a bucket, how to
@@ -99,6 +101,9 @@ function Summary({ data }) {
       <tr><th scope="row">Rollback rate</th><td>${pct(o.rollback_rate)}</td><td>${pct(p.rollback_rate)}</td><td>${data.trend.rollback_rate ? TREND[data.trend.rollback_rate] : '—'}</td><td></td></tr>
       <tr><th scope="row">Rollout time (median, p95)</th><td>${duration(o.deployment_duration_seconds.p50)}, ${duration(o.deployment_duration_seconds.p95)}</td><td>${duration(p.deployment_duration_seconds.p50)}, ${duration(p.deployment_duration_seconds.p95)}</td><td></td><td></td></tr>
       <tr><th scope="row">Failed rollouts (never in production)</th><td>${o.failed_rollouts}</td><td>${p.failed_rollouts}</td><td></td><td></td></tr>
+      <tr><th scope="row">Gate refusal rate (starts refused)</th><td>${pct(o.gate_refusal_rate)}</td><td>${pct(p.gate_refusal_rate)}</td><td>${data.trend.gate_refusal_rate ? TREND[data.trend.gate_refusal_rate] : '—'}</td><td></td></tr>
+      <tr><th scope="row">Refusals by failing check</th><td>${reasons(o.gate_refusal_reasons)}</td><td>${reasons(p.gate_refusal_reasons)}</td><td></td><td></td></tr>
+      <tr><th scope="row">Approval wait (median, p90)</th><td>${duration(o.approval_wait_seconds.p50)}, ${duration(o.approval_wait_seconds.p90)}</td><td>${duration(p.approval_wait_seconds.p50)}, ${duration(p.approval_wait_seconds.p90)}</td><td>${data.trend.approval_wait_p50 ? TREND[data.trend.approval_wait_p50] : '—'}</td><td></td></tr>
     </tbody>
   </table></div>
   <p class="meta">Production environments: ${data.production_environments.join(', ') || 'none'}.</p>`;
