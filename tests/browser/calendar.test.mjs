@@ -211,7 +211,10 @@ export const tests = [
       const page = await t.page(t.adminToken, { ...VIEW, path: `/calendar?view=week&date=2026-12-07&environment=${env}` });
       await page.getByRole('heading', { level: 1, name: 'Calendar' }).waitFor();
       await page.getByRole('button', { name: 'Week', exact: true, pressed: true }).waitFor();
-      t.eq(await page.getByLabel('Environment').inputValue(), env, 'the environment chosen');
+      // The environments' list comes in on its own request: the address's
+      // choice shows once its option is there.
+      const select = page.getByLabel('Environment');
+      await t.until(async () => (await select.inputValue()) === env, `the environment ${env} chosen`, 5000);
       const [label] = await dayLabels(page, [[2026, 11, 9]]);
       await page.getByRole('list', { name: label, exact: true }).getByText(name).waitFor();
     },
