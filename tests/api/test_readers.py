@@ -13,6 +13,7 @@ it keeps answering its other connections (from the cache) meanwhile.
 - --readers outside 1..256 is a usage error.
 """
 import os
+import time
 import random
 import subprocess
 import sys
@@ -85,7 +86,21 @@ def reads(svc, envs):
 
 def test_readers_are_started_as_asked(_):
     with Daemon(args=["--threads", "1", "--readers", "3"]) as d:
+        # Each thread names itself once it runs, which may be just after
+        # the daemon answers: the names are read again until they are
+        # what is asked, or for five seconds (on PostgreSQL, until the
+        # stream's thread has named itself: the others started before).
+        def settled(names):
+            if SQLITE:
+                return (names.count("shiplog-reader") == 3 and
+                        names.count("shiplog-writer") == 1)
+            return "shiplog-stream" in names
+
+        deadline = time.time() + 5
         names = thread_names(d)
+        while not settled(names) and time.time() < deadline:
+            time.sleep(0.05)
+            names = thread_names(d)
         if SQLITE:
             eq(names.count("shiplog-reader"), 3, "reader threads: %s" % names)
             eq(names.count("shiplog-writer"), 1, "writer thread")
